@@ -1,0 +1,137 @@
+"""Settings from a YAML file, environment variables and flags, merged into one frozen object.
+
+Precedence: command-line flags > environment variables > config file > defaults. Secrets (the
+upstream API keys) come only from the environment so that no key ever sits in a file in the repo.
+Validation happens once at start-up and names the field (and file) that is wrong.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+DEFAULT_CLOUD_URL = "https://api.openai.com/v1"
+DEFAULT_LOCAL_URL = "http://127.0.0.1:8000/v1"
+
+
+class ConfigError(Exception):
+    """The configuration is invalid; the message names the place."""
+
+
+class ModelAlias(BaseModel):
+    """What a client-facing model name becomes on each route."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    cloud: str | None = None
+    local: str | None = None
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8787, ge=0, le=65535)
+    policy: Path = Path("policies/default.yaml")
+    cloud_url: str = DEFAULT_CLOUD_URL
+    local_url: str = DEFAULT_LOCAL_URL
+    # Secrets: filled from the environment only (see load_settings), never from the file.
+    cloud_api_key: str | None = Field(default=None, repr=False)
+    local_api_key: str | None = Field(default=None, repr=False)
+
+    local_model: str | None = None
+    """Model sent to the local upstream; when unset, the first model the local upstream lists."""
+    local_embedding_model: str | None = None
+    """Embedding model on the local upstream; when unset, sensitive embeddings get a 503."""
+    model_aliases: dict[str, ModelAlias] = Field(default_factory=dict)
+
+    max_body_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    detection_deadline_ms: int = Field(default=5000, ge=0)
+    ja_engine: Literal["sudachi", "ginza"] = "sudachi"
+    detection_cache_size: int = Field(default=4096, ge=0)
+
+    connect_timeout_s: float = Field(default=5.0, gt=0)
+    upstream_timeout_s: float = Field(default=600.0, gt=0)
+    cloud_fallback_to_local: bool = True
+    response_memory: int = Field(default=10000, ge=0)
+    models_cache_s: float = Field(default=30.0, ge=0)
+
+    audit_log: str | None = None
+    """Path of the JSON-lines audit log, ``-`` for stdout, unset for none."""
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("cloud_url", "local_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        value = value.rstrip("/")
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL")
+        if not value.endswith("/v1"):
+            raise ValueError("must be a base URL ending in /v1, as the openai SDK's base_url")
+        return value
+
+
+ENV_VARS: Mapping[str, str] = {
+    "SEKISHO_CLOUD_URL": "cloud_url",
+    "SEKISHO_LOCAL_URL": "local_url",
+    "SEKISHO_POLICY": "policy",
+    "SEKISHO_LOCAL_MODEL": "local_model",
+    "SEKISHO_AUDIT_LOG": "audit_log",
+}
+SECRET_ENV_VARS: Mapping[str, str] = {
+    "OPENAI_API_KEY": "cloud_api_key",
+    "SEKISHO_LOCAL_API_KEY": "local_api_key",
+}
+
+
+def _format_errors(err: ValidationError, source: str) -> str:
+    lines = []
+    for e in err.errors():
+        where = ".".join(str(p) for p in e["loc"]) or "(root)"
+        lines.append(f"{source}: {where}: {e['msg']}")
+    return "\n".join(lines)
+
+
+def load_settings(
+    config_file: Path | None = None,
+    flags: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    env = os.environ if environ is None else environ
+    merged: dict[str, Any] = {}
+    source = "settings"
+    if config_file is not None:
+        source = str(config_file)
+        try:
+            loaded = yaml.safe_load(config_file.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ConfigError(f"{config_file}: cannot read: {exc.strerror}") from None
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{config_file}: invalid YAML: {exc}") from None
+        if loaded is None:
+            loaded = {}
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"{config_file}: expected a mapping of settings")
+        for secret in SECRET_ENV_VARS.values():
+            if secret in loaded:
+                raise ConfigError(
+                    f"{config_file}: {secret}: secrets are read from the environment only"
+                )
+        merged.update(loaded)
+    for var, field in ENV_VARS.items():
+        if env.get(var):
+            merged[field] = env[var]
+    for var, field in SECRET_ENV_VARS.items():
+        if env.get(var):
+            merged[field] = env[var]
+    for key, value in (flags or {}).items():
+        if value is not None:
+            merged[key] = value
+    try:
+        return Settings.model_validate(merged)
+    except ValidationError as err:
+        raise ConfigError(_format_errors(err, source)) from None

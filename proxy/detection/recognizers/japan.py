@@ -1,0 +1,604 @@
+"""Recognizers for Japanese personal identifiers.
+
+Every digit run is delimited with lookarounds, never ``\\b``: kana and kanji are word characters,
+so ``\\b`` finds no boundary in ``マイナンバーは123456789012です`` and would either miss the number
+or, worse, match 12 digits inside a 13-digit 法人番号. Identifiers that are just "N digits" without
+a checksum (licence, bank account, insurance, passport, date of birth) are reported only next to
+a label, in Japanese or English, that the recognizer checks itself.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import ClassVar
+
+from presidio_analyzer import EntityRecognizer
+
+from proxy.detection.recognizers import (
+    CONTEXT_BOOST,
+    Hit,
+    RegexRecognizer,
+    context_before,
+    context_near,
+)
+
+# Character classes. Kanji (with 々〆ヶ), hiragana and katakana (with the prolonged sound mark).
+_KANJI = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff々〆ヵヶ"
+_KATAKANA = "\u30a1-\u30fa\u30fc"
+_HIRAGANA = "\u3041-\u3096"
+# Hiragana particles cannot be part of a municipality's name, so excluding them makes
+# 「私は大阪市…」 start the address at 大阪市 rather than at 私.
+_PARTICLES = "はがをでにへとものや"
+_HIRAGANA_NAME = "".join(
+    chr(c) for c in range(0x3041, 0x3097) if chr(c) not in _PARTICLES
+)
+_TOWN_PARTICLES = "はをでにへ"
+_HIRAGANA_TOWN = "".join(
+    chr(c) for c in range(0x3041, 0x3097) if chr(c) not in _TOWN_PARTICLES
+)
+
+# A digit run must not continue an alphanumeric run, nor a hyphenated/dotted number
+# (so 12 digits inside 13, or inside 1234-5678-9012-3456, never match).
+_NUM_START = r"(?<![0-9A-Za-z])(?<![0-9][-./,])"
+_NUM_END = r"(?![0-9A-Za-z])(?![-./,][0-9])"
+
+
+def _digits(value: str) -> str:
+    return "".join(ch for ch in value if ch.isdigit())
+
+
+def _words(*alternatives: str) -> re.Pattern[str]:
+    """A case-insensitive context regex from alternatives (each carries its own boundaries)."""
+    return re.compile("|".join(alternatives), re.IGNORECASE)
+
+
+# ---------------------------------------------------------------------------------------------
+# マイナンバー (個人番号)
+
+
+def my_number_check_digit(first_eleven: str) -> int:
+    """The check digit of a My Number, from its first 11 digits (個人番号の検査用数字).
+
+    P_n is the n-th digit counting from the right of the 11 (n = 1..11) and Q_n = n + 1 for
+    n <= 6, n - 5 for n >= 7; with r = sum(P_n * Q_n) mod 11 the check digit is 0 if r <= 1,
+    else 11 - r.
+    """
+    if len(first_eleven) != 11 or not first_eleven.isdigit():
+        raise ValueError("a My Number check digit needs exactly 11 digits")
+    total = 0
+    for n in range(1, 12):
+        p = int(first_eleven[11 - n])
+        q = n + 1 if n <= 6 else n - 5
+        total += p * q
+    r = total % 11
+    return 0 if r <= 1 else 11 - r
+
+
+def is_valid_my_number(number: str) -> bool:
+    """Whether 12 digits (separators ignored) form a My Number with a correct check digit."""
+    digits = _digits(number)
+    if len(digits) != 12 or len(set(digits)) == 1:
+        return False
+    return my_number_check_digit(digits[:11]) == int(digits[11])
+
+
+# 4-4-4 with one consistent separator (space or hyphen), or 12 digits in a row.
+_TWELVE_DIGITS = re.compile(_NUM_START + r"(?<![0-9] )\d{4}([- ]?)\d{4}\1\d{4}(?!\1?[0-9])" + _NUM_END)
+
+
+class JapanMyNumberRecognizer(RegexRecognizer):
+    """個人番号: 12 digits whose mod-11 check digit is right; reported with or without a label.
+
+    One random 12-digit number in eleven passes the check, so an unlabelled number scores
+    0.65 and a labelled one 1.0. A 13-digit 法人番号 (public) never matches: the lookarounds
+    refuse a 12-digit window inside a longer digit run.
+    """
+
+    ENTITIES = ("JP_MY_NUMBER",)
+    CONTEXT = ("マイナンバー", "個人番号", "my number", "mynumber", "individual number", "通知カード")
+    SCORE: ClassVar[float] = 0.65
+    SCORE_WITH_CONTEXT: ClassVar[float] = 1.0
+    _CONTEXT = _words(
+        r"マイナンバー", r"個人番号", r"my[ _-]?number", r"individual[ _-]?number", r"通知カード"
+    )
+
+    def find(self, text: str) -> Iterator[Hit]:
+        for m in _TWELVE_DIGITS.finditer(text):
+            if not is_valid_my_number(m.group()):
+                continue
+            if context_near(text, m.start(), m.end(), self._CONTEXT, before=30, after=10):
+                yield Hit("JP_MY_NUMBER", m.start(), m.end(), self.SCORE_WITH_CONTEXT,
+                          "my_number_checksum_context", True)
+            else:
+                yield Hit("JP_MY_NUMBER", m.start(), m.end(), self.SCORE, "my_number_checksum")
+
+
+# ---------------------------------------------------------------------------------------------
+# Phone numbers
+
+_PHONE = re.compile(
+    r"""
+    (?<![0-9A-Za-z+])(?<![0-9][-.])
+    (?:
+        # +81, then the national number without its leading 0: +81-90-1234-5678, +81 3 1234 5678
+        \+81[-. ]?(?:\(0\)[-. ]?)?
+        (?P<i1>[1-9]\d{0,3})(?P<is1>[-. ]?)(?P<i2>\d{1,4})(?P<is2>[-. ]?)(?P<i3>\d{4})
+      | # area code in parentheses: (03) 1234-5678
+        \((?P<p1>0\d{1,4})\)[ ]?(?P<p2>\d{1,4})[-. ]?(?P<p3>\d{4})
+      | # separated: 090-1234-5678, 03 1234 5678, 03(1234)5678
+        (?P<d1>0\d{1,4})(?:[-. ]|\()(?P<d2>\d{1,4})(?:[-. ]|\))(?P<d3>\d{4})
+      | # no separators: 09012345678, 0312345678
+        (?P<bare>0\d{9,10})
+    )
+    (?![0-9A-Za-z])(?![-.][0-9])
+    """,
+    re.VERBOSE,
+)
+
+_MOBILE_PREFIXES = ("050", "070", "080", "090")
+# Toll-free, navi-dial and other non-geographic 10-digit prefixes: not a person's line.
+_NON_PERSONAL_PREFIXES = ("0120", "0800", "0570", "0180", "0990")
+
+
+def _classify_phone(groups: tuple[str, ...]) -> str | None:
+    """'mobile', 'landline' or None, from the digit groups (national form, leading 0)."""
+    digits = "".join(groups)
+    if len(digits) == 11 and digits.startswith(_MOBILE_PREFIXES):
+        if len(groups) == 3 and (len(groups[0]), len(groups[1])) != (3, 4):
+            return None
+        return "mobile"
+    if len(digits) != 10 or digits[1] == "0" or digits.startswith(_NON_PERSONAL_PREFIXES):
+        return None
+    if digits.startswith("020"):
+        return None
+    # Area code (with its 0) and exchange always add up to six digits: 03-1234, 045-123, 0742-12.
+    if len(groups) == 3 and len(groups[0]) + len(groups[1]) != 6:
+        return None
+    return "landline"
+
+
+class JapanPhoneRecognizer(RegexRecognizer):
+    """Japanese phone numbers: mobile/IP (070/080/090/050), landlines, +81 and bracket forms.
+
+    The digit groups are checked against the numbering plan (11 digits for mobile/IP, 10 for
+    landlines with area code + exchange = 6 digits), which rejects dates, versions and order
+    numbers that merely look hyphenated. Toll-free numbers are left to the toll-free recognizer.
+    """
+
+    ENTITIES = ("JP_PHONE_NUMBER",)
+    CONTEXT = ("電話", "携帯", "tel", "phone", "mobile", "fax", "連絡先", "call")
+    SCORE_SEPARATED: ClassVar[float] = 0.7
+    SCORE_BARE_MOBILE: ClassVar[float] = 0.6
+    SCORE_BARE_LANDLINE: ClassVar[float] = 0.4
+    _CONTEXT = _words(
+        r"電話", r"携帯", r"連絡先", r"ファックス", r"(?<![a-z])(?:tel|phone|mobile|cell|fax|call)"
+    )
+
+    def find(self, text: str) -> Iterator[Hit]:
+        for m in _PHONE.finditer(text):
+            if m.group("i1") is not None:
+                groups: tuple[str, ...] = ("0" + m.group("i1"), m.group("i2"), m.group("i3"))
+                if not (m.group("is1") and m.group("is2")):
+                    groups = ("".join(groups),)
+                rule, score = "phone_international", self.SCORE_SEPARATED
+            elif m.group("p1") is not None:
+                groups = (m.group("p1"), m.group("p2"), m.group("p3"))
+                rule, score = "phone_parenthesised", self.SCORE_SEPARATED
+            elif m.group("d1") is not None:
+                groups = (m.group("d1"), m.group("d2"), m.group("d3"))
+                rule, score = "phone_separated", self.SCORE_SEPARATED
+            else:
+                groups = (m.group("bare"),)
+                rule = "phone_bare"
+                score = self.SCORE_BARE_MOBILE if len(groups[0]) == 11 else self.SCORE_BARE_LANDLINE
+            if _classify_phone(groups) is None:
+                continue
+            if context_near(text, m.start(), m.end(), self._CONTEXT, before=25):
+                yield Hit("JP_PHONE_NUMBER", m.start(), m.end(), score + CONTEXT_BOOST,
+                          rule + "_context", True)
+            else:
+                yield Hit("JP_PHONE_NUMBER", m.start(), m.end(), score, rule)
+
+
+_TOLL_FREE = re.compile(
+    _NUM_START
+    + r"(?:0120[-. ]?(?:\d{3}[-. ]?\d{3}|\d{2}[-. ]?\d{4})|0800[-. ]?\d{3}[-. ]?\d{4})"
+    + _NUM_END
+)
+
+
+class JapanTollFreeRecognizer(RegexRecognizer):
+    """フリーダイヤル 0120-xxx-xxx and 0800-xxx-xxxx: businesses' public numbers.
+
+    Reported separately and at a low score so policies can treat them as informational; they
+    identify a company's call centre, not a person.
+    """
+
+    ENTITIES = ("JP_TOLL_FREE_NUMBER",)
+    CONTEXT = ("フリーダイヤル", "フリーコール", "toll free", "toll-free", "free dial")
+    SCORE: ClassVar[float] = 0.3
+    _CONTEXT = _words(r"フリーダイ[ヤア]ル", r"フリーコール", r"toll[- ]?free", r"free[ -]?dial")
+
+    def find(self, text: str) -> Iterator[Hit]:
+        for m in _TOLL_FREE.finditer(text):
+            if context_near(text, m.start(), m.end(), self._CONTEXT, before=20):
+                yield Hit("JP_TOLL_FREE_NUMBER", m.start(), m.end(), self.SCORE + CONTEXT_BOOST,
+                          "toll_free_context", True)
+            else:
+                yield Hit("JP_TOLL_FREE_NUMBER", m.start(), m.end(), self.SCORE, "toll_free")
+
+
+# ---------------------------------------------------------------------------------------------
+# Postal codes and addresses
+
+_PREFECTURE = (
+    r"(?:北海道|東京都|(?:京都|大阪)府|(?:青森|岩手|宮城|秋田|山形|福島|茨城|栃木|群馬|埼玉|千葉"
+    r"|神奈川|新潟|富山|石川|福井|山梨|長野|岐阜|静岡|愛知|三重|滋賀|兵庫|奈良|和歌山|鳥取|島根"
+    r"|岡山|広島|山口|徳島|香川|愛媛|高知|福岡|佐賀|長崎|熊本|大分|宮崎|鹿児島|沖縄)県)"
+)
+_PREFECTURE_RE = re.compile(_PREFECTURE)
+
+_POSTAL_MARKED = re.compile(r"〒[ ]?(" + _NUM_START + r"\d{3}-?\d{4}" + _NUM_END + ")")
+_POSTAL_BARE = re.compile(_NUM_START + r"\d{3}-\d{4}" + _NUM_END + r"|" + _NUM_START + r"\d{7}" + _NUM_END)
+
+
+class JapanPostalCodeRecognizer(RegexRecognizer):
+    """郵便番号: 〒123-4567 / 〒1234567, or NNN-NNNN next to a label or followed by a prefecture.
+
+    Without 〒, a label or an address after it, NNN-NNNN is far more often a fragment of
+    something else (a phone number, a part number), so it is not reported at all.
+    """
+
+    ENTITIES = ("JP_POSTAL_CODE",)
+    CONTEXT = ("郵便番号", "〒", "postal", "zip", "post code", "postcode")
+    SCORE_MARKED: ClassVar[float] = 0.9
+    SCORE_LABELLED: ClassVar[float] = 0.8
+    SCORE_BEFORE_ADDRESS: ClassVar[float] = 0.6
+    _CONTEXT = _words(r"郵便番号", r"(?<![a-z])(?:postal|zip|post)[ _-]?(?:code)?(?![a-z])")
+    _ADDRESS_AFTER = re.compile(r"[ 　,、]{0,2}" + _PREFECTURE)
+
+    def find(self, text: str) -> Iterator[Hit]:
+        marked: set[int] = set()
+        for m in _POSTAL_MARKED.finditer(text):
+            marked.add(m.start(1))
+            yield Hit("JP_POSTAL_CODE", m.start(1), m.end(1), self.SCORE_MARKED, "postal_mark", True)
+        for m in _POSTAL_BARE.finditer(text):
+            if m.start() in marked:
+                continue
+            if context_before(text, m.start(), self._CONTEXT, 20) is not None:
+                yield Hit("JP_POSTAL_CODE", m.start(), m.end(), self.SCORE_LABELLED,
+                          "postal_context", True)
+            elif "-" in m.group() and self._ADDRESS_AFTER.match(text, m.end()):
+                yield Hit("JP_POSTAL_CODE", m.start(), m.end(), self.SCORE_BEFORE_ADDRESS,
+                          "postal_before_address", True)
+
+
+_NAME_CHARS = _KANJI + _KATAKANA + _HIRAGANA_NAME
+_TOWN_CHARS = _KANJI + _KATAKANA + _HIRAGANA_TOWN + "・"
+_SP = "[ \u3000]?"
+# Designated cities have wards (横浜市西区); rural towns sit in a district (比企郡ときがわ町).
+_CITY = (
+    rf"(?:[{_NAME_CHARS}]{{1,6}}郡{_SP})?[{_NAME_CHARS}]{{1,8}}?[市区町村]"
+    rf"(?:{_SP}[{_NAME_CHARS}]{{1,5}}?区)?"
+)
+# Without a prefecture the municipality must be a 市 of 2+ characters or a 区 (港区, 北区).
+_CITY_STRICT = (
+    rf"(?:[{_NAME_CHARS}]{{2,8}}?市|[{_NAME_CHARS}]{{1,8}}?区)"
+    rf"(?:{_SP}[{_NAME_CHARS}]{{1,5}}?区)?"
+)
+# Town names may contain block numbers of the Hokkaido grid (北1条西) and kanji numerals.
+# The normaliser puts a space wherever kanji meet digits (丸の内 1-2-3, 2 丁目 4 番), so every
+# digit/kanji junction below allows one; raw text without those spaces matches too.
+_TOWN = rf"(?:[{_TOWN_CHARS}]|{_SP}\d{{1,3}}{_SP}(?:条|線|地割)){{0,15}}?"
+_NUM = r"(?:\d{1,5}|[一二三四五六七八九十百〇]{1,4})"
+_BAN_GO = rf"{_SP}番地?(?:{_SP}の?{_SP}\d{{1,5}}(?:{_SP}号)?)?"
+# 2丁目4番9号 / 1番地の3 / 5丁目 / 2丁目8-1: carries a unit, so it is unmistakably an address.
+_BLOCK_UNITS = (
+    rf"{_NUM}{_SP}丁目(?:{_SP}\d{{1,5}}(?:{_BAN_GO}|(?:-\d{{1,5}}){{1,2}}))?"
+    rf"|\d{{1,5}}{_BAN_GO}(?:-\d{{1,5}})?"
+)
+# 1-2-3 (and 1-2-3-101); a single hyphen (1-2) only counts after prefecture + municipality.
+_BLOCK_DASHES = r"\d{1,5}(?:-\d{1,5}){2,3}"
+_BLOCK_DASH = r"\d{1,5}-\d{1,5}"
+# A number followed by a counter is a quantity or a date, not a block (大阪府内2-3割).
+_BLOCK_END = rf"(?!-?\d)(?!{_SP}[年月日時分秒割円歳人件回度個倍枚本台%])"
+_BUILDING = (
+    rf"(?:{_SP}(?:[{_KATAKANA}{_KANJI}A-Za-z・&]{{1,20}}?"
+    r"(?:ビルディング|ビル|タワー|マンション|ハイツ|コーポ|レジデンス|ヒルズ|プラザ|ハウス|荘|館|棟)"
+    rf"(?:{_SP}\d{{1,4}}{_SP}(?:[Ff]|階|号室))?|\d{{1,4}}{_SP}(?:[Ff]|階|号室)))?"
+)
+
+_ADDRESS = re.compile(
+    rf"""
+    (?:
+        (?P<pref>{_PREFECTURE}){_SP}(?:(?P<city>{_CITY}){_SP})?{_TOWN}{_SP}
+        (?:(?P<units>{_BLOCK_UNITS})|(?P<dashes>{_BLOCK_DASHES})|(?P<dash>{_BLOCK_DASH}))
+      |
+        (?<![{_KANJI}{_KATAKANA}])(?P<city_only>{_CITY_STRICT}){_SP}{_TOWN}{_SP}
+        (?:(?P<units2>{_BLOCK_UNITS})|(?P<dashes2>{_BLOCK_DASHES}))
+    )
+    {_BLOCK_END}
+    {_BUILDING}
+    """,
+    re.VERBOSE,
+)
+# Labels that end up glued to the front of a match when no punctuation separates them
+# (住所大阪市北区…): the regex cannot know where a kanji compound ends, so they are trimmed.
+_ADDRESS_LABELS = re.compile(
+    r"(?:現住所|住所|所在地|本社|本店|支社|支店|自宅|実家|勤務先|送付先|届け先|配送先|宛先|連絡先|事務所)+"
+)
+# A cheap gate: every address has a municipality or prefecture suffix somewhere.
+_ADDRESS_GATE = re.compile(r"[都道府県市区町村郡]")
+
+
+class JapanAddressRecognizer(RegexRecognizer):
+    """住所: prefecture and/or municipality, town, and a block number (丁目/番地/号 or 1-2-3).
+
+    A block number is required: 東京 or 大阪市 alone is a place, not where someone lives.
+    Without a prefecture the municipality must look like one (2+ character 市, or a 区) and the
+    block must carry units or two hyphens, which keeps 「都市部で3-4-5」 out.
+    """
+
+    ENTITIES = ("JP_ADDRESS",)
+    CONTEXT = ("住所", "所在地", "自宅", "住んで", "address", "residence", "送付先", "届け先")
+    SCORE_FULL: ClassVar[float] = 0.85
+    SCORE_PARTIAL: ClassVar[float] = 0.6
+    SCORE_CITY: ClassVar[float] = 0.7
+    _CONTEXT = _words(
+        r"住所", r"所在地", r"自宅", r"住んで", r"送付先", r"届け先", r"配送先",
+        r"(?<![a-z])(?:address|residence|lives? at|resides? at)",
+    )
+
+    def find(self, text: str) -> Iterator[Hit]:
+        if not _ADDRESS_GATE.search(text):
+            return
+        for m in _ADDRESS.finditer(text):
+            start, end = m.start(), m.end()
+            if m.group("pref") is not None:
+                strong = m.group("city") is not None and m.group("dash") is None
+                score = self.SCORE_FULL if strong else self.SCORE_PARTIAL
+                rule = "address_prefecture"
+            else:
+                # A prefecture name inside a city-only match means leading words were swallowed.
+                pref = _PREFECTURE_RE.search(text, start + 1, m.end("city_only"))
+                if pref is not None:
+                    again = _ADDRESS.match(text, pref.start())
+                    if again is None:
+                        continue
+                    start, end = again.start(), again.end()
+                else:
+                    label = _ADDRESS_LABELS.match(text, start)
+                    if label is not None:
+                        start = label.end()
+                score, rule = self.SCORE_CITY, "address_municipality"
+            if context_near(text, start, end, self._CONTEXT, before=20, after=8):
+                yield Hit("JP_ADDRESS", start, end, score + CONTEXT_BOOST, rule + "_context", True)
+            else:
+                yield Hit("JP_ADDRESS", start, end, score, rule)
+
+
+# ---------------------------------------------------------------------------------------------
+# Identifiers that need a label
+
+
+class _LabelledNumberRecognizer(RegexRecognizer):
+    """A pattern that means nothing alone, reported only with a label within the window."""
+
+    PATTERN: ClassVar[re.Pattern[str]]
+    LABELS: ClassVar[re.Pattern[str]]
+    SCORE: ClassVar[float] = 0.85
+    BEFORE: ClassVar[int] = 30
+    AFTER: ClassVar[int] = 15
+
+    def accept(self, text: str, match: re.Match[str]) -> bool:
+        """Extra validation of one match; the default accepts every match."""
+        return True
+
+    def find(self, text: str) -> Iterator[Hit]:
+        entity = self.ENTITIES[0]
+        for m in self.PATTERN.finditer(text):
+            if not self.accept(text, m):
+                continue
+            if context_near(text, m.start(), m.end(), self.LABELS, self.BEFORE, self.AFTER):
+                yield Hit(entity, m.start(), m.end(), self.SCORE, entity.lower() + "_context", True)
+
+
+class JapanDriverLicenseRecognizer(_LabelledNumberRecognizer):
+    """運転免許証番号: 12 digits next to 免許 / driver's licence."""
+
+    ENTITIES = ("JP_DRIVER_LICENSE",)
+    CONTEXT = ("免許", "運転免許証", "免許証番号", "driver's license", "driving licence", "license")
+    PATTERN = _TWELVE_DIGITS
+    LABELS = _words(
+        r"免許",
+        r"driv(?:er'?s?|ing)[ _-]*licen[cs]e",
+        r"(?<![a-z])licen[cs]e[ _-]*(?:no|number|#)",
+        r"(?<![A-Za-z])DL[ _-]*(?:no|number|#)",
+    )
+
+
+class JapanPassportRecognizer(_LabelledNumberRecognizer):
+    """旅券番号: two capital letters and seven digits (TK1234567) next to 旅券 / passport."""
+
+    ENTITIES = ("JP_PASSPORT",)
+    CONTEXT = ("旅券", "パスポート", "passport")
+    PATTERN = re.compile(r"(?<![0-9A-Za-z])[A-Z]{2}\d{7}(?![0-9A-Za-z])")
+    LABELS = _words(r"旅券", r"パスポート", r"passport")
+
+
+class JapanBankAccountRecognizer(_LabelledNumberRecognizer):
+    """口座番号: a 7-digit account number next to 銀行/支店/普通/当座/口座 or "account no".
+
+    Also ゆうちょ's 記号-番号 form (1xxxx-xxxxxxx1). Amounts (1234567円, ¥1234567) and
+    postal codes (〒1234567) are not accounts even next to a bank's name.
+    """
+
+    ENTITIES = ("JP_BANK_ACCOUNT",)
+    CONTEXT = ("口座", "普通", "当座", "預金", "銀行", "支店", "ゆうちょ", "bank", "account", "acct")
+    PATTERN = re.compile(
+        _NUM_START + r"(?:\d{7}|1\d{4}[- ]\d{7}1)" + _NUM_END
+    )
+    LABELS = _words(
+        r"口座", r"普通", r"当座", r"貯蓄", r"預金", r"貯金", r"銀行", r"支店", r"信用金庫",
+        r"信金", r"信用組合", r"ゆうちょ", r"振込", r"振り込み",
+        r"(?<![a-z])(?:bank|branch|acct|a/c|savings|checking|mufg|smbc|mizuho|resona)(?![a-z])",
+        r"(?<![a-z])account[ _-]*(?:no|number|#|num)",
+    )
+    BEFORE = 30
+    AFTER = 20
+    _MONEY_BEFORE = re.compile(r"[¥$€£〒]")
+    _MONEY_AFTER = re.compile(r"[ ]?(?:円|万|ドル|yen|jpy|usd|dollars?)", re.IGNORECASE)
+
+    def accept(self, text: str, match: re.Match[str]) -> bool:
+        if match.start() > 0 and self._MONEY_BEFORE.match(text, match.start() - 1):
+            return False
+        return self._MONEY_AFTER.match(text, match.end()) is None
+
+
+_INSURANCE = re.compile(
+    r"""
+    (?P<label>
+        被保険者証?の?(?:記号・?番号|記号|番号)
+      | 保険者番号
+      | 記号・?番号 | 記号 | 番号 | 枝番
+      | insurer(?:'s)?[ _-]*(?:no|number)
+      | insured[ _-]*(?:person(?:'s)?[ _-]*)?(?:no|number)
+      | (?<![a-z])(?:symbol|number|no|branch[ _-]*(?:no|number))
+    )(?![a-z])
+    \.?[ \u3000]*(?:[:：]|は|is)?[ \u3000]*
+    (?P<v1>[0-9A-Za-z]{1,20})(?:[ ]?[・/-][ ]?(?P<v2>[0-9A-Za-z]{1,20}))?
+    (?![0-9A-Za-z])
+    """,
+    re.VERBOSE | re.IGNORECASE,
+)
+
+
+class JapanHealthInsuranceRecognizer(RegexRecognizer):
+    """健康保険証の記号・番号: the values after 記号 / 番号 / 枝番 / 保険者番号 / 被保険者番号.
+
+    記号, 番号 and "number" are everyday words, so they count only with 保険 / insurance in the
+    40 characters before; the 被保険者 labels are specific enough alone. Each value is its own
+    span so redaction keeps the labels readable. 保険者番号 (6 or 8 digits) identifies the
+    insurer, an organisation, hence its lower score.
+    """
+
+    ENTITIES = ("JP_HEALTH_INSURANCE",)
+    CONTEXT = ("保険証", "健康保険", "被保険者", "記号", "番号", "health insurance", "insurance card")
+    SCORE: ClassVar[float] = 0.85
+    SCORE_INSURER: ClassVar[float] = 0.6
+    _CONTEXT = _words(
+        r"保険", r"(?<![a-z])(?:health[ _-]*insurance|insurance[ _-]*card|insured|insurer)"
+    )
+
+    def find(self, text: str) -> Iterator[Hit]:
+        if not self._CONTEXT.search(text):
+            return
+        for m in _INSURANCE.finditer(text):
+            label = m.group("label").lower()
+            values = [g for g in ("v1", "v2") if m.group(g) and any(c.isdigit() for c in m.group(g))]
+            if label.startswith("保険者") or label.startswith("insurer"):
+                value = m.group("v1")
+                if m.group("v2") is None and value.isdigit() and len(value) in (6, 8):
+                    yield Hit("JP_HEALTH_INSURANCE", m.start("v1"), m.end("v1"),
+                              self.SCORE_INSURER, "insurer_number", True)
+                continue
+            if label.startswith("被保険者") or label.startswith("insured"):
+                rule = "insured_person_label"
+            elif context_before(text, m.start(), self._CONTEXT, 40) is not None:
+                rule = "insurance_card_label"
+            else:
+                continue
+            # Two values (12345・678) only under a combined 記号・番号 label.
+            if m.group("v2") is not None and "記号" not in label:
+                values = values[:1] if "v1" in values else []
+            for group in values:
+                yield Hit("JP_HEALTH_INSURANCE", m.start(group), m.end(group), self.SCORE, rule, True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Date of birth
+
+_MONTHS = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+)
+_DATE = re.compile(
+    rf"""
+    (?<![0-9A-Za-z])
+    (?:
+        (?:(?P<y1>(?:19|20)\d{{2}})|(?:明治|大正|昭和|平成|令和)[ ]?(?:\d{{1,2}}|元))
+            [ ]?年[ ]?(?P<m1>\d{{1,2}})[ ]?月[ ]?(?P<d1>\d{{1,2}})[ ]?日
+      | [MTSHR]\.?[ ]?\d{{1,2}}(?P<s2>[./-])(?P<m2>\d{{1,2}})(?P=s2)(?P<d2>\d{{1,2}})
+      | (?P<y3>(?:19|20)\d{{2}})(?P<s3>[/.-])(?P<m3>\d{{1,2}})(?P=s3)(?P<d3>\d{{1,2}})
+      | (?P<a4>\d{{1,2}})(?P<s4>[/.-])(?P<b4>\d{{1,2}})(?P=s4)(?:19|20)\d{{2}}
+      | (?i:{_MONTHS})\.?[ ]+(?P<d5>\d{{1,2}})(?i:st|nd|rd|th)?,?[ ]+(?:19|20)\d{{2}}
+      | (?P<d6>\d{{1,2}})(?i:st|nd|rd|th)?[ ]+(?i:of[ ]+)?(?i:{_MONTHS})\.?,?[ ]+(?:19|20)\d{{2}}
+    )
+    (?![0-9])
+    """,
+    re.VERBOSE,
+)
+
+
+def _plausible_date(m: re.Match[str]) -> bool:
+    """Month 1-12 and day 1-31 where the form says which is which; d/m/y vs m/d/y either way."""
+
+    def in_range(value: str | None, high: int) -> bool:
+        return value is None or 1 <= int(value) <= high
+
+    for month, day in (("m1", "d1"), ("m2", "d2"), ("m3", "d3")):
+        if not (in_range(m.group(month), 12) and in_range(m.group(day), 31)):
+            return False
+    if not (in_range(m.group("d5"), 31) and in_range(m.group("d6"), 31)):
+        return False
+    a, b = m.group("a4"), m.group("b4")
+    if a is not None and b is not None:
+        x, y = int(a), int(b)
+        return 1 <= x <= 31 and 1 <= y <= 31 and (x <= 12 or y <= 12)
+    return True
+
+
+class DateOfBirthRecognizer(RegexRecognizer):
+    """生年月日: a date right after 生年月日/誕生日/DOB/date of birth/born, or before 生まれ.
+
+    The label must come before the date with no other number in between, so in
+    「生年月日：1985年4月12日、入社日：2010年4月1日」 only the first date is a birth date.
+    """
+
+    ENTITIES = ("DATE_OF_BIRTH",)
+    CONTEXT = ("生年月日", "誕生日", "生まれ", "dob", "date of birth", "birth date", "born")
+    SCORE: ClassVar[float] = 0.85
+    _BEFORE = _words(
+        r"生年月日", r"誕生日", r"生まれ",
+        r"(?<![a-z])(?:d\.?o\.?b|date[ _-]*of[ _-]*birth|birth[ _-]*(?:date|day)|birthdate"
+        r"|born(?:[ _-]*on)?)(?![a-z])",
+    )
+    _AFTER = re.compile(r"[ ]?(?:生まれ|生|誕生)")
+
+    def find(self, text: str) -> Iterator[Hit]:
+        for m in _DATE.finditer(text):
+            if not _plausible_date(m):
+                continue
+            label = context_before(text, m.start(), self._BEFORE, 30)
+            labelled = label is not None and not any(
+                ch.isdigit() for ch in text[label.end() : m.start()]
+            )
+            if labelled or self._AFTER.match(text, m.end()):
+                yield Hit("DATE_OF_BIRTH", m.start(), m.end(), self.SCORE, "birth_date_label", True)
+
+
+def japan_recognizers(language: str) -> list[EntityRecognizer]:
+    """All Japanese-identifier recognizers, for one analyzer language ("ja" or "en")."""
+    return [
+        JapanMyNumberRecognizer(language),
+        JapanPhoneRecognizer(language),
+        JapanTollFreeRecognizer(language),
+        JapanPostalCodeRecognizer(language),
+        JapanAddressRecognizer(language),
+        JapanDriverLicenseRecognizer(language),
+        JapanPassportRecognizer(language),
+        JapanBankAccountRecognizer(language),
+        JapanHealthInsuranceRecognizer(language),
+        DateOfBirthRecognizer(language),
+    ]

@@ -1,0 +1,425 @@
+"""Recognizers for credentials: vendor API keys, JWTs, private keys, passwords, opaque tokens.
+
+A credential pasted into a prompt is worth more to an attacker than most personal data, and it
+is usually self-identifying: vendors put a fixed prefix on their keys precisely so scanners can
+find them. Those are reported without context. Opaque values (an AWS secret access key, a
+password, a random token) are reported only when a name or label says what they are. Values that
+are obviously placeholders (``sk-...``, ``<your-key>``, ``xxxx``, AWS's documented ``EXAMPLE``
+keys) are not credentials and are not reported.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import math
+import re
+from collections import Counter
+from collections.abc import Iterator
+from typing import ClassVar
+
+from presidio_analyzer import EntityRecognizer
+
+from proxy.detection.recognizers import Hit, RegexRecognizer, context_before
+
+# Markers of documentation or template values rather than live credentials.
+_PLACEHOLDER = re.compile(
+    r"x{4,}|\*{3,}|\.{3}|…|<[^>]*>|\$\{|\{\{|your[_-]?|example|placeholder|redacted|dummy"
+    r"|replace[_-]?me|insert[_-]?here|0{8,}",
+    re.IGNORECASE,
+)
+
+
+def looks_like_placeholder(value: str) -> bool:
+    """Whether a key-shaped value is a template (``sk-xxxx…``, ``<your-key>``), not a secret."""
+    return _PLACEHOLDER.search(value) is not None or len(set(value)) < 6
+
+
+def shannon_entropy(value: str) -> float:
+    """Bits per character of ``value``'s own character distribution."""
+    if not value:
+        return 0.0
+    n = len(value)
+    return -sum(c / n * math.log2(c / n) for c in Counter(value).values())
+
+
+# ---------------------------------------------------------------------------------------------
+# Vendor keys with a fixed prefix
+
+_KEY_START = r"(?<![A-Za-z0-9_-])"
+_KEY_END = r"(?![A-Za-z0-9_-])"
+
+
+class _PrefixedKeyRecognizer(RegexRecognizer):
+    """A key recognised by its vendor prefix; the body must not be a placeholder."""
+
+    PATTERN: ClassVar[re.Pattern[str]]
+    SCORE: ClassVar[float] = 0.95
+    # Group whose text is checked for placeholders (0 = the whole match).
+    BODY_GROUP: ClassVar[int] = 0
+
+    def accept(self, body: str) -> bool:
+        """Whether the key body looks real; the default only rules out placeholders."""
+        return not looks_like_placeholder(body)
+
+    def find(self, text: str) -> Iterator[Hit]:
+        entity = self.ENTITIES[0]
+        for m in self.PATTERN.finditer(text):
+            if self.accept(m.group(self.BODY_GROUP)):
+                yield Hit(entity, m.start(), m.end(), self.SCORE, entity.lower())
+
+
+class AnthropicKeyRecognizer(_PrefixedKeyRecognizer):
+    """Anthropic API keys: ``sk-ant-api03-…`` / ``sk-ant-admin01-…``."""
+
+    ENTITIES = ("SECRET_ANTHROPIC_KEY",)
+    CONTEXT = ("anthropic", "api key", "x-api-key", "claude")
+    PATTERN = re.compile(_KEY_START + r"sk-ant-(?:[a-z]+\d{2}-)?([A-Za-z0-9_-]{20,})" + _KEY_END)
+    BODY_GROUP = 1
+
+
+class OpenAIKeyRecognizer(_PrefixedKeyRecognizer):
+    """OpenAI API keys: legacy ``sk-`` + 48, and ``sk-proj-``/``sk-svcacct-``/``sk-admin-``.
+
+    The body must mix upper case, lower case and digits, as generated keys do, so a kebab-case
+    identifier that happens to start with ``sk-`` is not a key.
+    """
+
+    ENTITIES = ("SECRET_OPENAI_KEY",)
+    CONTEXT = ("openai", "api key", "OPENAI_API_KEY", "bearer")
+    SCORE = 0.9
+    PATTERN = re.compile(
+        _KEY_START + r"sk-(?!ant-)(?:(?:proj|svcacct|admin|None)-)?([A-Za-z0-9_-]{20,})" + _KEY_END
+    )
+    BODY_GROUP = 1
+
+    def accept(self, body: str) -> bool:
+        mixed = (
+            any(c.isupper() for c in body)
+            and any(c.islower() for c in body)
+            and any(c.isdigit() for c in body)
+        )
+        return mixed and not looks_like_placeholder(body)
+
+
+class GitHubTokenRecognizer(_PrefixedKeyRecognizer):
+    """GitHub tokens: classic ``ghp_/gho_/ghu_/ghs_/ghr_`` + 36, fine-grained ``github_pat_``."""
+
+    ENTITIES = ("SECRET_GITHUB_TOKEN",)
+    CONTEXT = ("github", "token", "GITHUB_TOKEN", "GH_TOKEN")
+    PATTERN = re.compile(
+        _KEY_START + r"(?:gh[pousr]_([A-Za-z0-9]{36,255})|github_pat_([A-Za-z0-9_]{22,255}))" + _KEY_END
+    )
+
+    def find(self, text: str) -> Iterator[Hit]:
+        for m in self.PATTERN.finditer(text):
+            if not looks_like_placeholder(m.group(1) or m.group(2)):
+                yield Hit("SECRET_GITHUB_TOKEN", m.start(), m.end(), self.SCORE, "github_token")
+
+
+class SlackTokenRecognizer(_PrefixedKeyRecognizer):
+    """Slack bot/user/app tokens (``xoxb-``, ``xoxp-``, ``xoxa-``, ``xoxr-``, ``xapp-``) and
+    incoming-webhook URLs (whoever has the URL can post to the channel)."""
+
+    ENTITIES = ("SECRET_SLACK_TOKEN",)
+    CONTEXT = ("slack", "token", "webhook", "SLACK_BOT_TOKEN")
+    PATTERN = re.compile(
+        _KEY_START + r"(?:xox[abposr]-|xapp-)([A-Za-z0-9-]{10,250})" + _KEY_END
+        + r"|https?://hooks\.slack\.com/(?:services|workflows|triggers)/([A-Za-z0-9_/-]{20,})"
+    )
+
+    def find(self, text: str) -> Iterator[Hit]:
+        for m in self.PATTERN.finditer(text):
+            body = m.group(1) or m.group(2)
+            if not looks_like_placeholder(body):
+                rule = "slack_webhook" if m.group(2) else "slack_token"
+                yield Hit("SECRET_SLACK_TOKEN", m.start(), m.end(), self.SCORE, rule)
+
+
+class GoogleApiKeyRecognizer(_PrefixedKeyRecognizer):
+    """Google API keys: ``AIza`` + 35 characters."""
+
+    ENTITIES = ("SECRET_GOOGLE_API_KEY",)
+    CONTEXT = ("google", "api key", "key=", "GOOGLE_API_KEY")
+    SCORE = 0.9
+    PATTERN = re.compile(_KEY_START + r"AIza([0-9A-Za-z_-]{35})" + _KEY_END)
+    BODY_GROUP = 1
+
+
+_AWS_SECRET_NAME = (
+    r"(?:aws)?[_.-]?secret[_.-]?(?:access)?[_.-]?key(?:[_.-]?id)?|SecretAccessKey"
+)
+
+
+class AwsKeyRecognizer(RegexRecognizer):
+    """AWS access key ids (``AKIA``/``ASIA`` + 16) and secret access keys.
+
+    A secret access key is 40 characters of base64 with no prefix, so it is reported only when
+    it is assigned to a name like ``aws_secret_access_key`` (config, env, JSON, code).
+    """
+
+    ENTITIES = ("SECRET_AWS_KEY",)
+    CONTEXT = ("aws", "aws_access_key_id", "aws_secret_access_key", "access key", "secret key")
+    SCORE_KEY_ID: ClassVar[float] = 0.9
+    SCORE_SECRET: ClassVar[float] = 0.9
+    _KEY_ID = re.compile(r"(?<![A-Za-z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])")
+    SECRET: ClassVar[re.Pattern[str]] = re.compile(
+        r"(?i:" + _AWS_SECRET_NAME + r")[\"']?[ \t]*(?:=>|[:=])[ \t]*[\"']?"
+        r"(?<![A-Za-z0-9/+])([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])"
+    )
+
+    def find(self, text: str) -> Iterator[Hit]:
+        for m in self._KEY_ID.finditer(text):
+            if not looks_like_placeholder(m.group()):
+                yield Hit("SECRET_AWS_KEY", m.start(), m.end(), self.SCORE_KEY_ID, "aws_key_id")
+        for m in self.SECRET.finditer(text):
+            value = m.group(1)
+            has_classes = any(c.isdigit() for c in value) and any(c.isalpha() for c in value)
+            if has_classes and not looks_like_placeholder(value):
+                yield Hit("SECRET_AWS_KEY", m.start(1), m.end(1), self.SCORE_SECRET,
+                          "aws_secret_access_key", True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Structured secrets
+
+
+def _b64url_json(part: str) -> object:
+    padded = part + "=" * (-len(part) % 4)
+    return json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+
+
+class JwtRecognizer(RegexRecognizer):
+    """JSON Web Tokens: three base64url parts whose header decodes to JSON with ``alg``.
+
+    The header check keeps dotted base64-looking strings (hashes, file names) out. Unsigned
+    tokens (``alg: none``, empty signature) still carry claims, so they are reported too.
+    """
+
+    ENTITIES = ("SECRET_JWT",)
+    CONTEXT = ("jwt", "bearer", "token", "authorization", "トークン")
+    SCORE: ClassVar[float] = 0.95
+    _JWT = re.compile(
+        r"(?<![A-Za-z0-9_-])(eyJ[A-Za-z0-9_-]{10,})\.([A-Za-z0-9_-]{4,})\.([A-Za-z0-9_-]*)"
+        r"(?![A-Za-z0-9_-])"
+    )
+
+    def find(self, text: str) -> Iterator[Hit]:
+        for m in self._JWT.finditer(text):
+            try:
+                header = _b64url_json(m.group(1))
+            except (ValueError, binascii.Error, UnicodeDecodeError):
+                continue
+            if isinstance(header, dict) and "alg" in header:
+                yield Hit("SECRET_JWT", m.start(), m.end(), self.SCORE, "jwt_header")
+
+
+class PrivateKeyRecognizer(RegexRecognizer):
+    """PEM private keys: the whole block, BEGIN line through END line.
+
+    A block cut off before its END line (a truncated paste) is still reported, from BEGIN to the
+    end of its base64 body, because the part that was pasted is still key material. Newlines
+    escaped inside JSON strings (``\\n``) are covered by the same pattern.
+    """
+
+    ENTITIES = ("SECRET_PRIVATE_KEY",)
+    CONTEXT = ("private key", "秘密鍵", "pem", "ssh")
+    SCORE: ClassVar[float] = 1.0
+    SCORE_TRUNCATED: ClassVar[float] = 0.9
+    _LABEL = r"(?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?"
+    BLOCK: ClassVar[re.Pattern[str]] = re.compile(
+        r"-----BEGIN " + _LABEL + r"-----"
+        r"(?:.*?-----END " + _LABEL + r"-----|(?P<rest>[A-Za-z0-9+/=:,\s\\-]*[A-Za-z0-9+/=]))",
+        re.DOTALL,
+    )
+
+    def find(self, text: str) -> Iterator[Hit]:
+        for m in self.BLOCK.finditer(text):
+            if m.group("rest") is None:
+                yield Hit("SECRET_PRIVATE_KEY", m.start(), m.end(), self.SCORE, "pem_block")
+            else:
+                yield Hit("SECRET_PRIVATE_KEY", m.start(), m.end(), self.SCORE_TRUNCATED,
+                          "pem_block_truncated")
+
+
+# ---------------------------------------------------------------------------------------------
+# Passwords
+
+# A name that ends in a password word: password, DB_PASSWORD, spring.datasource.password, pwd,
+# PGPASSWORD, "passphrase". Names that merely start with one (password_policy) do not count.
+_PASSWORD_NAME = r"[A-Za-z0-9_.-]*?(?:password|passwd|passphrase|passcode|pwd)|pass"
+_JA_PASSWORD_NAME = r"パスワード|暗証番号|パスコード|パスフレーズ"
+_QUOTED = (
+    r"\"(?P<dq>[^\"\n]{1,200})\"|'(?P<sq>[^'\n]{1,200})'|「(?P<jq>[^」\n]{1,200})」"
+    r"|`(?P<bq>[^`\n]{1,200})`"
+)
+# Printable ASCII up to a space, quote or a separator of connection strings and query strings
+# (Password=abc;User Id=x, pass=abc&user=x).
+_BARE = r"(?P<bare>(?:(?![\"'`,;&<>])[!-~]){1,200})"
+
+_PASSWORD = re.compile(
+    rf"""
+    (?:
+        # config / code / JSON: password=..., "password": "...", PASSWORD: ...
+        (?<![A-Za-z0-9_])["']?(?P<name>(?i:{_PASSWORD_NAME}))["']?
+            [ \t]*(?::=|=>|->|[:=])[ \t]*
+      | # command line: --password hunter2, -password hunter2
+        (?<![A-Za-z0-9_-])--?(?i:password|passwd|pass|pwd)[ \t]+(?=[^- \t])
+      | # prose: "the password is hunter2", "my PIN is 1234"
+        (?P<prose>(?<![A-Za-z0-9_])(?i:password|passphrase|passcode|pin)[ \t]+(?i:is|was)[ \t]+)
+      | # Japanese: パスワード：abc, パスワードは「abc」です
+        (?P<ja>(?:{_JA_PASSWORD_NAME})[ \u3000]*(?:[:：=]|は|が|を|として|→)?[ \u3000]*)
+    )
+    (?:{_QUOTED}|{_BARE})
+    """,
+    re.VERBOSE,
+)
+# Values that are code, types, variables or prose rather than a password.
+_NOT_A_PASSWORD = frozenset(
+    {
+        "str", "string", "int", "bytes", "secretstr", "optional", "none", "null", "nil",
+        "undefined", "true", "false", "required", "incorrect", "invalid", "wrong", "correct",
+        "missing", "empty", "expired", "set", "unset", "not", "too", "the", "and", "was",
+        "being", "changed", "reset", "updated", "stored", "hashed", "encrypted", "protected",
+        "field", "input", "type", "value", "here", "below", "above", "same", "different",
+        "very", "must", "should", "will", "can", "for", "with", "from", "manager", "policy",
+        "length", "hash", "text", "secret", "hidden", "char", "varchar", "any", "object",
+        "bool", "boolean", "also", "only", "still", "now", "never", "always", "weak", "strong",
+    }
+)
+_CODE_VALUE = re.compile(
+    r"^(?:\$|%|\{|\[|!(?:vault|env|secret|ref)|getenv|os\.|process\.env|env\()"
+    r"|^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+$|^[A-Za-z_]\w*[(\[]",
+    re.IGNORECASE,
+)
+_TRAILING_PUNCT = ".,;:!?)]}"
+_MIN_PASSWORD_LENGTH = 3
+
+
+class PasswordRecognizer(RegexRecognizer):
+    """Password assignments in code, config and prose, in English and Japanese.
+
+    The span is the value only, so redaction keeps ``password=`` and the reader still sees what
+    was removed. Values that are code (``os.environ[...]``, ``self.password``, ``password=
+    password``), types (``password: str``), template variables (``${DB_PASSWORD}``) or prose
+    ("password is required") are not passwords. ``changeme`` is: weak, but real.
+    """
+
+    ENTITIES = ("SECRET_PASSWORD",)
+    CONTEXT = ("password", "passwd", "pwd", "パスワード", "暗証番号", "passphrase")
+    SCORE_ASSIGNED: ClassVar[float] = 0.8
+    SCORE_QUOTED_PROSE: ClassVar[float] = 0.75
+    SCORE_PROSE: ClassVar[float] = 0.6
+
+    def find(self, text: str) -> Iterator[Hit]:
+        for m in _PASSWORD.finditer(text):
+            group = next(g for g in ("dq", "sq", "jq", "bq", "bare") if m.group(g) is not None)
+            start, end = m.start(group), m.end(group)
+            value = m.group(group)
+            labelled = text[m.start() : start]
+            in_prose = m.group("prose") is not None or (
+                m.group("ja") is not None and not any(c in labelled for c in ":：=")
+            )
+            if group == "bare":
+                if in_prose:
+                    # A sentence ends the value: "the password is hunter2."
+                    stripped = value.rstrip(_TRAILING_PUNCT)
+                    end -= len(value) - len(stripped)
+                    value = stripped
+                if _CODE_VALUE.search(value):
+                    continue
+            name = m.group("name")
+            if name is not None and value.lower() == name.lower():
+                continue  # password=password: a variable passed on, in code
+            if len(value.strip()) < _MIN_PASSWORD_LENGTH or value.lower() in _NOT_A_PASSWORD:
+                continue
+            if _PLACEHOLDER.search(value) or len(set(value)) < 2:
+                continue
+            if not in_prose:
+                score, rule = self.SCORE_ASSIGNED, "password_assignment"
+            elif group != "bare":
+                score, rule = self.SCORE_QUOTED_PROSE, "password_quoted"
+            else:
+                score, rule = self.SCORE_PROSE, "password_prose"
+            yield Hit("SECRET_PASSWORD", start, end, score, rule, True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Opaque tokens
+
+# '=' only as base64 padding, so "api_key=AbC…" yields the value, not the name with it.
+_TOKEN_CANDIDATE = re.compile(
+    r"(?<![A-Za-z0-9_+/.-])[A-Za-z0-9_+/-]{20,512}={0,2}(?![A-Za-z0-9_+/=-]|\.[A-Za-z0-9_+/-])"
+)
+_SECRET_WORDS = re.compile(
+    r"key|secret|token|auth|bearer|credential|api[_-]?key|認証|トークン|シークレット|秘密鍵"
+    r"|アクセスキー|APIキー|鍵",
+    re.IGNORECASE,
+)
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+# Shapes the vendor recognizers already report under their own, more precise names.
+_VENDOR_PREFIX = re.compile(r"sk-|gh[pousr]_|github_pat_|xox[abposr]-|xapp-|AIza|AKIA|ASIA|eyJ")
+_HEX = frozenset("0123456789abcdefABCDEF")
+_WORDY = re.compile(r"[A-Za-z]{5,}")
+
+
+class HighEntropyTokenRecognizer(RegexRecognizer):
+    """Opaque high-entropy tokens (≥ 20 chars) within 40 characters after a secret word.
+
+    Entropy alone would flag every git SHA, UUID and base64 blob, so a key/secret/token/認証/
+    トークン word must come first. UUIDs are identifiers, not secrets, and are never reported;
+    tokens made mostly of words (``get_secret_from_vault``) fail the entropy and class checks.
+    """
+
+    ENTITIES = ("SECRET_TOKEN",)
+    CONTEXT = ("key", "secret", "token", "api_key", "認証", "トークン", "シークレット")
+    SCORE: ClassVar[float] = 0.7
+    MIN_ENTROPY: ClassVar[float] = 3.5
+    MIN_ENTROPY_HEX: ClassVar[float] = 3.0
+
+    @classmethod
+    def is_high_entropy(cls, value: str) -> bool:
+        """Random-looking: letters and digits, few dictionary-like runs, enough entropy."""
+        if not (any(c.isdigit() for c in value) and any(c.isalpha() for c in value)):
+            return False
+        if _UUID.fullmatch(value):
+            return False
+        if sum(len(w) for w in _WORDY.findall(value)) > 0.5 * len(value):
+            return False
+        threshold = cls.MIN_ENTROPY_HEX if set(value) <= _HEX else cls.MIN_ENTROPY
+        return shannon_entropy(value) >= threshold
+
+    def find(self, text: str) -> Iterator[Hit]:
+        if not _SECRET_WORDS.search(text):
+            return
+        # Key material the precise recognizers report under their own names.
+        claimed = [m.span() for m in PrivateKeyRecognizer.BLOCK.finditer(text)]
+        claimed += [m.span(1) for m in AwsKeyRecognizer.SECRET.finditer(text)]
+        for m in _TOKEN_CANDIDATE.finditer(text):
+            value = m.group()
+            if _VENDOR_PREFIX.match(value) or looks_like_placeholder(value):
+                continue
+            if any(s <= m.start() and m.end() <= e for s, e in claimed):
+                continue
+            if not self.is_high_entropy(value):
+                continue
+            if context_before(text, m.start(), _SECRET_WORDS, 40) is None:
+                continue
+            yield Hit("SECRET_TOKEN", m.start(), m.end(), self.SCORE, "high_entropy_token", True)
+
+
+def secret_recognizers(language: str) -> list[EntityRecognizer]:
+    """All credential recognizers; they are language-independent but registered per language."""
+    return [
+        AnthropicKeyRecognizer(language),
+        OpenAIKeyRecognizer(language),
+        GitHubTokenRecognizer(language),
+        SlackTokenRecognizer(language),
+        GoogleApiKeyRecognizer(language),
+        AwsKeyRecognizer(language),
+        JwtRecognizer(language),
+        PrivateKeyRecognizer(language),
+        PasswordRecognizer(language),
+        HighEntropyTokenRecognizer(language),
+    ]

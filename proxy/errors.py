@@ -1,0 +1,135 @@
+"""The one error hierarchy, and the one place it becomes an OpenAI-style response.
+
+Handlers raise a ``ProxyError``; ``error_middleware`` renders it as
+``{"error": {"message", "type", "code", "param"}}`` with its status. Any other exception is
+logged by type only (never its message, which could quote content) and rendered as a 500 without
+a traceback, so a bug never leaks content and the proxy keeps serving.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+log = logging.getLogger("sekisho.errors")
+
+
+class ProxyError(Exception):
+    status = 500
+    type = "server_error"
+    code = "internal_error"
+
+    def __init__(self, message: str, *, code: str | None = None, param: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        self.param = param
+
+    def body(self) -> dict[str, object]:
+        return {
+            "error": {
+                "message": self.message,
+                "type": self.type,
+                "code": self.code,
+                "param": self.param,
+            }
+        }
+
+
+class InvalidRequest(ProxyError):
+    status = 400
+    type = "invalid_request_error"
+    code = "invalid_request"
+
+
+class Unauthorized(ProxyError):
+    status = 401
+    type = "invalid_request_error"
+    code = "invalid_api_key"
+
+
+class Blocked(ProxyError):
+    """The policy blocked the request; the message names data kinds, never data."""
+
+    status = 403
+    type = "invalid_request_error"
+    code = "blocked_by_policy"
+
+
+class NotFound(ProxyError):
+    status = 404
+    type = "invalid_request_error"
+    code = "not_found"
+
+
+class MethodNotAllowed(ProxyError):
+    status = 405
+    type = "invalid_request_error"
+    code = "method_not_allowed"
+
+
+class PayloadTooLarge(ProxyError):
+    status = 413
+    type = "invalid_request_error"
+    code = "request_too_large"
+
+
+class UpstreamError(ProxyError):
+    """The upstream could not be reached or answered with garbage."""
+
+    status = 502
+    type = "upstream_error"
+    code = "bad_gateway"
+
+
+class Unavailable(ProxyError):
+    """No upstream may take this request (e.g. sensitive content while local is down)."""
+
+    status = 503
+    type = "service_unavailable"
+    code = "unavailable"
+
+
+class UpstreamTimeout(ProxyError):
+    status = 504
+    type = "upstream_error"
+    code = "upstream_timeout"
+
+
+def error_response(err: ProxyError) -> web.Response:
+    return web.Response(
+        status=err.status,
+        body=json.dumps(err.body(), ensure_ascii=False).encode(),
+        content_type="application/json",
+    )
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except ProxyError as err:
+        return error_response(err)
+    except web.HTTPException as exc:
+        # aiohttp's own routing errors (404 for unknown paths, 405) become OpenAI-style errors.
+        if exc.status == 404:
+            return error_response(NotFound(f"Unknown path: {request.method} {request.path}"))
+        if exc.status == 405:
+            return error_response(
+                MethodNotAllowed(f"Method {request.method} not allowed on {request.path}")
+            )
+        if exc.status == 413:
+            return error_response(PayloadTooLarge("Request body too large"))
+        err = ProxyError(exc.reason or "HTTP error")
+        err.status = exc.status
+        return error_response(err)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: never a traceback to clients
+        log.error("unhandled %s in %s %s", type(exc).__name__, request.method, request.path)
+        return error_response(ProxyError("Internal proxy error"))

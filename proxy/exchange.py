@@ -1,0 +1,282 @@
+"""The ``Exchange`` that carries one request through the pipeline, and text extraction.
+
+Extraction is deliberately paranoid: it walks the whole JSON body and yields every string that
+could reach an upstream as a ``Segment``. Only values of fields known to carry no user text
+(``model``, ``role``, ids, enumerated values such as ``type``) are skipped, and only when they look
+like identifiers; any field Sekisho does not know is content, and so is any object key it does not
+know. Non-text parts (images, audio, files, data: URLs, opaque blobs) are not analysed as text but
+flagged as ``CONTENT_…`` so the policy can route them; a part of an unknown type is flagged
+``CONTENT_UNKNOWN`` — an unknown shape is never assumed to be harmless.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from proxy.errors import InvalidRequest
+
+if TYPE_CHECKING:
+    from proxy.detection.detector import Finding
+    from proxy.policy.model import Decision
+
+
+class Endpoint(StrEnum):
+    CHAT = "chat"
+    COMPLETIONS = "completions"
+    EMBEDDINGS = "embeddings"
+    RESPONSES = "responses"
+
+
+ENDPOINT_PATHS: dict[Endpoint, str] = {
+    Endpoint.CHAT: "/chat/completions",
+    Endpoint.COMPLETIONS: "/completions",
+    Endpoint.EMBEDDINGS: "/embeddings",
+    Endpoint.RESPONSES: "/responses",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """One string that would be forwarded upstream, with its JSON path in the body."""
+
+    path: str
+    text: str
+
+
+@dataclass
+class Exchange:
+    """Everything known about one request; each stage fills in its part, in pipeline order."""
+
+    request_id: str
+    endpoint: Endpoint
+    body: dict[str, Any]
+    tenant: str = "default"
+    segments: list[Segment] = field(default_factory=list)
+    content_flags: set[str] = field(default_factory=set)
+    findings: list[Finding] = field(default_factory=list)
+    detection_error: str | None = None
+    decision: Decision | None = None
+    forwarded_body: dict[str, Any] | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def stream(self) -> bool:
+        return self.body.get("stream") is True
+
+    @property
+    def requested_model(self) -> str | None:
+        model = self.body.get("model")
+        return model if isinstance(model, str) else None
+
+
+# Keys whose string values are identifiers or enumerations, never user text — skipped only when
+# the value also looks like one (so a name typed into an "id" field is still inspected).
+_NON_CONTENT_KEYS = frozenset(
+    {
+        "model", "role", "type", "id", "object", "tool_call_id", "call_id", "file_id",
+        "previous_response_id", "response_id", "item_id", "detail", "format", "encoding_format",
+        "service_tier", "reasoning_effort", "effort", "voice", "modalities", "truncation",
+        "status", "tool_choice", "include", "verbosity", "generate_summary", "mode",
+    }
+)
+_IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:/@+\-]{0,127}")
+
+# Every field name OpenAI's request schemas use; an object key outside this set is itself
+# forwarded text (metadata keys, JSON-schema property names, unknown fields) and is inspected.
+_KNOWN_KEYS = _NON_CONTENT_KEYS | frozenset(
+    {
+        "messages", "content", "name", "text", "refusal", "tool_calls", "function", "arguments",
+        "function_call", "functions", "tools", "parameters", "description", "strict",
+        "image_url", "url", "input_audio", "data", "file", "file_data", "filename", "file_url",
+        "image", "audio", "stream", "stream_options", "include_usage", "temperature", "top_p",
+        "n", "stop", "max_tokens", "max_completion_tokens", "presence_penalty",
+        "frequency_penalty", "logit_bias", "logprobs", "top_logprobs", "user", "seed",
+        "parallel_tool_calls", "response_format", "json_schema", "schema", "metadata", "store",
+        "prediction", "web_search_options", "prompt", "suffix", "echo", "best_of", "input",
+        "dimensions", "instructions", "reasoning", "max_output_tokens", "background",
+        "prompt_cache_key", "safety_identifier", "output", "summary", "properties", "required",
+        "items", "enum", "additionalProperties", "title", "default", "anyOf", "allOf", "oneOf",
+        "$ref", "$defs", "definitions", "minimum", "maximum", "pattern", "examples", "const",
+    }
+)
+
+_IMAGE_PART_TYPES = frozenset({"image_url", "input_image", "image"})
+_AUDIO_PART_TYPES = frozenset({"input_audio", "audio"})
+_FILE_PART_TYPES = frozenset({"file", "input_file"})
+_TEXT_PART_TYPES = frozenset(
+    {
+        "text", "input_text", "output_text", "refusal", "summary_text", "reasoning_text",
+        "message", "function_call", "function_call_output", "function", "reasoning",
+        "item_reference", "custom_tool_call", "custom_tool_call_output", "json_schema",
+        "json_object", "tool_result", "tool_use",
+    }
+)
+# Lists whose elements are typed content parts or input items.
+_PART_LISTS = frozenset({"content", "input", "output"})
+# Fields holding binary payloads or links to them inside non-text parts; their values are
+# flagged, never analysed as text (base64 would only produce noise).
+_BINARY_FIELDS = frozenset({"data", "file_data", "image_url", "url", "file_url"})
+_DATA_URL = re.compile(r"data:([a-zA-Z0-9.+\-]+/[a-zA-Z0-9.+\-]+)?(;[^,]*)?,", re.ASCII)
+_BLOB = re.compile(r"[A-Za-z0-9+/=_\-]{2048,}")
+
+
+def _child(path: str, key: str | int) -> str:
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
+        return f"{path}.{key}" if path else key
+    return f"{path}[{key!r}]"
+
+
+def _flag_for_data_url(value: str) -> str | None:
+    m = _DATA_URL.match(value)
+    if not m:
+        return None
+    mime = (m.group(1) or "").lower()
+    if mime.startswith("image/"):
+        return "CONTENT_IMAGE"
+    if mime.startswith("audio/"):
+        return "CONTENT_AUDIO"
+    if mime.startswith("text/") and ";base64" not in (m.group(2) or ""):
+        return None
+    return "CONTENT_FILE"
+
+
+class _Walker:
+    def __init__(self) -> None:
+        self.segments: list[Segment] = []
+        self.flags: set[str] = set()
+
+    def string(self, value: str, path: str) -> None:
+        if not value:
+            return
+        flag = _flag_for_data_url(value)
+        if flag is not None:
+            self.flags.add(flag)
+            return
+        if _BLOB.fullmatch(value):
+            # An opaque blob cannot be inspected: flag it rather than pretend it is clean.
+            self.flags.add("CONTENT_FILE")
+            return
+        self.segments.append(Segment(path, value))
+
+    def value(self, value: Any, path: str, key: str | None = None) -> None:
+        if isinstance(value, str):
+            if key in _NON_CONTENT_KEYS and _IDENTIFIER.fullmatch(value):
+                return
+            self.string(value, path)
+        elif isinstance(value, dict):
+            self.mapping(value, path)
+        elif isinstance(value, list):
+            parts = key in _PART_LISTS
+            for i, item in enumerate(value):
+                if parts and isinstance(item, dict):
+                    self.mapping(item, _child(path, i), is_part=True)
+                else:
+                    self.value(item, _child(path, i), key)
+        # Numbers, booleans and null carry no text.
+
+    def mapping(self, obj: dict[str, Any], path: str, is_part: bool = False) -> None:
+        part_type = obj.get("type")
+        binary = False
+        if isinstance(part_type, str):
+            if part_type in _IMAGE_PART_TYPES:
+                self.flags.add("CONTENT_IMAGE")
+                binary = True
+            elif part_type in _AUDIO_PART_TYPES:
+                self.flags.add("CONTENT_AUDIO")
+                binary = True
+            elif part_type in _FILE_PART_TYPES:
+                self.flags.add("CONTENT_FILE")
+                binary = True
+            elif is_part and part_type not in _TEXT_PART_TYPES:
+                # A content part or input item of a type we do not know (a new modality?):
+                # its strings are still inspected, and the flag lets the policy keep it local.
+                self.flags.add("CONTENT_UNKNOWN")
+        for key, item in obj.items():
+            child = _child(path, key)
+            if key not in _KNOWN_KEYS:
+                self.string(key, f"{child}#key")
+            if binary and key in _BINARY_FIELDS:
+                self._binary(item, child)
+                continue
+            self.value(item, child, key)
+
+    def _binary(self, item: Any, path: str) -> None:
+        # A binary field may hold a plain URL (http…) which is forwarded as text: inspect it.
+        if isinstance(item, str):
+            if item.startswith(("http://", "https://")):
+                self.segments.append(Segment(path, item))
+        elif isinstance(item, dict):
+            for key, sub in item.items():
+                child = _child(path, key)
+                if key in _BINARY_FIELDS:
+                    self._binary(sub, child)
+                else:
+                    self.value(sub, child, key)
+
+
+def extract(body: dict[str, Any]) -> tuple[list[Segment], set[str]]:
+    """Every inspectable string of a request body, and the non-text content flags."""
+    walker = _Walker()
+    walker.mapping(body, "")
+    return walker.segments, walker.flags
+
+
+def iter_strings(value: Any) -> Iterator[str]:
+    """Every string in a JSON value (used by tests and by the audit self-check)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield k
+            yield from iter_strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from iter_strings(v)
+
+
+def _require(cond: bool, message: str, param: str) -> None:
+    if not cond:
+        raise InvalidRequest(message, param=param)
+
+
+def validate(endpoint: Endpoint, body: Any) -> dict[str, Any]:
+    """Check the request's shape enough that extraction and routing are well defined."""
+    _require(isinstance(body, dict), "Request body must be a JSON object", "body")
+    assert isinstance(body, dict)
+    model = body.get("model")
+    if endpoint is not Endpoint.RESPONSES or "model" in body:
+        _require(isinstance(model, str) and bool(model), "'model' must be a non-empty string",
+                 "model")
+    if "stream" in body:
+        _require(isinstance(body["stream"], bool) or body["stream"] is None,
+                 "'stream' must be a boolean", "stream")
+    if endpoint is Endpoint.CHAT:
+        messages = body.get("messages")
+        _require(isinstance(messages, list) and len(messages) > 0,
+                 "'messages' must be a non-empty array", "messages")
+        for i, msg in enumerate(messages):
+            _require(isinstance(msg, dict) and isinstance(msg.get("role"), str),
+                     f"messages[{i}] must be an object with a string 'role'", f"messages[{i}]")
+            content = msg.get("content")
+            _require(content is None or isinstance(content, str | list),
+                     f"messages[{i}].content must be a string, an array of parts or null",
+                     f"messages[{i}].content")
+    elif endpoint is Endpoint.COMPLETIONS:
+        _require(isinstance(body.get("prompt"), str | list), "'prompt' must be a string or array",
+                 "prompt")
+    elif endpoint is Endpoint.EMBEDDINGS:
+        _require(isinstance(body.get("input"), str | list), "'input' must be a string or array",
+                 "input")
+    elif endpoint is Endpoint.RESPONSES:
+        if "input" in body:
+            _require(isinstance(body["input"], str | list), "'input' must be a string or array",
+                     "input")
+        _require("input" in body or "previous_response_id" in body or "prompt" in body,
+                 "'input' is required", "input")
+    return body

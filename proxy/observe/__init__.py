@@ -1,0 +1,1 @@
+"""Observation: metrics and the audit log, built from decisions and timings, never content."""

@@ -1,0 +1,492 @@
+"""The stages of one request, in order, and the fail-closed runner.
+
+parse → extract → detect → decide → transform → forward/relay → observe. This module is the one
+place that order is written down; each stage is a method that reads and fills the ``Exchange``.
+
+Privacy rules enforced here, each with tests:
+- detection errors and missed deadlines become ``DETECTION_FAILED``, which ``decide`` routes local
+  before any policy rule is looked at;
+- a request whose decision is not ``cloud`` is never sent to the cloud: fallback only ever goes
+  from the cloud to the local upstream, never the other way;
+- a conversation created on the cloud (Responses API ``previous_response_id``) cannot continue
+  with sensitive input: it is blocked, since it cannot move on-prem.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+import uuid
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from proxy.config import Settings
+from proxy.detection.detector import Detector, Finding
+from proxy.errors import (
+    Blocked,
+    InvalidRequest,
+    PayloadTooLarge,
+    ProxyError,
+    Unavailable,
+    UpstreamError,
+    UpstreamTimeout,
+)
+from proxy.exchange import ENDPOINT_PATHS, Endpoint, Exchange, extract, validate
+from proxy.observe.audit import AuditLog, entity_counts, now_iso
+from proxy.observe.metrics import Metrics
+from proxy.policy import Decision, Facts, Policy, Route, evaluate
+from proxy.policy.decide import DETECTION_FAILED
+from proxy.policy.model import Action
+from proxy.transform import SseScanner, map_model, note_response
+from proxy.upstream import Upstream, UpstreamUnreachable, read_limited
+
+log = logging.getLogger("sekisho.pipeline")
+
+MAX_UPSTREAM_BODY = 256 * 1024 * 1024
+# Upstream response headers worth passing on; everything else (cookies, server internals) stays.
+_PASS_HEADERS = ("openai-processing-ms", "x-ratelimit-limit-requests",
+                 "x-ratelimit-remaining-requests", "x-ratelimit-limit-tokens",
+                 "x-ratelimit-remaining-tokens", "retry-after")
+
+
+REQUEST_ID = web.RequestKey("sekisho_request_id", str)
+
+
+class PolicyHolder:
+    """The active policy. Replaced by assigning one reference: readers never see half a policy."""
+
+    def __init__(self, policy: Policy) -> None:
+        self.current = policy
+
+
+class ResponseMemory:
+    """Which upstream created each Responses API response id (bounded, oldest forgotten)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._owners: OrderedDict[str, Route] = OrderedDict()
+
+    def remember(self, response_id: str, route: Route) -> None:
+        if self.size <= 0:
+            return
+        self._owners[response_id] = route
+        self._owners.move_to_end(response_id)
+        while len(self._owners) > self.size:
+            self._owners.popitem(last=False)
+
+    def owner(self, response_id: str) -> Route | None:
+        return self._owners.get(response_id)
+
+
+@dataclass
+class Outcome:  # noqa: B903 - a mutable record filled in as the request goes
+    """What happened, for headers, metrics and the audit line (never content)."""
+
+    route: Route = Route.BLOCK
+    rule: str = "none"
+    action: Action = Action.FORWARD
+    status: int = 0
+    upstream: str | None = None
+    forwarded_model: str | None = None
+    fallback: bool = False
+    fail_reason: str | None = None
+    upstream_seconds: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+OUTCOME = web.RequestKey("sekisho_outcome", Outcome)
+
+
+class Pipeline:
+    def __init__(
+        self,
+        settings: Settings,
+        detector: Detector,
+        policy: PolicyHolder,
+        cloud: Upstream,
+        local: Upstream,
+        metrics: Metrics,
+        audit: AuditLog,
+        executor: ThreadPoolExecutor,
+    ) -> None:
+        self.settings = settings
+        self.detector = detector
+        self.policy = policy
+        self.cloud = cloud
+        self.local = local
+        self.metrics = metrics
+        self.audit = audit
+        self.executor = executor
+        self.memory = ResponseMemory(settings.response_memory)
+        self._local_models: tuple[float, list[str]] | None = None
+
+    # -- the flow ---------------------------------------------------------------------------
+
+    async def handle(self, request: web.Request, endpoint: Endpoint) -> web.StreamResponse:
+        started = time.perf_counter()
+        outcome: Outcome = request[OUTCOME]
+        exchange: Exchange | None = None
+        self.metrics.in_flight.inc()
+        try:
+            exchange = await self.parse(request, endpoint)
+            self.extract(exchange)
+            await self.detect(exchange)
+            decision = self.decide(exchange)
+            outcome.rule = decision.rule
+            outcome.action = decision.action
+            response = await self.route(request, exchange, decision, outcome)
+            outcome.status = response.status
+            return response
+        except ProxyError as err:
+            outcome.status = err.status
+            raise
+        finally:
+            self.metrics.in_flight.dec()
+            self.observe(exchange, endpoint, outcome, time.perf_counter() - started)
+
+    async def parse(self, request: web.Request, endpoint: Endpoint) -> Exchange:
+        if request.content_length is not None and request.content_length > (
+            self.settings.max_body_bytes
+        ):
+            raise PayloadTooLarge(
+                f"Request body exceeds the limit of {self.settings.max_body_bytes} bytes"
+            )
+        raw = await request.read()
+        try:
+            body = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            raise InvalidRequest("Request body is not valid JSON", code="invalid_json") from None
+        validate(endpoint, body)
+        return Exchange(request_id=request[REQUEST_ID], endpoint=endpoint, body=body)
+
+    def extract(self, exchange: Exchange) -> None:
+        exchange.segments, exchange.content_flags = extract(exchange.body)
+
+    async def detect(self, exchange: Exchange) -> None:
+        started = time.perf_counter()
+        deadline = self.settings.detection_deadline_ms / 1000
+        loop = asyncio.get_running_loop()
+        try:
+            if deadline <= 0:
+                raise TimeoutError
+            findings = await asyncio.wait_for(
+                loop.run_in_executor(self.executor, self.detector.analyze, exchange.segments),
+                timeout=deadline,
+            )
+            exchange.findings = findings
+        except TimeoutError:
+            exchange.detection_error = "timeout"
+        except Exception as exc:  # noqa: BLE001 - fail closed on anything the detector raises
+            exchange.detection_error = "error"
+            log.error("detection failed: %s (request %s)", type(exc).__name__,
+                      exchange.request_id)
+        if exchange.detection_error is not None:
+            exchange.findings = [
+                Finding(DETECTION_FAILED, 1.0, "", 0, 0, "sekisho", "-")
+            ]
+        exchange.findings.extend(
+            Finding(flag, 1.0, "", 0, 0, "extraction", "-")
+            for flag in sorted(exchange.content_flags)
+        )
+        elapsed = time.perf_counter() - started
+        exchange.timings["detection"] = elapsed
+        self.metrics.detection_duration.labels(exchange.endpoint.value).observe(elapsed)
+
+    def decide(self, exchange: Exchange) -> Decision:
+        facts = Facts(
+            endpoint=exchange.endpoint,
+            entities=tuple((f.entity_type, f.score) for f in exchange.findings),
+            model=exchange.requested_model,
+        )
+        decision, _trace = evaluate(self.policy.current, facts)
+        exchange.decision = decision
+        if decision.action is Action.FAIL_CLOSED:
+            self.metrics.fail_closed.labels(f"detection_{exchange.detection_error}").inc()
+        return decision
+
+    async def route(
+        self, request: web.Request, exchange: Exchange, decision: Decision, outcome: Outcome
+    ) -> web.StreamResponse:
+        route = decision.route
+        if route is Route.BLOCK:
+            outcome.route = Route.BLOCK
+            raise Blocked(block_message(decision))
+        pinned = False
+        previous = exchange.body.get("previous_response_id")
+        if exchange.endpoint is Endpoint.RESPONSES and isinstance(previous, str):
+            owner = self.memory.owner(previous)
+            if owner is Route.CLOUD and route is Route.LOCAL:
+                outcome.route = Route.BLOCK
+                raise Blocked(
+                    "This conversation was created on the cloud upstream (previous_response_id),"
+                    " and the new input contains data that must stay on-prem"
+                    f" ({describe_types(decision.entity_types)}). A conversation cannot move;"
+                    " start a new one without previous_response_id.",
+                    code="conversation_on_cloud",
+                )
+            if owner is not None:
+                # The conversation's history lives on the upstream that created it.
+                pinned = True
+                if owner is Route.LOCAL:
+                    route = Route.LOCAL
+        if route is Route.LOCAL:
+            return await self._send_local(request, exchange, outcome, fallback=False)
+        try:
+            return await self._send(request, exchange, outcome, self.cloud, Route.CLOUD)
+        except (UpstreamUnreachable, UpstreamTimeout, _RetryableStatus) as err:
+            if pinned or not self.settings.cloud_fallback_to_local:
+                raise _as_proxy_error(err) from None
+            # Safe for privacy: the policy cleared this request for the cloud, so it may go
+            # anywhere. The opposite direction (local → cloud) does not exist in this code.
+            self.metrics.fallbacks.labels("cloud", "local").inc()
+            outcome.fallback = True
+            outcome.action = Action.FALLBACK
+            return await self._send_local(request, exchange, outcome, fallback=True)
+
+    async def _send_local(
+        self, request: web.Request, exchange: Exchange, outcome: Outcome, *, fallback: bool
+    ) -> web.StreamResponse:
+        try:
+            return await self._send(request, exchange, outcome, self.local, Route.LOCAL)
+        except UpstreamUnreachable:
+            outcome.route = Route.BLOCK
+            if not fallback:
+                outcome.action = Action.FAIL_CLOSED
+                outcome.fail_reason = "local_unavailable"
+                self.metrics.fail_closed.labels("local_unavailable").inc()
+            raise Unavailable(
+                "The on-prem upstream is unavailable, and this request may not be sent to the"
+                " cloud. Try again later.",
+                code="local_unavailable",
+            ) from None
+        except _RetryableStatus as err:
+            raise _as_proxy_error(err) from None
+
+    async def _send(
+        self,
+        request: web.Request,
+        exchange: Exchange,
+        outcome: Outcome,
+        upstream: Upstream,
+        route: Route,
+    ) -> web.StreamResponse:
+        local_model = None
+        if route is Route.LOCAL:
+            local_model = await self._local_model(exchange.endpoint)
+        body = map_model(exchange.body, route, self.settings, local_model)
+        exchange.forwarded_body = body
+        outcome.forwarded_model = body.get("model") if isinstance(body.get("model"), str) else None
+        started = time.perf_counter()
+        try:
+            resp = await upstream.post(
+                ENDPOINT_PATHS[exchange.endpoint], body, stream=exchange.stream
+            )
+        except UpstreamUnreachable:
+            self.metrics.upstream_errors.labels(upstream.name, "connect").inc()
+            raise
+        except UpstreamTimeout:
+            outcome.route = route
+            self.metrics.upstream_errors.labels(upstream.name, "timeout").inc()
+            raise
+        outcome.route = route
+        outcome.upstream = upstream.name
+        try:
+            if resp.status >= 500 or resp.status == 429:
+                self.metrics.upstream_errors.labels(upstream.name, f"status_{resp.status // 100}xx"
+                                                    ).inc()
+                payload = await read_limited(resp, MAX_UPSTREAM_BODY)
+                raise _RetryableStatus(resp.status, payload, resp.headers.get("Content-Type"))
+            if resp.status >= 400:
+                self.metrics.upstream_errors.labels(upstream.name, "status_4xx").inc()
+            content_type = resp.headers.get("Content-Type", "")
+            if exchange.stream and resp.status == 200 and "text/event-stream" in content_type:
+                return await self._relay_stream(request, exchange, outcome, resp, route)
+            payload = await read_limited(resp, MAX_UPSTREAM_BODY)
+            self._note_json(exchange, payload, route)
+            return self._response(outcome, resp, payload)
+        finally:
+            outcome.upstream_seconds += time.perf_counter() - started
+            resp.release()
+
+    async def _relay_stream(
+        self,
+        request: web.Request,
+        exchange: Exchange,
+        outcome: Outcome,
+        resp: aiohttp.ClientResponse,
+        route: Route,
+    ) -> web.StreamResponse:
+        out = web.StreamResponse(status=200)
+        out.content_type = "text/event-stream"
+        out.headers["Cache-Control"] = "no-cache"
+        out.headers["X-Accel-Buffering"] = "no"
+        self._headers(out, outcome, request)
+        await out.prepare(request)
+        scanner = SseScanner()
+        try:
+            # iter_any yields whatever arrived, so each upstream chunk goes out as it comes.
+            async for chunk in resp.content.iter_any():
+                scanner.feed(chunk)
+                await out.write(chunk)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            self.metrics.upstream_errors.labels(resp.url.host == "" and "?" or
+                                                ("cloud" if route is Route.CLOUD else "local"),
+                                                "stream_interrupted").inc()
+            log.warning("upstream stream interrupted: %s (request %s)", type(exc).__name__,
+                        exchange.request_id)
+        if exchange.endpoint is Endpoint.RESPONSES:
+            for rid in scanner.response_ids:
+                self.memory.remember(rid, route)
+        outcome.status = 200
+        await out.write_eof()
+        return out
+
+    def _note_json(self, exchange: Exchange, payload: bytes, route: Route) -> None:
+        if exchange.endpoint is not Endpoint.RESPONSES:
+            return
+        try:
+            obj = json.loads(payload)
+        except ValueError:
+            return
+        if isinstance(obj, dict):
+            ids: list[str] = []
+            note_response(obj, ids)
+            for rid in ids:
+                self.memory.remember(rid, route)
+
+    def _response(
+        self, outcome: Outcome, resp: aiohttp.ClientResponse, payload: bytes
+    ) -> web.Response:
+        content_type = resp.headers.get("Content-Type", "application/json").split(";")[0]
+        if resp.status >= 400:
+            try:
+                json.loads(payload)
+            except ValueError:
+                err = UpstreamError(f"The upstream answered {resp.status} with a non-JSON body")
+                return web.json_response(err.body(), status=502)
+        out = web.Response(status=resp.status, body=payload, content_type=content_type)
+        for name in _PASS_HEADERS:
+            if name in resp.headers:
+                out.headers[name] = resp.headers[name]
+        return out
+
+    @staticmethod
+    def _headers(out: web.StreamResponse, outcome: Outcome, request: web.Request) -> None:
+        out.headers["x-sekisho-route"] = outcome.route.value
+        out.headers["x-sekisho-rule"] = outcome.rule
+        out.headers["x-request-id"] = request[REQUEST_ID]
+
+    async def _local_model(self, endpoint: Endpoint) -> str | None:
+        if endpoint is Endpoint.EMBEDDINGS:
+            if self.settings.local_embedding_model is None:
+                raise Unavailable(
+                    "This embeddings input contains data that must stay on-prem, and no local"
+                    " embedding model is configured (setting: local_embedding_model).",
+                    code="no_local_embedding_model",
+                )
+            return self.settings.local_embedding_model
+        if self.settings.local_model is not None:
+            return self.settings.local_model
+        models = await self.local_model_ids()
+        return models[0] if models else None
+
+    async def local_model_ids(self) -> list[str]:
+        now = time.monotonic()
+        if self._local_models and now - self._local_models[0] < self.settings.models_cache_s:
+            return self._local_models[1]
+        try:
+            ids = [m["id"] for m in await self.local.models(self.settings.connect_timeout_s)]
+        except UpstreamError:
+            return self._local_models[1] if self._local_models else []
+        self._local_models = (now, ids)
+        return ids
+
+    # -- observe ----------------------------------------------------------------------------
+
+    def observe(
+        self, exchange: Exchange | None, endpoint: Endpoint, outcome: Outcome, seconds: float
+    ) -> None:
+        tenant = exchange.tenant if exchange is not None else "default"
+        self.metrics.routing_decisions.labels(
+            outcome.route.value, outcome.action.value, outcome.rule, tenant, endpoint.value
+        ).inc()
+        self.metrics.request_duration.labels(outcome.route.value, endpoint.value).observe(seconds)
+        types = [f.entity_type for f in exchange.findings] if exchange is not None else []
+        for f in exchange.findings if exchange is not None else []:
+            self.metrics.pii_entities.labels(f.entity_type, f.language, outcome.route.value).inc()
+        decision = exchange.decision if exchange is not None else None
+        self.audit.write(
+            {
+                "time": now_iso(),
+                "request_id": exchange.request_id if exchange is not None else None,
+                "tenant": tenant,
+                "endpoint": endpoint.value,
+                "requested_model": exchange.requested_model if exchange is not None else None,
+                "forwarded_model": outcome.forwarded_model,
+                "route": outcome.route.value,
+                "action": outcome.action.value,
+                "rule": outcome.rule,
+                "policy_version": decision.policy_version if decision is not None else None,
+                "entities": entity_counts(types),
+                "detection_ms": round(
+                    (exchange.timings.get("detection", 0.0) if exchange else 0.0) * 1000, 2
+                ),
+                "upstream_ms": round(outcome.upstream_seconds * 1000, 2),
+                "total_ms": round(seconds * 1000, 2),
+                "upstream": outcome.upstream,
+                "status": outcome.status,
+                "fallback": outcome.fallback,
+                "fail_reason": outcome.fail_reason,
+            }
+        )
+
+
+class _RetryableStatus(Exception):
+    """The upstream answered 5xx or 429: the body is kept for relaying if no fallback happens."""
+
+    def __init__(self, status: int, payload: bytes, content_type: str | None) -> None:
+        super().__init__(status)
+        self.status = status
+        self.payload = payload
+        self.content_type = content_type
+
+
+def _as_proxy_error(err: Exception) -> ProxyError:
+    if isinstance(err, ProxyError):
+        return err
+    if isinstance(err, _RetryableStatus):
+        message = f"The upstream answered {err.status}"
+        try:
+            upstream_error = json.loads(err.payload)["error"]
+            if isinstance(upstream_error.get("message"), str):
+                message = f"{message}: {upstream_error['message']}"
+        except (ValueError, KeyError, TypeError, AttributeError):
+            pass
+        proxy_error = UpstreamError(message, code="upstream_status")
+        proxy_error.status = err.status if err.status in (429, 502, 503, 504) else 502
+        return proxy_error
+    return UpstreamError("Upstream failure")
+
+
+def describe_types(types: frozenset[str]) -> str:
+    return ", ".join(sorted(types)) if types else "sensitive content"
+
+
+def block_message(decision: Decision) -> str:
+    if decision.message:
+        return decision.message
+    return (
+        f"This request was blocked by policy rule '{decision.rule}': it contains"
+        f" {describe_types(decision.entity_types)}."
+    )
+
+
+def new_request_id() -> str:
+    return "req_" + uuid.uuid4().hex
