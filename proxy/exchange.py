@@ -119,7 +119,9 @@ _TEXT_PART_TYPES = frozenset(
 _PART_LISTS = frozenset({"content", "input", "output"})
 # Fields holding binary payloads or links to them inside non-text parts; their values are
 # flagged, never analysed as text (base64 would only produce noise).
-_BINARY_FIELDS = frozenset({"data", "file_data", "image_url", "url", "file_url"})
+_BINARY_FIELDS = frozenset(
+    {"data", "file_data", "image_url", "url", "file_url", "input_audio", "file", "audio", "image"}
+)
 _DATA_URL = re.compile(r"data:([a-zA-Z0-9.+\-]+/[a-zA-Z0-9.+\-]+)?(;[^,]*)?,", re.ASCII)
 _BLOB = re.compile(r"[A-Za-z0-9+/=_\-]{2048,}")
 

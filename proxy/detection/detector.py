@@ -233,4 +233,13 @@ class Detector:
             key = (h.entity_type, h.start, h.end)
             if key not in best or h.score > best[key].score:
                 best[key] = h
-        return sorted(best.values(), key=lambda h: (h.start, h.end, h.entity_type))
+        emails = [h for h in best.values() if h.entity_type == "EMAIL_ADDRESS"]
+        # Presidio's URL recognizer also reports the domain inside every e-mail address.
+        return sorted(
+            (
+                h for h in best.values()
+                if not (h.entity_type == "URL"
+                        and any(e.start <= h.start and h.end <= e.end for e in emails))
+            ),
+            key=lambda h: (h.start, h.end, h.entity_type),
+        )

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from proxy.detection import entities
 from proxy.exchange import Endpoint
@@ -80,14 +80,15 @@ class PolicySpec(BaseModel):
     default: DefaultSpec
     rules: list[RuleSpec] = Field(default_factory=list)
 
-    @model_validator(mode="after")
-    def _unique_names(self) -> PolicySpec:
+    @field_validator("rules")
+    @classmethod
+    def _unique_names(cls, rules: list[RuleSpec]) -> list[RuleSpec]:
         seen: set[str] = set()
-        for rule in self.rules:
+        for rule in rules:
             if rule.name in seen:
                 raise ValueError(f"duplicate rule name {rule.name!r}")
             seen.add(rule.name)
-        return self
+        return rules
 
 
 @dataclass(frozen=True, slots=True)

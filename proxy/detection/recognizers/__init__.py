@@ -71,6 +71,10 @@ class RegexRecognizer(EntityRecognizer):
 
     ENTITIES: ClassVar[tuple[str, ...]]
     CONTEXT: ClassVar[tuple[str, ...]]
+    # Lower-case substrings of which every finding contains, or has next to it, at least one.
+    # Checked with ``in`` before any regex runs: most texts hold no API key and no 免許 label,
+    # and a substring test is a hundred times cheaper than scanning with a pattern.
+    GATE: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, language: str) -> None:
         self.label: str = type(self).__name__
@@ -98,6 +102,10 @@ class RegexRecognizer(EntityRecognizer):
         wanted = set(entities) if entities else set(self.supported_entities)
         if wanted.isdisjoint(self.supported_entities):
             return []
+        if self.GATE:
+            lowered = text.lower()
+            if not any(word in lowered for word in self.GATE):
+                return []
         results: list[RecognizerResult] = []
         for hit in self.find(text):
             if hit.entity not in wanted or hit.score <= 0:

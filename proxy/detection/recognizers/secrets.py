@@ -219,7 +219,8 @@ class PrivateKeyRecognizer(RegexRecognizer):
     """PEM private keys: the whole block, BEGIN line through END line.
 
     A block cut off before its END line (a truncated paste) is still reported, from BEGIN to the
-    end of its base64 body, because the part that was pasted is still key material. Newlines
+    last base64 line before a blank line or other text, because what was pasted is still key
+    material. Newlines
     escaped inside JSON strings (``\\n``) are covered by the same pattern.
     """
 
@@ -230,7 +231,9 @@ class PrivateKeyRecognizer(RegexRecognizer):
     _LABEL = r"(?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?"
     BLOCK: ClassVar[re.Pattern[str]] = re.compile(
         r"-----BEGIN " + _LABEL + r"-----"
-        r"(?:.*?-----END " + _LABEL + r"-----|(?P<rest>[A-Za-z0-9+/=:,\s\\-]*[A-Za-z0-9+/=]))",
+        r"(?:.*?-----END " + _LABEL + r"-----"
+        # Truncated: header lines and base64 lines, up to a blank line or other text.
+        r"|(?P<rest>(?:(?:\r?\n|\\n)[ \t]*(?:(?:Proc-Type|DEK-Info):[^\n\\]*|[A-Za-z0-9+/=]{4,}))+))",
         re.DOTALL,
     )
 
@@ -293,7 +296,12 @@ _CODE_VALUE = re.compile(
     r"|^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+$|^[A-Za-z_]\w*[(\[]",
     re.IGNORECASE,
 )
+# scheme://user:password@host — the password part of a URL's userinfo.
+_URL_CREDENTIALS = re.compile(r"(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]{1,20}://[^\s:/@]{1,100}:([^\s:/@]{1,200})@")
+# Documentation's stand-ins: postgres://user:password@localhost.
+_URL_PLACEHOLDERS = frozenset({"password", "pass", "passwd", "pwd", "secret"})
 _TRAILING_PUNCT = ".,;:!?)]}"
+_OPENING = {")": "(", "]": "[", "}": "{"}
 _MIN_PASSWORD_LENGTH = 3
 
 
@@ -313,6 +321,11 @@ class PasswordRecognizer(RegexRecognizer):
     SCORE_PROSE: ClassVar[float] = 0.6
 
     def find(self, text: str) -> Iterator[Hit]:
+        for m in _URL_CREDENTIALS.finditer(text):
+            value = m.group(1)
+            if value.lower() not in _URL_PLACEHOLDERS and not _PLACEHOLDER.search(value):
+                yield Hit("SECRET_PASSWORD", m.start(1), m.end(1), self.SCORE_ASSIGNED,
+                          "password_in_url", True)
         for m in _PASSWORD.finditer(text):
             group = next(g for g in ("dq", "sq", "jq", "bq", "bare") if m.group(g) is not None)
             start, end = m.start(group), m.end(group)
@@ -322,11 +335,13 @@ class PasswordRecognizer(RegexRecognizer):
                 m.group("ja") is not None and not any(c in labelled for c in ":：=")
             )
             if group == "bare":
-                if in_prose:
-                    # A sentence ends the value: "the password is hunter2."
-                    stripped = value.rstrip(_TRAILING_PUNCT)
-                    end -= len(value) - len(stripped)
-                    value = stripped
+                # A sentence ends the value ("the password is hunter2."); in code a closing
+                # bracket does ("connect(password=hunter2)") unless the value opened it.
+                stripped = value.rstrip(_TRAILING_PUNCT) if in_prose else value
+                while stripped and stripped[-1] in ")]}" and _OPENING[stripped[-1]] not in stripped:
+                    stripped = stripped[:-1]
+                end -= len(value) - len(stripped)
+                value = stripped
                 if _CODE_VALUE.search(value):
                     continue
             name = m.group("name")
@@ -361,7 +376,8 @@ _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}
 # Shapes the vendor recognizers already report under their own, more precise names.
 _VENDOR_PREFIX = re.compile(r"sk-|gh[pousr]_|github_pat_|xox[abposr]-|xapp-|AIza|AKIA|ASIA|eyJ")
 _HEX = frozenset("0123456789abcdefABCDEF")
-_WORDY = re.compile(r"[A-Za-z]{5,}")
+# Letter runs as a reader splits them: camelCase humps and SNAKE/kebab words.
+_LETTER_CHUNK = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
 
 
 class HighEntropyTokenRecognizer(RegexRecognizer):
@@ -369,23 +385,35 @@ class HighEntropyTokenRecognizer(RegexRecognizer):
 
     Entropy alone would flag every git SHA, UUID and base64 blob, so a key/secret/token/認証/
     トークン word must come first. UUIDs are identifiers, not secrets, and are never reported;
-    tokens made mostly of words (``get_secret_from_vault``) fail the entropy and class checks.
+    identifiers made of words (``get_secret_from_vault``) fail the word-length check.
     """
 
     ENTITIES = ("SECRET_TOKEN",)
     CONTEXT = ("key", "secret", "token", "api_key", "認証", "トークン", "シークレット")
     SCORE: ClassVar[float] = 0.7
     MIN_ENTROPY: ClassVar[float] = 3.5
-    MIN_ENTROPY_HEX: ClassVar[float] = 3.0
+    MIN_ENTROPY_HEX: ClassVar[float] = 2.8
+
+    MAX_MEAN_WORD: ClassVar[float] = 3.75
 
     @classmethod
     def is_high_entropy(cls, value: str) -> bool:
-        """Random-looking: letters and digits, few dictionary-like runs, enough entropy."""
-        if not (any(c.isdigit() for c in value) and any(c.isalpha() for c in value)):
+        """Random-looking: two character classes, no run of words, enough entropy.
+
+        Measured on random strings: the mean letter-chunk length of base62/base64 tokens of 20+
+        characters stays under 3.6 (99th percentile), while identifiers built from words
+        (``get_secret_from_vault_v2``, ``getSecretFromVault``) sit at 3.8 and above. Hex has
+        only 16 symbols, hence its lower entropy floor (a 20-char random hex string: ~2.9 bits).
+        """
+        classes = (
+            any(c.islower() for c in value)
+            + any(c.isupper() for c in value)
+            + any(c.isdigit() for c in value)
+        )
+        if classes < 2 or _UUID.fullmatch(value):
             return False
-        if _UUID.fullmatch(value):
-            return False
-        if sum(len(w) for w in _WORDY.findall(value)) > 0.5 * len(value):
+        chunks = [len(c) for c in _LETTER_CHUNK.findall(value)]
+        if chunks and sum(chunks) / len(chunks) >= cls.MAX_MEAN_WORD:
             return False
         threshold = cls.MIN_ENTROPY_HEX if set(value) <= _HEX else cls.MIN_ENTROPY
         return shannon_entropy(value) >= threshold

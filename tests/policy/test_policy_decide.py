@@ -1,0 +1,99 @@
+"""The policy language: loading with file:line errors, and decide() as a table of cases."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from proxy.exchange import Endpoint
+from proxy.policy import Facts, PolicyError, Route, decide, load_policy, parse_policy
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULT = load_policy(ROOT / "policies" / "default.yaml")
+
+
+@pytest.mark.parametrize(
+    ("entities", "endpoint", "route", "rule"),
+    [
+        ((), Endpoint.CHAT, Route.CLOUD, "default"),
+        ((("DATE_TIME", 0.85), ("LOCATION", 0.85), ("URL", 0.5)), Endpoint.CHAT, Route.CLOUD,
+         "default"),
+        ((("SECRET_OPENAI_KEY", 0.9),), Endpoint.CHAT, Route.LOCAL, "credentials"),
+        ((("JP_MY_NUMBER", 1.0),), Endpoint.RESPONSES, Route.LOCAL, "government-ids"),
+        ((("CREDIT_CARD", 1.0),), Endpoint.COMPLETIONS, Route.LOCAL, "financial"),
+        ((("PHONE_NUMBER", 0.4),), Endpoint.CHAT, Route.LOCAL, "contact-details"),
+        ((("PHONE_NUMBER", 0.3),), Endpoint.CHAT, Route.CLOUD, "default"),
+        ((("PERSON", 0.85),), Endpoint.EMBEDDINGS, Route.LOCAL, "people"),
+        ((("PERSON", 0.45),), Endpoint.CHAT, Route.CLOUD, "default"),
+        ((("CONTENT_IMAGE", 1.0),), Endpoint.CHAT, Route.LOCAL, "non-text-content"),
+        ((("DETECTION_FAILED", 1.0),), Endpoint.CHAT, Route.LOCAL, "fail_closed"),
+        # Credentials come first: the first matching rule wins.
+        ((("PERSON", 0.9), ("SECRET_JWT", 0.9)), Endpoint.CHAT, Route.LOCAL, "credentials"),
+    ],
+)
+def test_default_policy_table(
+    entities: tuple[tuple[str, float], ...], endpoint: Endpoint, route: Route, rule: str
+) -> None:
+    decision = decide(DEFAULT, Facts(endpoint, entities))
+    assert (decision.route, decision.rule) == (route, rule)
+
+
+def test_min_count_endpoints_and_block_message() -> None:
+    policy = parse_policy(
+        """
+default: {route: cloud}
+rules:
+  - name: bulk-people
+    when: {entities: [PERSON], min_count: 3, endpoints: [chat]}
+    route: block
+    message: Lists of people may not be sent.
+"""
+    )
+    two = Facts(Endpoint.CHAT, (("PERSON", 0.9),) * 2)
+    three = Facts(Endpoint.CHAT, (("PERSON", 0.9),) * 3)
+    assert decide(policy, two).route is Route.CLOUD
+    blocked = decide(policy, three)
+    assert blocked.route is Route.BLOCK and blocked.message == "Lists of people may not be sent."
+    assert decide(policy, Facts(Endpoint.EMBEDDINGS, three.entities)).route is Route.CLOUD
+
+
+INVALID = [
+    ("default: {route: clod}\n", ["<policy>:1: default.route: expected cloud|local|block"]),
+    ("rules: []\n", ["<policy>:1: default: required field is missing"]),
+    (
+        "default: {route: cloud}\nrules:\n  - name: a\n    when: {entities: [PERSN]}\n"
+        "    route: local\n",
+        ["<policy>:4: rules[0].when.entities: unknown entity type 'PERSN' (see the entity"
+         " vocabulary in the README)"],
+    ),
+    (
+        "default: {route: cloud}\nrules:\n  - name: a\n    when: {}\n    route: local\n"
+        "    rout: cloud\n",
+        ["<policy>:6: rules[0].rout: unknown field"],
+    ),
+    (
+        "default: {route: cloud}\nrules:\n  - name: a\n    when: {}\n    route: local\n"
+        "  - name: a\n    when: {}\n    route: cloud\n",
+        ["<policy>:2: rules: duplicate rule name 'a'"],
+    ),
+    ("default: {route: cloud}\nrules:\n  - name: default\n    when: {}\n    route: local\n",
+     ["<policy>:3: rules[0].name: rule name 'default' is reserved"]),
+    ("default: [\n", None),
+    ("- just\n- a list\n", ["<policy>:1: a policy must be a mapping with 'default' and 'rules'"]),
+]
+
+
+@pytest.mark.parametrize(("text", "errors"), INVALID)
+def test_invalid_policies_name_file_line_and_field(text: str, errors: list[str] | None) -> None:
+    with pytest.raises(PolicyError) as info:
+        parse_policy(text)
+    if errors is None:
+        assert info.value.errors[0].startswith("<policy>:2: invalid YAML")
+    else:
+        assert info.value.errors == errors
+
+
+def test_every_shipped_policy_loads() -> None:
+    for path in sorted((ROOT / "policies").rglob("*.yaml")):
+        assert load_policy(path).rules

@@ -1,0 +1,136 @@
+"""The command-line contract: serve, explain, policy check — run as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import openai
+import pytest
+from conftest import ROOT, LoopThread
+from upstream import RecordingUpstream
+
+SAMPLE = {
+    "model": "gpt-4o-mini",
+    "messages": [
+        {"role": "system", "content": "You are a helpful support agent."},
+        {"role": "user", "content": "お客様の田中太郎様 (tanaka@example.co.jp) に返信を書いて"},
+    ],
+}
+
+
+def run_cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "proxy", *args], input=stdin, capture_output=True, text=True,
+        cwd=ROOT, timeout=120, check=False,
+    )
+
+
+def test_policy_check_accepts_the_shipped_policy() -> None:
+    result = run_cli("policy", "check", "policies/default.yaml")
+    assert result.returncode == 0, result.stderr
+    assert "policies/default.yaml: ok" in result.stdout
+
+
+def test_policy_check_reports_file_line_and_field(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("default:\n  route: cloud\nrules:\n  - name: x\n    when: {}\n    route: sky\n")
+    result = run_cli("policy", "check", str(bad))
+    assert result.returncode == 1
+    assert f"{bad}:6: rules[0].route: expected cloud|local|block" in result.stderr
+
+
+def test_explain_json_shows_paths_entities_rules_and_forwarded_body() -> None:
+    result = run_cli("explain", "--json", stdin=json.dumps(SAMPLE, ensure_ascii=False))
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["route"] == "local"
+    assert report["rule"] == "contact-details"
+    assert [i["path"] for i in report["inspected"]] == ["messages[0].content",
+                                                      "messages[1].content"]
+    types = {e["type"] for e in report["entities"]}
+    assert {"EMAIL_ADDRESS", "PERSON"} <= types
+    for entity in report["entities"]:
+        assert "tanaka@example.co.jp" not in entity["masked"]
+        assert "田中太郎" not in json.dumps(entity, ensure_ascii=False)
+    assert [r["rule"] for r in report["rules"]][:4] == [
+        "credentials", "government-ids", "financial", "contact-details"
+    ]
+    assert report["forwarded_body"]["messages"] == SAMPLE["messages"]
+
+
+def test_explain_text_output_and_invalid_input(tmp_path: Path) -> None:
+    sample = tmp_path / "req.json"
+    sample.write_text(json.dumps({"model": "m", "messages": [{"role": "user",
+                                                             "content": "Hello!"}]}))
+    result = run_cli("explain", str(sample))
+    assert result.returncode == 0
+    assert "route    cloud  (rule default)" in result.stdout
+    assert run_cli("explain", stdin="{nope").returncode == 1
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_ready(url: str, proc: subprocess.Popen[Any]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+        try:
+            with urllib.request.urlopen(url, timeout=1) as resp:
+                if resp.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError):
+            pass
+        time.sleep(0.2)
+    pytest.fail("sekisho serve did not become ready")
+
+
+def test_serve_flags_override_env_and_route_real_traffic(loop_thread: LoopThread) -> None:
+    cloud = RecordingUpstream("cloud", models=["gpt-4o-mini"])
+    local = RecordingUpstream("local", models=["qwen"])
+    loop_thread.run(cloud.start())
+    loop_thread.run(local.start())
+    port = _free_port()
+    env = dict(os.environ)
+    env.update({
+        "SEKISHO_CLOUD_URL": "http://127.0.0.1:9/v1",  # overridden by the flag below
+        "OPENAI_API_KEY": "sk-proxy-from-env",
+        "SEKISHO_LOCAL_API_KEY": "local-from-env",
+    })
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "proxy", "serve", "--port", str(port),
+         "--cloud-url", cloud.base_url, "--local-url", local.base_url,
+         "--policy", "policies/default.yaml"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        _wait_ready(f"http://127.0.0.1:{port}/readyz", proc)
+        with openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="client",
+                           max_retries=0) as client:
+            clean = client.chat.completions.create(
+                model="gpt-4o-mini", messages=[{"role": "user", "content": "Hi there"}])
+            sensitive = client.chat.completions.create(
+                model="gpt-4o-mini", messages=[{"role": "user", "content": "Mail bob@corp.example.com"}])
+        assert clean.choices[0].message.content == "reply from cloud"
+        assert sensitive.choices[0].message.content == "reply from local"
+        assert cloud.requests[0].headers["authorization"] == "Bearer sk-proxy-from-env"
+        posts = [r for r in local.requests if r.method == "POST"]
+        assert posts[0].headers["authorization"] == "Bearer local-from-env"
+    finally:
+        proc.terminate()
+        out, err = proc.communicate(timeout=30)
+        loop_thread.run(cloud.stop())
+        loop_thread.run(local.stop())
+    assert "bob@corp.example.com" not in out + err

@@ -1,0 +1,57 @@
+"""Settings precedence: flags > environment > config file > defaults; secrets only from env."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from proxy.config import ConfigError, load_settings
+
+
+def test_precedence_flags_over_env_over_file(tmp_path: Path) -> None:
+    config = tmp_path / "sekisho.yaml"
+    config.write_text(
+        "cloud_url: http://file.example/v1\nlocal_url: http://file-local.example/v1\n"
+        "port: 9000\nlocal_model: from-file\n"
+    )
+    env = {"SEKISHO_CLOUD_URL": "http://env.example/v1", "OPENAI_API_KEY": "sk-env"}
+    settings = load_settings(config, {"cloud_url": None, "port": 9100}, env)
+    assert settings.cloud_url == "http://env.example/v1"
+    assert settings.local_url == "http://file-local.example/v1"
+    assert settings.port == 9100
+    assert settings.local_model == "from-file"
+    assert settings.cloud_api_key == "sk-env"
+    settings = load_settings(config, {"cloud_url": "http://flag.example/v1/"}, env)
+    assert settings.cloud_url == "http://flag.example/v1"
+
+
+def test_defaults() -> None:
+    settings = load_settings(None, {}, {})
+    assert (settings.host, settings.port) == ("127.0.0.1", 8787)
+    assert settings.cloud_url == "https://api.openai.com/v1"
+    assert settings.local_url == "http://127.0.0.1:8000/v1"
+    assert settings.max_body_bytes == 10 * 1024 * 1024
+    assert str(settings.policy) == "policies/default.yaml"
+
+
+def test_secrets_in_the_config_file_are_refused(tmp_path: Path) -> None:
+    config = tmp_path / "sekisho.yaml"
+    config.write_text("cloud_api_key: sk-oops\n")
+    with pytest.raises(ConfigError, match="secrets are read from the environment only"):
+        load_settings(config, {}, {})
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("cloud_url: http://x.example\n", "cloud_url: Value error, must be a base URL ending"),
+        ("prot: 1\n", "prot: Extra inputs are not permitted"),
+        ("port: -1\n", "port:"),
+    ],
+)
+def test_invalid_config_names_the_field(tmp_path: Path, content: str, message: str) -> None:
+    config = tmp_path / "sekisho.yaml"
+    config.write_text(content)
+    with pytest.raises(ConfigError, match=message):
+        load_settings(config, {}, {})

@@ -1,0 +1,159 @@
+"""Fail closed: whatever goes wrong, content that was not cleared never reaches the cloud."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import openai
+import pytest
+from conftest import Stack
+from presidio_analyzer import EntityRecognizer, RecognizerResult
+
+from proxy.detection.detector import Detector
+
+EMAIL = "keiko.watanabe@example-bank.jp"
+CLEAN = "Explain the difference between TCP and UDP."
+
+
+def ask(stack: Stack, text: str) -> Any:
+    return stack.openai().chat.completions.with_raw_response.create(
+        model="gpt-4o-mini", messages=[{"role": "user", "content": text}]
+    )
+
+
+def metric_line(stack: Stack, prefix: str) -> list[str]:
+    from prometheus_client import generate_latest
+
+    from proxy.app import METRICS
+
+    text = generate_latest(stack.app[METRICS].registry).decode()
+    return [line for line in text.splitlines() if line.startswith(prefix)]
+
+
+def test_sensitive_request_with_local_down_gets_503_and_nothing_goes_to_the_cloud(
+    stack: Stack,
+) -> None:
+    stack.stop_local()
+    with pytest.raises(openai.APIStatusError) as info:
+        ask(stack, f"Write to {EMAIL}")
+    assert info.value.status_code == 503
+    assert info.value.response.headers["x-sekisho-route"] == "block"
+    assert info.value.response.headers["x-sekisho-rule"] == "contact-details"
+    assert stack.cloud.requests == []
+    assert metric_line(stack, 'sekisho_fail_closed_total{reason="local_unavailable"}') == [
+        'sekisho_fail_closed_total{reason="local_unavailable"} 1.0'
+    ]
+
+
+def test_detection_deadline_passed_routes_even_clean_text_local(make_stack: Any) -> None:
+    stack = make_stack(detection_deadline_ms=0)
+    raw = ask(stack, CLEAN)
+    assert raw.headers["x-sekisho-route"] == "local"
+    assert raw.headers["x-sekisho-rule"] == "fail_closed"
+    assert stack.cloud.requests == []
+    assert metric_line(stack, "sekisho_fail_closed_total{") == [
+        'sekisho_fail_closed_total{reason="detection_timeout"} 1.0'
+    ]
+
+
+def test_detection_deadline_with_local_down_is_503(make_stack: Any) -> None:
+    stack = make_stack(detection_deadline_ms=0)
+    stack.stop_local()
+    with pytest.raises(openai.APIStatusError) as info:
+        ask(stack, CLEAN)
+    assert info.value.status_code == 503
+    assert stack.cloud.requests == []
+
+
+class ExplodingRecognizer(EntityRecognizer):  # type: ignore[misc]
+    """A recognizer (as a deployment might register) that fails on every text."""
+
+    def __init__(self) -> None:
+        super().__init__(supported_entities=["PERSON"], name="exploding", supported_language="en")
+
+    def load(self) -> None:
+        pass
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None
+                ) -> list[RecognizerResult]:
+        raise RuntimeError("recognizer crashed")
+
+
+def test_a_recognizer_that_raises_keeps_the_request_off_the_cloud(make_stack: Any) -> None:
+    broken = Detector(cache_size=0)
+    broken.load()
+    broken.add_recognizer(ExplodingRecognizer())
+    stack = make_stack(detector_override=broken)
+    raw = ask(stack, CLEAN)
+    assert raw.headers["x-sekisho-route"] == "local"
+    assert raw.headers["x-sekisho-rule"] == "fail_closed"
+    assert stack.cloud.requests == []
+
+
+def test_clean_request_falls_back_to_local_when_the_cloud_is_down(stack: Stack) -> None:
+    stack.stop_cloud()
+    raw = ask(stack, CLEAN)
+    assert raw.headers["x-sekisho-route"] == "local"
+    assert raw.parse().choices[0].message.content == "reply from local"
+    assert metric_line(stack, "sekisho_fallbacks_total{") == [
+        'sekisho_fallbacks_total{from_upstream="cloud",to_upstream="local"} 1.0'
+    ]
+
+
+def test_clean_request_falls_back_on_cloud_5xx_and_timeouts(make_stack: Any) -> None:
+    stack = make_stack(upstream_timeout_s=0.5)
+    stack.cloud.fail_status = 500
+    assert ask(stack, CLEAN).headers["x-sekisho-route"] == "local"
+    stack.cloud.fail_status = None
+    stack.cloud.delay = 2.0
+    assert ask(stack, CLEAN).headers["x-sekisho-route"] == "local"
+
+
+def test_without_fallback_a_cloud_outage_is_a_502(make_stack: Any) -> None:
+    stack = make_stack(cloud_fallback_to_local=False)
+    stack.stop_cloud()
+    with pytest.raises(openai.APIStatusError) as info:
+        ask(stack, CLEAN)
+    assert info.value.status_code == 502
+    assert info.value.response.headers["x-sekisho-route"] == "block"
+    assert stack.posts(stack.local) == []
+
+
+def test_local_errors_are_never_retried_on_the_cloud(make_stack: Any) -> None:
+    stack = make_stack(upstream_timeout_s=0.5)
+    stack.local.fail_status = 500
+    with pytest.raises(openai.APIStatusError) as info:
+        ask(stack, f"Write to {EMAIL}")
+    assert info.value.status_code == 502
+    stack.local.fail_status = None
+    stack.local.delay = 2.0
+    with pytest.raises(openai.APIStatusError) as info:
+        ask(stack, f"Write to {EMAIL}")
+    assert info.value.status_code == 504
+    assert stack.cloud.requests == []
+
+
+def test_no_content_in_logs_or_audit_lines(
+    make_stack: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    audit = tmp_path / "audit.jsonl"
+    stack = make_stack(audit_log=str(audit))
+    secret_values = [EMAIL, "4111 1111 1111 1111", "山田花子"]
+    caplog.set_level(logging.DEBUG)
+    ask(stack, f"Write to {EMAIL}")
+    ask(stack, "Charge 4111 1111 1111 1111 please")
+    ask(stack, "山田花子さんに連絡")
+    stack.stop_local()
+    with pytest.raises(openai.APIStatusError):
+        ask(stack, f"Again to {EMAIL}")
+    lines = audit.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 4
+    records = [json.loads(line) for line in lines]
+    assert [r["route"] for r in records] == ["local", "local", "local", "block"]
+    assert records[0]["entities"] == {"EMAIL_ADDRESS": 1}
+    for value in secret_values:
+        assert value not in audit.read_text(encoding="utf-8")
+        assert value not in caplog.text
