@@ -151,7 +151,9 @@ def create_app(
                      connect_timeout=settings.connect_timeout_s,
                      read_timeout=settings.upstream_timeout_s)
     # Detection is CPU-bound: it runs off the event loop so streams keep flowing meanwhile.
-    executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="sekisho-detect")
+    # One thread: spaCy pipelines are not documented as safe for concurrent use, and under the
+    # GIL a second thread would add contention, not throughput.
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sekisho-detect")
     audit = AuditLog(settings.audit_log)
     app[SETTINGS] = settings
     app[METRICS] = metrics

@@ -127,9 +127,9 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             )
         if exc.status == 413:
             return error_response(PayloadTooLarge("Request body too large"))
-        err = ProxyError(exc.reason or "HTTP error")
-        err.status = exc.status
-        return error_response(err)
+        generic = ProxyError(exc.reason or "HTTP error")
+        generic.status = exc.status
+        return error_response(generic)
     except Exception as exc:  # noqa: BLE001 - the last line of defence: never a traceback to clients
         log.error("unhandled %s in %s %s", type(exc).__name__, request.method, request.path)
         return error_response(ProxyError("Internal proxy error"))

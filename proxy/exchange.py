@@ -260,8 +260,8 @@ def validate(endpoint: Endpoint, body: Any) -> dict[str, Any]:
                  "'stream' must be a boolean", "stream")
     if endpoint is Endpoint.CHAT:
         messages = body.get("messages")
-        _require(isinstance(messages, list) and len(messages) > 0,
-                 "'messages' must be a non-empty array", "messages")
+        if not isinstance(messages, list) or not messages:
+            raise InvalidRequest("'messages' must be a non-empty array", param="messages")
         for i, msg in enumerate(messages):
             _require(isinstance(msg, dict) and isinstance(msg.get("role"), str),
                      f"messages[{i}] must be an object with a string 'role'", f"messages[{i}]")

@@ -65,7 +65,9 @@ class Upstream:
             headers["Authorization"] = f"Bearer {self._api_key}"
         return headers
 
-    async def post(self, path: str, body: dict[str, Any], *, stream: bool) -> aiohttp.ClientResponse:
+    async def post(
+        self, path: str, body: dict[str, Any], *, stream: bool
+    ) -> aiohttp.ClientResponse:
         """Send a request; return the open response (the caller reads and releases it)."""
         assert self._session is not None, "start() first"
         data = json.dumps(body, ensure_ascii=False).encode("utf-8")

@@ -122,7 +122,8 @@ def test_serve_flags_override_env_and_route_real_traffic(loop_thread: LoopThread
             clean = client.chat.completions.create(
                 model="gpt-4o-mini", messages=[{"role": "user", "content": "Hi there"}])
             sensitive = client.chat.completions.create(
-                model="gpt-4o-mini", messages=[{"role": "user", "content": "Mail bob@corp.example.com"}])
+                model="gpt-4o-mini",
+                messages=[{"role": "user", "content": "Mail bob@corp.example.com"}])
         assert clean.choices[0].message.content == "reply from cloud"
         assert sensitive.choices[0].message.content == "reply from local"
         assert cloud.requests[0].headers["authorization"] == "Bearer sk-proxy-from-env"

@@ -41,6 +41,15 @@ _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 _MAX_NLP_CHARS = 10_000
 
 
+# A generic finding inside a more specific one says nothing new: Presidio's URL recognizer
+# reports the domain of every e-mail address, and its phone recognizer re-reports Japanese
+# numbers (including public toll-free ones, which must not count as contact details).
+_SHADOWED_BY: dict[str, tuple[str, ...]] = {
+    "URL": ("EMAIL_ADDRESS",),
+    "PHONE_NUMBER": ("JP_PHONE_NUMBER", "JP_TOLL_FREE_NUMBER"),
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     """One detected entity: where it is (segment path and span in the original text), never
@@ -233,13 +242,12 @@ class Detector:
             key = (h.entity_type, h.start, h.end)
             if key not in best or h.score > best[key].score:
                 best[key] = h
-        emails = [h for h in best.values() if h.entity_type == "EMAIL_ADDRESS"]
-        # Presidio's URL recognizer also reports the domain inside every e-mail address.
-        return sorted(
-            (
-                h for h in best.values()
-                if not (h.entity_type == "URL"
-                        and any(e.start <= h.start and h.end <= e.end for e in emails))
-            ),
-            key=lambda h: (h.start, h.end, h.entity_type),
-        )
+        kept = [
+            h for h in best.values()
+            if not any(
+                o.entity_type in _SHADOWED_BY.get(h.entity_type, ())
+                and o.start <= h.start and h.end <= o.end
+                for o in best.values()
+            )
+        ]
+        return sorted(kept, key=lambda h: (h.start, h.end, h.entity_type))

@@ -45,7 +45,7 @@ ENTITY_TYPES: dict[str, tuple[Category, str]] = {
     "NRP": (Category.GENERAL, "A nationality, religious or political group."),
     "CRYPTO": (Category.FINANCIAL, "A cryptocurrency wallet address."),
     # Japan.
-    "JP_MY_NUMBER": (Category.GOVERNMENT_ID, "個人番号 (My Number): 12 digits, mod-11 check digit."),
+    "JP_MY_NUMBER": (Category.GOVERNMENT_ID, "個人番号 (My Number), mod-11 check digit."),
     "JP_PHONE_NUMBER": (Category.CONTACT, "A Japanese phone number: mobile, IP, landline, +81."),
     "JP_TOLL_FREE_NUMBER": (Category.GENERAL, "A Japanese toll-free number (0120/0800): public."),
     "JP_POSTAL_CODE": (Category.CONTACT, "A Japanese postal code (〒123-4567)."),
@@ -55,7 +55,6 @@ ENTITY_TYPES: dict[str, tuple[Category, str]] = {
     "JP_HEALTH_INSURANCE": (Category.GOVERNMENT_ID, "健康保険証の記号・番号."),
     "JP_BANK_ACCOUNT": (Category.FINANCIAL, "A bank account (銀行/支店/普通/当座 + 7 digits)."),
     "DATE_OF_BIRTH": (Category.PERSON, "A date of birth (生年月日, DOB, born on …)."),
-    "MEDICAL_RECORD": (Category.HEALTH, "A diagnosis, treatment or record number tied to a person."),
     # Credentials.
     "SECRET_OPENAI_KEY": (Category.CREDENTIAL, "An OpenAI API key (sk-…, sk-proj-…)."),
     "SECRET_ANTHROPIC_KEY": (Category.CREDENTIAL, "An Anthropic API key (sk-ant-…)."),

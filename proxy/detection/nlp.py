@@ -158,7 +158,7 @@ def build_en_pipeline() -> Language:
     return nlp
 
 
-class SekishoNlpEngine(SpacyNlpEngine):  # type: ignore[misc]
+class SekishoNlpEngine(SpacyNlpEngine):
     """Presidio's spaCy engine with our pipelines, per-entity scores and a strict label map."""
 
     def __init__(self, ja_engine: str = "sudachi") -> None:
@@ -178,7 +178,11 @@ class SekishoNlpEngine(SpacyNlpEngine):  # type: ignore[misc]
 
     def load(self) -> None:
         # Never spacy.load() a missing model (Presidio's loader would try to download it).
-        self.nlp = {"en": build_en_pipeline(), "ja": build_ja_pipeline(self.ja_engine)}
+        pipelines: dict[str, Language] = {
+            "en": build_en_pipeline(),
+            "ja": build_ja_pipeline(self.ja_engine),
+        }
+        self.nlp = pipelines  # type: ignore[assignment]  # Presidio annotates it as None
 
     def _doc_to_nlp_artifact(self, doc: Doc, language: str) -> NlpArtifacts:
         # The English lemmatiser is disabled for speed, which leaves lemma_ empty; Presidio's

@@ -1,8 +1,8 @@
 """NFKC normalisation with a map back to the original text.
 
 Recognizers see a normalised copy: full-width digits and letters become ASCII, half-width
-katakana become full-width, and every dash-like character (ー － ‐ ‑ ‒ – — ― −) between two digits
-becomes ``-``, so ``０９０ー１２３４ー５６７８`` is analysed as ``090-1234-5678``. Every span found in
+katakana become full-width, and every dash-like character (ー － ‐ – — ― −) between two
+digits becomes ``-``, so ``０９０ー１２３４`` is analysed as ``090-1234``. Every span found in
 the copy maps back to the exact characters of the original, so redaction cuts what was written.
 
 A space is also inserted wherever Japanese script touches an ASCII letter or digit

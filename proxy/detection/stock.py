@@ -30,7 +30,7 @@ _OFFLINE_TLD = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
 PHONE_REGIONS = ("US", "GB", "DE", "FR", "IN", "CA", "AU", "SG", "KR", "CN", "TW", "HK", "BR")
 
 
-class OfflineEmailRecognizer(EmailRecognizer):  # type: ignore[misc]
+class OfflineEmailRecognizer(EmailRecognizer):
     def validate_result(self, pattern_text: str) -> bool:
         return bool(_OFFLINE_TLD(pattern_text).fqdn)
 

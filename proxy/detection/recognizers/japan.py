@@ -109,7 +109,9 @@ class JapanMyNumberRecognizer(RegexRecognizer):
     """
 
     ENTITIES = ("JP_MY_NUMBER",)
-    CONTEXT = ("マイナンバー", "個人番号", "my number", "mynumber", "individual number", "通知カード")
+    CONTEXT = (
+        "マイナンバー", "個人番号", "my number", "mynumber", "individual number", "通知カード"
+    )
     SCORE: ClassVar[float] = 0.65
     SCORE_WITH_CONTEXT: ClassVar[float] = 1.0
     _CONTEXT = _words(
@@ -349,8 +351,13 @@ _ADDRESS = re.compile(
 _ADDRESS_LABELS = re.compile(
     r"(?:現住所|住所|所在地|本社|本店|支社|支店|自宅|実家|勤務先|送付先|届け先|配送先|宛先|連絡先|事務所)+"
 )
-# A cheap gate: every address has a municipality or prefecture suffix somewhere.
-_ADDRESS_GATE = re.compile(r"[都道府県市区町村郡]")
+# Every address ends in a block number; the address regex only runs in a window around one.
+_ADDRESS_ANCHOR = re.compile(
+    rf"\d{{1,5}}{_SP}(?:丁目|番)|[一二三四五六七八九十百〇]{{1,4}}{_SP}丁目|\d{{1,5}}-\d{{1,5}}"
+)
+# Prefecture + district + town + building rarely exceed 60 characters before the block number.
+_ADDRESS_LOOKBACK = 60
+_ADDRESS_LOOKAHEAD = 80
 
 
 class JapanAddressRecognizer(RegexRecognizer):
@@ -358,11 +365,14 @@ class JapanAddressRecognizer(RegexRecognizer):
 
     A block number is required: 東京 or 大阪市 alone is a place, not where someone lives.
     Without a prefecture the municipality must look like one (2+ character 市, or a 区) and the
-    block must carry units or two hyphens, which keeps 「都市部で3-4-5」 out.
+    block must carry units or two hyphens, which keeps 「都市部で3-4-5」 out. The full pattern
+    is expensive, so it runs only in a window around each block number.
     """
 
     ENTITIES = ("JP_ADDRESS",)
     CONTEXT = ("住所", "所在地", "自宅", "住んで", "address", "residence", "送付先", "届け先")
+    # A prefecture (都道府県) or a municipality without one (市, 区) is part of every match.
+    GATE = ("都", "道", "府", "県", "市", "区")
     SCORE_FULL: ClassVar[float] = 0.85
     SCORE_PARTIAL: ClassVar[float] = 0.6
     SCORE_CITY: ClassVar[float] = 0.7
@@ -372,31 +382,38 @@ class JapanAddressRecognizer(RegexRecognizer):
     )
 
     def find(self, text: str) -> Iterator[Hit]:
-        if not _ADDRESS_GATE.search(text):
-            return
-        for m in _ADDRESS.finditer(text):
-            start, end = m.start(), m.end()
-            if m.group("pref") is not None:
-                strong = m.group("city") is not None and m.group("dash") is None
-                score = self.SCORE_FULL if strong else self.SCORE_PARTIAL
-                rule = "address_prefecture"
-            else:
-                # A prefecture name inside a city-only match means leading words were swallowed.
-                pref = _PREFECTURE_RE.search(text, start + 1, m.end("city_only"))
-                if pref is not None:
-                    again = _ADDRESS.match(text, pref.start())
-                    if again is None:
-                        continue
-                    start, end = again.start(), again.end()
-                else:
-                    label = _ADDRESS_LABELS.match(text, start)
-                    if label is not None:
-                        start = label.end()
-                score, rule = self.SCORE_CITY, "address_municipality"
-            if context_near(text, start, end, self._CONTEXT, before=20, after=8):
-                yield Hit("JP_ADDRESS", start, end, score + CONTEXT_BOOST, rule + "_context", True)
-            else:
-                yield Hit("JP_ADDRESS", start, end, score, rule)
+        done = 0  # end of the last reported address: later matches start after it
+        for anchor in _ADDRESS_ANCHOR.finditer(text):
+            if anchor.start() < done:
+                continue
+            window_start = max(done, anchor.start() - _ADDRESS_LOOKBACK)
+            window_end = min(len(text), anchor.end() + _ADDRESS_LOOKAHEAD)
+            for m in _ADDRESS.finditer(text, window_start, window_end):
+                hit = self._hit(text, m)
+                if hit is not None:
+                    done = hit.end
+                    yield hit
+
+    def _hit(self, text: str, m: re.Match[str]) -> Hit | None:
+        start, end = m.start(), m.end()
+        if m.group("pref") is None:
+            # A prefecture name inside a city-only match means leading words were swallowed
+            # (本社東京都…): match again from the prefecture.
+            pref = _PREFECTURE_RE.search(text, start + 1, m.end("city_only"))
+            if pref is not None:
+                again = _ADDRESS.match(text, pref.start(), end)
+                return None if again is None else self._hit(text, again)
+            label = _ADDRESS_LABELS.match(text, start)
+            if label is not None:
+                start = label.end()
+            score, rule = self.SCORE_CITY, "address_municipality"
+        else:
+            strong = m.group("city") is not None and m.group("dash") is None
+            score = self.SCORE_FULL if strong else self.SCORE_PARTIAL
+            rule = "address_prefecture"
+        if context_near(text, start, end, self._CONTEXT, before=20, after=8):
+            return Hit("JP_ADDRESS", start, end, score + CONTEXT_BOOST, rule + "_context", True)
+        return Hit("JP_ADDRESS", start, end, score, rule)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -430,6 +447,7 @@ class JapanDriverLicenseRecognizer(_LabelledNumberRecognizer):
 
     ENTITIES = ("JP_DRIVER_LICENSE",)
     CONTEXT = ("免許", "運転免許証", "免許証番号", "driver's license", "driving licence", "license")
+    GATE = ("免許", "licen", "dl")
     PATTERN = _TWELVE_DIGITS
     LABELS = _words(
         r"免許",
@@ -444,7 +462,8 @@ class JapanPassportRecognizer(_LabelledNumberRecognizer):
 
     ENTITIES = ("JP_PASSPORT",)
     CONTEXT = ("旅券", "パスポート", "passport")
-    PATTERN = re.compile(r"(?<![0-9A-Za-z])[A-Z]{2}\d{7}(?![0-9A-Za-z])")
+    GATE = ("旅券", "パスポート", "passport")
+    PATTERN = re.compile(r"[A-Z](?<![0-9A-Za-z][A-Z])[A-Z]\d{7}(?![0-9A-Za-z])")
     LABELS = _words(r"旅券", r"パスポート", r"passport")
 
 
@@ -456,14 +475,21 @@ class JapanBankAccountRecognizer(_LabelledNumberRecognizer):
     """
 
     ENTITIES = ("JP_BANK_ACCOUNT",)
-    CONTEXT = ("口座", "普通", "当座", "預金", "銀行", "支店", "ゆうちょ", "bank", "account", "acct")
-    PATTERN = re.compile(
-        _NUM_START + r"(?:\d{7}|1\d{4}[- ]\d{7}1)" + _NUM_END
+    CONTEXT = (
+        "口座", "普通", "当座", "預金", "銀行", "支店", "ゆうちょ", "bank", "account", "acct"
     )
+    # 7 digits, or ゆうちょ's 5-digit 記号 and 8-digit 番号 (1xxxx-xxxxxxx1).
+    PATTERN = re.compile(_digit_run(r"\d", r"(?:\d{6}|\d{4}[- ]\d{7}1)") + _NUM_END)
+    _LABEL_WORDS = (
+        "口座", "普通", "当座", "貯蓄", "預金", "貯金", "銀行", "支店", "信用金庫", "信金",
+        "信用組合", "ゆうちょ", "振込", "振り込み",
+    )
+    _ENGLISH_WORDS = ("bank", "branch", "acct", "a/c", "savings", "checking", "mufg", "smbc",
+                      "mizuho", "resona")
+    GATE = (*_LABEL_WORDS, *_ENGLISH_WORDS, "account")
     LABELS = _words(
-        r"口座", r"普通", r"当座", r"貯蓄", r"預金", r"貯金", r"銀行", r"支店", r"信用金庫",
-        r"信金", r"信用組合", r"ゆうちょ", r"振込", r"振り込み",
-        r"(?<![a-z])(?:bank|branch|acct|a/c|savings|checking|mufg|smbc|mizuho|resona)(?![a-z])",
+        *_LABEL_WORDS,
+        r"(?<![a-z])(?:" + "|".join(_ENGLISH_WORDS) + r")(?![a-z])",
         r"(?<![a-z])account[ _-]*(?:no|number|#|num)",
     )
     BEFORE = 30
@@ -472,6 +498,8 @@ class JapanBankAccountRecognizer(_LabelledNumberRecognizer):
     _MONEY_AFTER = re.compile(r"[ ]?(?:円|万|ドル|yen|jpy|usd|dollars?)", re.IGNORECASE)
 
     def accept(self, text: str, match: re.Match[str]) -> bool:
+        if len(match.group()) > 7 and not match.group().startswith("1"):
+            return False
         if match.start() > 0 and self._MONEY_BEFORE.match(text, match.start() - 1):
             return False
         return self._MONEY_AFTER.match(text, match.end()) is None
@@ -489,7 +517,8 @@ _INSURANCE = re.compile(
     )(?![a-z])
     \.?[ \u3000]*(?:[:：]|は|is)?[ \u3000]*
     (?P<v1>[0-9A-Za-z]{1,20})(?:[ ]?[・/-][ ]?(?P<v2>[0-9A-Za-z]{1,20}))?
-    (?![0-9A-Za-z])
+    # not the head of a longer hyphenated number (番号 03-1234-5678 is a phone)
+    (?![0-9A-Za-z])(?![ ]?[・/-][ ]?[0-9A-Za-z])
     """,
     re.VERBOSE | re.IGNORECASE,
 )
@@ -505,19 +534,25 @@ class JapanHealthInsuranceRecognizer(RegexRecognizer):
     """
 
     ENTITIES = ("JP_HEALTH_INSURANCE",)
-    CONTEXT = ("保険証", "健康保険", "被保険者", "記号", "番号", "health insurance", "insurance card")
+    CONTEXT = (
+        "保険証", "健康保険", "被保険者", "記号", "番号", "health insurance", "insurance card"
+    )
     SCORE: ClassVar[float] = 0.85
     SCORE_INSURER: ClassVar[float] = 0.6
+    GATE = ("保険", "insur")
+    _OTHER_NUMBER = re.compile(
+        r"(?:電話|携帯|口座|注文|会員|郵便|受付|管理|予約|fax|phone|account|order|tracking"
+        r"|invoice|policy)[ _-]?$",
+        re.IGNORECASE,
+    )
     _CONTEXT = _words(
         r"保険", r"(?<![a-z])(?:health[ _-]*insurance|insurance[ _-]*card|insured|insurer)"
     )
 
     def find(self, text: str) -> Iterator[Hit]:
-        if not self._CONTEXT.search(text):
-            return
         for m in _INSURANCE.finditer(text):
             label = m.group("label").lower()
-            values = [g for g in ("v1", "v2") if m.group(g) and any(c.isdigit() for c in m.group(g))]
+            values = [g for g in ("v1", "v2") if any(c.isdigit() for c in m.group(g) or "")]
             if label.startswith("保険者") or label.startswith("insurer"):
                 value = m.group("v1")
                 if m.group("v2") is None and value.isdigit() and len(value) in (6, 8):
@@ -526,6 +561,8 @@ class JapanHealthInsuranceRecognizer(RegexRecognizer):
                 continue
             if label.startswith("被保険者") or label.startswith("insured"):
                 rule = "insured_person_label"
+            elif self._OTHER_NUMBER.search(text, max(0, m.start() - 8), m.start()):
+                continue  # 電話番号, 口座番号, order number: some other number
             elif context_before(text, m.start(), self._CONTEXT, 40) is not None:
                 rule = "insurance_card_label"
             else:
@@ -534,7 +571,8 @@ class JapanHealthInsuranceRecognizer(RegexRecognizer):
             if m.group("v2") is not None and "記号" not in label:
                 values = values[:1] if "v1" in values else []
             for group in values:
-                yield Hit("JP_HEALTH_INSURANCE", m.start(group), m.end(group), self.SCORE, rule, True)
+                yield Hit("JP_HEALTH_INSURANCE", m.start(group), m.end(group), self.SCORE, rule,
+                          True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -583,30 +621,43 @@ def _plausible_date(m: re.Match[str]) -> bool:
 class DateOfBirthRecognizer(RegexRecognizer):
     """生年月日: a date right after 生年月日/誕生日/DOB/date of birth/born, or before 生まれ.
 
-    The label must come before the date with no other number in between, so in
-    「生年月日：1985年4月12日、入社日：2010年4月1日」 only the first date is a birth date.
+    The label must come at most 30 characters before the date with no other number in between,
+    so in 「生年月日：1985年4月12日、入社日：2010年4月1日」 only the first date is a birth date.
+    The search starts from the labels (rare) rather than from dates (common).
     """
 
     ENTITIES = ("DATE_OF_BIRTH",)
     CONTEXT = ("生年月日", "誕生日", "生まれ", "dob", "date of birth", "birth date", "born")
+    GATE = ("生", "dob", "d.o.b", "d.ob", "do.b", "birth", "born")
     SCORE: ClassVar[float] = 0.85
+    WINDOW: ClassVar[int] = 30
     _BEFORE = _words(
         r"生年月日", r"誕生日", r"生まれ",
         r"(?<![a-z])(?:d\.?o\.?b|date[ _-]*of[ _-]*birth|birth[ _-]*(?:date|day)|birthdate"
         r"|born(?:[ _-]*on)?)(?![a-z])",
     )
-    _AFTER = re.compile(r"[ ]?(?:生まれ|生|誕生)")
+    # 「1985年4月12日生まれ」: the label right after the date.
+    _AFTER = re.compile(r"(?<=[日0-9])[ ]?(?:生まれ|生|誕生)")
+    _LONGEST_DATE = 40
 
     def find(self, text: str) -> Iterator[Hit]:
-        for m in _DATE.finditer(text):
-            if not _plausible_date(m):
+        reported: set[int] = set()
+        for label in self._BEFORE.finditer(text):
+            limit = min(len(text), label.end() + self.WINDOW + self._LONGEST_DATE)
+            m = _DATE.search(text, label.end(), limit)
+            if m is None or m.start() - label.end() > self.WINDOW or m.start() in reported:
                 continue
-            label = context_before(text, m.start(), self._BEFORE, 30)
-            labelled = label is not None and not any(
-                ch.isdigit() for ch in text[label.end() : m.start()]
-            )
-            if labelled or self._AFTER.match(text, m.end()):
-                yield Hit("DATE_OF_BIRTH", m.start(), m.end(), self.SCORE, "birth_date_label", True)
+            if any(ch.isdigit() for ch in text[label.end() : m.start()]) or not _plausible_date(m):
+                continue
+            reported.add(m.start())
+            yield Hit("DATE_OF_BIRTH", m.start(), m.end(), self.SCORE, "birth_date_label", True)
+        for after in self._AFTER.finditer(text):
+            window_start = max(0, after.start() - self._LONGEST_DATE)
+            for m in _DATE.finditer(text, window_start, after.start()):
+                if m.end() == after.start() and m.start() not in reported and _plausible_date(m):
+                    reported.add(m.start())
+                    yield Hit("DATE_OF_BIRTH", m.start(), m.end(), self.SCORE,
+                              "birth_date_label_after", True)
 
 
 def japan_recognizers(language: str) -> list[EntityRecognizer]:

@@ -74,6 +74,7 @@ class AnthropicKeyRecognizer(_PrefixedKeyRecognizer):
     """Anthropic API keys: ``sk-ant-api03-…`` / ``sk-ant-admin01-…``."""
 
     ENTITIES = ("SECRET_ANTHROPIC_KEY",)
+    GATE = ("sk-ant-",)
     CONTEXT = ("anthropic", "api key", "x-api-key", "claude")
     PATTERN = re.compile(_KEY_START + r"sk-ant-(?:[a-z]+\d{2}-)?([A-Za-z0-9_-]{20,})" + _KEY_END)
     BODY_GROUP = 1
@@ -87,6 +88,7 @@ class OpenAIKeyRecognizer(_PrefixedKeyRecognizer):
     """
 
     ENTITIES = ("SECRET_OPENAI_KEY",)
+    GATE = ("sk-",)
     CONTEXT = ("openai", "api key", "OPENAI_API_KEY", "bearer")
     SCORE = 0.9
     PATTERN = re.compile(
@@ -107,9 +109,12 @@ class GitHubTokenRecognizer(_PrefixedKeyRecognizer):
     """GitHub tokens: classic ``ghp_/gho_/ghu_/ghs_/ghr_`` + 36, fine-grained ``github_pat_``."""
 
     ENTITIES = ("SECRET_GITHUB_TOKEN",)
+    GATE = ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_")
     CONTEXT = ("github", "token", "GITHUB_TOKEN", "GH_TOKEN")
     PATTERN = re.compile(
-        _KEY_START + r"(?:gh[pousr]_([A-Za-z0-9]{36,255})|github_pat_([A-Za-z0-9_]{22,255}))" + _KEY_END
+        _KEY_START
+        + r"(?:gh[pousr]_([A-Za-z0-9]{36,255})|github_pat_([A-Za-z0-9_]{22,255}))"
+        + _KEY_END
     )
 
     def find(self, text: str) -> Iterator[Hit]:
@@ -123,6 +128,7 @@ class SlackTokenRecognizer(_PrefixedKeyRecognizer):
     incoming-webhook URLs (whoever has the URL can post to the channel)."""
 
     ENTITIES = ("SECRET_SLACK_TOKEN",)
+    GATE = ("xox", "xapp-", "hooks.slack.com")
     CONTEXT = ("slack", "token", "webhook", "SLACK_BOT_TOKEN")
     PATTERN = re.compile(
         _KEY_START + r"(?:xox[abposr]-|xapp-)([A-Za-z0-9-]{10,250})" + _KEY_END
@@ -141,6 +147,7 @@ class GoogleApiKeyRecognizer(_PrefixedKeyRecognizer):
     """Google API keys: ``AIza`` + 35 characters."""
 
     ENTITIES = ("SECRET_GOOGLE_API_KEY",)
+    GATE = ("aiza",)
     CONTEXT = ("google", "api key", "key=", "GOOGLE_API_KEY")
     SCORE = 0.9
     PATTERN = re.compile(_KEY_START + r"AIza([0-9A-Za-z_-]{35})" + _KEY_END)
@@ -160,10 +167,11 @@ class AwsKeyRecognizer(RegexRecognizer):
     """
 
     ENTITIES = ("SECRET_AWS_KEY",)
+    GATE = ("akia", "asia", "secret")
     CONTEXT = ("aws", "aws_access_key_id", "aws_secret_access_key", "access key", "secret key")
     SCORE_KEY_ID: ClassVar[float] = 0.9
     SCORE_SECRET: ClassVar[float] = 0.9
-    _KEY_ID = re.compile(r"(?<![A-Za-z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])")
+    _KEY_ID = re.compile(r"A(?<![A-Za-z0-9]A)(?:KIA|SIA)[A-Z0-9]{16}(?![A-Za-z0-9])")
     SECRET: ClassVar[re.Pattern[str]] = re.compile(
         r"(?i:" + _AWS_SECRET_NAME + r")[\"']?[ \t]*(?:=>|[:=])[ \t]*[\"']?"
         r"(?<![A-Za-z0-9/+])([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])"
@@ -198,6 +206,7 @@ class JwtRecognizer(RegexRecognizer):
     """
 
     ENTITIES = ("SECRET_JWT",)
+    GATE = ("eyj",)
     CONTEXT = ("jwt", "bearer", "token", "authorization", "トークン")
     SCORE: ClassVar[float] = 0.95
     _JWT = re.compile(
@@ -225,6 +234,7 @@ class PrivateKeyRecognizer(RegexRecognizer):
     """
 
     ENTITIES = ("SECRET_PRIVATE_KEY",)
+    GATE = ("private key",)
     CONTEXT = ("private key", "秘密鍵", "pem", "ssh")
     SCORE: ClassVar[float] = 1.0
     SCORE_TRUNCATED: ClassVar[float] = 0.9
@@ -233,7 +243,8 @@ class PrivateKeyRecognizer(RegexRecognizer):
         r"-----BEGIN " + _LABEL + r"-----"
         r"(?:.*?-----END " + _LABEL + r"-----"
         # Truncated: header lines and base64 lines, up to a blank line or other text.
-        r"|(?P<rest>(?:(?:\r?\n|\\n)[ \t]*(?:(?:Proc-Type|DEK-Info):[^\n\\]*|[A-Za-z0-9+/=]{4,}))+))",
+        r"|(?P<rest>(?:(?:\r?\n|\\n)[ \t]*"
+        r"(?:(?:Proc-Type|DEK-Info):[^\n\\]*|[A-Za-z0-9+/=]{4,}))+))",
         re.DOTALL,
     )
 
@@ -251,7 +262,8 @@ class PrivateKeyRecognizer(RegexRecognizer):
 
 # A name that ends in a password word: password, DB_PASSWORD, spring.datasource.password, pwd,
 # PGPASSWORD, "passphrase". Names that merely start with one (password_policy) do not count.
-_PASSWORD_NAME = r"[A-Za-z0-9_.-]*?(?:password|passwd|passphrase|passcode|pwd)|pass"
+# The prefix is bounded: an unbounded lazy run would make "1-1-1-…" quadratic.
+_PASSWORD_NAME = r"[A-Za-z0-9_.-]{0,40}?(?:password|passwd|passphrase|passcode|pwd)|pass"
 _JA_PASSWORD_NAME = r"パスワード|暗証番号|パスコード|パスフレーズ"
 _QUOTED = (
     r"\"(?P<dq>[^\"\n]{1,200})\"|'(?P<sq>[^'\n]{1,200})'|「(?P<jq>[^」\n]{1,200})」"
@@ -315,6 +327,7 @@ class PasswordRecognizer(RegexRecognizer):
     """
 
     ENTITIES = ("SECRET_PASSWORD",)
+    GATE = ("pass", "pwd", "pin", "パスワード", "暗証番号", "パスコード", "パスフレーズ", "://")
     CONTEXT = ("password", "passwd", "pwd", "パスワード", "暗証番号", "passphrase")
     SCORE_ASSIGNED: ClassVar[float] = 0.8
     SCORE_QUOTED_PROSE: ClassVar[float] = 0.75
@@ -368,9 +381,7 @@ _TOKEN_CANDIDATE = re.compile(
     r"(?<![A-Za-z0-9_+/.-])[A-Za-z0-9_+/-]{20,512}={0,2}(?![A-Za-z0-9_+/=-]|\.[A-Za-z0-9_+/-])"
 )
 _SECRET_WORDS = re.compile(
-    r"key|secret|token|auth|bearer|credential|api[_-]?key|認証|トークン|シークレット|秘密鍵"
-    r"|アクセスキー|APIキー|鍵",
-    re.IGNORECASE,
+    r"key|secret|token|auth|bearer|credential|認証|トークン|シークレット|鍵|キー", re.IGNORECASE
 )
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 # Shapes the vendor recognizers already report under their own, more precise names.
@@ -389,6 +400,8 @@ class HighEntropyTokenRecognizer(RegexRecognizer):
     """
 
     ENTITIES = ("SECRET_TOKEN",)
+    GATE = ("key", "secret", "token", "auth", "bearer", "credential", "認証", "トークン",
+            "シークレット", "鍵", "キー")
     CONTEXT = ("key", "secret", "token", "api_key", "認証", "トークン", "シークレット")
     SCORE: ClassVar[float] = 0.7
     MIN_ENTROPY: ClassVar[float] = 3.5
@@ -419,20 +432,20 @@ class HighEntropyTokenRecognizer(RegexRecognizer):
         return shannon_entropy(value) >= threshold
 
     def find(self, text: str) -> Iterator[Hit]:
-        if not _SECRET_WORDS.search(text):
-            return
-        # Key material the precise recognizers report under their own names.
-        claimed = [m.span() for m in PrivateKeyRecognizer.BLOCK.finditer(text)]
-        claimed += [m.span(1) for m in AwsKeyRecognizer.SECRET.finditer(text)]
+        claimed: list[tuple[int, int]] | None = None
         for m in _TOKEN_CANDIDATE.finditer(text):
             value = m.group()
             if _VENDOR_PREFIX.match(value) or looks_like_placeholder(value):
                 continue
-            if any(s <= m.start() and m.end() <= e for s, e in claimed):
-                continue
             if not self.is_high_entropy(value):
                 continue
             if context_before(text, m.start(), _SECRET_WORDS, 40) is None:
+                continue
+            if claimed is None:
+                # Key material the precise recognizers report under their own names.
+                claimed = [k.span() for k in PrivateKeyRecognizer.BLOCK.finditer(text)]
+                claimed += [k.span(1) for k in AwsKeyRecognizer.SECRET.finditer(text)]
+            if any(s <= m.start() and m.end() <= e for s, e in claimed):
                 continue
             yield Hit("SECRET_TOKEN", m.start(), m.end(), self.SCORE, "high_entropy_token", True)
 

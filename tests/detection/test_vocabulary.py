@@ -1,0 +1,28 @@
+"""The entity vocabulary and the recognizers agree: no name a policy can use is dead."""
+
+from __future__ import annotations
+
+from proxy.detection import entities
+from proxy.detection.detector import LANGUAGES, Detector
+
+FLAGGED_BY_EXTRACTION = {"CONTENT_IMAGE", "CONTENT_AUDIO", "CONTENT_FILE", "CONTENT_UNKNOWN"}
+SIGNALS = {"DETECTION_FAILED"}
+
+
+def test_every_vocabulary_entity_has_a_source_and_every_source_is_in_the_vocabulary(
+    detector: Detector,
+) -> None:
+    assert detector._analyzer is not None
+    emitted: set[str] = set()
+    for language in LANGUAGES:
+        for recognizer in detector._analyzer.registry.get_recognizers(language, all_fields=True):
+            emitted |= set(recognizer.supported_entities)
+    assert emitted <= set(entities.ENTITY_TYPES)
+    assert set(entities.ENTITY_TYPES) - FLAGGED_BY_EXTRACTION - SIGNALS <= emitted
+
+
+def test_globs_expand_and_unknown_names_do_not() -> None:
+    assert "SECRET_JWT" in entities.expand("SECRET_*")
+    assert entities.expand("PERSON") == {"PERSON"}
+    assert entities.expand("PERSN") == frozenset()
+    assert entities.expand("NOPE_*") == frozenset()
