@@ -257,10 +257,14 @@ class Pipeline:
             return await self._send(request, exchange, outcome, self.local, Route.LOCAL)
         except UpstreamUnreachable:
             outcome.route = Route.BLOCK
-            if not fallback:
-                outcome.action = Action.FAIL_CLOSED
-                outcome.fail_reason = "local_unavailable"
-                self.metrics.fail_closed.labels("local_unavailable").inc()
+            if fallback:
+                raise UpstreamError(
+                    "The cloud upstream failed and the on-prem fallback is unreachable.",
+                    code="upstreams_unavailable",
+                ) from None
+            outcome.action = Action.FAIL_CLOSED
+            outcome.fail_reason = "local_unavailable"
+            self.metrics.fail_closed.labels("local_unavailable").inc()
             raise Unavailable(
                 "The on-prem upstream is unavailable, and this request may not be sent to the"
                 " cloud. Try again later.",

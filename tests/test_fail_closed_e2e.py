@@ -157,3 +157,12 @@ def test_no_content_in_logs_or_audit_lines(
     for value in secret_values:
         assert value not in audit.read_text(encoding="utf-8")
         assert value not in caplog.text
+
+
+def test_both_upstreams_down_is_a_502_that_does_not_blame_the_content(stack: Stack) -> None:
+    stack.stop_cloud()
+    stack.stop_local()
+    with pytest.raises(openai.APIStatusError) as info:
+        ask(stack, CLEAN)
+    assert info.value.status_code == 502
+    assert "fallback" in info.value.message

@@ -9,6 +9,7 @@ a label, in Japanese or English, that the recognizer checks itself.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterator
 from typing import ClassVar
@@ -23,10 +24,10 @@ from proxy.detection.recognizers import (
     context_near,
 )
 
-# Character classes. Kanji (with 々〆ヶ), hiragana and katakana (with the prolonged sound mark).
+# Character classes: kanji (with 々〆ヶ) and katakana (with the prolonged sound mark); hiragana
+# is spelled out below, without the particles that cannot occur inside a name.
 _KANJI = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff々〆ヵヶ"
 _KATAKANA = "\u30a1-\u30fa\u30fc"
-_HIRAGANA = "\u3041-\u3096"
 # Hiragana particles cannot be part of a municipality's name, so excluding them makes
 # 「私は大阪市…」 start the address at 大阪市 rather than at 私.
 _PARTICLES = "はがをでにへとものや"
@@ -274,10 +275,10 @@ class JapanPostalCodeRecognizer(RegexRecognizer):
     SCORE_MARKED: ClassVar[float] = 0.9
     SCORE_LABELLED: ClassVar[float] = 0.8
     SCORE_BEFORE_ADDRESS: ClassVar[float] = 0.6
-    _CONTEXT = _words(r"郵便番号", r"(?<![a-z])(?:postal|zip|post)[ _-]?(?:code)?(?![a-z])")
-    _ADDRESS_AFTER = re.compile(r"[ 　,、]{0,2}" + _PREFECTURE)
-
+    # A prefecture is the "address after" signal; every other signal is one of the labels.
     GATE = ("〒", "郵便", "postal", "zip", "post", "都", "道", "府", "県")
+    _CONTEXT = _words(r"郵便番号", r"(?<![a-z])(?:postal|zip|post[ _-]?code)(?![a-z])")
+    _ADDRESS_AFTER = re.compile(r"[ 　,、]{0,2}" + _PREFECTURE)
 
     def find(self, text: str) -> Iterator[Hit]:
         marked: set[int] = set()
@@ -324,12 +325,17 @@ _BLOCK_UNITS = (
 # 1-2-3 (and 1-2-3-101); a single hyphen (1-2) only counts after prefecture + municipality.
 _BLOCK_DASHES = r"\d{1,5}(?:-\d{1,5}){2,3}"
 _BLOCK_DASH = r"\d{1,5}-\d{1,5}"
-# A number followed by a counter is a quantity or a date, not a block (大阪府内2-3割).
-_BLOCK_END = rf"(?!-?\d)(?!{_SP}[年月日時分秒割円歳人件回度個倍枚本台%])"
+# A number followed by a counter is a quantity, a date or a rank, not a block (大阪府内2-3割,
+# 東京都の2番目).
+_BLOCK_END = rf"(?!-?\d)(?!{_SP}[年月日時分秒割円歳人件回度個倍枚本台%目手線])"
+# Building and floor: 梅田ビル 5階, 渋谷ヒカリエ 8階, クイーンズタワー10F, 101号室. A name counts
+# only with a building word or a floor after it, so the next sentence is never swallowed.
+_FLOOR = rf"\d{{1,4}}{_SP}(?:[Ff]|階|号室)"
+_BUILDING_NAME = rf"[{_KATAKANA}{_KANJI}{_HIRAGANA_TOWN}A-Za-z・&]{{1,20}}?"
 _BUILDING = (
-    rf"(?:{_SP}(?:[{_KATAKANA}{_KANJI}A-Za-z・&]{{1,20}}?"
+    rf"(?:{_SP}(?:{_BUILDING_NAME}{_SP}{_FLOOR}|{_BUILDING_NAME}"
     r"(?:ビルディング|ビル|タワー|マンション|ハイツ|コーポ|レジデンス|ヒルズ|プラザ|ハウス|荘|館|棟)"
-    rf"(?:{_SP}\d{{1,4}}{_SP}(?:[Ff]|階|号室))?|\d{{1,4}}{_SP}(?:[Ff]|階|号室)))?"
+    rf"|{_FLOOR}))?"
 )
 
 _ADDRESS = re.compile(
@@ -355,6 +361,7 @@ _ADDRESS_LABELS = re.compile(
 _ADDRESS_ANCHOR = re.compile(
     rf"\d{{1,5}}{_SP}(?:丁目|番)|[一二三四五六七八九十百〇]{{1,4}}{_SP}丁目|\d{{1,5}}-\d{{1,5}}"
 )
+_ADDRESS_SUFFIX = re.compile(r"[都道府県市区]")
 # Prefecture + district + town + building rarely exceed 60 characters before the block number.
 _ADDRESS_LOOKBACK = 60
 _ADDRESS_LOOKAHEAD = 80
@@ -382,11 +389,17 @@ class JapanAddressRecognizer(RegexRecognizer):
     )
 
     def find(self, text: str) -> Iterator[Hit]:
+        # Where a prefecture or municipality could end: an anchor with none of these in the
+        # window before it cannot end an address, so the expensive pattern is not tried there.
+        suffixes = [m.start() for m in _ADDRESS_SUFFIX.finditer(text)]
         done = 0  # end of the last reported address: later matches start after it
         for anchor in _ADDRESS_ANCHOR.finditer(text):
             if anchor.start() < done:
                 continue
             window_start = max(done, anchor.start() - _ADDRESS_LOOKBACK)
+            nearest = bisect.bisect_left(suffixes, window_start)
+            if nearest == len(suffixes) or suffixes[nearest] >= anchor.start():
+                continue
             window_end = min(len(text), anchor.end() + _ADDRESS_LOOKAHEAD)
             for m in _ADDRESS.finditer(text, window_start, window_end):
                 hit = self._hit(text, m)
@@ -408,6 +421,8 @@ class JapanAddressRecognizer(RegexRecognizer):
                 start = label.end()
             score, rule = self.SCORE_CITY, "address_municipality"
         else:
+            if m.group("dash") is not None and m.group("city") is None:
+                return None  # 東京都の1-0: a score, not 都 + 1-chome 0-banchi
             strong = m.group("city") is not None and m.group("dash") is None
             score = self.SCORE_FULL if strong else self.SCORE_PARTIAL
             rule = "address_prefecture"
@@ -621,8 +636,9 @@ def _plausible_date(m: re.Match[str]) -> bool:
 class DateOfBirthRecognizer(RegexRecognizer):
     """生年月日: a date right after 生年月日/誕生日/DOB/date of birth/born, or before 生まれ.
 
-    The label must come at most 30 characters before the date with no other number in between,
-    so in 「生年月日：1985年4月12日、入社日：2010年4月1日」 only the first date is a birth date.
+    The label must come at most 30 characters before the date with no other number and no
+    sentence end in between, so in 「生年月日：1985年4月12日、入社日：2010年4月1日」 only the
+    first date is a birth date.
     The search starts from the labels (rare) rather than from dates (common).
     """
 
@@ -639,6 +655,8 @@ class DateOfBirthRecognizer(RegexRecognizer):
     # 「1985年4月12日生まれ」: the label right after the date.
     _AFTER = re.compile(r"(?<=[日0-9])[ ]?(?:生まれ|生|誕生)")
     _LONGEST_DATE = 40
+    # 「生年月日は必須です。締切は…」: a sentence ending between label and date breaks the link.
+    _SENTENCE_END = re.compile(r"[。！？!?]|\.\s+\D")
 
     def find(self, text: str) -> Iterator[Hit]:
         reported: set[int] = set()
@@ -647,7 +665,10 @@ class DateOfBirthRecognizer(RegexRecognizer):
             m = _DATE.search(text, label.end(), limit)
             if m is None or m.start() - label.end() > self.WINDOW or m.start() in reported:
                 continue
-            if any(ch.isdigit() for ch in text[label.end() : m.start()]) or not _plausible_date(m):
+            between = text[label.end() : m.start()]
+            if any(ch.isdigit() for ch in between) or self._SENTENCE_END.search(between):
+                continue
+            if not _plausible_date(m):
                 continue
             reported.add(m.start())
             yield Hit("DATE_OF_BIRTH", m.start(), m.end(), self.SCORE, "birth_date_label", True)

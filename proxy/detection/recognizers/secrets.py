@@ -282,7 +282,8 @@ _PASSWORD = re.compile(
       | # command line: --password hunter2, -password hunter2
         (?<![A-Za-z0-9_-])--?(?i:password|passwd|pass|pwd)[ \t]+(?=[^- \t])
       | # prose: "the password is hunter2", "my PIN is 1234"
-        (?P<prose>(?<![A-Za-z0-9_])(?i:password|passphrase|passcode|pin)[ \t]+(?i:is|was)[ \t]+)
+        (?P<prose>(?<![A-Za-z0-9_])(?P<word>(?i:password|passphrase|passcode|pin))
+            [ \t]+(?i:is|was)[ \t]+)
       | # Japanese: パスワード：abc, パスワードは「abc」です
         (?P<ja>(?:{_JA_PASSWORD_NAME})[ \u3000]*(?:[:：=]|は|が|を|として|→)?[ \u3000]*)
     )
@@ -333,6 +334,15 @@ class PasswordRecognizer(RegexRecognizer):
     SCORE_QUOTED_PROSE: ClassVar[float] = 0.75
     SCORE_PROSE: ClassVar[float] = 0.6
 
+    @staticmethod
+    def _looks_chosen(m: re.Match[str], value: str) -> bool:
+        """In English prose a bare lower-case word after "password is" is usually just English
+        ("the password is long"); a chosen password has a digit, a capital or a symbol. A PIN
+        is digits."""
+        if m.group("word").lower() == "pin":
+            return value.isdigit()
+        return not value.isalpha() or not value.islower()
+
     def find(self, text: str) -> Iterator[Hit]:
         for m in _URL_CREDENTIALS.finditer(text):
             value = m.group(1)
@@ -363,6 +373,8 @@ class PasswordRecognizer(RegexRecognizer):
             if len(value.strip()) < _MIN_PASSWORD_LENGTH or value.lower() in _NOT_A_PASSWORD:
                 continue
             if _PLACEHOLDER.search(value) or len(set(value)) < 2:
+                continue
+            if m.group("word") is not None and group == "bare" and not self._looks_chosen(m, value):
                 continue
             if not in_prose:
                 score, rule = self.SCORE_ASSIGNED, "password_assignment"

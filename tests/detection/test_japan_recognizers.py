@@ -1,0 +1,492 @@
+"""Japanese identifier recognizers: tables of ``text → [(entity, start, end)]``.
+
+Every text goes through ``normalize`` first, as in the detector, and every span is mapped back to
+the text as written, so the expectations are spans of the table's own strings. No NLP engine:
+the recognizers check their context themselves. All identifiers are synthetic.
+"""
+
+from __future__ import annotations
+
+import pytest
+from presidio_analyzer import RecognizerResult
+
+from proxy.detection.entities import ENTITY_TYPES
+from proxy.detection.normalize import normalize
+from proxy.detection.recognizers import RegexRecognizer, sekisho_recognizers
+from proxy.detection.recognizers.japan import (
+    DateOfBirthRecognizer,
+    JapanAddressRecognizer,
+    JapanBankAccountRecognizer,
+    JapanDriverLicenseRecognizer,
+    JapanHealthInsuranceRecognizer,
+    JapanMyNumberRecognizer,
+    JapanPassportRecognizer,
+    JapanPhoneRecognizer,
+    JapanPostalCodeRecognizer,
+    JapanTollFreeRecognizer,
+    is_valid_my_number,
+    japan_recognizers,
+    my_number_check_digit,
+)
+
+Span = tuple[str, int, int]
+
+
+def check_digit(first_eleven: str) -> int:
+    """個人番号の検査用数字, written out independently of the recognizer from the specification."""
+    weights = [n + 1 if n <= 6 else n - 5 for n in range(1, 12)]
+    digits_from_right = [int(d) for d in reversed(first_eleven)]
+    r = sum(p * q for p, q in zip(digits_from_right, weights, strict=True)) % 11
+    return 0 if r <= 1 else 11 - r
+
+
+def my_number(first_eleven: str) -> str:
+    return first_eleven + str(check_digit(first_eleven))
+
+
+def bad_check_digit(first_eleven: str) -> str:
+    return first_eleven + str((check_digit(first_eleven) + 1) % 10)
+
+
+def full_width(text: str) -> str:
+    return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)
+
+
+MN = my_number("12345678901")  # 123456789018
+MN2 = my_number("98765432109")
+MN_BAD = bad_check_digit("12345678901")
+
+
+def expect(text: str, *found: tuple[str, str]) -> list[Span]:
+    """Spans of the given substrings, each searched after the previous one."""
+    spans: list[Span] = []
+    pos = 0
+    for entity, value in found:
+        start = text.index(value, pos)
+        spans.append((entity, start, start + len(value)))
+        pos = start + len(value)
+    return sorted(spans)
+
+
+def detect(recognizer: RegexRecognizer, text: str) -> list[Span]:
+    norm = normalize(text)
+    results = recognizer.analyze(norm.text, list(recognizer.supported_entities), None)
+    return sorted((r.entity_type, *norm.to_original(r.start, r.end)) for r in results)
+
+
+def results_for(recognizer: RegexRecognizer, text: str) -> list[RecognizerResult]:
+    return list(recognizer.analyze(normalize(text).text, list(recognizer.supported_entities), None))
+
+
+# ---------------------------------------------------------------------------------------------
+# The factory
+
+
+def test_every_recognizer_emits_only_documented_entities_for_both_languages() -> None:
+    for language in ("ja", "en"):
+        recognizers = sekisho_recognizers(language)
+        assert recognizers
+        for recognizer in recognizers:
+            name = type(recognizer).__name__
+            assert recognizer.supported_language == language, name
+            assert set(recognizer.supported_entities) <= set(ENTITY_TYPES), name
+
+
+def test_every_recognizer_has_japanese_and_english_context_words() -> None:
+    for recognizer in japan_recognizers("ja"):
+        name = type(recognizer).__name__
+        assert any(not w.isascii() for w in recognizer.context), name
+        assert any(w.isascii() for w in recognizer.context), name
+
+
+def test_self_checked_context_is_marked_so_presidio_does_not_boost_twice() -> None:
+    (result,) = results_for(JapanPassportRecognizer("ja"), "旅券番号 TK1234567")
+    assert result.recognition_metadata[RecognizerResult.IS_SCORE_ENHANCED_BY_CONTEXT_KEY]
+    assert result.recognition_metadata[RecognizerResult.RECOGNIZER_NAME_KEY] == (
+        "JapanPassportRecognizer"
+    )
+
+
+def test_unrequested_entities_are_not_reported() -> None:
+    recognizer = JapanMyNumberRecognizer("ja")
+    assert recognizer.analyze(f"マイナンバー {MN}", ["JP_PASSPORT"], None) == []
+
+
+# ---------------------------------------------------------------------------------------------
+# My Number
+
+
+def test_check_digit_matches_the_specification() -> None:
+    for first in ("12345678901", "98765432109", "00000000001", "31415926535", "27182818284"):
+        assert my_number_check_digit(first) == check_digit(first)
+        assert is_valid_my_number(my_number(first))
+        assert not is_valid_my_number(bad_check_digit(first))
+
+
+MY_NUMBER_FOUND = [
+    (f"マイナンバーは{MN}です", [("JP_MY_NUMBER", MN)]),
+    (f"個人番号：{MN[:4]}-{MN[4:8]}-{MN[8:]}", [("JP_MY_NUMBER", f"{MN[:4]}-{MN[4:8]}-{MN[8:]}")]),
+    (
+        f"My Number: {MN[:4]} {MN[4:8]} {MN[8:]}.",
+        [("JP_MY_NUMBER", f"{MN[:4]} {MN[4:8]} {MN[8:]}")],
+    ),
+    (f"マイナンバー：{full_width(MN)}", [("JP_MY_NUMBER", full_width(MN))]),
+    (
+        f"ﾏｲﾅﾝﾊﾞｰ {full_width(MN[:4])}ー{full_width(MN[4:8])}ー{full_width(MN[8:])}",
+        [("JP_MY_NUMBER", f"{full_width(MN[:4])}ー{full_width(MN[4:8])}ー{full_width(MN[8:])}")],
+    ),
+    (f'{{"name": "山田", "my_number": "{MN}"}}', [("JP_MY_NUMBER", MN)]),
+    (
+        f"name,mynumber\n山田太郎,{MN}\n佐藤花子,{MN2}",
+        [("JP_MY_NUMBER", MN), ("JP_MY_NUMBER", MN2)],
+    ),
+    (f"employee.my_number = '{MN}'", [("JP_MY_NUMBER", MN)]),
+]
+
+
+@pytest.mark.parametrize(("text", "found"), MY_NUMBER_FOUND)
+def test_my_number_with_valid_check_digit_is_reported(
+    text: str, found: list[tuple[str, str]]
+) -> None:
+    assert detect(JapanMyNumberRecognizer("ja"), text) == expect(text, *found)
+
+
+def test_my_number_without_context_is_reported_with_a_lower_score() -> None:
+    (bare,) = results_for(JapanMyNumberRecognizer("en"), f"ID {MN}")
+    (labelled,) = results_for(JapanMyNumberRecognizer("en"), f"my number {MN}")
+    assert 0.5 <= bare.score < labelled.score
+
+
+MY_NUMBER_NOT_FOUND = [
+    pytest.param(f"マイナンバーは{MN_BAD}です", id="bad-check-digit"),
+    pytest.param(f"法人番号 1{MN}", id="corporate-number-13-digits-prefix"),
+    pytest.param(f"法人番号 {MN}1", id="corporate-number-13-digits-suffix"),
+    pytest.param(f"カード番号 4111 {MN[:4]} {MN[4:8]} {MN[8:]}", id="inside-a-card-number"),
+    pytest.param(f"{MN[:4]}-{MN[4:8]}-{MN[8:]}-1234", id="inside-a-longer-hyphen-chain"),
+    pytest.param("マイナンバー 000000000000", id="all-zeros"),
+    pytest.param(f"order A{MN}", id="glued-to-letters"),
+    pytest.param(f"{MN[:4]}-{MN[4:8]} {MN[8:]}", id="mixed-separators"),
+]
+
+
+@pytest.mark.parametrize("text", MY_NUMBER_NOT_FOUND)
+def test_my_number_with_bad_check_digit_or_wrong_shape_is_not_reported(text: str) -> None:
+    assert detect(JapanMyNumberRecognizer("ja"), text) == []
+
+
+def test_my_number_is_found_in_raw_text_where_kana_touch_the_digits() -> None:
+    # Without the normaliser's spaces: \b would see no boundary between は and the digits.
+    text = f"マイナンバーは{MN}です"
+    (result,) = JapanMyNumberRecognizer("ja").analyze(text, ["JP_MY_NUMBER"], None)
+    assert text[result.start : result.end] == MN
+
+
+# ---------------------------------------------------------------------------------------------
+# Phone numbers
+
+PHONE_FOUND = [
+    ("携帯：090-1234-5678", [("JP_PHONE_NUMBER", "090-1234-5678")]),
+    ("TEL 03-1234-5678 / FAX 06-1234-5678", [
+        ("JP_PHONE_NUMBER", "03-1234-5678"), ("JP_PHONE_NUMBER", "06-1234-5678"),
+    ]),
+    ("045-123-4567と0742-12-3456", [
+        ("JP_PHONE_NUMBER", "045-123-4567"), ("JP_PHONE_NUMBER", "0742-12-3456"),
+    ]),
+    ("IP電話 050-1234-5678", [("JP_PHONE_NUMBER", "050-1234-5678")]),
+    ("call me at +81-90-1234-5678", [("JP_PHONE_NUMBER", "+81-90-1234-5678")]),
+    ("Office: +81 3 1234 5678.", [("JP_PHONE_NUMBER", "+81 3 1234 5678")]),
+    ("代表 03(1234)5678", [("JP_PHONE_NUMBER", "03(1234)5678")]),
+    ("代表 (03) 1234-5678", [("JP_PHONE_NUMBER", "(03) 1234-5678")]),
+    ("番号は09012345678です", [("JP_PHONE_NUMBER", "09012345678")]),
+    ("０９０ー１２３４ー５６７８", [("JP_PHONE_NUMBER", "０９０ー１２３４ー５６７８")]),
+    ("０３（１２３４）５６７８", [("JP_PHONE_NUMBER", "０３（１２３４）５６７８")]),
+    ('{"phone": "080-9876-5432"}', [("JP_PHONE_NUMBER", "080-9876-5432")]),
+    ("name,tel\n山田,070-1111-2222", [("JP_PHONE_NUMBER", "070-1111-2222")]),
+]
+
+
+@pytest.mark.parametrize(("text", "found"), PHONE_FOUND)
+def test_japanese_phone_numbers_are_reported(text: str, found: list[tuple[str, str]]) -> None:
+    assert detect(JapanPhoneRecognizer("ja"), text) == expect(text, *found)
+
+
+PHONE_NOT_FOUND = [
+    pytest.param("会議は2024-04-12です", id="date"),
+    pytest.param("version 1.2.3 build 0.12.3456", id="versions"),
+    pytest.param("フリーダイヤル 0120-123-456", id="toll-free-is-not-a-personal-line"),
+    pytest.param("03-1234-56789", id="too-many-digits"),
+    pytest.param("12-3456-7890", id="no-leading-zero"),
+    pytest.param("090-12345-678", id="mobile-grouped-wrongly"),
+    pytest.param("03-12-3456", id="too-few-digits"),
+    pytest.param("03-123-45678", id="area-and-exchange-not-six-digits"),
+    pytest.param("id 0312345678901", id="inside-a-longer-number"),
+    pytest.param("+1 212 555 0100", id="foreign-number"),
+    pytest.param("2024-090-1234-5678", id="tail-of-a-longer-chain"),
+]
+
+
+@pytest.mark.parametrize("text", PHONE_NOT_FOUND)
+def test_things_that_only_look_like_phone_numbers_are_not_reported(text: str) -> None:
+    assert detect(JapanPhoneRecognizer("ja"), text) == []
+
+
+def test_phone_number_next_to_a_label_scores_higher() -> None:
+    (bare,) = results_for(JapanPhoneRecognizer("ja"), "090-1234-5678")
+    (labelled,) = results_for(JapanPhoneRecognizer("ja"), "電話番号 090-1234-5678")
+    assert bare.score < labelled.score
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("フリーダイヤル 0120-123-456", [("JP_TOLL_FREE_NUMBER", "0120-123-456")]),
+        ("Toll free: 0120-12-3456", [("JP_TOLL_FREE_NUMBER", "0120-12-3456")]),
+        ("0800-123-4567まで", [("JP_TOLL_FREE_NUMBER", "0800-123-4567")]),
+        ("０１２０ー１２３ー４５６", [("JP_TOLL_FREE_NUMBER", "０１２０ー１２３ー４５６")]),
+    ],
+)
+def test_toll_free_numbers_are_reported_as_toll_free(
+    text: str, found: list[tuple[str, str]]
+) -> None:
+    assert detect(JapanTollFreeRecognizer("ja"), text) == expect(text, *found)
+
+
+@pytest.mark.parametrize("text", ["090-1234-5678", "01201234567", "10120-123-456"])
+def test_other_numbers_are_not_toll_free(text: str) -> None:
+    assert detect(JapanTollFreeRecognizer("ja"), text) == []
+
+
+def test_toll_free_numbers_score_below_personal_phone_numbers() -> None:
+    (toll_free,) = results_for(JapanTollFreeRecognizer("ja"), "0120-123-456")
+    (mobile,) = results_for(JapanPhoneRecognizer("ja"), "090-1234-5678")
+    assert toll_free.score < mobile.score
+
+
+# ---------------------------------------------------------------------------------------------
+# Postal codes and addresses
+
+POSTAL_FOUND = [
+    ("〒100-0005", [("JP_POSTAL_CODE", "100-0005")]),
+    ("〒1000005 東京都", [("JP_POSTAL_CODE", "1000005")]),
+    ("〒１００－０００５", [("JP_POSTAL_CODE", "１００－０００５")]),
+    ("郵便番号：530-0001", [("JP_POSTAL_CODE", "530-0001")]),
+    ("Postal code: 220-8401", [("JP_POSTAL_CODE", "220-8401")]),
+    ('{"zip": "1000005"}', [("JP_POSTAL_CODE", "1000005")]),
+    ("100-0005 東京都千代田区丸の内1-2-3", [("JP_POSTAL_CODE", "100-0005")]),
+]
+
+
+@pytest.mark.parametrize(("text", "found"), POSTAL_FOUND)
+def test_postal_codes_with_mark_label_or_address_are_reported(
+    text: str, found: list[tuple[str, str]]
+) -> None:
+    assert detect(JapanPostalCodeRecognizer("ja"), text) == expect(text, *found)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("123-4567", id="bare"),
+        pytest.param("部品番号 123-4567", id="part-number"),
+        pytest.param("電話 03-123-4567", id="phone-fragment"),
+        pytest.param("郵便番号 1234-5678", id="wrong-shape"),
+        pytest.param("blog post 123-4567", id="post-is-not-postal"),
+    ],
+)
+def test_unlabelled_nnn_nnnn_is_not_a_postal_code(text: str) -> None:
+    assert detect(JapanPostalCodeRecognizer("ja"), text) == []
+
+
+ADDRESS_FOUND = [
+    ("東京都千代田区丸の内1-2-3", [("JP_ADDRESS", "東京都千代田区丸の内1-2-3")]),
+    ("本社は大阪市北区梅田2丁目4番9号です。", [("JP_ADDRESS", "大阪市北区梅田2丁目4番9号")]),
+    (
+        "神奈川県横浜市西区みなとみらい2-3-1 クイーンズタワー10F",
+        [("JP_ADDRESS", "神奈川県横浜市西区みなとみらい2-3-1 クイーンズタワー10F")],
+    ),
+    ("私は港区六本木6-10-1に住んでいます", [("JP_ADDRESS", "港区六本木6-10-1")]),
+    ("住所：東京都新宿区西新宿2丁目8-1", [("JP_ADDRESS", "東京都新宿区西新宿2丁目8-1")]),
+    ("住所大阪市北区梅田2丁目4番9号", [("JP_ADDRESS", "大阪市北区梅田2丁目4番9号")]),
+    ("本社東京都港区芝公園4-2-8", [("JP_ADDRESS", "東京都港区芝公園4-2-8")]),
+    ("東京都千代田区丸の内１－２－３", [("JP_ADDRESS", "東京都千代田区丸の内１－２－３")]),
+    ("北海道札幌市中央区北1条西2丁目1-1", [("JP_ADDRESS", "北海道札幌市中央区北1条西2丁目1-1")]),
+    ("埼玉県比企郡ときがわ町玉川123番地", [("JP_ADDRESS", "埼玉県比企郡ときがわ町玉川123番地")]),
+    ("京都市左京区吉田本町1番地の3", [("JP_ADDRESS", "京都市左京区吉田本町1番地の3")]),
+    (
+        "送付先: 〒530-0001 大阪府大阪市北区梅田三丁目1-1 梅田ビル 5階",
+        [("JP_ADDRESS", "大阪府大阪市北区梅田三丁目1-1 梅田ビル 5階")],
+    ),
+    (
+        "東京都港区六本木6-10-1 六本木ヒルズ森タワー 40階にあります",
+        [("JP_ADDRESS", "東京都港区六本木6-10-1 六本木ヒルズ森タワー 40階")],
+    ),
+    ("東京都港区六本木6-10-1です。次は5階で", [("JP_ADDRESS", "東京都港区六本木6-10-1")]),
+    (
+        '{"address": "福岡県福岡市博多区博多駅前2-1-1"}',
+        [("JP_ADDRESS", "福岡県福岡市博多区博多駅前2-1-1")],
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "found"), ADDRESS_FOUND)
+def test_street_addresses_are_reported(text: str, found: list[tuple[str, str]]) -> None:
+    assert detect(JapanAddressRecognizer("ja"), text) == expect(text, *found)
+
+
+ADDRESS_NOT_FOUND = [
+    pytest.param("来週東京に行きます", id="prefecture-word"),
+    pytest.param("大阪市は大きい", id="city-alone"),
+    pytest.param("東京都千代田区にあります", id="no-block-number"),
+    pytest.param("都市部で3-4-5の比率", id="city-like-word"),
+    pytest.param("東京都内で3-4月に開催", id="months"),
+    pytest.param("大阪府内の2-3割", id="proportion"),
+    pytest.param("Tokyo, Chiyoda 1-2-3", id="romanised"),
+    pytest.param("東京都港区の2番目の店舗", id="rank"),
+    pytest.param("東京都の1-0で勝利", id="match-score"),
+]
+
+
+@pytest.mark.parametrize("text", ADDRESS_NOT_FOUND)
+def test_places_without_a_street_address_are_not_reported(text: str) -> None:
+    assert detect(JapanAddressRecognizer("ja"), text) == []
+
+
+# ---------------------------------------------------------------------------------------------
+# Identifiers that need a label
+
+LICENCE_FW = full_width("123456789012")
+LABELLED_FOUND = [
+    (JapanDriverLicenseRecognizer, "運転免許証番号：123456789012", "123456789012"),
+    (JapanDriverLicenseRecognizer, f"免許証 第{LICENCE_FW}号", LICENCE_FW),
+    (JapanDriverLicenseRecognizer, "Driver's license no. 1234 5678 9012", "1234 5678 9012"),
+    (JapanDriverLicenseRecognizer, '{"driving_licence": "123456789012"}', "123456789012"),
+    (JapanPassportRecognizer, "旅券番号 TK1234567", "TK1234567"),
+    (JapanPassportRecognizer, "Passport No: TR7654321", "TR7654321"),
+    (JapanPassportRecognizer, "パスポート：ＭＺ１２３４５６７", "ＭＺ１２３４５６７"),
+    (JapanPassportRecognizer, "TK1234567 (passport)", "TK1234567"),
+    (JapanBankAccountRecognizer, "みずほ銀行 渋谷支店 普通 1234567", "1234567"),
+    (JapanBankAccountRecognizer, "口座番号：１２３４５６７", "１２３４５６７"),
+    (JapanBankAccountRecognizer, "account no. 1234567 at MUFG", "1234567"),
+    (JapanBankAccountRecognizer, "当座預金 7654321", "7654321"),
+    (JapanBankAccountRecognizer, "ゆうちょ銀行 10123-12345671", "10123-12345671"),
+    (JapanBankAccountRecognizer, "bank,branch,account\nSMBC,Shinjuku,2345678", "2345678"),
+]
+
+
+@pytest.mark.parametrize(("recognizer", "text", "value"), LABELLED_FOUND)
+def test_labelled_identifiers_are_reported(
+    recognizer: type[RegexRecognizer], text: str, value: str
+) -> None:
+    entity = recognizer.ENTITIES[0]
+    assert detect(recognizer("ja"), text) == expect(text, (entity, value))
+
+
+LABELLED_NOT_FOUND = [
+    pytest.param(JapanDriverLicenseRecognizer, "123456789012", id="licence-without-label"),
+    pytest.param(JapanDriverLicenseRecognizer, "license key 123456789012", id="software-licence"),
+    pytest.param(JapanDriverLicenseRecognizer, "運転免許 1234567890123", id="licence-13-digits"),
+    pytest.param(JapanPassportRecognizer, "TK1234567", id="passport-without-label"),
+    pytest.param(JapanPassportRecognizer, "passport AB12345678", id="passport-8-digits"),
+    pytest.param(JapanPassportRecognizer, "passport tk1234567", id="passport-lower-case"),
+    pytest.param(JapanBankAccountRecognizer, "1234567", id="account-without-label"),
+    pytest.param(JapanBankAccountRecognizer, "口座に1234567円振り込みました", id="amount-in-yen"),
+    pytest.param(JapanBankAccountRecognizer, "銀行の残高 ¥1234567", id="amount-with-sign"),
+    pytest.param(JapanBankAccountRecognizer, "銀行 〒1000005", id="postal-code"),
+    pytest.param(JapanBankAccountRecognizer, "銀行 03-1234-5678", id="phone-number"),
+    pytest.param(JapanBankAccountRecognizer, "user account 1234567", id="user-account-id"),
+    pytest.param(JapanBankAccountRecognizer, "口座番号 12345678", id="eight-digits"),
+]
+
+
+@pytest.mark.parametrize(("recognizer", "text"), LABELLED_NOT_FOUND)
+def test_label_dependent_identifiers_without_their_label_are_not_reported(
+    recognizer: type[RegexRecognizer], text: str
+) -> None:
+    assert detect(recognizer("ja"), text) == []
+
+
+def test_label_far_before_the_number_does_not_count() -> None:
+    text = "パスポートの申請方法について説明します。窓口で受け取った整理券は TK1234567 です"
+    assert detect(JapanPassportRecognizer("ja"), text) == []
+
+
+HEALTH_INSURANCE_FOUND = [
+    ("保険証 記号 12345 番号 678", [
+        ("JP_HEALTH_INSURANCE", "12345"), ("JP_HEALTH_INSURANCE", "678"),
+    ]),
+    ("保険証の記号・番号：12345・678", [
+        ("JP_HEALTH_INSURANCE", "12345"), ("JP_HEALTH_INSURANCE", "678"),
+    ]),
+    ("健康保険証 記号番号 12345-678 枝番 01", [
+        ("JP_HEALTH_INSURANCE", "12345"), ("JP_HEALTH_INSURANCE", "678"),
+        ("JP_HEALTH_INSURANCE", "01"),
+    ]),
+    ("被保険者番号：１２３４５６７８", [("JP_HEALTH_INSURANCE", "１２３４５６７８")]),
+    ("健康保険 保険者番号 06123456", [("JP_HEALTH_INSURANCE", "06123456")]),
+    ("Health insurance card: symbol 12345, number 678", [
+        ("JP_HEALTH_INSURANCE", "12345"), ("JP_HEALTH_INSURANCE", "678"),
+    ]),
+]
+
+
+@pytest.mark.parametrize(("text", "found"), HEALTH_INSURANCE_FOUND)
+def test_health_insurance_card_numbers_are_reported(
+    text: str, found: list[tuple[str, str]]
+) -> None:
+    assert detect(JapanHealthInsuranceRecognizer("ja"), text) == expect(text, *found)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("記号 12345 番号 678", id="no-insurance-context"),
+        pytest.param("保険会社の電話番号 03-1234-5678", id="phone-number-near-insurance"),
+        pytest.param("保険会社の電話番号 0312345678", id="labelled-phone-number"),
+        pytest.param("保険料の注文番号 98765", id="order-number"),
+        pytest.param("保険者番号 1234567", id="insurer-number-wrong-length"),
+    ],
+)
+def test_numbers_that_are_not_insurance_card_numbers_are_not_reported(text: str) -> None:
+    assert detect(JapanHealthInsuranceRecognizer("ja"), text) == []
+
+
+# ---------------------------------------------------------------------------------------------
+# Date of birth
+
+BIRTH_DATE_FOUND = [
+    ("生年月日：1985年4月12日", [("DATE_OF_BIRTH", "1985年4月12日")]),
+    ("生年月日 昭和60年4月12日", [("DATE_OF_BIRTH", "昭和60年4月12日")]),
+    ("誕生日は１９８５年４月１２日です", [("DATE_OF_BIRTH", "１９８５年４月１２日")]),
+    ("1985年4月12日生まれ", [("DATE_OF_BIRTH", "1985年4月12日")]),
+    ("平成元年1月8日生", [("DATE_OF_BIRTH", "平成元年1月8日")]),
+    ("DOB: 1985-04-12", [("DATE_OF_BIRTH", "1985-04-12")]),
+    ("date of birth 1985/04/12", [("DATE_OF_BIRTH", "1985/04/12")]),
+    ("She was born on April 12, 1985.", [("DATE_OF_BIRTH", "April 12, 1985")]),
+    ("Birthdate: 12 Apr 1985", [("DATE_OF_BIRTH", "12 Apr 1985")]),
+    ('{"dob": "04/12/1985"}', [("DATE_OF_BIRTH", "04/12/1985")]),
+    ("生年月日：S60.4.12", [("DATE_OF_BIRTH", "S60.4.12")]),
+    (
+        "生年月日：1985年4月12日、入社日：2010年4月1日",
+        [("DATE_OF_BIRTH", "1985年4月12日")],
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "found"), BIRTH_DATE_FOUND)
+def test_dates_of_birth_are_reported(text: str, found: list[tuple[str, str]]) -> None:
+    assert detect(DateOfBirthRecognizer("ja"), text) == expect(text, *found)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("会議は2024年4月12日です", id="date-without-label"),
+        pytest.param("Released on April 12, 1985.", id="english-date-without-label"),
+        pytest.param("DOB: 1985-13-45", id="impossible-date"),
+        pytest.param("She was born in Osaka in 1985.", id="year-only"),
+        pytest.param("生年月日は必須項目です。締切は2024年4月12日", id="label-with-other-text-far"),
+        pytest.param("毎日生活する2024年", id="sei-after-a-non-date"),
+    ],
+)
+def test_dates_without_a_birth_label_are_not_reported(text: str) -> None:
+    assert detect(DateOfBirthRecognizer("ja"), text) == []
