@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 from presidio_analyzer import RecognizerResult
+from recognizer_cases import detect, expect
 
 from proxy.detection.entities import ENTITY_TYPES
 from proxy.detection.normalize import normalize
@@ -28,8 +29,6 @@ from proxy.detection.recognizers.japan import (
     japan_recognizers,
     my_number_check_digit,
 )
-
-Span = tuple[str, int, int]
 
 
 def check_digit(first_eleven: str) -> int:
@@ -57,21 +56,8 @@ MN2 = my_number("98765432109")
 MN_BAD = bad_check_digit("12345678901")
 
 
-def expect(text: str, *found: tuple[str, str]) -> list[Span]:
-    """Spans of the given substrings, each searched after the previous one."""
-    spans: list[Span] = []
-    pos = 0
-    for entity, value in found:
-        start = text.index(value, pos)
-        spans.append((entity, start, start + len(value)))
-        pos = start + len(value)
-    return sorted(spans)
 
 
-def detect(recognizer: RegexRecognizer, text: str) -> list[Span]:
-    norm = normalize(text)
-    results = recognizer.analyze(norm.text, list(recognizer.supported_entities), None)
-    return sorted((r.entity_type, *norm.to_original(r.start, r.end)) for r in results)
 
 
 def results_for(recognizer: RegexRecognizer, text: str) -> list[RecognizerResult]:

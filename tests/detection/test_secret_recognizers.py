@@ -12,8 +12,8 @@ import random
 import string
 
 import pytest
+from recognizer_cases import Span, detect, expect
 
-from proxy.detection.normalize import normalize
 from proxy.detection.recognizers import RegexRecognizer
 from proxy.detection.recognizers.secrets import (
     AnthropicKeyRecognizer,
@@ -30,7 +30,6 @@ from proxy.detection.recognizers.secrets import (
     shannon_entropy,
 )
 
-Span = tuple[str, int, int]
 _rng = random.Random(20240412)
 _B62 = string.ascii_letters + string.digits
 
@@ -77,20 +76,8 @@ PEM_BODY = "\n".join(rand(64, _B62 + "+/") for _ in range(4)) + "\n" + rand(20, 
 PEM = "-----BEGIN RSA " + "PRIVATE KEY-----\n" + PEM_BODY + "\n-----END RSA PRIVATE KEY-----"
 
 
-def expect(text: str, *found: tuple[str, str]) -> list[Span]:
-    spans: list[Span] = []
-    pos = 0
-    for entity, value in found:
-        start = text.index(value, pos)
-        spans.append((entity, start, start + len(value)))
-        pos = start + len(value)
-    return sorted(spans)
 
 
-def detect(recognizer: RegexRecognizer, text: str) -> list[Span]:
-    norm = normalize(text)
-    results = recognizer.analyze(norm.text, list(recognizer.supported_entities), None)
-    return sorted((r.entity_type, *norm.to_original(r.start, r.end)) for r in results)
 
 
 def detect_all(text: str) -> list[Span]:
