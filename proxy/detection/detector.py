@@ -26,7 +26,7 @@ from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerRegist
 from presidio_analyzer.nlp_engine import NlpArtifacts
 from spacy.tokens import Doc
 
-from proxy.detection.nlp import SekishoNlpEngine
+from proxy.detection.nlp import SCORES_KEY, SekishoNlpEngine
 from proxy.detection.normalize import Normalized, normalize
 from proxy.detection.recognizers import sekisho_recognizers
 from proxy.detection.stock import stock_recognizers
@@ -217,8 +217,11 @@ class Detector:
                 doc = part_docs[0]
             else:
                 scores = [s for d in part_docs for s in self._nlp._get_scores_for_entities(d)]
+                for part in part_docs:
+                    # spaCy cannot merge list-valued user data; the scores are carried over here.
+                    part.user_data.pop(SCORES_KEY, None)
                 doc = Doc.from_docs(part_docs, ensure_whitespace=False)
-                doc.user_data["sekisho_ent_scores"] = scores
+                doc.user_data[SCORES_KEY] = scores
             out.append(self._nlp._doc_to_nlp_artifact(doc, lang))
         return out
 

@@ -57,7 +57,7 @@ LABEL_MAPPING: dict[str, str] = {
     "Time": "DATE_TIME",
 }
 
-_SCORES_KEY = "sekisho_ent_scores"
+SCORES_KEY = "sekisho_ent_scores"
 
 
 def _is_person_token(tag: str) -> bool:
@@ -137,7 +137,7 @@ def ja_names(doc: Doc) -> Doc:
             continue
         i += 1
     doc.ents = spans
-    doc.user_data[_SCORES_KEY] = scores
+    doc.user_data[SCORES_KEY] = scores
     return doc
 
 
@@ -192,7 +192,7 @@ class SekishoNlpEngine(SpacyNlpEngine):
         return artifacts
 
     def _get_scores_for_entities(self, doc: Doc) -> list[float]:
-        scores = doc.user_data.get(_SCORES_KEY)
+        scores = doc.user_data.get(SCORES_KEY)
         if isinstance(scores, list) and len(scores) == len(doc.ents):
             return scores
         return [0.85] * len(doc.ents)

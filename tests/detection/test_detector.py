@@ -1,0 +1,77 @@
+"""The Detector as a whole: languages per segment, spans in the original, long texts, cache."""
+
+from __future__ import annotations
+
+import pytest
+
+from proxy.detection.detector import Detector, languages_of
+from proxy.exchange import Segment
+
+
+def found(detector: Detector, text: str) -> set[tuple[str, str]]:
+    return {(f.entity_type, text[f.start:f.end])
+            for f in detector.analyze([Segment("t", text)])}
+
+
+@pytest.mark.parametrize(
+    ("text", "languages"),
+    [("Hello world", ("en",)), ("こんにちは", ("ja",)), ("田中さん sent the PDF", ("ja", "en")),
+     ("090-1234-5678", ("en",))],
+)
+def test_language_is_decided_per_text(text: str, languages: tuple[str, ...]) -> None:
+    assert languages_of(text) == languages
+
+
+def test_mixed_japanese_and_english_text_gets_both_languages_recognizers(
+    detector: Detector,
+) -> None:
+    text = "明日の件、山田花子さんと John Smith (john.smith@acme.example.com) に共有してください。"
+    result = found(detector, text)
+    assert ("PERSON", "山田花子") in result
+    assert ("PERSON", "John Smith") in result
+    assert ("EMAIL_ADDRESS", "john.smith@acme.example.com") in result
+
+
+def test_full_width_identifiers_are_found_and_spans_cut_the_original_characters(
+    detector: Detector,
+) -> None:
+    text = ("カード番号は４１１１　１１１１　１１１１　１１１１、"
+            "電話は０９０ー１２３４ー５６７８です")
+    result = found(detector, text)
+    assert ("CREDIT_CARD", "４１１１　１１１１　１１１１　１１１１") in result
+    assert ("JP_PHONE_NUMBER", "０９０ー１２３４ー５６７８") in result
+
+
+def test_identifiers_glued_to_japanese_words_are_found(detector: Detector) -> None:
+    result = found(detector, "連絡先はtaro@example.co.jpまで。SSNは536-22-8745です")
+    assert ("EMAIL_ADDRESS", "taro@example.co.jp") in result
+
+
+def test_text_longer_than_the_tokenizer_limit_is_analysed_to_the_end(detector: Detector) -> None:
+    # Sudachi refuses inputs over ~49 KB: 30,000 Japanese characters are 90 KB of UTF-8.
+    filler = "本日の会議では来期の予算について議論しました。" * 1300
+    text = filler + "担当は佐藤健一さん、電話は03-1234-5678です。"
+    assert len(text.encode()) > 49_000
+    result = found(detector, text)
+    assert ("JP_PHONE_NUMBER", "03-1234-5678") in result
+    assert ("PERSON", "佐藤健一") in result
+
+
+def test_results_are_cached_per_text() -> None:
+    detector = Detector(cache_size=8)
+    detector.load()
+    history = [Segment(f"messages[{i}].content", f"Turn {i}: please call Mary Jones")
+               for i in range(3)]
+    first = detector.analyze(history)
+    misses = detector.cache_misses
+    again = detector.analyze([*history, Segment("messages[3].content", "and Bob Stone")])
+    assert detector.cache_misses == misses + 1
+    assert again[: len(first)] == first
+
+
+def test_ginza_engine_is_available_by_configuration() -> None:
+    detector = Detector(ja_engine="ginza", cache_size=0)
+    detector.load()
+    assert ("PERSON", "山田") in {
+        (e, v[:2]) for e, v in found(detector, "昨日、山田太郎さんが東京本社を訪れました。")
+    }
