@@ -10,7 +10,11 @@ without inspection.
 from __future__ import annotations
 
 import asyncio
+import functools
+import hmac
+import json
 import logging
+import signal
 import time
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
@@ -21,12 +25,22 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from proxy.config import Settings
 from proxy.detection.detector import Detector
-from proxy.errors import Handler, NotFound, Unavailable, UpstreamError, error_middleware
+from proxy.errors import (
+    Handler,
+    InvalidRequest,
+    NotFound,
+    Unauthorized,
+    Unavailable,
+    UpstreamError,
+    error_middleware,
+)
 from proxy.exchange import Endpoint
 from proxy.observe.audit import AuditLog
 from proxy.observe.metrics import Metrics
-from proxy.pipeline import OUTCOME, REQUEST_ID, Outcome, Pipeline, PolicyHolder, new_request_id
-from proxy.policy import Policy, load_policy
+from proxy.pipeline import OUTCOME, REQUEST_ID, Outcome, Pipeline, new_request_id, stamp_headers
+from proxy.policy import Policy
+from proxy.policy.explain import explain
+from proxy.policy.store import DEFAULT_TENANT, PolicyStore
 from proxy.upstream import Upstream
 
 log = logging.getLogger("sekisho.app")
@@ -57,11 +71,8 @@ async def sekisho_headers(request: web.Request, handler: Handler) -> web.StreamR
     request[OUTCOME] = outcome
     response = await handler(request)
     if not response.prepared:
-        response.headers["x-sekisho-route"] = outcome.route.value
-        response.headers["x-sekisho-rule"] = outcome.rule
-        response.headers["x-request-id"] = request[REQUEST_ID]
-        version = request.app[PIPELINE].policy.current.version
-        response.headers["x-sekisho-policy-version"] = version
+        stamp_headers(response, outcome, request[REQUEST_ID],
+                      request.app[PIPELINE].store.default.version)
     return response
 
 
@@ -127,6 +138,73 @@ async def unknown_v1(request: web.Request) -> web.Response:
     raise NotFound(f"Unknown endpoint: {request.method} {request.path}", code="unknown_url")
 
 
+def reload_policies(app: web.Application, *, force: bool = False) -> None:
+    """Apply edited policy/keys files (each whole or not at all) and count the outcome."""
+    pipeline = app[PIPELINE]
+    results = pipeline.store.reload(force=force)
+    for _name, ok, _errors in results:
+        pipeline.metrics.policy_reloads.labels("success" if ok else "error").inc()
+    if results:
+        _export_policies(pipeline.metrics, pipeline.store)
+
+
+def _export_policies(metrics: Metrics, store: PolicyStore) -> None:
+    metrics.policy_info.clear()
+    for policy in store.policies():
+        metrics.policy_info.labels(policy.version, policy.path).set(1)
+
+
+async def _watch_policies(app: web.Application) -> None:
+    interval = app[SETTINGS].policy_poll_s
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            reload_policies(app)
+        except Exception as exc:  # noqa: BLE001 - the watcher must outlive any surprise
+            log.error("policy watcher error: %s", type(exc).__name__)
+
+
+def _on_sighup(app: web.Application) -> None:
+    try:
+        asyncio.get_running_loop().add_signal_handler(
+            signal.SIGHUP, lambda: reload_policies(app, force=True)
+        )
+    except (NotImplementedError, RuntimeError, ValueError):
+        # Not the main thread (embedded, tests) or no signals here: the file watcher remains.
+        pass
+
+
+async def admin_explain(request: web.Request) -> web.Response:
+    """``POST /sekisho/explain?endpoint=chat&tenant=NAME`` with the admin key; body = request."""
+    settings = request.app[SETTINGS]
+    header = request.headers.get("Authorization", "")
+    given = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else ""
+    if not settings.admin_key or not hmac.compare_digest(given.encode(),
+                                                         settings.admin_key.encode()):
+        raise Unauthorized("The admin API needs the admin key (SEKISHO_ADMIN_KEY).")
+    if not request.app[READY].is_set():
+        raise Unavailable("Sekisho is starting: the detector is not loaded yet", code="not_ready")
+    try:
+        endpoint = Endpoint(request.query.get("endpoint", "chat"))
+    except ValueError:
+        raise InvalidRequest("endpoint must be chat, completions, embeddings or responses",
+                             param="endpoint") from None
+    tenant = request.query.get("tenant", DEFAULT_TENANT)
+    pipeline = request.app[PIPELINE]
+    if tenant not in pipeline.store.tenants:
+        raise InvalidRequest(f"unknown tenant {tenant!r}", param="tenant")
+    try:
+        body = json.loads(await request.read())
+    except ValueError:
+        raise InvalidRequest("Request body is not valid JSON", code="invalid_json") from None
+    report = await asyncio.get_running_loop().run_in_executor(
+        pipeline.executor,
+        functools.partial(explain, body, endpoint, pipeline.store.policy_for(tenant),
+                          pipeline.detector, settings, tenant=tenant),
+    )
+    return web.json_response(report, dumps=lambda o: json.dumps(o, ensure_ascii=False))
+
+
 def create_app(
     settings: Settings,
     *,
@@ -139,8 +217,9 @@ def create_app(
         client_max_size=settings.max_body_bytes,
     )
     metrics = Metrics()
-    active = policy if policy is not None else load_policy(settings.policy)
-    metrics.policy_info.labels(active.version, active.path).set(1)
+    store = PolicyStore(settings.policy, keys_path=settings.keys_file,
+                        shadow_path=settings.shadow_policy, default_policy=policy)
+    _export_policies(metrics, store)
     detector = detector if detector is not None else Detector(
         ja_engine=settings.ja_engine, cache_size=settings.detection_cache_size
     )
@@ -159,8 +238,7 @@ def create_app(
     app[METRICS] = metrics
     app[DETECTOR] = detector
     app[READY] = asyncio.Event()
-    app[PIPELINE] = Pipeline(settings, detector, PolicyHolder(active), cloud, local, metrics,
-                             audit, executor)
+    app[PIPELINE] = Pipeline(settings, detector, store, cloud, local, metrics, audit, executor)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         await cloud.start()
@@ -175,9 +253,12 @@ def create_app(
                 log.info("detector loaded; ready")
 
             loader = asyncio.create_task(load())
+        watcher = asyncio.create_task(_watch_policies(app)) if settings.policy_poll_s else None
+        _on_sighup(app)
         yield
-        if loader is not None and not loader.done():
-            loader.cancel()
+        for task in (loader, watcher):
+            if task is not None and not task.done():
+                task.cancel()
         await cloud.close()
         await local.close()
         executor.shutdown(wait=False, cancel_futures=True)
@@ -195,5 +276,6 @@ def create_app(
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_handler)
+    app.router.add_post("/sekisho/explain", admin_explain)
     app.router.add_route("*", "/v1/{tail:.*}", unknown_v1)
     return app

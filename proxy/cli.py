@@ -11,7 +11,6 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from proxy.config import ConfigError, Settings, load_settings
 from proxy.policy import PolicyError
@@ -68,89 +67,55 @@ def _policy_check(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def _mask(text: str) -> str:
-    if len(text) <= 2:
-        return "*" * len(text)
-    return text[0] + "*" * (len(text) - 2) + text[-1]
-
-
 def _explain(args: argparse.Namespace) -> int:
-    from proxy.detection.detector import Detector, Finding
+    from proxy.detection.detector import Detector
     from proxy.errors import ProxyError
-    from proxy.exchange import Endpoint, extract, validate
-    from proxy.policy import Facts, Route, evaluate, load_policy
-    from proxy.transform import map_model
+    from proxy.exchange import Endpoint
+    from proxy.policy import load_policy
+    from proxy.policy.explain import explain, render_text
 
     settings = _settings(args)
     try:
-        policy = load_policy(Path(args.policy) if args.policy else settings.policy)
+        policy = load_policy(Path(args.policy) if args.policy else _tenant_policy(settings,
+                                                                                 args.tenant))
     except PolicyError as err:
         print(err, file=sys.stderr)
         return 1
     raw = Path(args.file).read_text(encoding="utf-8") if args.file else sys.stdin.read()
-    endpoint = Endpoint(args.endpoint)
     try:
-        body = validate(endpoint, json.loads(raw))
+        body = json.loads(raw)
     except ValueError:
         print("error: the request is not valid JSON", file=sys.stderr)
         return 1
+    detector = Detector(ja_engine=settings.ja_engine, cache_size=0)
+    detector.load()
+    try:
+        report = explain(body, Endpoint(args.endpoint), policy, detector, settings,
+                         tenant=args.tenant)
     except ProxyError as err:
         print(f"error: {err.message}", file=sys.stderr)
         return 1
-    segments, flags = extract(body)
-    detector = Detector(ja_engine=settings.ja_engine, cache_size=0)
-    detector.load()
-    findings = detector.analyze(segments)
-    findings += [Finding(flag, 1.0, "", 0, 0, "extraction", "-") for flag in sorted(flags)]
-    facts = Facts(endpoint, tuple((f.entity_type, f.score) for f in findings),
-                  body.get("model") if isinstance(body.get("model"), str) else None)
-    decision, trace = evaluate(policy, facts)
-    local_model = settings.local_model or "<local model>"
-    if endpoint is Endpoint.EMBEDDINGS:
-        local_model = settings.local_embedding_model or "<no local embedding model>"
-    forwarded = (
-        None if decision.route is Route.BLOCK
-        else map_model(body, decision.route, settings, local_model)
-    )
-    texts = {s.path: s.text for s in segments}
-    entities: list[dict[str, Any]] = []
-    for f in findings:
-        value = texts.get(f.path, "")[f.start:f.end]
-        entities.append({
-            "type": f.entity_type, "score": f.score, "recognizer": f.recognizer,
-            "path": f.path, "start": f.start, "end": f.end, "masked": _mask(value),
-        })
-    report = {
-        "route": decision.route.value,
-        "rule": decision.rule,
-        "policy_version": policy.version,
-        "inspected": [{"path": s.path, "chars": len(s.text)} for s in segments],
-        "content_flags": sorted(flags),
-        "entities": entities,
-        "rules": [{"rule": t.rule, "matched": t.matched, "reason": t.reason} for t in trace],
-        "forwarded_body": forwarded,
-    }
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
         return 0
-    print(f"policy   {policy.path} (version {policy.version})")
-    print(f"inspected {len(segments)} text(s):")
-    for s in segments:
-        print(f"  {s.path}  ({len(s.text)} chars)")
-    if flags:
-        print(f"non-text content: {', '.join(sorted(flags))}")
-    print(f"entities ({len(entities)}):")
-    for e in entities:
-        print(f"  {e['type']:<20} score {e['score']:.2f}  {e['path']}[{e['start']}:{e['end']}]"
-              f"  {e['masked']}  ({e['recognizer']})")
-    print("rules:")
-    for t in trace:
-        print(f"  {'MATCH' if t.matched else '-    '} {t.rule:<20} {t.reason}")
-    print(f"route    {decision.route.value}  (rule {decision.rule})")
-    print("forwarded body:" if forwarded is not None else "forwarded body: (nothing is forwarded)")
-    if forwarded is not None:
-        print(json.dumps(forwarded, ensure_ascii=False, indent=2))
+    print(render_text(report))
+    if report["forwarded_body"] is None:
+        print("forwarded body: (nothing is forwarded)")
+    else:
+        print("forwarded body:")
+        print(json.dumps(report["forwarded_body"], ensure_ascii=False, indent=2))
     return 0
+
+
+def _tenant_policy(settings: Settings, tenant: str) -> Path:
+    """The policy file a tenant's requests are decided by (keys file, else the default)."""
+    if settings.keys_file is not None:
+        from proxy.policy.store import load_keys
+
+        keys = load_keys(settings.keys_file)
+        if tenant in keys.policies:
+            return keys.policies[tenant]
+    return settings.policy
 
 
 def build_parser() -> argparse.ArgumentParser:

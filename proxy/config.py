@@ -37,11 +37,18 @@ class Settings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(default=8787, ge=0, le=65535)
     policy: Path = Path("policies/default.yaml")
+    keys_file: Path | None = None
+    """Tenants and their API keys (SHA-256 hashes); unset means no client authentication."""
+    shadow_policy: Path | None = None
+    """A policy evaluated alongside the active one, counting disagreements, never acting."""
+    policy_poll_s: float = Field(default=0.5, ge=0)
+    """How often policy and keys files are checked for edits; 0 means only on SIGHUP."""
     cloud_url: str = DEFAULT_CLOUD_URL
     local_url: str = DEFAULT_LOCAL_URL
     # Secrets: filled from the environment only (see load_settings), never from the file.
     cloud_api_key: str | None = Field(default=None, repr=False)
     local_api_key: str | None = Field(default=None, repr=False)
+    admin_key: str | None = Field(default=None, repr=False)
 
     local_model: str | None = None
     """Model sent to the local upstream; when unset, the first model the local upstream lists."""
@@ -79,12 +86,15 @@ ENV_VARS: Mapping[str, str] = {
     "SEKISHO_CLOUD_URL": "cloud_url",
     "SEKISHO_LOCAL_URL": "local_url",
     "SEKISHO_POLICY": "policy",
+    "SEKISHO_KEYS_FILE": "keys_file",
+    "SEKISHO_SHADOW_POLICY": "shadow_policy",
     "SEKISHO_LOCAL_MODEL": "local_model",
     "SEKISHO_AUDIT_LOG": "audit_log",
 }
 SECRET_ENV_VARS: Mapping[str, str] = {
     "OPENAI_API_KEY": "cloud_api_key",
     "SEKISHO_LOCAL_API_KEY": "local_api_key",
+    "SEKISHO_ADMIN_KEY": "admin_key",
 }
 
 

@@ -39,12 +39,21 @@ ENDPOINT_PATHS: dict[Endpoint, str] = {
 }
 
 
+Location = tuple[str | int, ...]
+
+
 @dataclass(frozen=True, slots=True)
 class Segment:
-    """One string that would be forwarded upstream, with its JSON path in the body."""
+    """One string that would be forwarded upstream, with its JSON path in the body.
+
+    ``loc`` locates the string in the body (keys and indexes) so transforms can rewrite it;
+    ``is_key`` marks an object key rather than a value.
+    """
 
     path: str
     text: str
+    loc: Location = ()
+    is_key: bool = False
 
 
 @dataclass
@@ -153,7 +162,7 @@ class _Walker:
         self.segments: list[Segment] = []
         self.flags: set[str] = set()
 
-    def string(self, value: str, path: str) -> None:
+    def string(self, value: str, path: str, loc: Location, is_key: bool = False) -> None:
         if not value:
             return
         flag = _flag_for_data_url(value)
@@ -164,25 +173,27 @@ class _Walker:
             # An opaque blob cannot be inspected: flag it rather than pretend it is clean.
             self.flags.add("CONTENT_FILE")
             return
-        self.segments.append(Segment(path, value))
+        self.segments.append(Segment(path, value, loc, is_key))
 
-    def value(self, value: Any, path: str, key: str | None = None) -> None:
+    def value(self, value: Any, path: str, loc: Location, key: str | None = None) -> None:
         if isinstance(value, str):
             if key in _NON_CONTENT_KEYS and _IDENTIFIER.fullmatch(value):
                 return
-            self.string(value, path)
+            self.string(value, path, loc)
         elif isinstance(value, dict):
-            self.mapping(value, path)
+            self.mapping(value, path, loc)
         elif isinstance(value, list):
             parts = key in _PART_LISTS
             for i, item in enumerate(value):
                 if parts and isinstance(item, dict):
-                    self.mapping(item, _child(path, i), is_part=True)
+                    self.mapping(item, _child(path, i), (*loc, i), is_part=True)
                 else:
-                    self.value(item, _child(path, i), key)
+                    self.value(item, _child(path, i), (*loc, i), key)
         # Numbers, booleans and null carry no text.
 
-    def mapping(self, obj: dict[str, Any], path: str, is_part: bool = False) -> None:
+    def mapping(
+        self, obj: dict[str, Any], path: str, loc: Location, is_part: bool = False
+    ) -> None:
         part_type = obj.get("type")
         binary = False
         if isinstance(part_type, str):
@@ -202,30 +213,30 @@ class _Walker:
         for key, item in obj.items():
             child = _child(path, key)
             if key not in _KNOWN_KEYS:
-                self.string(key, f"{child}#key")
+                self.string(key, f"{child}#key", (*loc, key), is_key=True)
             if binary and key in _BINARY_FIELDS:
-                self._binary(item, child)
+                self._binary(item, child, (*loc, key))
                 continue
-            self.value(item, child, key)
+            self.value(item, child, (*loc, key), key)
 
-    def _binary(self, item: Any, path: str) -> None:
+    def _binary(self, item: Any, path: str, loc: Location) -> None:
         # A binary field may hold a plain URL (http…) which is forwarded as text: inspect it.
         if isinstance(item, str):
             if item.startswith(("http://", "https://")):
-                self.segments.append(Segment(path, item))
+                self.segments.append(Segment(path, item, loc))
         elif isinstance(item, dict):
             for key, sub in item.items():
                 child = _child(path, key)
                 if key in _BINARY_FIELDS:
-                    self._binary(sub, child)
+                    self._binary(sub, child, (*loc, key))
                 else:
-                    self.value(sub, child, key)
+                    self.value(sub, child, (*loc, key), key)
 
 
 def extract(body: dict[str, Any]) -> tuple[list[Segment], set[str]]:
     """Every inspectable string of a request body, and the non-text content flags."""
     walker = _Walker()
-    walker.mapping(body, "")
+    walker.mapping(body, "", ())
     return walker.segments, walker.flags
 
 

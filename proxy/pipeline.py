@@ -20,6 +20,7 @@ import logging
 import time
 import uuid
 from collections import OrderedDict
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,6 +35,7 @@ from proxy.errors import (
     InvalidRequest,
     PayloadTooLarge,
     ProxyError,
+    Unauthorized,
     Unavailable,
     UpstreamError,
     UpstreamTimeout,
@@ -41,10 +43,12 @@ from proxy.errors import (
 from proxy.exchange import ENDPOINT_PATHS, Endpoint, Exchange, extract, validate
 from proxy.observe.audit import AuditLog, entity_counts, now_iso
 from proxy.observe.metrics import Metrics
-from proxy.policy import Decision, Facts, Policy, Route, evaluate
+from proxy.policy import Decision, Route, evaluate
 from proxy.policy.decide import DETECTION_FAILED
+from proxy.policy.explain import facts_for
 from proxy.policy.model import Action
-from proxy.transform import SseScanner, map_model, note_response
+from proxy.policy.store import PolicyStore
+from proxy.transform import SseScanner, map_model, note_response, redact
 from proxy.upstream import Upstream, UpstreamUnreachable, read_limited
 
 log = logging.getLogger("sekisho.pipeline")
@@ -57,13 +61,6 @@ _PASS_HEADERS = ("openai-processing-ms", "x-ratelimit-limit-requests",
 
 
 REQUEST_ID = web.RequestKey("sekisho_request_id", str)
-
-
-class PolicyHolder:
-    """The active policy. Replaced by assigning one reference: readers never see half a policy."""
-
-    def __init__(self, policy: Policy) -> None:
-        self.current = policy
 
 
 class ResponseMemory:
@@ -97,6 +94,8 @@ class Outcome:  # noqa: B903 - a mutable record filled in as the request goes
     forwarded_model: str | None = None
     fallback: bool = False
     fail_reason: str | None = None
+    policy_version: str | None = None
+    redacted: int = 0
     upstream_seconds: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -109,7 +108,7 @@ class Pipeline:
         self,
         settings: Settings,
         detector: Detector,
-        policy: PolicyHolder,
+        store: PolicyStore,
         cloud: Upstream,
         local: Upstream,
         metrics: Metrics,
@@ -118,7 +117,7 @@ class Pipeline:
     ) -> None:
         self.settings = settings
         self.detector = detector
-        self.policy = policy
+        self.store = store
         self.cloud = cloud
         self.local = local
         self.metrics = metrics
@@ -135,12 +134,15 @@ class Pipeline:
         exchange: Exchange | None = None
         self.metrics.in_flight.inc()
         try:
+            tenant = self.authenticate(request)
             exchange = await self.parse(request, endpoint)
+            exchange.tenant = tenant
             self.extract(exchange)
             await self.detect(exchange)
-            decision = self.decide(exchange)
+            decision = self.decide(exchange, request.headers)
             outcome.rule = decision.rule
             outcome.action = decision.action
+            outcome.policy_version = decision.policy_version
             response = await self.route(request, exchange, decision, outcome)
             outcome.status = response.status
             return response
@@ -150,6 +152,16 @@ class Pipeline:
         finally:
             self.metrics.in_flight.dec()
             self.observe(exchange, endpoint, outcome, time.perf_counter() - started)
+
+    def authenticate(self, request: web.Request) -> str:
+        """The tenant of the client's API key; 401 for unknown keys when keys are configured."""
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        api_key = token.strip() if scheme.lower() == "bearer" else None
+        tenant = self.store.tenant_for(api_key)
+        if tenant is None:
+            raise Unauthorized("Incorrect or missing API key for this Sekisho proxy.")
+        return tenant
 
     async def parse(self, request: web.Request, endpoint: Endpoint) -> Exchange:
         if request.content_length is not None and request.content_length > (
@@ -199,16 +211,26 @@ class Pipeline:
         exchange.timings["detection"] = elapsed
         self.metrics.detection_duration.labels(exchange.endpoint.value).observe(elapsed)
 
-    def decide(self, exchange: Exchange) -> Decision:
-        facts = Facts(
-            endpoint=exchange.endpoint,
-            entities=tuple((f.entity_type, f.score) for f in exchange.findings),
-            model=exchange.requested_model,
+    def decide(self, exchange: Exchange, headers: Mapping[str, str]) -> Decision:
+        facts = facts_for(
+            exchange.endpoint, exchange.body, exchange.segments, exchange.findings,
+            tenant=exchange.tenant, headers=headers,
         )
-        decision, _trace = evaluate(self.policy.current, facts)
+        decision, _trace = evaluate(self.store.policy_for(exchange.tenant), facts)
         exchange.decision = decision
         if decision.action is Action.FAIL_CLOSED:
             self.metrics.fail_closed.labels(f"detection_{exchange.detection_error}").inc()
+        shadow = self.store.shadow
+        if shadow is not None:
+            # Evaluated only: a shadow decision never sends anything anywhere.
+            shadow_decision = evaluate(shadow, facts)[0]
+            if shadow_decision.route is not decision.route:
+                self.metrics.shadow_disagreements.labels(
+                    decision.route.value, shadow_decision.route.value, shadow_decision.rule
+                ).inc()
+                log.info("shadow policy disagrees: active %s/%s, shadow %s/%s (request %s)",
+                         decision.route.value, decision.rule, shadow_decision.route.value,
+                         shadow_decision.rule, exchange.request_id)
         return decision
 
     async def route(
@@ -238,8 +260,14 @@ class Pipeline:
                     route = Route.LOCAL
         if route is Route.LOCAL:
             return await self._send_local(request, exchange, outcome, fallback=False)
+        cloud_body = exchange.body
+        if decision.redact_types:
+            cloud_body, outcome.redacted = redact(
+                exchange.body, exchange.segments, exchange.findings, decision.redact_types
+            )
         try:
-            return await self._send(request, exchange, outcome, self.cloud, Route.CLOUD)
+            return await self._send(request, exchange, outcome, self.cloud, Route.CLOUD,
+                                    source=cloud_body)
         except (UpstreamUnreachable, UpstreamTimeout, _RetryableStatus) as err:
             if pinned or not self.settings.cloud_fallback_to_local:
                 raise _as_proxy_error(err) from None
@@ -280,11 +308,15 @@ class Pipeline:
         outcome: Outcome,
         upstream: Upstream,
         route: Route,
+        *,
+        source: dict[str, Any] | None = None,
     ) -> web.StreamResponse:
         local_model = None
         if route is Route.LOCAL:
             local_model = await self._local_model(exchange.endpoint)
-        body = map_model(exchange.body, route, self.settings, local_model)
+        # The local upstream always gets the original body; the cloud may get a redacted copy.
+        body = map_model(source if source is not None else exchange.body, route, self.settings,
+                         local_model)
         exchange.forwarded_body = body
         outcome.forwarded_model = body.get("model") if isinstance(body.get("model"), str) else None
         started = time.perf_counter()
@@ -381,11 +413,8 @@ class Pipeline:
                 out.headers[name] = resp.headers[name]
         return out
 
-    @staticmethod
-    def _headers(out: web.StreamResponse, outcome: Outcome, request: web.Request) -> None:
-        out.headers["x-sekisho-route"] = outcome.route.value
-        out.headers["x-sekisho-rule"] = outcome.rule
-        out.headers["x-request-id"] = request[REQUEST_ID]
+    def _headers(self, out: web.StreamResponse, outcome: Outcome, request: web.Request) -> None:
+        stamp_headers(out, outcome, request[REQUEST_ID], self.store.default.version)
 
     async def _local_model(self, endpoint: Endpoint) -> str | None:
         if endpoint is Endpoint.EMBEDDINGS:
@@ -438,6 +467,7 @@ class Pipeline:
                 "action": outcome.action.value,
                 "rule": outcome.rule,
                 "policy_version": decision.policy_version if decision is not None else None,
+                "redacted": outcome.redacted,
                 "entities": entity_counts(types),
                 "detection_ms": round(
                     (exchange.timings.get("detection", 0.0) if exchange else 0.0) * 1000, 2
@@ -490,6 +520,16 @@ def block_message(decision: Decision) -> str:
         f"This request was blocked by policy rule '{decision.rule}': it contains"
         f" {describe_types(decision.entity_types)}."
     )
+
+
+def stamp_headers(
+    out: web.StreamResponse, outcome: Outcome, request_id: str, default_version: str
+) -> None:
+    """Route, rule, request id and the version of the policy that decided (every response)."""
+    out.headers["x-sekisho-route"] = outcome.route.value
+    out.headers["x-sekisho-rule"] = outcome.rule
+    out.headers["x-request-id"] = request_id
+    out.headers["x-sekisho-policy-version"] = outcome.policy_version or default_version
 
 
 def new_request_id() -> str:

@@ -9,10 +9,14 @@ import copy
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from proxy.config import Settings
+from proxy.exchange import Location, Segment
 from proxy.policy.model import Route
+
+if TYPE_CHECKING:
+    from proxy.detection.detector import Finding
 
 
 def map_model(
@@ -36,6 +40,74 @@ def map_model(
         elif local_model is not None:
             forwarded["model"] = local_model
     return forwarded
+
+
+def placeholder(entity_type: str) -> str:
+    return f"<{entity_type}>"
+
+
+def redact_text(text: str, spans: list[tuple[int, int, str]]) -> str:
+    """Replace each span with its type's placeholder; overlapping spans become one."""
+    merged: list[tuple[int, int, str]] = []
+    for start, end, kind in sorted(spans, key=lambda s: (s[0], -s[1])):
+        if merged and start < merged[-1][1]:
+            prev_start, prev_end, prev_kind = merged[-1]
+            merged[-1] = (prev_start, max(prev_end, end), prev_kind)
+        else:
+            merged.append((start, end, kind))
+    out: list[str] = []
+    pos = 0
+    for start, end, kind in merged:
+        out.append(text[pos:start])
+        out.append(placeholder(kind))
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def _parent(body: Any, loc: Location) -> Any:
+    node = body
+    for step in loc[:-1]:
+        node = node[step]
+    return node
+
+
+def redact(
+    body: dict[str, Any],
+    segments: list[Segment],
+    findings: list[Finding],
+    types: frozenset[str],
+) -> tuple[dict[str, Any], int]:
+    """A copy of ``body`` with every finding of ``types`` replaced by ``<TYPE>``.
+
+    Returns the copy and the number of spans replaced. Values are rewritten first, object keys
+    after, deepest first, so renaming a key never invalidates the location of another string.
+    """
+    spans_by_path: dict[str, list[tuple[int, int, str]]] = {}
+    count = 0
+    for f in findings:
+        if f.entity_type in types and f.end > f.start:
+            spans_by_path.setdefault(f.path, []).append((f.start, f.end, f.entity_type))
+            count += 1
+    forwarded = copy.deepcopy(body)
+    if not spans_by_path:
+        return forwarded, 0
+    keys: list[tuple[Segment, str]] = []
+    for seg in segments:
+        spans = spans_by_path.get(seg.path)
+        if not spans or not seg.loc:
+            continue
+        new_text = redact_text(seg.text, spans)
+        if seg.is_key:
+            keys.append((seg, new_text))
+        else:
+            _parent(forwarded, seg.loc)[seg.loc[-1]] = new_text
+    for seg, new_key in sorted(keys, key=lambda k: -len(k[0].loc)):
+        parent = _parent(forwarded, seg.loc)
+        renamed = {(new_key if k == seg.text else k): v for k, v in parent.items()}
+        parent.clear()
+        parent.update(renamed)
+    return forwarded, count
 
 
 @dataclass

@@ -67,5 +67,18 @@ class Metrics:
             "sekisho_in_flight_requests", "Requests being processed.", registry=r
         )
         self.policy_info = Gauge(
-            "sekisho_policy_info", "The active policy.", ["version", "path"], registry=r
+            "sekisho_policy_info", "The policies in force (1 per file).", ["version", "path"],
+            registry=r,
+        )
+        self.policy_reloads = Counter(
+            "sekisho_policy_reloads_total",
+            "Policy and keys file reloads by result (success, error).",
+            ["result"],
+            registry=r,
+        )
+        self.shadow_disagreements = Counter(
+            "sekisho_shadow_disagreements_total",
+            "Requests the shadow policy would have routed differently.",
+            ["active_route", "shadow_route", "rule"],
+            registry=r,
         )

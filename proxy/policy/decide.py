@@ -2,22 +2,32 @@
 
 from __future__ import annotations
 
+import fnmatch
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from proxy.exchange import Endpoint
-from proxy.policy.model import Action, Decision, Policy, Route, Rule
+from proxy.policy.model import Action, Decision, EntityAction, Policy, Route, Rule
 
 DETECTION_FAILED = "DETECTION_FAILED"
 
 
 @dataclass(frozen=True, slots=True)
 class Facts:
-    """What a rule can look at. ``entities`` pairs each entity type with its score."""
+    """What a rule can look at.
+
+    ``entities`` pairs each entity type with its score; ``text`` is the request's inspected text,
+    folded (NFKC, casefold) for keyword and regex conditions; ``headers`` have lower-case names.
+    """
 
     endpoint: Endpoint
     entities: tuple[tuple[str, float], ...]
     model: str | None = None
+    tenant: str = "default"
+    headers: Mapping[str, str] = field(default_factory=dict)
+    text: str = ""
+    tokens: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,11 +37,7 @@ class RuleTrace:
     reason: str
 
 
-def _match(rule: Rule, facts: Facts) -> tuple[bool, frozenset[str], str]:
-    if rule.endpoints is not None and facts.endpoint not in rule.endpoints:
-        return False, frozenset(), f"endpoint {facts.endpoint.value} not in rule endpoints"
-    if not rule.entity_types:
-        return True, frozenset(), "no entity condition"
+def _entities(rule: Rule, facts: Facts) -> tuple[bool, frozenset[str], str]:
     counts: Counter[str] = Counter(
         name
         for name, score in facts.entities
@@ -44,6 +50,90 @@ def _match(rule: Rule, facts: Facts) -> tuple[bool, frozenset[str], str]:
     if total:
         return False, frozenset(), f"{total} matching entities, fewer than {rule.min_count}"
     return False, frozenset(), f"no entity of these types with score >= {rule.min_score}"
+
+
+def _match(rule: Rule, facts: Facts) -> tuple[bool, frozenset[str], str]:
+    """Whether every condition of ``rule`` holds, the entity types that matched, and why."""
+    reasons: list[str] = []
+    if rule.endpoints is not None:
+        if facts.endpoint not in rule.endpoints:
+            return False, frozenset(), f"endpoint {facts.endpoint.value} not listed"
+        reasons.append(f"endpoint {facts.endpoint.value}")
+    if rule.tenants is not None:
+        if facts.tenant not in rule.tenants:
+            return False, frozenset(), f"tenant {facts.tenant} not listed"
+        reasons.append(f"tenant {facts.tenant}")
+    if rule.models is not None:
+        model = facts.model or ""
+        if not any(fnmatch.fnmatchcase(model, pattern) for pattern in rule.models):
+            return False, frozenset(), "requested model not listed"
+        reasons.append("model listed")
+    if rule.headers is not None:
+        for name, values in rule.headers:
+            if facts.headers.get(name) not in values:
+                return False, frozenset(), f"header {name} does not match"
+        reasons.append("headers match")
+    if rule.non_text is not None:
+        has = any(name.startswith("CONTENT_") for name, _ in facts.entities)
+        if has is not rule.non_text:
+            return False, frozenset(), "non-text content " + ("absent" if rule.non_text
+                                                             else "present")
+        reasons.append("non-text content " + ("present" if has else "absent"))
+    if rule.min_tokens is not None and facts.tokens < rule.min_tokens:
+        return False, frozenset(), f"about {facts.tokens} tokens, fewer than {rule.min_tokens}"
+    if rule.max_tokens is not None and facts.tokens > rule.max_tokens:
+        return False, frozenset(), f"about {facts.tokens} tokens, more than {rule.max_tokens}"
+    if rule.min_tokens is not None or rule.max_tokens is not None:
+        reasons.append(f"about {facts.tokens} tokens")
+    if rule.keywords is not None:
+        hits = [k for k in rule.keywords if k in facts.text]
+        if not hits:
+            return False, frozenset(), "no keyword found"
+        reasons.append(f"{len(hits)} keyword(s) found")
+    if rule.regex is not None:
+        hits_re = [p for p in rule.regex if p.search(facts.text)]
+        if not hits_re:
+            return False, frozenset(), "no pattern matched"
+        reasons.append(f"{len(hits_re)} pattern(s) matched")
+    types: frozenset[str] = frozenset()
+    if rule.entity_types:
+        matched, types, reason = _entities(rule, facts)
+        if not matched:
+            return False, frozenset(), reason
+        reasons.append(reason)
+    return True, types, "; ".join(reasons) or "no condition"
+
+
+def _apply_entity_actions(
+    rule: Rule, facts: Facts, types: frozenset[str], policy: Policy
+) -> Decision:
+    present = {name for name, _ in facts.entities}
+    forced: EntityAction | None = None
+    forced_types: set[str] = set()
+    redact: set[str] = set(rule.entity_types) if rule.redact else set()
+    for names, action in rule.entity_actions:
+        hit = names & present
+        if action is EntityAction.REDACT:
+            redact |= names
+        elif hit:
+            # block outranks local, whatever order the entity actions are written in.
+            if action is EntityAction.BLOCK or forced is None:
+                forced = action
+            forced_types |= hit
+    if forced is EntityAction.BLOCK:
+        return Decision(Route.BLOCK, rule.name, Action.FORWARD, policy.version,
+                        frozenset(forced_types), rule.message)
+    if forced is EntityAction.LOCAL or rule.route is Route.LOCAL:
+        return Decision(Route.LOCAL, rule.name, Action.FORWARD, policy.version,
+                        types | frozenset(forced_types))
+    if rule.route is Route.BLOCK:
+        return Decision(Route.BLOCK, rule.name, Action.FORWARD, policy.version, types,
+                        rule.message)
+    to_redact = frozenset(redact & present)
+    return Decision(
+        Route.CLOUD, rule.name, Action.REDACT if to_redact else Action.FORWARD, policy.version,
+        types, rule.message, redact_types=frozenset(redact),
+    )
 
 
 def evaluate(policy: Policy, facts: Facts) -> tuple[Decision, list[RuleTrace]]:
@@ -61,11 +151,7 @@ def evaluate(policy: Policy, facts: Facts) -> tuple[Decision, list[RuleTrace]]:
         matched, types, reason = _match(rule, facts)
         trace.append(RuleTrace(rule.name, matched, reason))
         if matched:
-            return (
-                Decision(rule.route, rule.name, Action.FORWARD, policy.version, types,
-                         rule.message),
-                trace,
-            )
+            return _apply_entity_actions(rule, facts, types, policy), trace
     trace.append(RuleTrace("default", True, "no rule matched"))
     return (
         Decision(policy.default_route, "default", Action.FORWARD, policy.version, frozenset(),

@@ -9,6 +9,7 @@ error, never silently ignored.
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,8 @@ from pydantic import ValidationError
 
 from proxy.detection import entities
 from proxy.exchange import Endpoint
-from proxy.policy.model import Policy, PolicySpec, Route, Rule
+from proxy.policy.model import Policy, PolicySpec, PolicyTest, Route, Rule, RuleSpec
+from proxy.policy.text import fold
 
 PathKey = tuple[str | int, ...]
 
@@ -97,34 +99,56 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
     return compile_policy(spec, source, text)
 
 
-def compile_policy(spec: PolicySpec, source: str, text: str) -> Policy:
-    rules = []
-    for r in spec.rules:
-        expanded: set[str] = set()
-        for name in r.when.entities:
-            expanded |= entities.expand(name)
-        rules.append(
-            Rule(
-                name=r.name,
-                entity_types=frozenset(expanded),
-                min_score=r.when.min_score,
-                min_count=r.when.min_count,
-                endpoints=(
-                    frozenset(Endpoint(e) for e in r.when.endpoints)
-                    if r.when.endpoints is not None
-                    else None
-                ),
-                route=Route(r.route),
-                message=r.message,
-            )
+def _expand_all(names: list[str]) -> frozenset[str]:
+    expanded: set[str] = set()
+    for name in names:
+        expanded |= entities.expand(name)
+    return frozenset(expanded)
+
+
+def _compile_rule(r: RuleSpec) -> Rule:
+    w = r.when
+    headers = None
+    if w.headers is not None:
+        headers = tuple(
+            (name.lower(), frozenset([value] if isinstance(value, str) else value))
+            for name, value in w.headers.items()
         )
+    return Rule(
+        name=r.name,
+        route=Route(r.route),
+        entity_types=_expand_all(w.entities),
+        min_score=w.min_score,
+        min_count=w.min_count,
+        tenants=frozenset(w.tenants) if w.tenants is not None else None,
+        headers=headers,
+        models=tuple(w.models) if w.models is not None else None,
+        endpoints=frozenset(Endpoint(e) for e in w.endpoints) if w.endpoints is not None else None,
+        non_text=w.non_text,
+        keywords=tuple(fold(k) for k in w.keywords) if w.keywords is not None else None,
+        regex=tuple(re.compile(p) for p in w.regex) if w.regex is not None else None,
+        min_tokens=w.min_tokens,
+        max_tokens=w.max_tokens,
+        redact=r.action == "redact",
+        entity_actions=tuple((_expand_all([n]), a) for n, a in r.entity_actions.items()),
+        message=r.message,
+    )
+
+
+def compile_policy(spec: PolicySpec, source: str, text: str) -> Policy:
     version = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+    tests = tuple(
+        PolicyTest(t.name, t.request, Endpoint(t.endpoint), t.tenant, dict(t.headers),
+                   Route(t.expect.route), t.expect.rule)
+        for t in spec.tests
+    )
     return Policy(
         path=source,
         version=version,
-        rules=tuple(rules),
+        rules=tuple(_compile_rule(r) for r in spec.rules),
         default_route=Route(spec.default.route),
         default_message=spec.default.message,
+        tests=tests,
     )
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from proxy.detection import entities
 from proxy.exchange import Endpoint
@@ -22,12 +23,32 @@ class Action(StrEnum):
     """What happened to the request on its route (a bounded metric label)."""
 
     FORWARD = "forward"
+    REDACT = "redact"
+    PSEUDONYMIZE = "pseudonymize"
     FALLBACK = "fallback"
     FAIL_CLOSED = "fail_closed"
 
 
-RESERVED_RULE_NAMES = frozenset({"default", "fail_closed"})
+class EntityAction(StrEnum):
+    """What a rule does with one entity type found in the request."""
+
+    REDACT = "redact"
+    LOCAL = "local"
+    BLOCK = "block"
+
+
+RESERVED_RULE_NAMES = frozenset({"default", "fail_closed", "none", "previous_response"})
 _Strict = ConfigDict(extra="forbid", frozen=True)
+EndpointName = Literal["chat", "completions", "embeddings", "responses"]
+
+
+def _check_entity_names(names: list[str]) -> list[str]:
+    for name in names:
+        if not entities.expand(name):
+            raise ValueError(
+                f"unknown entity type {name!r} (see the entity vocabulary in the README)"
+            )
+    return names
 
 
 class MatchSpec(BaseModel):
@@ -35,19 +56,46 @@ class MatchSpec(BaseModel):
 
     model_config = _Strict
     entities: list[str] = Field(default_factory=list)
+    """Any of these entity types (names or globs) found at least ``min_count`` times."""
     min_score: float = Field(default=0.5, ge=0.0, le=1.0)
     min_count: int = Field(default=1, ge=1)
-    endpoints: list[Literal["chat", "completions", "embeddings", "responses"]] | None = None
+    tenants: list[str] | None = None
+    headers: dict[str, str | list[str]] | None = None
+    """Request header values (names case-insensitive; a list means any of them)."""
+    models: list[str] | None = None
+    """Requested model names (globs allowed, e.g. ``gpt-4o*``)."""
+    endpoints: list[EndpointName] | None = None
+    non_text: bool | None = None
+    """True: the request carries images, audio, files or unknown parts; false: it does not."""
+    keywords: list[str] | None = None
+    """Any of these words or phrases in the text (case-insensitive, width-insensitive)."""
+    regex: list[str] | None = None
+    """Any of these regular expressions matching the text (Python syntax)."""
+    min_tokens: int | None = Field(default=None, ge=0)
+    max_tokens: int | None = Field(default=None, ge=0)
+    """Bounds on the estimated prompt tokens."""
 
     @field_validator("entities")
     @classmethod
     def _known_entities(cls, names: list[str]) -> list[str]:
-        for name in names:
-            if not entities.expand(name):
-                raise ValueError(
-                    f"unknown entity type {name!r} (see the entity vocabulary in the README)"
-                )
-        return names
+        return _check_entity_names(names)
+
+    @field_validator("regex")
+    @classmethod
+    def _compiles(cls, patterns: list[str] | None) -> list[str] | None:
+        for pattern in patterns or []:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"invalid regex {pattern!r}: {exc}") from None
+        return patterns
+
+    @field_validator("keywords")
+    @classmethod
+    def _non_empty(cls, words: list[str] | None) -> list[str] | None:
+        if words is not None and any(not w.strip() for w in words):
+            raise ValueError("keywords must not be empty")
+        return words
 
 
 class RuleSpec(BaseModel):
@@ -56,6 +104,10 @@ class RuleSpec(BaseModel):
     description: str | None = None
     when: MatchSpec
     route: Route
+    action: Literal["forward", "redact", "pseudonymize"] = "forward"
+    """``redact``: replace every entity of the rule's types with ``<TYPE>`` before forwarding."""
+    entity_actions: dict[str, EntityAction] = Field(default_factory=dict)
+    """Per entity type (or glob): ``redact`` it, or force the request ``local`` or ``block``."""
     message: str | None = None
     """For ``block``: the message returned to the client (names data kinds, never data)."""
 
@@ -66,11 +118,48 @@ class RuleSpec(BaseModel):
             raise ValueError(f"rule name {name!r} is reserved")
         return name
 
+    @field_validator("entity_actions")
+    @classmethod
+    def _known_entity_actions(cls, actions: dict[str, EntityAction]) -> dict[str, EntityAction]:
+        _check_entity_names(list(actions))
+        return actions
+
+    @model_validator(mode="after")
+    def _coherent(self) -> RuleSpec:
+        if self.action == "pseudonymize":
+            raise ValueError(
+                "action 'pseudonymize' is not available yet (reversible placeholders are planned);"
+                " use 'redact' or route the request local"
+            )
+        if self.action == "redact" and self.route is not Route.CLOUD:
+            raise ValueError("action 'redact' only applies to route 'cloud'")
+        if self.action == "redact" and not self.when.entities:
+            raise ValueError("action 'redact' needs when.entities: the types to redact")
+        return self
+
 
 class DefaultSpec(BaseModel):
     model_config = _Strict
     route: Route
     message: str | None = None
+
+
+class TestExpect(BaseModel):
+    model_config = _Strict
+    route: Route
+    rule: str | None = None
+
+
+class PolicyTestSpec(BaseModel):
+    """An example request and the route (and rule) the policy must give it."""
+
+    model_config = _Strict
+    name: str
+    request: dict[str, Any]
+    endpoint: EndpointName = "chat"
+    tenant: str = "default"
+    headers: dict[str, str] = Field(default_factory=dict)
+    expect: TestExpect
 
 
 class PolicySpec(BaseModel):
@@ -79,6 +168,7 @@ class PolicySpec(BaseModel):
     description: str | None = None
     default: DefaultSpec
     rules: list[RuleSpec] = Field(default_factory=list)
+    tests: list[PolicyTestSpec] = Field(default_factory=list)
 
     @field_validator("rules")
     @classmethod
@@ -94,12 +184,33 @@ class PolicySpec(BaseModel):
 @dataclass(frozen=True, slots=True)
 class Rule:
     name: str
-    entity_types: frozenset[str]
-    min_score: float
-    min_count: int
-    endpoints: frozenset[Endpoint] | None
     route: Route
-    message: str | None
+    entity_types: frozenset[str] = frozenset()
+    min_score: float = 0.5
+    min_count: int = 1
+    tenants: frozenset[str] | None = None
+    headers: tuple[tuple[str, frozenset[str]], ...] | None = None
+    models: tuple[str, ...] | None = None
+    endpoints: frozenset[Endpoint] | None = None
+    non_text: bool | None = None
+    keywords: tuple[str, ...] | None = None
+    regex: tuple[re.Pattern[str], ...] | None = None
+    min_tokens: int | None = None
+    max_tokens: int | None = None
+    redact: bool = False
+    entity_actions: tuple[tuple[frozenset[str], EntityAction], ...] = ()
+    message: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyTest:
+    name: str
+    request: dict[str, Any]
+    endpoint: Endpoint
+    tenant: str
+    headers: dict[str, str]
+    route: Route
+    rule: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +221,8 @@ class Policy:
     version: str
     rules: tuple[Rule, ...]
     default_route: Route
-    default_message: str | None
+    default_message: str | None = None
+    tests: tuple[PolicyTest, ...] = field(default=())
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,3 +234,5 @@ class Decision:
     entity_types: frozenset[str]
     """The entity types that made the deciding rule match (empty for the default)."""
     message: str | None = None
+    redact_types: frozenset[str] = frozenset()
+    """Entity types to replace with placeholders before forwarding (cloud route only)."""
