@@ -67,6 +67,36 @@ def _policy_check(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _policy_test(args: argparse.Namespace) -> int:
+    from proxy.detection.detector import Detector
+    from proxy.policy import load_policy
+    from proxy.policy.testing import run_policy_tests
+
+    settings = _settings(args)
+    detector = Detector(ja_engine=settings.ja_engine, cache_size=0)
+    detector.load()
+    passed = failed = 0
+    for name in args.files:
+        try:
+            policy = load_policy(Path(name))
+        except PolicyError as err:
+            print(err, file=sys.stderr)
+            failed += 1
+            continue
+        if not policy.tests:
+            print(f"{name}: no tests")
+        for result in run_policy_tests(policy, detector, settings):
+            if result.passed:
+                passed += 1
+                print(f"{name}: ok    {result.name}")
+            else:
+                failed += 1
+                print(f"{name}: FAIL  {result.name}: expected {result.expected}, "
+                      f"got {result.got}")
+    print(f"policy tests: {passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
 def _explain(args: argparse.Namespace) -> int:
     from proxy.detection.detector import Detector
     from proxy.errors import ProxyError
@@ -118,6 +148,17 @@ def _tenant_policy(settings: Settings, tenant: str) -> Path:
     return settings.policy
 
 
+def _keys_hash(args: argparse.Namespace) -> int:
+    from proxy.policy.store import hash_key
+
+    key = args.key if args.key is not None else sys.stdin.readline().strip()
+    if not key:
+        print("error: no key given", file=sys.stderr)
+        return 1
+    print(hash_key(key))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sekisho", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -146,6 +187,16 @@ def build_parser() -> argparse.ArgumentParser:
     check = policy_sub.add_parser("check", help="validate policy files")
     check.add_argument("files", nargs="+")
     check.set_defaults(func=_policy_check)
+    test = policy_sub.add_parser("test", help="run the example requests under a policy's tests:")
+    test.add_argument("files", nargs="+")
+    test.add_argument("--config", help="YAML settings file")
+    test.set_defaults(func=_policy_test)
+
+    keys = sub.add_parser("keys", help="tenant key tools")
+    keys_sub = keys.add_subparsers(dest="keys_command", required=True)
+    hash_cmd = keys_sub.add_parser("hash", help="print the SHA-256 to put in the keys file")
+    hash_cmd.add_argument("key", nargs="?", help="the API key (default: read from stdin)")
+    hash_cmd.set_defaults(func=_keys_hash)
     return parser
 
 

@@ -72,8 +72,8 @@ class Stack:
     def openai(self, **kwargs: Any) -> Any:
         import openai
 
-        client = openai.OpenAI(base_url=self.base_url, api_key="sk-client-key-never-forwarded",
-                               max_retries=0, **kwargs)
+        kwargs.setdefault("api_key", "sk-client-key-never-forwarded")
+        client = openai.OpenAI(base_url=self.base_url, max_retries=0, **kwargs)
         self.clients.append(client)
         return client
 
