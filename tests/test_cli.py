@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -135,3 +136,72 @@ def test_serve_flags_override_env_and_route_real_traffic(loop_thread: LoopThread
         loop_thread.run(cloud.stop())
         loop_thread.run(local.stop())
     assert "bob@corp.example.com" not in out + err
+
+
+def test_sighup_reloads_the_policy(loop_thread: LoopThread, tmp_path: Path) -> None:
+    cloud = RecordingUpstream("cloud", models=["gpt-4o-mini"])
+    local = RecordingUpstream("local", models=["qwen"])
+    loop_thread.run(cloud.start())
+    loop_thread.run(local.start())
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("default: {route: cloud}\n")
+    config = tmp_path / "sekisho.yaml"
+    config.write_text(f"policy: {policy}\npolicy_poll_s: 0\ncloud_url: {cloud.base_url}\n"
+                      f"local_url: {local.base_url}\n")
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "proxy", "serve", "--config", str(config), "--port", str(port)],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        _wait_ready(f"http://127.0.0.1:{port}/readyz", proc)
+        with openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="c",
+                           max_retries=0) as client:
+            def route() -> str:
+                raw = client.chat.completions.with_raw_response.create(
+                    model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
+                return str(raw.headers["x-sekisho-route"])
+
+            assert route() == "cloud"
+            policy.write_text("default: {route: local}\n")
+            time.sleep(0.3)
+            assert route() == "cloud"  # polling is off: only SIGHUP reloads
+            proc.send_signal(signal.SIGHUP)
+            deadline = time.monotonic() + 5
+            while route() != "local":
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=30)
+        loop_thread.run(cloud.stop())
+        loop_thread.run(local.stop())
+
+
+def test_explain_uses_the_tenants_policy_and_keys_hash(tmp_path: Path) -> None:
+    digest = run_cli("keys", "hash", "tenant-key").stdout.strip()
+    assert len(digest) == 64
+    lockdown = tmp_path / "lockdown.yaml"
+    lockdown.write_text("default: {route: local}\n")
+    keys = tmp_path / "keys.yaml"
+    keys.write_text(f"tenants:\n  er:\n    keys: [{digest}]\n    policy: {lockdown}\n")
+    config = tmp_path / "sekisho.yaml"
+    config.write_text(f"keys_file: {keys}\n")
+    body = json.dumps({"model": "m", "messages": [{"role": "user", "content": "hi"}]})
+    result = run_cli("explain", "--json", "--config", str(config), "--tenant", "er", stdin=body)
+    assert json.loads(result.stdout)["route"] == "local"
+    result = run_cli("explain", "--json", "--config", str(config), stdin=body)
+    assert json.loads(result.stdout)["route"] == "cloud"
+
+
+def test_policy_test_command_fails_on_a_wrong_expectation(tmp_path: Path) -> None:
+    policy = tmp_path / "p.yaml"
+    policy.write_text(
+        "default: {route: cloud}\ntests:\n  - name: wrong on purpose\n"
+        "    request: {model: m, messages: [{role: user, content: hi}]}\n"
+        "    expect: {route: local}\n"
+    )
+    result = run_cli("policy", "test", str(policy))
+    assert result.returncode == 1
+    assert "FAIL  wrong on purpose: expected local, got cloud by default" in result.stdout
+    assert run_cli("policy", "test", "policies/default.yaml").returncode == 0

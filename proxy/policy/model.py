@@ -37,7 +37,7 @@ class EntityAction(StrEnum):
     BLOCK = "block"
 
 
-RESERVED_RULE_NAMES = frozenset({"default", "fail_closed", "none", "previous_response"})
+RESERVED_RULE_NAMES = frozenset({"default", "fail_closed", "none"})
 _Strict = ConfigDict(extra="forbid", frozen=True)
 EndpointName = Literal["chat", "completions", "embeddings", "responses"]
 
