@@ -36,7 +36,7 @@ from proxy.errors import (
 )
 from proxy.exchange import Endpoint
 from proxy.observe.audit import AuditLog
-from proxy.observe.metrics import Metrics
+from proxy.observe.metrics import Metrics, multiprocess
 from proxy.pipeline import OUTCOME, REQUEST_ID, Outcome, Pipeline, new_request_id, stamp_headers
 from proxy.policy import Policy
 from proxy.policy.explain import explain
@@ -105,6 +105,7 @@ async def models(request: web.Request) -> web.Response:
             pipeline.metrics.upstream_errors.labels(owner, "models").inc()
             continue
         for model in result:
+            pipeline.listed_models.add(model["id"])
             if model["id"] not in seen:
                 seen.add(model["id"])
                 data.append(model)
@@ -149,9 +150,43 @@ def reload_policies(app: web.Application, *, force: bool = False) -> None:
 
 
 def _export_policies(metrics: Metrics, store: PolicyStore) -> None:
-    metrics.policy_info.clear()
-    for policy in store.policies():
-        metrics.policy_info.labels(policy.version, policy.path).set(1)
+    active = {(p.version, p.path) for p in store.policies()}
+    if multiprocess():
+        # Series cannot be removed from the shared files: superseded versions are set to 0,
+        # so dashboards select the policies in force with `sekisho_policy_info == 1`.
+        for version, path in _exported.get(id(metrics), set()) - active:
+            metrics.policy_info.labels(version, path).set(0)
+    else:
+        metrics.policy_info.clear()
+    for version, path in active:
+        metrics.policy_info.labels(version, path).set(1)
+    _exported[id(metrics)] = active
+
+
+_exported: dict[int, set[tuple[str, str]]] = {}
+
+
+async def _probe_once(app: web.Application, timeout: float) -> None:
+    """Ask each upstream for its model list: sekisho_upstream_up is the answer."""
+    pipeline = app[PIPELINE]
+
+    async def probe(upstream: Upstream) -> None:
+        try:
+            models = await upstream.models(timeout)
+        except UpstreamError:
+            pipeline.metrics.upstream_up.labels(upstream.name).set(0)
+        else:
+            pipeline.metrics.upstream_up.labels(upstream.name).set(1)
+            pipeline.listed_models.update(m["id"] for m in models)
+
+    await asyncio.gather(probe(pipeline.cloud), probe(pipeline.local))
+
+
+async def _probe_upstreams(app: web.Application) -> None:
+    settings = app[SETTINGS]
+    while True:
+        await asyncio.sleep(settings.health_interval_s)
+        await _probe_once(app, settings.connect_timeout_s)
 
 
 async def _watch_policies(app: web.Application) -> None:
@@ -254,11 +289,17 @@ def create_app(
 
             loader = asyncio.create_task(load())
         watcher = asyncio.create_task(_watch_policies(app)) if settings.policy_poll_s else None
+        # One probe before serving, bounded, so the gauges are meaningful from the first scrape.
+        await _probe_once(app, min(settings.connect_timeout_s, 2.0))
+        prober = asyncio.create_task(_probe_upstreams(app))
         _on_sighup(app)
         yield
-        for task in (loader, watcher):
-            if task is not None and not task.done():
-                task.cancel()
+        tasks = [t for t in (loader, watcher, prober) if t is not None and not t.done()]
+        for task in tasks:
+            task.cancel()
+        # Wait for them: a probe cancelled mid-request must release its connection before the
+        # sessions close.
+        await asyncio.gather(*tasks, return_exceptions=True)
         await cloud.close()
         await local.close()
         executor.shutdown(wait=False, cancel_futures=True)

@@ -31,6 +31,27 @@ class ModelAlias(BaseModel):
     local: str | None = None
 
 
+class ModelPrice(BaseModel):
+    """List price in USD per million tokens."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    prompt: float = Field(ge=0)
+    completion: float = Field(default=0.0, ge=0)
+
+
+# OpenAI list prices (USD per 1M tokens) when this table was written; configure `prices` to
+# match your contract. Used only for the cost metrics, never for routing.
+DEFAULT_PRICES: dict[str, ModelPrice] = {
+    "gpt-4o": ModelPrice(prompt=2.50, completion=10.00),
+    "gpt-4o-mini": ModelPrice(prompt=0.15, completion=0.60),
+    "gpt-4.1": ModelPrice(prompt=2.00, completion=8.00),
+    "gpt-4.1-mini": ModelPrice(prompt=0.40, completion=1.60),
+    "gpt-4.1-nano": ModelPrice(prompt=0.10, completion=0.40),
+    "text-embedding-3-small": ModelPrice(prompt=0.02),
+    "text-embedding-3-large": ModelPrice(prompt=0.13),
+}
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -66,6 +87,11 @@ class Settings(BaseModel):
     cloud_fallback_to_local: bool = True
     response_memory: int = Field(default=10000, ge=0)
     models_cache_s: float = Field(default=30.0, ge=0)
+
+    prices: dict[str, ModelPrice] = Field(default_factory=lambda: dict(DEFAULT_PRICES))
+    """Cloud prices per model for sekisho_cloud_cost_usd_total and the cost avoided."""
+    health_interval_s: float = Field(default=10.0, gt=0)
+    """How often each upstream's /models is probed for sekisho_upstream_up."""
 
     audit_log: str | None = None
     """Path of the JSON-lines audit log, ``-`` for stdout, unset for none."""

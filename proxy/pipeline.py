@@ -42,7 +42,7 @@ from proxy.errors import (
 )
 from proxy.exchange import ENDPOINT_PATHS, Endpoint, Exchange, extract, validate
 from proxy.observe.audit import AuditLog, entity_counts, now_iso
-from proxy.observe.metrics import Metrics
+from proxy.observe.metrics import OTHER, Metrics
 from proxy.policy import Decision, Route, evaluate
 from proxy.policy.decide import DETECTION_FAILED
 from proxy.policy.explain import facts_for
@@ -96,6 +96,7 @@ class Outcome:  # noqa: B903 - a mutable record filled in as the request goes
     fail_reason: str | None = None
     policy_version: str | None = None
     redacted: int = 0
+    usage: dict[str, Any] | None = None
     upstream_seconds: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -124,6 +125,7 @@ class Pipeline:
         self.audit = audit
         self.executor = executor
         self.memory = ResponseMemory(settings.response_memory)
+        self.listed_models: set[str] = set()
         self._local_models: tuple[float, list[str]] | None = None
 
     # -- the flow ---------------------------------------------------------------------------
@@ -188,11 +190,16 @@ class Pipeline:
         try:
             if deadline <= 0:
                 raise TimeoutError
+            per_language: dict[str, float] = {}
             findings = await asyncio.wait_for(
-                loop.run_in_executor(self.executor, self.detector.analyze, exchange.segments),
+                loop.run_in_executor(
+                    self.executor, self.detector.analyze, exchange.segments, per_language
+                ),
                 timeout=deadline,
             )
             exchange.findings = findings
+            for language, seconds in per_language.items():
+                self.metrics.detection_duration.labels(language).observe(seconds)
         except TimeoutError:
             exchange.detection_error = "timeout"
         except Exception as exc:  # noqa: BLE001 - fail closed on anything the detector raises
@@ -209,7 +216,7 @@ class Pipeline:
         )
         elapsed = time.perf_counter() - started
         exchange.timings["detection"] = elapsed
-        self.metrics.detection_duration.labels(exchange.endpoint.value).observe(elapsed)
+        self.metrics.detection_duration.labels("all").observe(elapsed)
 
     def decide(self, exchange: Exchange, headers: Mapping[str, str]) -> Decision:
         facts = facts_for(
@@ -273,7 +280,7 @@ class Pipeline:
                 raise _as_proxy_error(err) from None
             # Safe for privacy: the policy cleared this request for the cloud, so it may go
             # anywhere. The opposite direction (local → cloud) does not exist in this code.
-            self.metrics.fallbacks.labels("cloud", "local").inc()
+            self.metrics.fallbacks.labels(**{"from": "cloud", "to": "local"}).inc()
             outcome.fallback = True
             outcome.action = Action.FALLBACK
             return await self._send_local(request, exchange, outcome, fallback=True)
@@ -326,13 +333,17 @@ class Pipeline:
             )
         except UpstreamUnreachable:
             self.metrics.upstream_errors.labels(upstream.name, "connect").inc()
+            self.metrics.upstream_up.labels(upstream.name).set(0)
             raise
         except UpstreamTimeout:
             outcome.route = route
             self.metrics.upstream_errors.labels(upstream.name, "timeout").inc()
             raise
+        finally:
+            outcome.extra["connect_s"] = time.perf_counter() - started
         outcome.route = route
         outcome.upstream = upstream.name
+        self.metrics.upstream_up.labels(upstream.name).set(1)
         try:
             if resp.status >= 500 or resp.status == 429:
                 self.metrics.upstream_errors.labels(upstream.name, f"status_{resp.status // 100}xx"
@@ -345,10 +356,13 @@ class Pipeline:
             if exchange.stream and resp.status == 200 and "text/event-stream" in content_type:
                 return await self._relay_stream(request, exchange, outcome, resp, route)
             payload = await read_limited(resp, MAX_UPSTREAM_BODY)
-            self._note_json(exchange, payload, route)
+            if resp.status < 400:
+                self._note_json(exchange, outcome, payload, route)
             return self._response(outcome, resp, payload)
         finally:
-            outcome.upstream_seconds += time.perf_counter() - started
+            elapsed = time.perf_counter() - started
+            outcome.upstream_seconds += elapsed
+            self.metrics.upstream_duration.labels(upstream.name).observe(elapsed)
             resp.release()
 
     async def _relay_stream(
@@ -366,17 +380,23 @@ class Pipeline:
         self._headers(out, outcome, request)
         await out.prepare(request)
         scanner = SseScanner()
+        sent_at = time.perf_counter()
+        first = True
         try:
             # iter_any yields whatever arrived, so each upstream chunk goes out as it comes.
             async for chunk in resp.content.iter_any():
+                if first:
+                    first = False
+                    self.metrics.upstream_ttft.labels(route.value).observe(
+                        time.perf_counter() - sent_at + outcome.extra.get("connect_s", 0.0)
+                    )
                 scanner.feed(chunk)
                 await out.write(chunk)
         except (aiohttp.ClientError, TimeoutError) as exc:
-            self.metrics.upstream_errors.labels(resp.url.host == "" and "?" or
-                                                ("cloud" if route is Route.CLOUD else "local"),
-                                                "stream_interrupted").inc()
+            self.metrics.upstream_errors.labels(route.value, "stream_interrupted").inc()
             log.warning("upstream stream interrupted: %s (request %s)", type(exc).__name__,
                         exchange.request_id)
+        outcome.usage = scanner.usage
         if exchange.endpoint is Endpoint.RESPONSES:
             for rid in scanner.response_ids:
                 self.memory.remember(rid, route)
@@ -384,14 +404,19 @@ class Pipeline:
         await out.write_eof()
         return out
 
-    def _note_json(self, exchange: Exchange, payload: bytes, route: Route) -> None:
-        if exchange.endpoint is not Endpoint.RESPONSES:
-            return
+    def _note_json(
+        self, exchange: Exchange, outcome: Outcome, payload: bytes, route: Route
+    ) -> None:
+        """Usage (for token and cost metrics) and Responses ids from a JSON answer."""
         try:
             obj = json.loads(payload)
         except ValueError:
             return
-        if isinstance(obj, dict):
+        if not isinstance(obj, dict):
+            return
+        if isinstance(obj.get("usage"), dict):
+            outcome.usage = obj["usage"]
+        if exchange.endpoint is Endpoint.RESPONSES:
             ids: list[str] = []
             note_response(obj, ids)
             for rid in ids:
@@ -443,6 +468,42 @@ class Pipeline:
 
     # -- observe ----------------------------------------------------------------------------
 
+    def known_models(self) -> frozenset[str]:
+        """Model names allowed as metric labels: configured ones and those upstreams list."""
+        s = self.settings
+        names = set(s.prices) | set(s.model_aliases) | set(self.listed_models)
+        for alias in s.model_aliases.values():
+            names |= {m for m in (alias.cloud, alias.local) if m}
+        names |= {m for m in (s.local_model, s.local_embedding_model) if m}
+        if self._local_models:
+            names |= set(self._local_models[1])
+        return frozenset(names)
+
+    def _count_usage(self, exchange: Exchange, outcome: Outcome) -> None:
+        assert outcome.usage is not None and outcome.upstream is not None
+        prompt, completion = usage_tokens(outcome.usage)
+        known = self.known_models()
+        model = outcome.forwarded_model or OTHER
+        label = model if model in known else OTHER
+        self.metrics.tokens.labels(outcome.upstream, label, "prompt").inc(prompt)
+        self.metrics.tokens.labels(outcome.upstream, label, "completion").inc(completion)
+        prices = self.settings.prices
+        if outcome.upstream == "cloud" and model in prices:
+            price = prices[model]
+            self.metrics.cloud_cost.labels(model).inc(
+                (prompt * price.prompt + completion * price.completion) / 1_000_000
+            )
+        elif outcome.upstream == "local":
+            # What the same tokens would have cost on the cloud model the client asked for.
+            requested = exchange.requested_model or ""
+            alias = self.settings.model_aliases.get(requested)
+            cloud_model = alias.cloud if alias is not None and alias.cloud else requested
+            if cloud_model in prices:
+                price = prices[cloud_model]
+                self.metrics.cloud_cost_avoided.labels(cloud_model).inc(
+                    (prompt * price.prompt + completion * price.completion) / 1_000_000
+                )
+
     def observe(
         self, exchange: Exchange | None, endpoint: Endpoint, outcome: Outcome, seconds: float
     ) -> None:
@@ -451,9 +512,13 @@ class Pipeline:
             outcome.route.value, outcome.action.value, outcome.rule, tenant, endpoint.value
         ).inc()
         self.metrics.request_duration.labels(outcome.route.value, endpoint.value).observe(seconds)
+        self.metrics.overhead.observe(max(seconds - outcome.upstream_seconds, 0.0))
         types = [f.entity_type for f in exchange.findings] if exchange is not None else []
         for f in exchange.findings if exchange is not None else []:
-            self.metrics.pii_entities.labels(f.entity_type, f.language, outcome.route.value).inc()
+            language = f.language if f.language in ("en", "ja") else "none"
+            self.metrics.pii_entities.labels(f.entity_type, language, outcome.action.value).inc()
+        if exchange is not None and outcome.upstream is not None and outcome.usage is not None:
+            self._count_usage(exchange, outcome)
         decision = exchange.decision if exchange is not None else None
         self.audit.write(
             {
@@ -480,6 +545,18 @@ class Pipeline:
                 "fail_reason": outcome.fail_reason,
             }
         )
+
+
+def usage_tokens(usage: dict[str, Any]) -> tuple[int, int]:
+    """(prompt, completion) tokens from chat/completions/embeddings or Responses usage."""
+    def number(*keys: str) -> int:
+        for key in keys:
+            value = usage.get(key)
+            if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+                return value
+        return 0
+
+    return number("prompt_tokens", "input_tokens"), number("completion_tokens", "output_tokens")
 
 
 class _RetryableStatus(Exception):

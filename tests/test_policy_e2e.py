@@ -76,7 +76,7 @@ def test_redaction_sends_placeholders_and_never_the_values(make_stack: Any, tmp_
     )
     assert raw.headers["x-sekisho-route"] == "cloud"
     assert raw.headers["x-sekisho-rule"] == "redact-contacts"
-    sent = stack.cloud.requests[0]
+    sent = stack.posts(stack.cloud)[0]
     received = sent.raw.decode()
     assert EMAIL not in received and NAME not in received
     assert "Michiko" not in received and "michiko" not in received
@@ -114,7 +114,7 @@ def test_block_names_the_kind_of_data_never_the_data(make_stack: Any, tmp_path: 
     assert OPENAI_KEY not in info.value.message and "Q3vT9x" not in json.dumps(
         info.value.body)
     assert info.value.response.headers["x-sekisho-route"] == "block"
-    assert stack.cloud.requests == [] and stack.posts(stack.local) == []
+    assert stack.posts(stack.cloud) == [] and stack.posts(stack.local) == []
 
 
 def keys_file(path: Path, tenants: dict[str, tuple[list[str], Path | None]]) -> Path:
@@ -150,7 +150,7 @@ def test_tenants_by_key_with_their_own_policy_and_401_for_unknown_keys(
     assert 'tenant="radiology"' in text and 'tenant="support"' in text
     assert 'tenant="nobody"' not in text
     # The tenants' own keys never reach an upstream.
-    for request in stack.cloud.requests + stack.local.requests:
+    for request in stack.posts(stack.cloud) + stack.posts(stack.local):
         assert "support-key-1" not in json.dumps(request.headers)
         assert "radiology-key-2" not in json.dumps(request.headers)
 
@@ -183,7 +183,7 @@ def test_hot_reload_applies_within_two_seconds_without_dropping_streams(
     threads = [threading.Thread(target=stream_one) for _ in range(3)]
     for t in threads:
         t.start()
-    wait_until(lambda: len(stack.cloud.requests) == 3, 10)
+    wait_until(lambda: len(stack.posts(stack.cloud)) == 3, 10)
     old_version = chat(client, "ping").headers["x-sekisho-policy-version"]
     write(policy, LOCKDOWN)
     wait_until(lambda: chat(client, "ping").headers["x-sekisho-route"] == "local")
@@ -218,7 +218,7 @@ def test_invalid_edit_is_rejected_and_the_last_good_policy_stays(
     write(policy, "default: {route: local\n")  # broken YAML
     wait_until(lambda: 'sekisho_policy_reloads_total{result="error"} 2.0' in metrics_text(stack))
     assert chat(client, "ping").headers["x-sekisho-route"] == "local"
-    assert stack.cloud.requests == []
+    assert stack.posts(stack.cloud) == []
 
 
 def test_keys_file_reloads_too(make_stack: Any, tmp_path: Path) -> None:
@@ -274,4 +274,4 @@ def test_admin_explain_over_http(make_stack: Any) -> None:
     status, body = stack.loop.run(post({"Authorization": "Bearer admin-secret"},
                                        "?tenant=ghost"))
     assert status == 400
-    assert stack.cloud.requests == [] and stack.posts(stack.local) == []
+    assert stack.posts(stack.cloud) == [] and stack.posts(stack.local) == []

@@ -49,7 +49,7 @@ def test_stream_passes_include_usage_and_reports_route_headers(stack: Stack) -> 
         chunks = list(response.parse())
     assert chunks[-1].usage is not None and chunks[-1].usage.total_tokens > 0
     assert stack.posts(stack.local)[0].body["stream_options"] == {"include_usage": True}
-    assert stack.cloud.requests == []
+    assert stack.posts(stack.cloud) == []
 
 
 async def test_async_client_streams_through_the_proxy(stack: Stack) -> None:
@@ -87,7 +87,7 @@ def test_sensitive_embeddings_without_a_local_embedding_model_get_a_clear_503(
         client.embeddings.create(model="text-embedding-3-small", input=[f"contact {EMAIL}"])
     assert info.value.status_code == 503
     assert "local embedding model" in info.value.message
-    assert stack.cloud.requests == [] and stack.posts(stack.local) == []
+    assert stack.posts(stack.cloud) == [] and stack.posts(stack.local) == []
 
 
 def test_sensitive_embeddings_use_the_local_embedding_model(make_stack: Any) -> None:
@@ -98,7 +98,7 @@ def test_sensitive_embeddings_use_the_local_embedding_model(make_stack: Any) -> 
     )
     assert raw.headers["x-sekisho-route"] == "local"
     assert stack.posts(stack.local)[0].body["model"] == "bge-m3"
-    assert stack.cloud.requests == []
+    assert stack.posts(stack.cloud) == []
 
 
 def test_responses_api_routes_and_streams(stack: Stack) -> None:
@@ -123,7 +123,7 @@ def test_responses_instructions_are_inspected(stack: Stack) -> None:
         model="gpt-4o-mini", instructions=f"Sign as {EMAIL}", input="Write a greeting"
     )
     assert raw.headers["x-sekisho-route"] == "local"
-    assert stack.cloud.requests == []
+    assert stack.posts(stack.cloud) == []
 
 
 def test_conversation_created_on_the_cloud_cannot_continue_with_sensitive_input(
@@ -156,7 +156,7 @@ def test_conversation_created_locally_stays_local(stack: Stack) -> None:
         model="gpt-4o-mini", previous_response_id=created, input="And a short summary?"
     )
     assert raw.headers["x-sekisho-route"] == "local"
-    assert stack.cloud.requests == []
+    assert stack.posts(stack.cloud) == []
 
 
 def test_models_lists_both_upstreams_and_aliases(make_stack: Any) -> None:
@@ -217,7 +217,7 @@ def test_malformed_requests_get_openai_style_400s(stack: Stack, data: bytes, cod
     assert headers["x-sekisho-route"] == "block"
     assert headers["x-sekisho-rule"] == "none"
     assert headers["x-request-id"]
-    assert stack.cloud.requests == [] and stack.posts(stack.local) == []
+    assert stack.posts(stack.cloud) == [] and stack.posts(stack.local) == []
 
 
 def test_oversized_body_gets_413(make_stack: Any) -> None:
@@ -227,7 +227,7 @@ def test_oversized_body_gets_413(make_stack: Any) -> None:
     assert status == 413
     assert_openai_error(body, "request_too_large")
     assert headers["x-sekisho-route"] == "block"
-    assert stack.cloud.requests == []
+    assert stack.posts(stack.cloud) == []
 
 
 @pytest.mark.parametrize("path", ["/v1/files", "/v1/audio/speech", "/v1/chat/completions/x",
@@ -237,7 +237,7 @@ def test_unknown_paths_get_404_and_are_never_passed_through(stack: Stack, path: 
     assert status == 404
     assert_openai_error(body)
     assert headers["x-sekisho-route"] == "block"
-    assert stack.cloud.requests == [] and stack.local.requests == []
+    assert stack.posts(stack.cloud) == [] and stack.posts(stack.local) == []
 
 
 def test_the_proxy_keeps_serving_after_bad_input(stack: Stack) -> None:
@@ -256,7 +256,7 @@ def test_client_request_id_is_echoed_but_never_forwarded(stack: Stack) -> None:
         extra_headers={"x-request-id": "client-trace-42", "Cookie": "session=abc"},
     )
     assert raw.headers["x-request-id"] == "client-trace-42"
-    sent = stack.cloud.requests[0].headers
+    sent = stack.posts(stack.cloud)[0].headers
     assert "x-request-id" not in sent and "cookie" not in sent
     assert "client-trace-42" not in json.dumps(sent)
 
@@ -307,7 +307,7 @@ def test_readyz_is_503_until_the_detector_is_loaded(make_stack: Any) -> None:
             model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}]
         )
     assert info.value.status_code == 503
-    assert stack.cloud.requests == []
+    assert stack.posts(stack.cloud) == []
     release.set()
     deadline = time.monotonic() + 30
     while _get(stack, "/readyz")[0] != 200:

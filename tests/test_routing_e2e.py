@@ -34,7 +34,7 @@ def chat(stack: Stack, messages: list[dict[str, Any]], **kwargs: Any) -> Any:
 
 
 def assert_nothing_reached_cloud(stack: Stack, *values: str) -> None:
-    assert stack.cloud.requests == [], "a sensitive request reached the cloud"
+    assert stack.posts(stack.cloud) == [], "a sensitive request reached the cloud"
     received = stack.cloud.texts_received()
     for value in values:
         assert value not in received
@@ -50,8 +50,8 @@ def test_clean_prompt_goes_to_the_cloud_with_the_proxy_key(stack: Stack) -> None
     assert raw.headers["x-sekisho-route"] == "cloud"
     assert raw.headers["x-sekisho-rule"] == "default"
     assert raw.headers["x-request-id"]
-    assert len(stack.cloud.requests) == 1 and stack.posts(stack.local) == []
-    sent = stack.cloud.requests[0]
+    assert len(stack.posts(stack.cloud)) == 1 and stack.posts(stack.local) == []
+    sent = stack.posts(stack.cloud)[0]
     assert sent.body["model"] == "gpt-4o-mini"
     assert sent.headers["authorization"] == "Bearer sk-proxy-cloud-key"
     assert "sk-client-key-never-forwarded" not in str(sent.headers)
@@ -178,7 +178,7 @@ def test_images_stay_local_by_default(stack: Stack) -> None:
     ]}])
     assert raw.headers["x-sekisho-route"] == "local"
     assert raw.headers["x-sekisho-rule"] == "non-text-content"
-    assert stack.cloud.requests == []
+    assert stack.posts(stack.cloud) == []
 
 
 def test_unknown_content_part_type_is_not_sent_to_the_cloud(stack: Stack) -> None:
@@ -186,7 +186,7 @@ def test_unknown_content_part_type_is_not_sent_to_the_cloud(stack: Stack) -> Non
         {"type": "hologram", "payload": "opaque"},
     ]}])
     assert raw.headers["x-sekisho-route"] == "local"
-    assert stack.cloud.requests == []
+    assert stack.posts(stack.cloud) == []
 
 
 def test_completions_prompt_is_inspected(stack: Stack) -> None:
@@ -212,13 +212,13 @@ def test_configured_local_model_and_aliases(make_stack: Any) -> None:
         model_aliases={"company-default": {"cloud": "gpt-4o", "local": "qwen-72b"}},
     )
     chat(stack, [{"role": "user", "content": f"Reply to {EMAIL}"}])
-    assert stack.local.requests[-1].body["model"] == "llama-3.1-8b"
+    assert stack.posts(stack.local)[-1].body["model"] == "llama-3.1-8b"
     client = stack.openai()
     client.chat.completions.create(
         model="company-default", messages=[{"role": "user", "content": f"Reply to {EMAIL}"}]
     )
-    assert stack.local.requests[-1].body["model"] == "qwen-72b"
+    assert stack.posts(stack.local)[-1].body["model"] == "qwen-72b"
     client.chat.completions.create(
         model="company-default", messages=[{"role": "user", "content": "Hello there"}]
     )
-    assert stack.cloud.requests[-1].body["model"] == "gpt-4o"
+    assert stack.posts(stack.cloud)[-1].body["model"] == "gpt-4o"

@@ -18,6 +18,7 @@ import hashlib
 import logging
 import re
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -144,8 +145,13 @@ class Detector:
         with self._lock:
             self._cache.clear()
 
-    def analyze(self, segments: Sequence[Segment]) -> list[Finding]:
-        """Analyse all segments of one request together. Raises on any failure."""
+    def analyze(
+        self, segments: Sequence[Segment], timings: dict[str, float] | None = None
+    ) -> list[Finding]:
+        """Analyse all segments of one request together. Raises on any failure.
+
+        ``timings``, when given, receives the seconds spent per language analysed.
+        """
         assert self._analyzer is not None and self._nlp is not None, "load() first"
         texts = list(dict.fromkeys(s.text for s in segments))
         known: dict[str, tuple[_Hit, ...]] = {}
@@ -161,7 +167,7 @@ class Detector:
             self.cache_hits += len(known)
             self.cache_misses += len(todo)
         if todo:
-            fresh = self._analyze_texts(todo)
+            fresh = self._analyze_texts(todo, timings)
             with self._lock:
                 for text, hits in fresh.items():
                     known[text] = hits
@@ -180,7 +186,9 @@ class Detector:
         # Keyed by a digest, so the cache never holds raw text.
         return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
-    def _analyze_texts(self, texts: Sequence[str]) -> dict[str, tuple[_Hit, ...]]:
+    def _analyze_texts(
+        self, texts: Sequence[str], timings: dict[str, float] | None = None
+    ) -> dict[str, tuple[_Hit, ...]]:
         assert self._analyzer is not None and self._nlp is not None
         normalized = {t: normalize(t) for t in texts}
         jobs: dict[str, list[tuple[str, str]]] = {lang: [] for lang in LANGUAGES}
@@ -194,6 +202,7 @@ class Detector:
         for lang, items in jobs.items():
             if not items:
                 continue
+            started = time.perf_counter()
             artifacts = self._artifacts([view for _, view in items], lang)
             for (text, view), nlp_artifacts in zip(items, artifacts, strict=True):
                 results = self._analyzer.analyze(
@@ -202,6 +211,8 @@ class Detector:
                 norm = normalized[text]
                 for r in results:
                     hits[text].append(self._hit(norm, r, lang))
+            if timings is not None:
+                timings[lang] = timings.get(lang, 0.0) + time.perf_counter() - started
         return {t: tuple(self._dedupe(h)) for t, h in hits.items()}
 
     def _artifacts(self, views: list[str], lang: str) -> list[NlpArtifacts]:

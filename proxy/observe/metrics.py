@@ -1,84 +1,132 @@
 """Every Prometheus metric Sekisho exports, in one place.
 
-Label values are bounded: routes, actions, endpoints and upstream names are enumerations; rule
-names come from the loaded policy; entity types from the documented vocabulary; tenants from
-configuration. Nothing a client sends becomes a label value.
+Label values are bounded — nothing a client sends becomes a label value:
+- ``route`` cloud|local|block; ``action`` forward|redact|pseudonymize|fallback|fail_closed;
+  ``endpoint`` chat|completions|embeddings|responses; ``upstream`` cloud|local;
+- ``rule``: rule names of the loaded policies, plus ``default``, ``fail_closed``, ``none``;
+- ``tenant``: ``default`` and the tenants of the keys file;
+- ``entity_type``: the documented vocabulary; ``language`` en|ja|none (``all`` for detection
+  time of a whole request);
+- ``model``: configured models (local model, aliases, price table) and models the upstreams
+  list; anything else is ``other``;
+- ``reason``/``kind``/``result``: fixed enumerations in the code.
+
+With ``PROMETHEUS_MULTIPROC_DIR`` set (``sekisho serve --workers N``), values live in files shared
+by the worker processes and one scrape of any worker shows the whole instance.
 """
 
 from __future__ import annotations
 
+import os
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.multiprocess import MultiProcessCollector
 
 # Millisecond resolution at the low end: detection and proxy overhead live there.
 LATENCY_BUCKETS = (
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
 )
+OTHER = "other"
+
+
+def multiprocess() -> bool:
+    return bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
 
 
 class Metrics:
-    def __init__(self, registry: CollectorRegistry | None = None) -> None:
-        self.registry = registry or CollectorRegistry()
-        r = self.registry
+    def __init__(self) -> None:
+        # Each application gets its own registry (tests run several apps in one process); in
+        # multiprocess mode values go to the shared files and are collected from there.
+        self.registry = CollectorRegistry()
+        r = None if multiprocess() else self.registry
         self.routing_decisions = Counter(
             "sekisho_routing_decisions_total",
-            "Requests by where they went and which rule decided.",
-            ["route", "action", "rule", "tenant", "endpoint"],
-            registry=r,
+            "Requests by where they went, what was done and which rule decided.",
+            ["route", "action", "rule", "tenant", "endpoint"], registry=r,
         )
         self.pii_entities = Counter(
             "sekisho_pii_entities_total",
-            "Detected entities by type (never their values).",
-            ["entity_type", "language", "route"],
-            registry=r,
+            "Detected entities by type (never their values) and the request's action.",
+            ["entity_type", "language", "action"], registry=r,
         )
         self.request_duration = Histogram(
             "sekisho_request_duration_seconds",
             "Time from request received to response finished.",
-            ["route", "endpoint"],
-            buckets=LATENCY_BUCKETS,
-            registry=r,
+            ["route", "endpoint"], buckets=LATENCY_BUCKETS, registry=r,
         )
         self.detection_duration = Histogram(
             "sekisho_detection_duration_seconds",
-            "Time spent detecting entities per request.",
-            ["endpoint"],
-            buckets=LATENCY_BUCKETS,
-            registry=r,
+            "Detection time per language analysed, and per request (language=all).",
+            ["language"], buckets=LATENCY_BUCKETS, registry=r,
+        )
+        self.upstream_duration = Histogram(
+            "sekisho_upstream_duration_seconds",
+            "Time from sending to an upstream until its answer was fully relayed.",
+            ["upstream"], buckets=LATENCY_BUCKETS, registry=r,
+        )
+        self.upstream_ttft = Histogram(
+            "sekisho_upstream_ttft_seconds",
+            "Time to the first streamed chunk from an upstream.",
+            ["upstream"], buckets=LATENCY_BUCKETS, registry=r,
+        )
+        self.overhead = Histogram(
+            "sekisho_overhead_seconds",
+            "Time Sekisho adds to a request: total minus time waiting on upstreams.",
+            buckets=LATENCY_BUCKETS, registry=r,
         )
         self.upstream_errors = Counter(
             "sekisho_upstream_errors_total",
-            "Upstream failures by kind (connect, timeout, status_4xx, status_5xx, protocol).",
-            ["upstream", "kind"],
-            registry=r,
+            "Upstream failures by kind (connect, timeout, status_4xx, status_5xx, "
+            "stream_interrupted, models).",
+            ["upstream", "kind"], registry=r,
         )
         self.fallbacks = Counter(
             "sekisho_fallbacks_total",
             "Clean requests moved to another upstream after a failure.",
-            ["from_upstream", "to_upstream"],
-            registry=r,
+            ["from", "to"], registry=r,
         )
         self.fail_closed = Counter(
             "sekisho_fail_closed_total",
-            "Requests kept off the cloud because Sekisho could not clear them.",
-            ["reason"],
-            registry=r,
+            "Requests kept off the cloud because Sekisho could not clear them "
+            "(detection_timeout, detection_error, local_unavailable).",
+            ["reason"], registry=r,
         )
         self.in_flight = Gauge(
-            "sekisho_in_flight_requests", "Requests being processed.", registry=r
+            "sekisho_in_flight_requests", "Requests being processed.", registry=r,
+            multiprocess_mode="livesum",
+        )
+        self.upstream_up = Gauge(
+            "sekisho_upstream_up", "1 when the upstream answered its last health probe.",
+            ["upstream"], registry=r, multiprocess_mode="max",
+        )
+        self.tokens = Counter(
+            "sekisho_tokens_total",
+            "Tokens reported by upstreams (usage), streams included.",
+            ["upstream", "model", "kind"], registry=r,
+        )
+        self.cloud_cost = Counter(
+            "sekisho_cloud_cost_usd_total",
+            "Cloud spend estimated from usage and the configured price table.",
+            ["model"], registry=r,
+        )
+        self.cloud_cost_avoided = Counter(
+            "sekisho_cloud_cost_avoided_usd_total",
+            "What requests served locally would have cost on the requested cloud model.",
+            ["model"], registry=r,
         )
         self.policy_info = Gauge(
             "sekisho_policy_info", "The policies in force (1 per file).", ["version", "path"],
-            registry=r,
+            registry=r, multiprocess_mode="max",
         )
         self.policy_reloads = Counter(
             "sekisho_policy_reloads_total",
             "Policy and keys file reloads by result (success, error).",
-            ["result"],
-            registry=r,
+            ["result"], registry=r,
         )
         self.shadow_disagreements = Counter(
             "sekisho_shadow_disagreements_total",
             "Requests the shadow policy would have routed differently.",
-            ["active_route", "shadow_route", "rule"],
-            registry=r,
+            ["active_route", "shadow_route", "rule"], registry=r,
         )
+        if multiprocess():
+            MultiProcessCollector(self.registry)  # type: ignore[no-untyped-call]
