@@ -159,6 +159,29 @@ def _keys_hash(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report(args: argparse.Namespace) -> int:
+    from proxy.observe.report import parse_time, render, report_file
+
+    try:
+        since = parse_time(args.since) if args.since else None
+        until = parse_time(args.until) if args.until else None
+    except ValueError:
+        print("error: --since/--until take ISO 8601 times, e.g. 2026-10-01 or "
+              "2026-10-01T09:00:00Z", file=sys.stderr)
+        return 2
+    try:
+        report = report_file(Path(args.audit), since, until)
+    except OSError as exc:
+        print(f"error: cannot read {args.audit}: {exc.strerror}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(render(report))
+    # Non-zero when personal data reached the cloud unredacted, so a scheduled check can alert.
+    return 3 if report.personal_data_to_cloud else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sekisho", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -191,6 +214,13 @@ def build_parser() -> argparse.ArgumentParser:
     test.add_argument("files", nargs="+")
     test.add_argument("--config", help="YAML settings file")
     test.set_defaults(func=_policy_test)
+
+    report = sub.add_parser("report", help="summarise an audit log")
+    report.add_argument("--audit", required=True, help="the JSON-lines audit log")
+    report.add_argument("--since", help="ISO 8601 start (inclusive)")
+    report.add_argument("--until", help="ISO 8601 end (exclusive)")
+    report.add_argument("--json", action="store_true")
+    report.set_defaults(func=_report)
 
     keys = sub.add_parser("keys", help="tenant key tools")
     keys_sub = keys.add_subparsers(dest="keys_command", required=True)

@@ -70,6 +70,8 @@ class Settings(BaseModel):
     cloud_api_key: str | None = Field(default=None, repr=False)
     local_api_key: str | None = Field(default=None, repr=False)
     admin_key: str | None = Field(default=None, repr=False)
+    audit_hmac_key: str | None = Field(default=None, repr=False)
+    """When set, audit lines carry a keyed hash of each detected value (for correlation)."""
 
     local_model: str | None = None
     """Model sent to the local upstream; when unset, the first model the local upstream lists."""
@@ -121,6 +123,7 @@ SECRET_ENV_VARS: Mapping[str, str] = {
     "OPENAI_API_KEY": "cloud_api_key",
     "SEKISHO_LOCAL_API_KEY": "local_api_key",
     "SEKISHO_ADMIN_KEY": "admin_key",
+    "SEKISHO_AUDIT_HMAC_KEY": "audit_hmac_key",
 }
 
 

@@ -41,19 +41,22 @@ from proxy.errors import (
     UpstreamTimeout,
 )
 from proxy.exchange import ENDPOINT_PATHS, Endpoint, Exchange, extract, validate
-from proxy.observe.audit import AuditLog, entity_counts, now_iso
+from proxy.observe.audit import AuditLog, entity_counts, keyed_hash, now_iso
 from proxy.observe.metrics import OTHER, Metrics
 from proxy.policy import Decision, Route, evaluate
 from proxy.policy.decide import DETECTION_FAILED
 from proxy.policy.explain import facts_for
 from proxy.policy.model import Action
 from proxy.policy.store import PolicyStore
-from proxy.transform import SseScanner, map_model, note_response, redact
+from proxy.transform import SseScanner, covered_types, map_model, note_response, redact
 from proxy.upstream import Upstream, UpstreamUnreachable, read_limited
 
 log = logging.getLogger("sekisho.pipeline")
 
 MAX_UPSTREAM_BODY = 256 * 1024 * 1024
+# Findings at or above this score are the audit's "entities"; weaker ones are listed apart, so
+# a report does not raise alarms over a 0.45 guess that no policy acted on.
+CONFIDENT = 0.5
 # Upstream response headers worth passing on; everything else (cookies, server internals) stays.
 _PASS_HEADERS = ("openai-processing-ms", "x-ratelimit-limit-requests",
                  "x-ratelimit-remaining-requests", "x-ratelimit-limit-tokens",
@@ -141,7 +144,7 @@ class Pipeline:
             exchange.tenant = tenant
             self.extract(exchange)
             await self.detect(exchange)
-            decision = self.decide(exchange, request.headers)
+            decision = self.decide(exchange, request.headers, outcome)
             outcome.rule = decision.rule
             outcome.action = decision.action
             outcome.policy_version = decision.policy_version
@@ -218,7 +221,9 @@ class Pipeline:
         exchange.timings["detection"] = elapsed
         self.metrics.detection_duration.labels("all").observe(elapsed)
 
-    def decide(self, exchange: Exchange, headers: Mapping[str, str]) -> Decision:
+    def decide(
+        self, exchange: Exchange, headers: Mapping[str, str], outcome: Outcome
+    ) -> Decision:
         facts = facts_for(
             exchange.endpoint, exchange.body, exchange.segments, exchange.findings,
             tenant=exchange.tenant, headers=headers,
@@ -227,6 +232,7 @@ class Pipeline:
         exchange.decision = decision
         if decision.action is Action.FAIL_CLOSED:
             self.metrics.fail_closed.labels(f"detection_{exchange.detection_error}").inc()
+            outcome.fail_reason = f"detection_{exchange.detection_error}"
         shadow = self.store.shadow
         if shadow is not None:
             # Evaluated only: a shadow decision never sends anything anywhere.
@@ -513,38 +519,54 @@ class Pipeline:
         ).inc()
         self.metrics.request_duration.labels(outcome.route.value, endpoint.value).observe(seconds)
         self.metrics.overhead.observe(max(seconds - outcome.upstream_seconds, 0.0))
-        types = [f.entity_type for f in exchange.findings] if exchange is not None else []
+        findings = exchange.findings if exchange is not None else []
+        types = [f.entity_type for f in findings if f.score >= CONFIDENT]
+        weak = [f.entity_type for f in findings if f.score < CONFIDENT]
         for f in exchange.findings if exchange is not None else []:
             language = f.language if f.language in ("en", "ja") else "none"
             self.metrics.pii_entities.labels(f.entity_type, language, outcome.action.value).inc()
         if exchange is not None and outcome.upstream is not None and outcome.usage is not None:
             self._count_usage(exchange, outcome)
         decision = exchange.decision if exchange is not None else None
-        self.audit.write(
-            {
-                "time": now_iso(),
-                "request_id": exchange.request_id if exchange is not None else None,
-                "tenant": tenant,
-                "endpoint": endpoint.value,
-                "requested_model": exchange.requested_model if exchange is not None else None,
-                "forwarded_model": outcome.forwarded_model,
-                "route": outcome.route.value,
-                "action": outcome.action.value,
-                "rule": outcome.rule,
-                "policy_version": decision.policy_version if decision is not None else None,
-                "redacted": outcome.redacted,
-                "entities": entity_counts(types),
-                "detection_ms": round(
-                    (exchange.timings.get("detection", 0.0) if exchange else 0.0) * 1000, 2
-                ),
-                "upstream_ms": round(outcome.upstream_seconds * 1000, 2),
-                "total_ms": round(seconds * 1000, 2),
-                "upstream": outcome.upstream,
-                "status": outcome.status,
-                "fallback": outcome.fallback,
-                "fail_reason": outcome.fail_reason,
-            }
-        )
+        hashes: dict[str, list[str]] | None = None
+        if self.settings.audit_hmac_key and exchange is not None:
+            texts = {s.path: s.text for s in exchange.segments}
+            collected: dict[str, set[str]] = {}
+            for f in exchange.findings:
+                if f.end > f.start and f.path in texts:
+                    collected.setdefault(f.entity_type, set()).add(
+                        keyed_hash(self.settings.audit_hmac_key, texts[f.path][f.start:f.end])
+                    )
+            hashes = {t: sorted(v) for t, v in sorted(collected.items())}
+        record: dict[str, Any] = {
+            "time": now_iso(),
+            "request_id": exchange.request_id if exchange is not None else None,
+            "tenant": tenant,
+            "endpoint": endpoint.value,
+            "requested_model": exchange.requested_model if exchange is not None else None,
+            "forwarded_model": outcome.forwarded_model,
+            "route": outcome.route.value,
+            "action": outcome.action.value,
+            "rule": outcome.rule,
+            "policy_version": decision.policy_version if decision is not None else None,
+            "redacted": outcome.redacted,
+            "entities": entity_counts(types),
+            "low_confidence_entities": entity_counts(weak),
+            "redacted_types": sorted(covered_types(findings, decision.redact_types))
+            if outcome.redacted and decision else [],
+            "detection_ms": round(
+                (exchange.timings.get("detection", 0.0) if exchange else 0.0) * 1000, 2
+            ),
+            "upstream_ms": round(outcome.upstream_seconds * 1000, 2),
+            "total_ms": round(seconds * 1000, 2),
+            "upstream": outcome.upstream,
+            "status": outcome.status,
+            "fallback": outcome.fallback,
+            "fail_reason": outcome.fail_reason,
+        }
+        if hashes is not None:
+            record["entity_hashes"] = hashes
+        self.audit.write(record)
 
 
 def usage_tokens(usage: dict[str, Any]) -> tuple[int, int]:

@@ -72,6 +72,16 @@ def _parent(body: Any, loc: Location) -> Any:
     return node
 
 
+def covered_types(findings: list[Finding], types: frozenset[str]) -> frozenset[str]:
+    """Entity types whose every finding lies inside a span redacted for ``types``."""
+    redacted = [(f.path, f.start, f.end) for f in findings if f.entity_type in types]
+    covered: dict[str, bool] = {}
+    for f in findings:
+        inside = any(p == f.path and s <= f.start and f.end <= e for p, s, e in redacted)
+        covered[f.entity_type] = covered.get(f.entity_type, True) and inside
+    return frozenset(t for t, ok in covered.items() if ok)
+
+
 def redact(
     body: dict[str, Any],
     segments: list[Segment],

@@ -48,6 +48,8 @@ _MAX_NLP_CHARS = 10_000
 _SHADOWED_BY: dict[str, tuple[str, ...]] = {
     "URL": ("EMAIL_ADDRESS",),
     "PHONE_NUMBER": ("JP_PHONE_NUMBER", "JP_TOLL_FREE_NUMBER"),
+    # spaCy's small English model often tags a whole e-mail address as a PERSON.
+    "PERSON": ("EMAIL_ADDRESS",),
 }
 
 

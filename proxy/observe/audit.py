@@ -6,10 +6,13 @@ status codes. No prompt, response, or detected value is ever passed to this modu
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import sys
 import threading
 import time
+import unicodedata
 from collections import Counter
 from pathlib import Path
 from typing import IO, Any
@@ -42,6 +45,19 @@ class AuditLog:
         if self._owned and self._stream is not None:
             self._stream.close()
         self._stream = None
+
+
+# Hyphens and every dash people type between digit groups (ー, －, ‐, –, —, ―, −).
+_SEPARATORS = frozenset("-ー\u2010\u2011\u2012\u2013\u2014\u2015\u2212\uff70")
+
+
+def keyed_hash(key: str, value: str) -> str:
+    """HMAC-SHA256 of a value's canonical form (NFKC, case-folded, no spaces or dashes), so the
+    same My Number typed in full-width or with hyphens hashes alike. Without the key the hash
+    reveals nothing; it exists only when the operator configures one."""
+    folded = unicodedata.normalize("NFKC", value).casefold()
+    canonical = "".join(ch for ch in folded if not ch.isspace() and ch not in _SEPARATORS)
+    return hmac.new(key.encode(), canonical.encode(), hashlib.sha256).hexdigest()[:16]
 
 
 def entity_counts(entity_types: list[str]) -> dict[str, int]:
