@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -26,6 +27,8 @@ def _serve(args: argparse.Namespace) -> int:
         level=settings.log_level,
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
+    if settings.workers > 1 and not os.environ.get(WORKER_ENV):
+        return _supervise(settings)
     # Third-party loggers may quote text they were given; keep them quiet.
     for noisy in ("presidio-analyzer", "spacy", "aiohttp.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
@@ -39,14 +42,76 @@ def _serve(args: argparse.Namespace) -> int:
         f"(cloud {settings.cloud_url}, local {settings.local_url}, policy {settings.policy})",
         flush=True,
     )
-    web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)
+    # Workers share the port (SO_REUSEPORT): the kernel spreads connections across them.
+    web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None,
+                reuse_port=bool(os.environ.get(WORKER_ENV)))
     return 0
+
+
+WORKER_ENV = "SEKISHO_WORKER"
+
+
+def _supervise(settings: Settings) -> int:
+    """Run ``workers`` copies of the proxy on one port, with metrics aggregated across them.
+
+    Each worker is a fresh ``sekisho serve`` process (own models, own event loop) started with
+    ``PROMETHEUS_MULTIPROC_DIR`` pointing at a directory this supervisor owns, so a scrape of
+    any worker shows the whole instance. SIGTERM/SIGINT stop all workers; SIGHUP is passed on.
+    """
+    import signal
+    import subprocess
+    import tempfile
+
+    owned_dir = None
+    env = dict(os.environ)
+    if not env.get("PROMETHEUS_MULTIPROC_DIR"):
+        owned_dir = tempfile.mkdtemp(prefix="sekisho-metrics-")
+        env["PROMETHEUS_MULTIPROC_DIR"] = owned_dir
+    env[WORKER_ENV] = "1"
+    argv = [sys.executable, "-m", "proxy", *_invocation]
+    workers = [subprocess.Popen(argv, env=env) for _ in range(settings.workers)]
+    print(f"sekisho: supervising {settings.workers} workers "
+          f"(pids {', '.join(str(w.pid) for w in workers)})", flush=True)
+    stopping = False
+
+    def forward(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        if signum != signal.SIGHUP:
+            stopping = True
+        for worker in workers:
+            if worker.poll() is None:
+                worker.send_signal(signum)
+
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(signum, forward)
+    code = 0
+    try:
+        while any(w.poll() is None for w in workers):
+            for worker in workers:
+                if worker.poll() is not None and not stopping:
+                    # One worker died: stop the others rather than serve at reduced capacity
+                    # silently; the platform's restart policy brings the instance back whole.
+                    code = worker.returncode or 1
+                    forward(signal.SIGTERM, None)
+            try:
+                workers[0].wait(timeout=0.5)
+            except subprocess.TimeoutExpired:
+                pass
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
+        if owned_dir is not None:
+            import shutil
+
+            shutil.rmtree(owned_dir, ignore_errors=True)
+    return code
 
 
 def _settings(args: argparse.Namespace) -> Settings:
     flags = {
         key: getattr(args, key, None)
-        for key in ("host", "port", "policy", "cloud_url", "local_url")
+        for key in ("host", "port", "policy", "cloud_url", "local_url", "workers")
     }
     config = getattr(args, "config", None)
     return load_settings(Path(config) if config else None, flags)
@@ -193,6 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--policy", help="policy file (default policies/default.yaml)")
     serve.add_argument("--cloud-url", dest="cloud_url")
     serve.add_argument("--local-url", dest="local_url")
+    serve.add_argument("--workers", type=int, help="worker processes sharing the port")
     serve.set_defaults(func=_serve)
 
     explain = sub.add_parser("explain", help="show how a request would be inspected and routed")
@@ -230,7 +296,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_invocation: list[str] = []
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _invocation[:] = list(argv) if argv is not None else sys.argv[1:]
     args = build_parser().parse_args(argv)
     try:
         code: int = args.func(args)

@@ -57,6 +57,8 @@ class Settings(BaseModel):
 
     host: str = "127.0.0.1"
     port: int = Field(default=8787, ge=0, le=65535)
+    workers: int = Field(default=1, ge=1, le=64)
+    """Worker processes sharing the port; metrics are aggregated across them."""
     policy: Path = Path("policies/default.yaml")
     keys_file: Path | None = None
     """Tenants and their API keys (SHA-256 hashes); unset means no client authentication."""

@@ -205,3 +205,44 @@ def test_policy_test_command_fails_on_a_wrong_expectation(tmp_path: Path) -> Non
     assert result.returncode == 1
     assert "FAIL  wrong on purpose: expected local, got cloud by default" in result.stdout
     assert run_cli("policy", "test", "policies/default.yaml").returncode == 0
+
+
+def test_workers_share_the_port_and_metrics_are_aggregated(loop_thread: LoopThread) -> None:
+    cloud = RecordingUpstream("cloud", models=["gpt-4o-mini"])
+    local = RecordingUpstream("local", models=["qwen"])
+    loop_thread.run(cloud.start())
+    loop_thread.run(local.start())
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "proxy", "serve", "--workers", "2", "--port", str(port),
+         "--cloud-url", cloud.base_url, "--local-url", local.base_url],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        _wait_ready(f"http://127.0.0.1:{port}/readyz", proc)
+        # Both workers must be up before the count is meaningful: wait for two ready answers
+        # from distinct processes is not observable, so wait for the second worker's probe.
+        deadline = time.monotonic() + 60
+        while len([r for r in cloud.requests if r.method == "GET"]) < 2:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        for i in range(12):
+            # A new connection each time so the kernel can pick either worker.
+            with openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="c",
+                               max_retries=0) as client:
+                client.chat.completions.create(
+                    model="gpt-4o-mini", messages=[{"role": "user", "content": f"q{i}"}])
+        for _ in range(3):
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as resp:
+                text = resp.read().decode()
+            total = sum(
+                float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+                if line.startswith("sekisho_routing_decisions_total{")
+            )
+            assert total == 12
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=30)
+        loop_thread.run(cloud.stop())
+        loop_thread.run(local.stop())
+    assert proc.returncode == 0
