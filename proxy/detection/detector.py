@@ -27,6 +27,7 @@ from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerRegist
 from presidio_analyzer.nlp_engine import NlpArtifacts
 from spacy.tokens import Doc
 
+from proxy.detection.context import FastLemmaContextEnhancer
 from proxy.detection.nlp import SCORES_KEY, SekishoNlpEngine
 from proxy.detection.normalize import Normalized, normalize
 from proxy.detection.recognizers import sekisho_recognizers
@@ -134,6 +135,7 @@ class Detector:
             nlp_engine=nlp,
             supported_languages=list(LANGUAGES),
             default_score_threshold=self.min_score,
+            context_aware_enhancer=FastLemmaContextEnhancer(),
         )
 
     @property

@@ -18,6 +18,9 @@ import spacy
 from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, SpacyNlpEngine
 from spacy.language import Language
 from spacy.tokens import Doc, Span
+from spacy.vocab import Vocab
+from sudachipy import dictionary as sudachi_dictionary
+from sudachipy import tokenizer as sudachi_tokenizer
 
 log = logging.getLogger("sekisho.detection")
 
@@ -141,10 +144,43 @@ def ja_names(doc: Doc) -> Doc:
     return doc
 
 
+class SudachiTokenizer:
+    """Sudachi (core dictionary, split mode A) straight into a spaCy ``Doc``.
+
+    spaCy's own Japanese tokenizer wraps the same Sudachi call but builds rich per-token
+    detail we never read; this keeps only surface, part-of-speech tag and dictionary form, in a
+    third of the time. Tags use spaCy's format (``名詞-固有名詞-人名-姓``).
+    """
+
+    def __init__(self, vocab: Vocab) -> None:
+        self.vocab = vocab
+        self._tokenizer = sudachi_dictionary.Dictionary(dict="core").create(
+            sudachi_tokenizer.Tokenizer.SplitMode.A
+        )
+
+    def __call__(self, text: str) -> Doc:
+        words: list[str] = []
+        tags: list[str] = []
+        lemmas: list[str] = []
+        for m in self._tokenizer.tokenize(text) if text else ():
+            words.append(m.surface())
+            tags.append("-".join(p for p in m.part_of_speech()[:4] if p != "*"))
+            lemmas.append(m.dictionary_form())
+        if "".join(words) != text:
+            # Never analyse text other than what was given: fall back to one token per
+            # character (names are then missed, but every regex recognizer still runs).
+            words = list(text)
+            tags = [""] * len(words)
+            lemmas = list(words)
+        return Doc(self.vocab, words=words, spaces=[False] * len(words), tags=tags,
+                   lemmas=lemmas)
+
+
 def build_ja_pipeline(engine: str) -> Language:
     if engine == "ginza":
         return spacy.load(JA_GINZA_MODEL)
     nlp = spacy.blank("ja")
+    nlp.tokenizer = SudachiTokenizer(nlp.vocab)
     nlp.add_pipe("sekisho_ja_names")
     return nlp
 

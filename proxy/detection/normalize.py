@@ -13,6 +13,7 @@ identifiers written inside Japanese sentences. Inserted spaces map to an empty s
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -44,53 +45,56 @@ class Normalized:
         return self.starts[start], max(self.ends[end - 1], self.starts[start])
 
 
+_DASH_BETWEEN_DIGITS = re.compile(
+    "(?<=\\d)[" + "".join(sorted(_DASHES)) + "](?=\\d)"
+)
+_JA = "\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff"
+# Where Japanese script touches an ASCII letter or digit, in either order.
+_SCRIPT_BOUNDARY = re.compile(f"(?<=[{_JA}])(?=[A-Za-z0-9])|(?<=[A-Za-z0-9])(?=[{_JA}])")
+
+
 def normalize(original: str) -> Normalized:
+    n = len(original)
     if original.isascii():
-        n = len(original)
         return Normalized(original, original, tuple(range(n)), tuple(range(1, n + 1)))
-    out: list[str] = []
-    starts: list[int] = []
-    ends: list[int] = []
-    i, n = 0, len(original)
-    while i < n:
-        j = i + 1
-        while j < n and _joins_previous(original[j]):
-            j += 1
-        piece = unicodedata.normalize("NFKC", original[i:j])
-        for ch in piece:
-            out.append(ch)
-            starts.append(i)
-            ends.append(j)
-        i = j
+    if unicodedata.is_normalized("NFKC", original):
+        # The common case for Japanese text typed on a PC: one output character per input one.
+        chars = original
+        starts: list[int] | range = range(n)
+        ends: list[int] | range = range(1, n + 1)
+    else:
+        out: list[str] = []
+        starts, ends = [], []
+        i = 0
+        while i < n:
+            j = i + 1
+            while j < n and _joins_previous(original[j]):
+                j += 1
+            piece = unicodedata.normalize("NFKC", original[i:j])
+            out.extend(piece)
+            starts.extend([i] * len(piece))
+            ends.extend([j] * len(piece))
+            i = j
+        chars = "".join(out)
     # Fold dashes only between digits: ー inside katakana words (サーバー) must stay a vowel mark.
-    for k in range(1, len(out) - 1):
-        if out[k] in _DASHES and out[k - 1].isdigit() and out[k + 1].isdigit():
-            out[k] = "-"
-    spaced: list[str] = []
+    text = _DASH_BETWEEN_DIGITS.sub("-", chars)
+    cuts = [m.start() for m in _SCRIPT_BOUNDARY.finditer(text)]
+    if not cuts:
+        return Normalized(original, text, tuple(starts), tuple(ends))
+    pieces: list[str] = []
     spaced_starts: list[int] = []
     spaced_ends: list[int] = []
-    prev_kind = 0
-    for ch, st, en in zip(out, starts, ends, strict=True):
-        kind = _script(ch)
-        if kind and prev_kind and kind != prev_kind:
-            spaced.append(" ")
-            spaced_starts.append(st)
-            spaced_ends.append(st)
-        prev_kind = kind
-        spaced.append(ch)
-        spaced_starts.append(st)
-        spaced_ends.append(en)
-    return Normalized(original, "".join(spaced), tuple(spaced_starts), tuple(spaced_ends))
-
-
-_ASCII_ALNUM = 1
-_JAPANESE = 2
-
-
-def _script(ch: str) -> int:
-    if ch.isascii():
-        return _ASCII_ALNUM if ch.isalnum() else 0
-    code = ord(ch)
-    if 0x3040 <= code <= 0x30FF or 0x3400 <= code <= 0x9FFF or 0xF900 <= code <= 0xFAFF:
-        return _JAPANESE
-    return 0
+    prev = 0
+    for cut in cuts:
+        pieces.append(text[prev:cut])
+        pieces.append(" ")
+        spaced_starts.extend(starts[prev:cut])
+        spaced_ends.extend(ends[prev:cut])
+        # An inserted space maps to an empty span just before the next original character.
+        spaced_starts.append(starts[cut])
+        spaced_ends.append(starts[cut])
+        prev = cut
+    pieces.append(text[prev:])
+    spaced_starts.extend(starts[prev:])
+    spaced_ends.extend(ends[prev:])
+    return Normalized(original, "".join(pieces), tuple(spaced_starts), tuple(spaced_ends))

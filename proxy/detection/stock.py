@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import tldextract
-from presidio_analyzer import EntityRecognizer
+from presidio_analyzer import EntityRecognizer, RecognizerResult
+from presidio_analyzer.nlp_engine import NlpArtifacts
 from presidio_analyzer.predefined_recognizers import (
     CreditCardRecognizer,
     CryptoRecognizer,
@@ -28,6 +31,36 @@ _OFFLINE_TLD = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
 
 # Japan is left out on purpose: Japanese numbers are JP_PHONE_NUMBER, from our own recognizer.
 PHONE_REGIONS = ("US", "GB", "DE", "FR", "IN", "CA", "AU", "SG", "KR", "CN", "TW", "HK", "BR")
+
+
+# A stretch of digits and the separators people put in phone numbers, with at least 7 digits
+# (no valid number in PHONE_REGIONS is shorter).
+_PHONE_CANDIDATE = re.compile(r"[+(]?\d[\d \t().\-/]{5,}\d")
+_MIN_PHONE_DIGITS = 7
+
+
+class WindowedPhoneRecognizer(PhoneRecognizer):
+    """Presidio's phonenumbers-based recognizer, run only where a phone number could be.
+
+    ``PhoneNumberMatcher`` parses every digit group of the whole text once per region, which
+    made it the costliest recognizer. Here it runs on each candidate stretch (plus one character
+    on each side, so its boundary checks still see the neighbours); results map back by offset.
+    """
+
+    def analyze(
+        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
+    ) -> list[RecognizerResult]:
+        results: list[RecognizerResult] = []
+        for m in _PHONE_CANDIDATE.finditer(text):
+            if sum(ch.isdigit() for ch in m.group()) < _MIN_PHONE_DIGITS:
+                continue
+            start = max(m.start() - 1, 0)
+            window = text[start:m.end() + 1]
+            for r in super().analyze(window, entities, nlp_artifacts):  # type: ignore[arg-type]
+                r.start += start
+                r.end += start
+                results.append(r)
+        return EntityRecognizer.remove_duplicates(results)
 
 
 class OfflineEmailRecognizer(EmailRecognizer):
@@ -56,7 +89,7 @@ def stock_recognizers(language: str) -> list[EntityRecognizer]:
         UsLicenseRecognizer(supported_language=language),
         UsBankRecognizer(supported_language=language),
         MedicalLicenseRecognizer(supported_language=language),
-        PhoneRecognizer(supported_language=language, supported_regions=PHONE_REGIONS),
+        WindowedPhoneRecognizer(supported_language=language, supported_regions=PHONE_REGIONS),
     ]
     if language == "en":
         recognizers.append(
