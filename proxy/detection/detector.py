@@ -214,7 +214,13 @@ class Detector:
                 )
                 norm = normalized[text]
                 for r in results:
-                    hits[text].append(self._hit(norm, r, lang))
+                    # NER spans can swallow the blanks that stand in for masked Japanese text.
+                    while r.start < r.end and view[r.start].isspace():
+                        r.start += 1
+                    while r.end > r.start and view[r.end - 1].isspace():
+                        r.end -= 1
+                    if r.end > r.start:
+                        hits[text].append(self._hit(norm, r, lang))
             if timings is not None:
                 timings[lang] = timings.get(lang, 0.0) + time.perf_counter() - started
         return {t: tuple(self._dedupe(h)) for t, h in hits.items()}
