@@ -196,7 +196,7 @@ def test_hot_reload_applies_within_two_seconds_without_dropping_streams(
 
 
 def test_invalid_edit_is_rejected_and_the_last_good_policy_stays(
-    make_stack: Any, tmp_path: Path
+    make_stack: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     policy = write(tmp_path / "p.yaml", LOCKDOWN)
     stack = make_stack(policy=policy)
@@ -205,6 +205,7 @@ def test_invalid_edit_is_rejected_and_the_last_good_policy_stays(
     write(policy, "default: {route: cloud}\nrules:\n  - name: x\n    when: {entities: [NOPE]}\n"
                   "    route: cloud\n")
     wait_until(lambda: 'sekisho_policy_reloads_total{result="error"} 1.0' in metrics_text(stack))
+    assert f"{policy}:4: rules[0].when.entities: unknown entity type 'NOPE'" in caplog.text
     raw = chat(client, "ping")
     assert raw.headers["x-sekisho-route"] == "local"
     assert raw.headers["x-sekisho-policy-version"] == version
