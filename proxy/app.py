@@ -24,7 +24,8 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from proxy.config import Settings
-from proxy.detection.detector import Detector
+from proxy.detection.detector import Analyzer, Detector
+from proxy.detection.pool import DetectorPool
 from proxy.errors import (
     Handler,
     InvalidRequest,
@@ -48,7 +49,7 @@ log = logging.getLogger("sekisho.app")
 PIPELINE = web.AppKey("pipeline", Pipeline)
 SETTINGS = web.AppKey("settings", Settings)
 METRICS = web.AppKey("metrics", Metrics)
-DETECTOR = web.AppKey("detector", Detector)
+DETECTOR = web.AppKey("detector", Analyzer)
 READY = web.AppKey("ready", asyncio.Event)
 
 _REQUEST_ID_OK = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:")
@@ -255,9 +256,14 @@ def create_app(
     store = PolicyStore(settings.policy, keys_path=settings.keys_file,
                         shadow_path=settings.shadow_policy, default_policy=policy)
     _export_policies(metrics, store)
-    detector = detector if detector is not None else Detector(
-        ja_engine=settings.ja_engine, cache_size=settings.detection_cache_size
-    )
+    analyzer: Analyzer
+    if detector is not None:
+        analyzer = detector
+    elif settings.detection_workers > 0:
+        analyzer = DetectorPool(settings.detection_workers, ja_engine=settings.ja_engine,
+                                cache_size=settings.detection_cache_size)
+    else:
+        analyzer = Detector(ja_engine=settings.ja_engine, cache_size=settings.detection_cache_size)
     cloud = Upstream("cloud", settings.cloud_url, settings.cloud_api_key,
                      connect_timeout=settings.connect_timeout_s,
                      read_timeout=settings.upstream_timeout_s)
@@ -265,25 +271,27 @@ def create_app(
                      connect_timeout=settings.connect_timeout_s,
                      read_timeout=settings.upstream_timeout_s)
     # Detection is CPU-bound: it runs off the event loop so streams keep flowing meanwhile.
-    # One thread: spaCy pipelines are not documented as safe for concurrent use, and under the
-    # GIL a second thread would add contention, not throughput.
-    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sekisho-detect")
+    # In-process, one thread: spaCy pipelines are not documented as safe for concurrent use,
+    # and under the GIL a second thread would add contention, not throughput. With a process
+    # pool, one waiting thread per worker process.
+    threads = settings.detection_workers if isinstance(analyzer, DetectorPool) else 1
+    executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="sekisho-detect")
     audit = AuditLog(settings.audit_log)
     app[SETTINGS] = settings
     app[METRICS] = metrics
-    app[DETECTOR] = detector
+    app[DETECTOR] = analyzer
     app[READY] = asyncio.Event()
-    app[PIPELINE] = Pipeline(settings, detector, store, cloud, local, metrics, audit, executor)
+    app[PIPELINE] = Pipeline(settings, analyzer, store, cloud, local, metrics, audit, executor)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         await cloud.start()
         await local.start()
         loader: asyncio.Task[None] | None = None
-        if detector.loaded:
+        if analyzer.loaded:
             app[READY].set()
         else:
             async def load() -> None:
-                await asyncio.get_running_loop().run_in_executor(executor, detector.load)
+                await asyncio.get_running_loop().run_in_executor(executor, analyzer.load)
                 app[READY].set()
                 log.info("detector loaded; ready")
 
@@ -303,6 +311,8 @@ def create_app(
         await cloud.close()
         await local.close()
         executor.shutdown(wait=False, cancel_futures=True)
+        if isinstance(analyzer, DetectorPool):
+            analyzer.close()
         audit.close()
 
     app.cleanup_ctx.append(lifecycle)

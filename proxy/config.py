@@ -85,6 +85,9 @@ class Settings(BaseModel):
     detection_deadline_ms: int = Field(default=5000, ge=0)
     ja_engine: Literal["sudachi", "ginza"] = "sudachi"
     detection_cache_size: int = Field(default=4096, ge=0)
+    detection_workers: int = Field(default=2, ge=0, le=64)
+    """Detection processes (each loads the models once); 0 runs detection in a thread of the
+    serving process instead."""
 
     connect_timeout_s: float = Field(default=5.0, gt=0)
     upstream_timeout_s: float = Field(default=600.0, gt=0)

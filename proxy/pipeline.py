@@ -29,7 +29,7 @@ import aiohttp
 from aiohttp import web
 
 from proxy.config import Settings
-from proxy.detection.detector import Detector, Finding
+from proxy.detection.detector import Analyzer, Finding
 from proxy.errors import (
     Blocked,
     InvalidRequest,
@@ -111,7 +111,7 @@ class Pipeline:
     def __init__(
         self,
         settings: Settings,
-        detector: Detector,
+        detector: Analyzer,
         store: PolicyStore,
         cloud: Upstream,
         local: Upstream,

@@ -116,7 +116,11 @@ StackFactory = Callable[..., Stack]
 def make_stack(detector: Detector, loop_thread: LoopThread) -> Iterator[StackFactory]:
     stacks: list[Stack] = []
 
-    def factory(*, detector_override: Detector | None = None, **overrides: Any) -> Stack:
+    def factory(
+        *, detector_override: Detector | None = None, pooled: bool = False, **overrides: Any
+    ) -> Stack:
+        """A stack; ``pooled`` lets the app build its own detection process pool instead of
+        sharing the session's in-process detector."""
         async def start() -> Stack:
             cloud = RecordingUpstream("cloud", models=list(CLOUD_MODELS))
             local = RecordingUpstream("local", models=list(LOCAL_MODELS))
@@ -135,7 +139,9 @@ def make_stack(detector: Detector, loop_thread: LoopThread) -> Iterator[StackFac
             }
             values.update(overrides)
             settings = Settings.model_validate(values)
-            app = create_app(settings, detector=detector_override or detector)
+            app = create_app(
+                settings, detector=None if pooled else (detector_override or detector)
+            )
             runner = web.AppRunner(app, access_log=None)
             await runner.setup()
             site = web.TCPSite(runner, "127.0.0.1", 0)

@@ -22,6 +22,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerRegistry
 from presidio_analyzer.nlp_engine import NlpArtifacts
@@ -68,14 +69,46 @@ class Finding:
     language: str
 
 
+class Analyzer(Protocol):
+    """What the pipeline needs from detection: the in-process ``Detector`` or a ``DetectorPool``.
+
+    ``analyze`` is blocking and raises on failure; the pipeline runs it in a worker thread
+    under the request's deadline.
+    """
+
+    @property
+    def loaded(self) -> bool: ...
+
+    def load(self) -> None: ...
+
+    def analyze(
+        self, segments: Sequence[Segment], timings: dict[str, float] | None = None
+    ) -> list[Finding]: ...
+
+
 @dataclass(frozen=True, slots=True)
-class _Hit:
+class Hit:
     entity_type: str
     score: float
     start: int
     end: int
     recognizer: str
     language: str
+
+
+def text_key(text: str) -> bytes:
+    """Cache key of a text: a digest, so caches never hold raw text."""
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+def findings_of(
+    segments: Sequence[Segment], hits: dict[str, tuple[Hit, ...]]
+) -> list[Finding]:
+    return [
+        Finding(h.entity_type, h.score, s.path, h.start, h.end, h.recognizer, h.language)
+        for s in segments
+        for h in hits[s.text]
+    ]
 
 
 def languages_of(text: str) -> tuple[str, ...]:
@@ -115,7 +148,7 @@ class Detector:
         self.ja_engine = ja_engine
         self.cache_size = cache_size
         self.min_score = min_score
-        self._cache: OrderedDict[bytes, tuple[_Hit, ...]] = OrderedDict()
+        self._cache: OrderedDict[bytes, tuple[Hit, ...]] = OrderedDict()
         self._lock = threading.Lock()
         self._nlp: SekishoNlpEngine | None = None
         self._analyzer: AnalyzerEngine | None = None
@@ -158,41 +191,32 @@ class Detector:
         """
         assert self._analyzer is not None and self._nlp is not None, "load() first"
         texts = list(dict.fromkeys(s.text for s in segments))
-        known: dict[str, tuple[_Hit, ...]] = {}
+        known: dict[str, tuple[Hit, ...]] = {}
         todo: list[str] = []
         with self._lock:
             for text in texts:
-                cached = self._cache.get(self._key(text))
+                cached = self._cache.get(text_key(text))
                 if cached is None:
                     todo.append(text)
                 else:
-                    self._cache.move_to_end(self._key(text))
+                    self._cache.move_to_end(text_key(text))
                     known[text] = cached
             self.cache_hits += len(known)
             self.cache_misses += len(todo)
         if todo:
-            fresh = self._analyze_texts(todo, timings)
+            fresh = self.analyze_texts(todo, timings)
             with self._lock:
                 for text, hits in fresh.items():
                     known[text] = hits
                     if self.cache_size:
-                        self._cache[self._key(text)] = hits
+                        self._cache[text_key(text)] = hits
                         while len(self._cache) > self.cache_size:
                             self._cache.popitem(last=False)
-        return [
-            Finding(h.entity_type, h.score, s.path, h.start, h.end, h.recognizer, h.language)
-            for s in segments
-            for h in known[s.text]
-        ]
+        return findings_of(segments, known)
 
-    @staticmethod
-    def _key(text: str) -> bytes:
-        # Keyed by a digest, so the cache never holds raw text.
-        return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
-
-    def _analyze_texts(
+    def analyze_texts(
         self, texts: Sequence[str], timings: dict[str, float] | None = None
-    ) -> dict[str, tuple[_Hit, ...]]:
+    ) -> dict[str, tuple[Hit, ...]]:
         assert self._analyzer is not None and self._nlp is not None
         normalized = {t: normalize(t) for t in texts}
         jobs: dict[str, list[tuple[str, str]]] = {lang: [] for lang in LANGUAGES}
@@ -202,7 +226,7 @@ class Detector:
                     _mask_japanese(norm.text)
                 )
                 jobs[lang].append((text, view))
-        hits: dict[str, list[_Hit]] = {t: [] for t in texts}
+        hits: dict[str, list[Hit]] = {t: [] for t in texts}
         for lang, items in jobs.items():
             if not items:
                 continue
@@ -247,10 +271,10 @@ class Detector:
         return out
 
     @staticmethod
-    def _hit(norm: Normalized, result: object, lang: str) -> _Hit:
+    def _hit(norm: Normalized, result: object, lang: str) -> Hit:
         start, end = norm.to_original(result.start, result.end)  # type: ignore[attr-defined]
         meta = getattr(result, "recognition_metadata", None) or {}
-        return _Hit(
+        return Hit(
             entity_type=result.entity_type,  # type: ignore[attr-defined]
             score=round(float(result.score), 4),  # type: ignore[attr-defined]
             start=start,
@@ -260,8 +284,8 @@ class Detector:
         )
 
     @staticmethod
-    def _dedupe(hits: Iterable[_Hit]) -> list[_Hit]:
-        best: dict[tuple[str, int, int], _Hit] = {}
+    def _dedupe(hits: Iterable[Hit]) -> list[Hit]:
+        best: dict[tuple[str, int, int], Hit] = {}
         for h in hits:
             key = (h.entity_type, h.start, h.end)
             if key not in best or h.score > best[key].score:

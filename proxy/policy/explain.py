@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from proxy.config import Settings
-from proxy.detection.detector import Detector, Finding
+from proxy.detection.detector import Analyzer, Finding
 from proxy.exchange import Endpoint, Segment, extract, validate
 from proxy.policy.decide import Facts, evaluate
 from proxy.policy.model import Policy, Route
@@ -49,7 +49,7 @@ def explain(
     raw_body: Any,
     endpoint: Endpoint,
     policy: Policy,
-    detector: Detector,
+    detector: Analyzer,
     settings: Settings,
     *,
     tenant: str = "default",

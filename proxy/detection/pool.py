@@ -1,0 +1,123 @@
+"""``DetectorPool``: detection in worker processes, so two cores serve concurrent requests.
+
+spaCy and Presidio are Python: in one process the GIL lets only one request's analysis run at a
+time. Each worker process here loads its own ``Detector`` (models included) once, at start-up;
+a request's uncached texts go to one worker in one batch. The result cache stays in the proxy
+process, so a conversation that resends its history skips the round trip entirely whichever
+worker served the earlier turns.
+
+A worker that dies (out of memory, a crash in native code) breaks the pool: the request in
+flight fails — and is therefore kept off the cloud — and the pool is rebuilt for the next one.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+from proxy.detection.detector import Detector, Finding, Hit, findings_of, text_key
+from proxy.exchange import Segment
+
+log = logging.getLogger("sekisho.detection")
+
+_worker_detector: Detector | None = None
+
+
+def _init_worker(ja_engine: str) -> None:
+    global _worker_detector
+    detector = Detector(ja_engine=ja_engine, cache_size=0)
+    detector.load()
+    _worker_detector = detector
+
+
+def _work(texts: list[str]) -> tuple[dict[str, tuple[Hit, ...]], dict[str, float]]:
+    assert _worker_detector is not None
+    timings: dict[str, float] = {}
+    return _worker_detector.analyze_texts(texts, timings), timings
+
+
+def _ready() -> bool:
+    return _worker_detector is not None
+
+
+class DetectorPool:
+    def __init__(self, workers: int, *, ja_engine: str = "sudachi", cache_size: int = 4096
+                 ) -> None:
+        self.workers = workers
+        self.ja_engine = ja_engine
+        self.cache_size = cache_size
+        self._cache: OrderedDict[bytes, tuple[Hit, ...]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._executor: ProcessPoolExecutor | None = None
+        self._loaded = False
+
+    @property
+    def loaded(self) -> bool:
+        return self._loaded
+
+    def _new_executor(self) -> ProcessPoolExecutor:
+        # spawn, not fork: the proxy process has threads (event loop, executors) by now.
+        return ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_init_worker,
+            initargs=(self.ja_engine,),
+        )
+
+    def load(self) -> None:
+        """Start every worker and wait until each has loaded its models."""
+        self._executor = self._new_executor()
+        for future in [self._executor.submit(_ready) for _ in range(self.workers)]:
+            future.result()
+        self._loaded = True
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
+
+    def analyze(
+        self, segments: Sequence[Segment], timings: dict[str, float] | None = None
+    ) -> list[Finding]:
+        executor = self._executor
+        assert executor is not None, "load() first"
+        known: dict[str, tuple[Hit, ...]] = {}
+        todo: list[str] = []
+        with self._lock:
+            for text in dict.fromkeys(s.text for s in segments):
+                cached = self._cache.get(text_key(text))
+                if cached is None:
+                    todo.append(text)
+                else:
+                    self._cache.move_to_end(text_key(text))
+                    known[text] = cached
+        if todo:
+            try:
+                fresh, spent = executor.submit(_work, todo).result()
+            except BrokenProcessPool:
+                log.error("a detection worker died; rebuilding the pool")
+                with self._lock:
+                    if self._executor is executor:
+                        self._executor = self._new_executor()
+                raise
+            if timings is not None:
+                for language, seconds in spent.items():
+                    timings[language] = timings.get(language, 0.0) + seconds
+            with self._lock:
+                for text, hits in fresh.items():
+                    known[text] = hits
+                    if self.cache_size:
+                        self._cache[text_key(text)] = hits
+                        while len(self._cache) > self.cache_size:
+                            self._cache.popitem(last=False)
+        return findings_of(segments, known)
+
+    def worker_pids(self) -> list[int]:
+        executor = self._executor
+        processes = getattr(executor, "_processes", None) or {}
+        return sorted(processes)
