@@ -550,7 +550,8 @@ class Pipeline:
             "rule": outcome.rule,
             "policy_version": decision.policy_version if decision is not None else None,
             "redacted": outcome.redacted,
-            "entities": entity_counts(types),
+            "entities": entity_counts(_without(types, decision.allowed if decision else ())),
+            "allowed_entities": entity_counts(list(decision.allowed) if decision else []),
             "low_confidence_entities": entity_counts(weak),
             "redacted_types": sorted(covered_types(findings, decision.redact_types))
             if outcome.redacted and decision else [],
@@ -567,6 +568,15 @@ class Pipeline:
         if hashes is not None:
             record["entity_hashes"] = hashes
         self.audit.write(record)
+
+
+def _without(types: list[str], allowed: tuple[str, ...]) -> list[str]:
+    """``types`` less one occurrence of each allow-listed type (those are not personal data)."""
+    remaining = list(types)
+    for name in allowed:
+        if name in remaining:
+            remaining.remove(name)
+    return remaining
 
 
 def usage_tokens(usage: dict[str, Any]) -> tuple[int, int]:

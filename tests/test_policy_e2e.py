@@ -276,3 +276,25 @@ def test_admin_explain_over_http(make_stack: Any) -> None:
                                        "?tenant=ghost"))
     assert status == 400
     assert stack.posts(stack.cloud) == [] and stack.posts(stack.local) == []
+
+
+def test_allow_listed_values_do_not_keep_a_request_local(make_stack: Any, tmp_path: Path
+                                                        ) -> None:
+    policy = write(tmp_path / "p.yaml", """
+default: {route: cloud}
+allow:
+  patterns: ['[^@]+@example\\.(com|org|net)']
+rules:
+  - name: contacts
+    when: {entities: [EMAIL_ADDRESS]}
+    route: local
+""")
+    audit = tmp_path / "audit.jsonl"
+    stack = make_stack(policy=policy, audit_log=str(audit))
+    client = stack.openai()
+    assert chat(client, "In the docs, use alice@example.com as the sample address."
+                ).headers["x-sekisho-route"] == "cloud"
+    assert chat(client, f"Mail {EMAIL}").headers["x-sekisho-route"] == "local"
+    first = json.loads(audit.read_text().splitlines()[0])
+    assert first["allowed_entities"] == {"EMAIL_ADDRESS": 1}
+    assert "EMAIL_ADDRESS" not in first["entities"]

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
+import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from proxy.exchange import Endpoint
 from proxy.policy.model import Action, Decision, EntityAction, Policy, Route, Rule
+from proxy.policy.text import fold
 
 DETECTION_FAILED = "DETECTION_FAILED"
 
@@ -28,6 +31,8 @@ class Facts:
     headers: Mapping[str, str] = field(default_factory=dict)
     text: str = ""
     tokens: int = 0
+    values: tuple[str, ...] = ()
+    """The detected value of each entity (same order), for allow-lists; empty when unknown."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,8 +141,63 @@ def _apply_entity_actions(
     )
 
 
+# 555-0100 through 555-0199: reserved for fictional use in North America.
+_FICTIONAL_PHONE = re.compile(r"(?:\+?1[\s.\-]?)?\(?\d{3}\)?[\s.\-]?555[\s.\-]?01\d\d")
+
+
+def _allowed(policy: Policy, entity_type: str, value: str) -> bool:
+    allow = policy.allow
+    if not value or (allow.entity_types is not None and entity_type not in allow.entity_types):
+        return False
+    folded = fold(value).strip()
+    if folded in allow.values or any(p.fullmatch(folded) for p in allow.patterns):
+        return True
+    return (
+        allow.fictional_phone_numbers
+        and entity_type in ("PHONE_NUMBER", "JP_PHONE_NUMBER")
+        and _FICTIONAL_PHONE.fullmatch(folded) is not None
+    )
+
+
+def _threshold(policy: Policy, entity_type: str) -> float:
+    for names, value in policy.thresholds:
+        if entity_type in names:
+            return value
+    return 0.0
+
+
+def screen(policy: Policy, facts: Facts) -> tuple[Facts, tuple[str, ...]]:
+    """Facts without the findings the policy sets aside: allow-listed values and scores under
+    the per-entity thresholds. Returns them and the allow-listed types (one per finding).
+
+    Sekisho's own signals (DETECTION_FAILED, CONTENT_*) are never set aside.
+    """
+    kept: list[tuple[str, float]] = []
+    allowed: list[str] = []
+    for i, (name, score) in enumerate(facts.entities):
+        if name == DETECTION_FAILED or name.startswith("CONTENT_"):
+            kept.append((name, score))
+            continue
+        value = facts.values[i] if i < len(facts.values) else ""
+        if _allowed(policy, name, value):
+            allowed.append(name)
+        elif score >= _threshold(policy, name):
+            kept.append((name, score))
+    return dataclasses.replace(facts, entities=tuple(kept), values=()), tuple(allowed)
+
+
 def evaluate(policy: Policy, facts: Facts) -> tuple[Decision, list[RuleTrace]]:
     """Decide and say why: every rule in order with whether it matched and what decided it."""
+    facts, allowed = screen(policy, facts)
+    decision, trace = _evaluate(policy, facts)
+    if allowed:
+        decision = dataclasses.replace(decision, allowed=allowed)
+        trace.insert(0, RuleTrace("allow", True, f"{len(allowed)} allow-listed value(s) set "
+                                                 f"aside: {', '.join(sorted(set(allowed)))}"))
+    return decision, trace
+
+
+def _evaluate(policy: Policy, facts: Facts) -> tuple[Decision, list[RuleTrace]]:
     if any(name == DETECTION_FAILED for name, _ in facts.entities):
         # Fail closed before any rule: content the detector could not clear is never sent to
         # the cloud, whatever the policy says.

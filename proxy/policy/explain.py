@@ -34,6 +34,7 @@ def facts_for(
     headers: Mapping[str, str],
 ) -> Facts:
     model = body.get("model")
+    texts = {s.path: s.text for s in segments}
     return Facts(
         endpoint=endpoint,
         entities=tuple((f.entity_type, f.score) for f in findings),
@@ -42,6 +43,7 @@ def facts_for(
         headers={k.lower(): v for k, v in headers.items()},
         text=fold("\n".join(s.text for s in segments)),
         tokens=estimate_tokens([s.text for s in segments]),
+        values=tuple(texts.get(f.path, "")[f.start:f.end] for f in findings),
     )
 
 

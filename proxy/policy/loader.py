@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from proxy.detection import entities
 from proxy.exchange import Endpoint
-from proxy.policy.model import Policy, PolicySpec, PolicyTest, Route, Rule, RuleSpec
+from proxy.policy.model import Allow, Policy, PolicySpec, PolicyTest, Route, Rule, RuleSpec
 from proxy.policy.text import fold
 
 PathKey = tuple[str | int, ...]
@@ -142,6 +142,15 @@ def compile_policy(spec: PolicySpec, source: str, text: str) -> Policy:
                    Route(t.expect.route), t.expect.rule)
         for t in spec.tests
     )
+    allow = Allow()
+    if spec.allow is not None:
+        a = spec.allow
+        allow = Allow(
+            values=frozenset(fold(v) for v in a.values),
+            patterns=tuple(re.compile(p) for p in a.patterns),
+            entity_types=_expand_all(a.entities) if a.entities is not None else None,
+            fictional_phone_numbers=a.fictional_phone_numbers,
+        )
     return Policy(
         path=source,
         version=version,
@@ -149,6 +158,8 @@ def compile_policy(spec: PolicySpec, source: str, text: str) -> Policy:
         default_route=Route(spec.default.route),
         default_message=spec.default.message,
         tests=tests,
+        allow=allow,
+        thresholds=tuple((_expand_all([n]), v) for n, v in spec.thresholds.items()),
     )
 
 

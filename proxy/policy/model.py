@@ -138,6 +138,35 @@ class RuleSpec(BaseModel):
         return self
 
 
+class AllowSpec(BaseModel):
+    """Values that are not personal data even though they look like it."""
+
+    model_config = _Strict
+    values: list[str] = Field(default_factory=list)
+    """Exact values (compared NFKC-normalised and case-folded), e.g. a public support address."""
+    patterns: list[str] = Field(default_factory=list)
+    """Regular expressions a whole value must match (same folding), e.g. RFC 2606 domains."""
+    entities: list[str] | None = None
+    """The entity types the allow-list applies to (names or globs); unset: all."""
+    fictional_phone_numbers: bool = False
+    """North American 555-0100..555-0199 numbers, reserved for fiction, are not contacts."""
+
+    @field_validator("patterns")
+    @classmethod
+    def _compiles(cls, patterns: list[str]) -> list[str]:
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"invalid regex {pattern!r}: {exc}") from None
+        return patterns
+
+    @field_validator("entities")
+    @classmethod
+    def _known(cls, names: list[str] | None) -> list[str] | None:
+        return _check_entity_names(names) if names is not None else None
+
+
 class DefaultSpec(BaseModel):
     model_config = _Strict
     route: Route
@@ -167,8 +196,20 @@ class PolicySpec(BaseModel):
     version: Literal[1] = 1
     description: str | None = None
     default: DefaultSpec
+    allow: AllowSpec | None = None
+    thresholds: dict[str, float] = Field(default_factory=dict)
+    """Per entity type (or glob): findings scoring below this do not count for any rule."""
     rules: list[RuleSpec] = Field(default_factory=list)
     tests: list[PolicyTestSpec] = Field(default_factory=list)
+
+    @field_validator("thresholds")
+    @classmethod
+    def _thresholds(cls, thresholds: dict[str, float]) -> dict[str, float]:
+        _check_entity_names(list(thresholds))
+        for name, value in thresholds.items():
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"threshold for {name} must be between 0 and 1")
+        return thresholds
 
     @field_validator("rules")
     @classmethod
@@ -214,6 +255,14 @@ class PolicyTest:
 
 
 @dataclass(frozen=True, slots=True)
+class Allow:
+    values: frozenset[str] = frozenset()
+    patterns: tuple[re.Pattern[str], ...] = ()
+    entity_types: frozenset[str] | None = None
+    fictional_phone_numbers: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Policy:
     """A compiled policy: immutable, so a reload swaps one reference and nothing else."""
 
@@ -223,6 +272,8 @@ class Policy:
     default_route: Route
     default_message: str | None = None
     tests: tuple[PolicyTest, ...] = field(default=())
+    allow: Allow = field(default_factory=Allow)
+    thresholds: tuple[tuple[frozenset[str], float], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,3 +287,5 @@ class Decision:
     message: str | None = None
     redact_types: frozenset[str] = frozenset()
     """Entity types to replace with placeholders before forwarding (cloud route only)."""
+    allowed: tuple[str, ...] = ()
+    """Entity types of findings the policy's allow-list set aside (one per finding)."""

@@ -130,3 +130,56 @@ def test_invalid_rules_are_load_errors_with_lines(rule: str, error: str) -> None
 def test_token_estimate() -> None:
     assert estimate_tokens(["abcd" * 10]) == 10
     assert estimate_tokens(["日本語"]) == 3
+
+
+ALLOWING = parse_policy(
+    """
+default: {route: cloud}
+allow:
+  values: [support@acme.example, 0120-123-456]
+  patterns: ['[^@]+@example\\.(com|org|net)']
+  entities: [EMAIL_ADDRESS, PHONE_NUMBER, JP_PHONE_NUMBER]
+  fictional_phone_numbers: true
+thresholds:
+  PERSON: 0.8
+rules:
+  - name: contacts
+    when: {entities: [EMAIL_ADDRESS, PHONE_NUMBER, JP_PHONE_NUMBER], min_score: 0.4}
+    route: local
+  - name: people
+    when: {entities: [PERSON]}
+    route: local
+"""
+)
+
+
+@pytest.mark.parametrize(
+    ("entity", "score", "value", "route"),
+    [
+        ("EMAIL_ADDRESS", 1.0, "docs@example.com", Route.CLOUD),
+        ("EMAIL_ADDRESS", 1.0, "Support@ACME.example", Route.CLOUD),
+        ("EMAIL_ADDRESS", 1.0, "taro@example.co.jp", Route.LOCAL),
+        ("EMAIL_ADDRESS", 1.0, "evil@example.com.attacker.jp", Route.LOCAL),
+        ("PHONE_NUMBER", 0.4, "(415) 555-0142", Route.CLOUD),
+        ("PHONE_NUMBER", 0.4, "(415) 555-2671", Route.LOCAL),
+        ("PERSON", 0.85, "Taro Yamada", Route.LOCAL),
+        ("PERSON", 0.7, "Taro", Route.CLOUD),
+    ],
+)
+def test_allow_lists_and_thresholds(entity: str, score: float, value: str, route: Route
+                                    ) -> None:
+    decision = decide(ALLOWING, facts(entities=((entity, score),), values=(value,)))
+    assert decision.route is route
+
+
+def test_allow_list_never_sets_aside_a_detection_failure() -> None:
+    policy = parse_policy(
+        "default: {route: cloud}\nallow: {patterns: ['.*']}\nrules:\n  - name: media\n"
+        "    when: {entities: ['CONTENT_*']}\n    route: local\n"
+    )
+    decision = decide(policy, facts(entities=(("DETECTION_FAILED", 1.0),), values=("",)))
+    assert decision.route is Route.LOCAL and decision.rule == "fail_closed"
+    media = decide(policy, facts(entities=(("CONTENT_IMAGE", 1.0),), values=("",)))
+    assert media.rule == "media"
+    allowed = decide(policy, facts(entities=(("PERSON", 0.9),), values=("Bob",)))
+    assert allowed.allowed == ("PERSON",)
