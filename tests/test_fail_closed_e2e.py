@@ -54,8 +54,10 @@ def test_detection_deadline_passed_routes_even_clean_text_local(make_stack: Any)
     assert raw.headers["x-sekisho-route"] == "local"
     assert raw.headers["x-sekisho-rule"] == "fail_closed"
     assert stack.posts(stack.cloud) == []
-    assert metric_line(stack, "sekisho_fail_closed_total{") == [
-        'sekisho_fail_closed_total{reason="detection_timeout"} 1.0'
+    assert sorted(metric_line(stack, "sekisho_fail_closed_total{")) == [
+        'sekisho_fail_closed_total{reason="detection_error"} 0.0',
+        'sekisho_fail_closed_total{reason="detection_timeout"} 1.0',
+        'sekisho_fail_closed_total{reason="local_unavailable"} 0.0',
     ]
 
 

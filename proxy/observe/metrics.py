@@ -128,5 +128,16 @@ class Metrics:
             "Requests the shadow policy would have routed differently.",
             ["active_route", "shadow_route", "rule"], registry=r,
         )
+        # Fixed label sets exist from the start at 0, so rate() and increase() see the very
+        # first event of each kind (a series that appears at 1 has no earlier sample).
+        for reason in ("detection_timeout", "detection_error", "local_unavailable"):
+            self.fail_closed.labels(reason)
+        for result in ("success", "error"):
+            self.policy_reloads.labels(result)
+        for upstream in ("cloud", "local"):
+            for kind in ("connect", "timeout", "status_4xx", "status_5xx",
+                         "stream_interrupted", "models"):
+                self.upstream_errors.labels(upstream, kind)
+        self.fallbacks.labels(**{"from": "cloud", "to": "local"})
         if multiprocess():
             MultiProcessCollector(self.registry)  # type: ignore[no-untyped-call]
