@@ -29,7 +29,7 @@ import httpx
 import openai
 import pytest
 import yaml
-from conftest import StackFactory
+from conftest import Stack, StackFactory
 from observe_support import (
     ALERTS,
     DASHBOARD_JSON,
@@ -234,6 +234,15 @@ def traffic_round(client: Any, n: int) -> None:
     client.embeddings.create(model="text-embedding-3-small", input=f"release notes {n}")
 
 
+def wait_for_reload_errors(stack: Stack, count: int) -> None:
+    """Until the proxy itself has counted ``count`` rejected policy edits (polled, bounded)."""
+    line = f'sekisho_policy_reloads_total{{result="error"}} {float(count)}'
+    deadline = time.monotonic() + 10
+    while line not in httpx.get(f"{stack.root_url}/metrics", timeout=5).text:
+        assert time.monotonic() < deadline, f"the proxy did not count {count} reload errors"
+        time.sleep(0.05)
+
+
 def test_every_dashboard_query_and_alert_has_data(
     make_stack: StackFactory,
     prometheus_factory: Callable[[list[str]], Prometheus],
@@ -275,6 +284,7 @@ def test_every_dashboard_query_and_alert_has_data(
     cloud_failure(0)
     assert slow_request(0) == 200  # detection timed out: fail closed to the local upstream
     policy.write_text("rules: [\n  - name: broken\n", encoding="utf-8")  # not YAML
+    wait_for_reload_errors(main, 1)
     prom.wait_scraped(2)
 
     traffic_round(client, 2)
@@ -283,6 +293,7 @@ def test_every_dashboard_query_and_alert_has_data(
     with ThreadPoolExecutor(8) as pool:
         assert list(pool.map(slow_request, range(1, 9))) == [200] * 8
     policy.write_text("default: {route: nowhere}\n", encoding="utf-8")  # schema error
+    wait_for_reload_errors(main, 2)
     main.stop_local()
     assert [sensitive(i) for i in range(2)] == [503, 503]
     prom.wait_scraped(2)
