@@ -213,6 +213,18 @@ def _tenant_policy(settings: Settings, tenant: str) -> Path:
     return settings.policy
 
 
+def _eval(args: argparse.Namespace) -> int:
+    from proxy.detection.evaluation import run
+
+    return run(args)
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from proxy.detection.benchmark import run
+
+    return run(args)
+
+
 def _keys_hash(args: argparse.Namespace) -> int:
     from proxy.policy.store import hash_key
 
@@ -287,6 +299,23 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--until", help="ISO 8601 end (exclusive)")
     report.add_argument("--json", action="store_true")
     report.set_defaults(func=_report)
+
+    evaluate = sub.add_parser(
+        "eval", help="detection precision/recall, leak and over-routing rates on the corpus")
+    evaluate.add_argument("--corpus", default="tests/detection/corpus",
+                          help="directory of labelled prompts (default: the project's corpus)")
+    evaluate.add_argument("--policy", default="policies/default.yaml",
+                          help="policy deciding request-level routes")
+    evaluate.add_argument("--json", action="store_true")
+    evaluate.set_defaults(func=_eval)
+
+    bench = sub.add_parser("bench", help="detection latency benchmark on the corpus's texts")
+    bench.add_argument("--corpus", default="tests/detection/corpus")
+    bench.add_argument("--runs", type=int, default=50, help="calls per case (10,000: a tenth)")
+    bench.add_argument("--ja-engine", dest="ja_engine", default="sudachi",
+                       choices=["sudachi", "ginza"])
+    bench.add_argument("--json", action="store_true")
+    bench.set_defaults(func=_bench)
 
     keys = sub.add_parser("keys", help="tenant key tools")
     keys_sub = keys.add_subparsers(dest="keys_command", required=True)

@@ -13,7 +13,19 @@ from recognizer_cases import detect, expect
 
 from proxy.detection.entities import ENTITY_TYPES
 from proxy.detection.normalize import normalize
-from proxy.detection.recognizers import RegexRecognizer, sekisho_recognizers
+from proxy.detection.recognizers import (
+    DottedCardRecognizer,
+    LowerCaseIbanRecognizer,
+    ObfuscatedEmailRecognizer,
+    RegexRecognizer,
+    TrunkPrefixPhoneRecognizer,
+    UsBankAccountLabelledRecognizer,
+    UsDriverLicenseLabelledRecognizer,
+    UsPassportLabelledRecognizer,
+    UsSsnLabelledRecognizer,
+    common_recognizers,
+    sekisho_recognizers,
+)
 from proxy.detection.recognizers.japan import (
     DateOfBirthRecognizer,
     JapanAddressRecognizer,
@@ -127,6 +139,11 @@ MY_NUMBER_FOUND = [
         [("JP_MY_NUMBER", MN), ("JP_MY_NUMBER", MN2)],
     ),
     (f"employee.my_number = '{MN}'", [("JP_MY_NUMBER", MN)]),
+    (f"個人番号 {MN[:4]}.{MN[4:8]}.{MN[8:]}", [("JP_MY_NUMBER", f"{MN[:4]}.{MN[4:8]}.{MN[8:]}")]),
+    (
+        f"個人番号 {full_width(MN[:4])}．{full_width(MN[4:8])}．{full_width(MN[8:])}",
+        [("JP_MY_NUMBER", f"{full_width(MN[:4])}．{full_width(MN[4:8])}．{full_width(MN[8:])}")],
+    ),
 ]
 
 
@@ -152,6 +169,9 @@ MY_NUMBER_NOT_FOUND = [
     pytest.param("マイナンバー 000000000000", id="all-zeros"),
     pytest.param(f"order A{MN}", id="glued-to-letters"),
     pytest.param(f"{MN[:4]}-{MN[4:8]} {MN[8:]}", id="mixed-separators"),
+    pytest.param(f"{MN[:4]}.{MN[4:8]}-{MN[8:]}", id="mixed-dot-and-hyphen"),
+    pytest.param(f"{MN[:4]}.{MN[4:8]}.{MN[8:]}.1234", id="inside-a-longer-dotted-run"),
+    pytest.param(f"1.{MN[:4]}.{MN[4:8]}.{MN[8:]}", id="after-a-dotted-prefix"),
 ]
 
 
@@ -391,6 +411,38 @@ def test_label_dependent_identifiers_without_their_label_are_not_reported(
     assert detect(recognizer("ja"), text) == []
 
 
+BANK_FORMS_FOUND = [
+    ("ゆうちょ銀行 記号 10230 番号 12345671", [
+        ("JP_BANK_ACCOUNT", "10230"), ("JP_BANK_ACCOUNT", "12345671"),
+    ]),
+    ("ゆうちょの振込先：記号１０２３０、番号１２３４５６７１", [
+        ("JP_BANK_ACCOUNT", "１０２３０"), ("JP_BANK_ACCOUNT", "１２３４５６７１"),
+    ]),
+    ("店番-口座番号：012-3456789", [("JP_BANK_ACCOUNT", "3456789")]),
+    ("振込先 りそな銀行 ０１２－３４５６７８９（普通）", [("JP_BANK_ACCOUNT", "３４５６７８９")]),
+]
+
+
+@pytest.mark.parametrize(("text", "found"), BANK_FORMS_FOUND)
+def test_yucho_with_labels_and_branch_account_forms_are_reported(
+    text: str, found: list[tuple[str, str]]
+) -> None:
+    assert detect(JapanBankAccountRecognizer("ja"), text) == expect(text, *found)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("保険証 記号 10230 番号 12345671", id="yucho-shape-without-yucho"),
+        pytest.param("受付番号 012-3456789", id="branch-account-shape-without-bank-label"),
+        pytest.param("銀行の手数料 012-3456789円", id="branch-account-shape-as-amount"),
+        pytest.param("口座 012-3456789-1", id="inside-a-longer-hyphen-chain"),
+    ],
+)
+def test_bank_account_shapes_without_their_label_are_not_reported(text: str) -> None:
+    assert detect(JapanBankAccountRecognizer("ja"), text) == []
+
+
 def test_label_far_before_the_number_does_not_count() -> None:
     text = "パスポートの申請方法について説明します。窓口で受け取った整理券は TK1234567 です"
     assert detect(JapanPassportRecognizer("ja"), text) == []
@@ -476,3 +528,118 @@ def test_dates_of_birth_are_reported(text: str, found: list[tuple[str, str]]) ->
 )
 def test_dates_without_a_birth_label_are_not_reported(text: str) -> None:
     assert detect(DateOfBirthRecognizer("ja"), text) == []
+
+
+# ---------------------------------------------------------------------------------------------
+# Shapes Presidio's own recognizers miss (``proxy.detection.recognizers``, used with the
+# Japanese recognizers on every text)
+
+
+def luhn(partial: str) -> str:
+    """``partial`` with its Luhn check digit appended (written independently of the code)."""
+    total = 0
+    for i, ch in enumerate(reversed(partial)):
+        d = int(ch) * (2 if i % 2 == 0 else 1)
+        total += d - 9 if d > 9 else d
+    return partial + str(-total % 10)
+
+
+def iban(country: str, bban: str) -> str:
+    digits = "".join(str(int(c, 36)) for c in bban + country + "00")
+    return f"{country}{98 - int(digits) % 97:02d}{bban}"
+
+
+CARD = luhn("453914880343646")
+AMEX = luhn("37144963539843")
+IBAN_GB = iban("GB", "NWBK60161370415823")
+IBAN_DE = iban("DE", "500105175407324931")
+
+COMMON_FOUND = [
+    (DottedCardRecognizer, f"card {CARD[:4]}.{CARD[4:8]}.{CARD[8:12]}.{CARD[12:]} exp 08/27",
+     f"{CARD[:4]}.{CARD[4:8]}.{CARD[8:12]}.{CARD[12:]}"),
+    (DottedCardRecognizer, f"カード{full_width(CARD[:4])}．{full_width(CARD[4:8])}．"
+     f"{full_width(CARD[8:12])}．{full_width(CARD[12:])}で",
+     f"{full_width(CARD[:4])}．{full_width(CARD[4:8])}．{full_width(CARD[8:12])}．"
+     f"{full_width(CARD[12:])}"),
+    (DottedCardRecognizer, f"Amex {AMEX[:4]}.{AMEX[4:10]}.{AMEX[10:]}",
+     f"{AMEX[:4]}.{AMEX[4:10]}.{AMEX[10:]}"),
+    (LowerCaseIbanRecognizer, f"remit to {IBAN_GB.lower()}. Thanks", IBAN_GB.lower()),
+    (LowerCaseIbanRecognizer, f"iban {IBAN_DE[:4].lower()} {IBAN_DE[4:8]} {IBAN_DE[8:12]} "
+     f"{IBAN_DE[12:16]} {IBAN_DE[16:20]} {IBAN_DE[20:]} is new",
+     f"{IBAN_DE[:4].lower()} {IBAN_DE[4:8]} {IBAN_DE[8:12]} {IBAN_DE[12:16]} {IBAN_DE[16:20]} "
+     f"{IBAN_DE[20:]}"),
+    (UsSsnLabelledRecognizer, '{"ssn": "318462097", "income": 84000}', "318462097"),
+    (UsSsnLabelledRecognizer, "SSN# 509 33 8172 on the form", "509 33 8172"),
+    (UsSsnLabelledRecognizer, "Social Security No. 287-55-3310", "287-55-3310"),
+    (UsPassportLabelledRecognizer, "US passport number 548207316, expires 2031", "548207316"),
+    (UsPassportLabelledRecognizer, "passport: A12345678", "A12345678"),
+    (UsDriverLicenseLabelledRecognizer, "California driver's license D4829173, consent signed",
+     "D4829173"),
+    (UsDriverLicenseLabelledRecognizer, "DL# 123456789 (NY)", "123456789"),
+    (UsBankAccountLabelledRecognizer,
+     "routing number 021000021, checking account number 483920174455", "483920174455"),
+    (UsBankAccountLabelledRecognizer, "acct no. 00012345678", "00012345678"),
+    (ObfuscatedEmailRecognizer, "write to maya.goldberg [at] example [dot] net today",
+     "maya.goldberg [at] example [dot] net"),
+    (ObfuscatedEmailRecognizer, "contact: j.doe(at)mail.example.org", "j.doe(at)mail.example.org"),
+    (ObfuscatedEmailRecognizer, "sato at example dot co dot jp まで",
+     "sato at example dot co dot jp"),
+    (TrunkPrefixPhoneRecognizer, "T: +44 (0)20 7946 0321 | M: …", "+44 (0)20 7946 0321"),
+    (TrunkPrefixPhoneRecognizer, "Tel. +49 (0) 30 901820", "+49 (0) 30 901820"),
+]
+
+
+@pytest.mark.parametrize(("recognizer", "text", "value"), COMMON_FOUND)
+def test_shapes_presidio_misses_are_reported(
+    recognizer: type[RegexRecognizer], text: str, value: str
+) -> None:
+    entity = recognizer.ENTITIES[0]
+    assert detect(recognizer("en"), text) == expect(text, (entity, value))
+
+
+COMMON_NOT_FOUND = [
+    pytest.param(DottedCardRecognizer, f"{CARD[:4]}.{CARD[4:8]}.{CARD[8:12]}.{int(CARD[12:]) + 1}",
+                 id="card-bad-luhn"),
+    pytest.param(DottedCardRecognizer, f"{CARD[:4]} {CARD[4:8]} {CARD[8:12]} {CARD[12:]}",
+                 id="card-spaced-is-presidios"),
+    pytest.param(DottedCardRecognizer, f"v1.{CARD[:4]}.{CARD[4:8]}.{CARD[8:12]}.{CARD[12:]}",
+                 id="card-inside-a-dotted-run"),
+    pytest.param(DottedCardRecognizer, "10.0.19045.3803", id="windows-build"),
+    pytest.param(LowerCaseIbanRecognizer, IBAN_GB, id="iban-upper-case-is-presidios"),
+    pytest.param(LowerCaseIbanRecognizer, IBAN_GB.lower()[:-1] + "0", id="iban-bad-checksum"),
+    pytest.param(LowerCaseIbanRecognizer, IBAN_GB.lower() + "7", id="iban-too-long"),
+    pytest.param(UsSsnLabelledRecognizer, "order 318462097 shipped", id="ssn-without-label"),
+    pytest.param(UsSsnLabelledRecognizer, "SSN 666123456", id="ssn-area-666"),
+    pytest.param(UsSsnLabelledRecognizer, "SSN 912781234", id="ssn-itin-range"),
+    pytest.param(UsSsnLabelledRecognizer, "SSN 318000000", id="ssn-zero-serial"),
+    pytest.param(UsPassportLabelledRecognizer, "order 548207316", id="passport-without-label"),
+    pytest.param(UsPassportLabelledRecognizer, "passport 5482073161", id="passport-ten-digits"),
+    pytest.param(UsDriverLicenseLabelledRecognizer, "license key D4829173",
+                 id="software-licence"),
+    pytest.param(UsDriverLicenseLabelledRecognizer, "driver's license 123456789012",
+                 id="twelve-digits-are-japans"),
+    pytest.param(UsBankAccountLabelledRecognizer, "routing number 021000021",
+                 id="routing-number"),
+    pytest.param(UsBankAccountLabelledRecognizer, "user account 12345678", id="user-account"),
+    pytest.param(UsBankAccountLabelledRecognizer, "account number: see ticket 12345678",
+                 id="other-words-between"),
+    pytest.param(UsBankAccountLabelledRecognizer, "account no 1234567", id="seven-digits"),
+    pytest.param(ObfuscatedEmailRecognizer, "meet John at example.com tomorrow",
+                 id="plain-at-and-literal-dot"),
+    pytest.param(ObfuscatedEmailRecognizer, "arrive at 9 dot 30", id="no-top-level-domain"),
+    pytest.param(TrunkPrefixPhoneRecognizer, "+81 (0)3 1234 5678", id="japan-is-jp-phone"),
+    pytest.param(TrunkPrefixPhoneRecognizer, "+44 (0)12", id="too-short"),
+]
+
+
+@pytest.mark.parametrize(("recognizer", "text"), COMMON_NOT_FOUND)
+def test_shapes_that_only_look_like_identifiers_are_not_reported(
+    recognizer: type[RegexRecognizer], text: str
+) -> None:
+    assert detect(recognizer("en"), text) == []
+
+
+def test_common_recognizers_are_part_of_every_language() -> None:
+    for language in ("en", "ja"):
+        names = {type(r).__name__ for r in sekisho_recognizers(language)}
+        assert {type(r).__name__ for r in common_recognizers(language)} <= names

@@ -1,4 +1,5 @@
-"""Sekisho's own Presidio recognizers: Japanese identifiers and credentials.
+"""Sekisho's own Presidio recognizers: Japanese identifiers, credentials, and the shapes of
+cards, IBANs, US identifiers, e-mail addresses and phone numbers that Presidio's misses.
 
 Presidio ships nothing for Japan and nothing for API keys, so these fill the gap. They all share
 one small base, :class:`RegexRecognizer`: precompiled regexes, a validator where the identifier
@@ -19,10 +20,11 @@ from __future__ import annotations
 
 import re
 from abc import abstractmethod
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
+import phonenumbers
 from presidio_analyzer import AnalysisExplanation, EntityRecognizer, RecognizerResult
 
 if TYPE_CHECKING:
@@ -31,9 +33,12 @@ if TYPE_CHECKING:
 __all__ = [
     "CONTEXT_BOOST",
     "Hit",
+    "LabelledNumberRecognizer",
     "RegexRecognizer",
+    "common_recognizers",
     "context_before",
     "context_near",
+    "luhn_valid",
     "sekisho_recognizers",
 ]
 
@@ -153,10 +158,293 @@ def context_near(
     return after > 0 and words.search(text, end, min(len(text), end + after)) is not None
 
 
+class LabelledNumberRecognizer(RegexRecognizer):
+    """A pattern that means nothing alone, reported only with a label within the window."""
+
+    PATTERN: ClassVar[re.Pattern[str]]
+    LABELS: ClassVar[re.Pattern[str]]
+    SCORE: ClassVar[float] = 0.85
+    BEFORE: ClassVar[int] = 30
+    AFTER: ClassVar[int] = 15
+
+    def accept(self, text: str, match: re.Match[str]) -> bool:
+        """Extra validation of one match; the default accepts every match."""
+        return True
+
+    def find(self, text: str) -> Iterator[Hit]:
+        entity = self.ENTITIES[0]
+        for m in self.PATTERN.finditer(text):
+            if not self.accept(text, m):
+                continue
+            if context_near(text, m.start(), m.end(), self.LABELS, self.BEFORE, self.AFTER):
+                yield Hit(entity, m.start(), m.end(), self.SCORE, entity.lower() + "_context", True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Shapes Presidio's own recognizers miss
+#
+# Presidio's card and IBAN patterns accept only upper-case IBANs and cards grouped by spaces or
+# hyphens; its US identifiers without dashes score too low for any policy to act on even next
+# to their label (a 9-digit SSN: 0.05); its phone matcher rejects the "+44 (0)20" trunk
+# notation of European signatures. Each recognizer here reports only what Presidio misses, so
+# the two never disagree about the same span.
+
+
+def luhn_valid(digits: str) -> bool:
+    """The Luhn check of a string of digits (payment cards)."""
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2 == 1:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+# 13-19 digits in groups of 3-6 joined by dots or middle dots (4539.1488.0343.6467, full-width
+# dots after NFKC); hyphen and space groupings are Presidio's. Not part of a longer dotted run.
+_DOTTED_CARD = re.compile(
+    r"[2-6](?<![0-9A-Za-z.][2-6])\d{3}(?:[.・][ ]?\d{3,6}){2,4}(?![0-9A-Za-z])(?![.・]\d)"
+)
+
+
+class DottedCardRecognizer(RegexRecognizer):
+    """Payment card numbers grouped with dots (``4539.1488.0343.6467``): Luhn-checked."""
+
+    ENTITIES = ("CREDIT_CARD",)
+    CONTEXT = ("card", "credit", "visa", "mastercard", "amex", "カード", "クレジット")
+    GATE = (".", "・")
+    SCORE: ClassVar[float] = 0.9
+
+    def find(self, text: str) -> Iterator[Hit]:
+        for m in _DOTTED_CARD.finditer(text):
+            digits = "".join(ch for ch in m.group() if ch.isdigit())
+            if 13 <= len(digits) <= 19 and luhn_valid(digits):
+                yield Hit("CREDIT_CARD", m.start(), m.end(), self.SCORE, "card_dotted_luhn")
+
+
+# Total IBAN length per country (ISO 13616 registry, the countries our users pay into).
+IBAN_LENGTHS: dict[str, int] = {
+    "AD": 24, "AE": 23, "AT": 20, "BE": 16, "BG": 22, "BH": 22, "BR": 29, "CH": 21, "CY": 28,
+    "CZ": 24, "DE": 22, "DK": 18, "EE": 20, "ES": 24, "FI": 18, "FR": 27, "GB": 22, "GI": 23,
+    "GR": 27, "HR": 21, "HU": 28, "IE": 22, "IL": 23, "IS": 26, "IT": 27, "LI": 21, "LT": 20,
+    "LU": 20, "LV": 21, "MC": 27, "MT": 31, "NL": 18, "NO": 15, "PL": 28, "PT": 25, "QA": 29,
+    "RO": 24, "SA": 24, "SE": 24, "SI": 19, "SK": 24, "SM": 27, "TR": 26, "UA": 29, "VA": 22,
+}
+_IBAN_START = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{2})(\d{2})")
+
+
+def iban_valid(iban: str) -> bool:
+    """ISO 7064 mod 97-10 over an IBAN without separators (any case)."""
+    value = iban.upper()
+    if IBAN_LENGTHS.get(value[:2]) != len(value) or not value.isalnum():
+        return False
+    rearranged = value[4:] + value[:4]
+    return int("".join(str(int(ch, 36)) for ch in rearranged)) % 97 == 1
+
+
+class LowerCaseIbanRecognizer(RegexRecognizer):
+    """IBANs typed in lower or mixed case (``gb33bukb…``), which Presidio's pattern misses.
+
+    The length comes from the country code, so the match never runs into the next word; single
+    spaces or hyphens between characters are allowed, as in printed groups of four.
+    """
+
+    ENTITIES = ("IBAN_CODE",)
+    CONTEXT = ("iban", "bank", "account", "口座", "送金")
+    SCORE: ClassVar[float] = 0.85
+
+    def find(self, text: str) -> Iterator[Hit]:
+        for m in _IBAN_START.finditer(text):
+            length = IBAN_LENGTHS.get(m.group(1).upper())
+            if length is None:
+                continue
+            chars = [*m.group(1), *m.group(2)]
+            pos = m.end()
+            while len(chars) < length and pos < len(text):
+                ch = text[pos]
+                if ch.isascii() and ch.isalnum():
+                    chars.append(ch)
+                elif ch in " -" and pos + 1 < len(text) and text[pos + 1].isalnum():
+                    pass
+                else:
+                    break
+                pos += 1
+            if len(chars) != length or (pos < len(text) and text[pos].isascii()
+                                        and text[pos].isalnum()):
+                continue
+            value = "".join(chars)
+            # All upper case is Presidio's IbanRecognizer's; reporting it twice adds nothing.
+            if value != value.upper() and iban_valid(value):
+                yield Hit("IBAN_CODE", m.start(), pos, self.SCORE, "iban_any_case")
+
+
+def _words(*alternatives: str) -> re.Pattern[str]:
+    return re.compile("|".join(alternatives), re.IGNORECASE)
+
+
+class UsSsnLabelledRecognizer(LabelledNumberRecognizer):
+    """A US SSN next to its label, however grouped (``"ssn": "318462097"``, ``SSN# 509 33
+    8172``, ``SSN 287-55-3310``): Presidio scores the unlabelled shapes too low to act on.
+    Area 001-899 except 666, group and serial not zero."""
+
+    ENTITIES = ("US_SSN",)
+    CONTEXT = ("ssn", "social security", "社会保障番号")
+    GATE = ("ssn", "social security", "soc sec", "社会保障")
+    PATTERN = re.compile(r"\d(?<![0-9A-Za-z]\d)(?<![0-9][-./]\d)\d{2}([- ]?)\d{2}\1\d{4}"
+                         r"(?![0-9A-Za-z])(?![-./][0-9])")
+    LABELS = _words(r"(?<![a-z])ssn", r"social[ _-]*security", r"soc[ .]*sec", r"社会保障番号")
+    AFTER = 0
+
+    def accept(self, text: str, match: re.Match[str]) -> bool:
+        digits = "".join(ch for ch in match.group() if ch.isdigit())
+        area, group, serial = int(digits[:3]), digits[3:5], digits[5:]
+        return 0 < area < 900 and area != 666 and group != "00" and serial != "0000"
+
+
+class UsPassportLabelledRecognizer(LabelledNumberRecognizer):
+    """A US passport number (9 digits, or a letter and 8 digits) next to a passport label."""
+
+    ENTITIES = ("US_PASSPORT",)
+    CONTEXT = ("passport", "パスポート", "旅券")
+    GATE = ("passport", "パスポート", "旅券")
+    PATTERN = re.compile(
+        r"[A-Z0-9](?<![0-9A-Za-z][A-Z0-9])\d{8}(?![0-9A-Za-z])(?![-./][0-9])"
+    )
+    LABELS = _words(r"passport", r"パスポート", r"旅券")
+
+
+class UsDriverLicenseLabelledRecognizer(LabelledNumberRecognizer):
+    """A US driver's licence number (state formats: 1-2 letters and 4-14 digits, or 7-9 digits)
+    next to a driver's-licence label. Twelve digits are Japan's (``JP_DRIVER_LICENSE``)."""
+
+    ENTITIES = ("US_DRIVER_LICENSE",)
+    CONTEXT = ("driver's license", "driver license", "driving licence", "dl", "運転免許")
+    GATE = ("licen", "dl")
+    PATTERN = re.compile(
+        r"(?:[A-Z](?<![0-9A-Za-z][A-Z])[A-Z]?\d{4,14}|\d(?<![0-9A-Za-z]\d)\d{6,8})"
+        r"(?![0-9A-Za-z])(?![-./][0-9])"
+    )
+    LABELS = _words(
+        r"driv(?:er'?s?|ing)[ _-]*licen[cs]e",
+        r"(?<![a-z])licen[cs]e[ _-]*(?:no|number|#)",
+        r"(?<![A-Za-z])DL[ _-]*(?:no|number|#)",
+    )
+
+
+class UsBankAccountLabelledRecognizer(LabelledNumberRecognizer):
+    """A bank account number of 8-17 digits right after an account label.
+
+    The label must come first with nothing but punctuation in between, so in "routing number
+    021000021, checking account number 483920174455" only the account is reported; 7-digit
+    Japanese accounts are ``JP_BANK_ACCOUNT``'s.
+    """
+
+    _BETWEEN = re.compile(r"[\s:#.=\"'\-]*(?:is[\s:]+)?")
+
+    ENTITIES = ("US_BANK_NUMBER",)
+    CONTEXT = ("account number", "checking", "savings", "bank account", "acct")
+    GATE = ("account", "acct", "a/c", "checking", "savings")
+    PATTERN = re.compile(r"\d(?<![0-9A-Za-z]\d)(?<![0-9][-./]\d)\d{7,16}"
+                         r"(?![0-9A-Za-z])(?![-./][0-9])")
+    LABELS = _words(
+        r"(?<![a-z])(?:checking|savings|deposit|bank)[ _-]*(?:account|acct|a/c)"
+        r"(?:[ _-]*(?:no|number|num|#))?",
+        r"(?<![a-z])(?:account|acct|a/c)[ _-]*(?:no|number|num|#)",
+    )
+    AFTER = 0
+
+    def accept(self, text: str, match: re.Match[str]) -> bool:
+        label = context_before(text, match.start(), self.LABELS, self.BEFORE)
+        if label is None or not self._BETWEEN.fullmatch(text, label.end(), match.start()):
+            return False
+        digits = match.group()
+        return not (13 <= len(digits) <= 19 and digits[0] in "3456" and luhn_valid(digits))
+
+
+# maya.goldberg [at] example [dot] net: "at" or "dot" must be bracketed or spelled as a word
+# (with literal dots and a bare " at ", "meet John at example.com" would be an address).
+_OBFUSCATED_EMAIL = re.compile(
+    r"(?<![A-Za-z0-9._%+-])(?P<local>[A-Za-z0-9][A-Za-z0-9._%+-]{0,63})"
+    r"(?P<at>[ ]*[\[({<][ ]*(?:at|@)[ ]*[\])}>][ ]*|[ ]+at[ ]+)"
+    r"(?P<domain>[A-Za-z0-9-]{1,63}"
+    r"(?:(?:[ ]*[\[({<][ ]*(?:dot|\.)[ ]*[\])}>][ ]*|[ ]+dot[ ]+|\.)[A-Za-z0-9-]{1,63}){1,4})"
+    r"(?![A-Za-z0-9-])",
+    re.IGNORECASE,
+)
+_OBFUSCATED_DOT = re.compile(r"[\[({<][ ]*(?:dot|\.)[ ]*[\])}>]|[ ]dot[ ]", re.IGNORECASE)
+_TLD = re.compile(r"[A-Za-z]{2,24}$")
+
+
+class ObfuscatedEmailRecognizer(RegexRecognizer):
+    """E-mail addresses written to dodge scrapers: ``name [at] example [dot] com``."""
+
+    ENTITIES = ("EMAIL_ADDRESS",)
+    CONTEXT = ("email", "e-mail", "mail", "メール")
+    GATE = ("at]", "at)", "at}", "at>", "@]", "@)", "@}", "@>", " dot ")
+    SCORE: ClassVar[float] = 0.8
+
+    def find(self, text: str) -> Iterator[Hit]:
+        for m in _OBFUSCATED_EMAIL.finditer(text):
+            bracketed_at = m.group("at").strip().lower() != "at"
+            if not bracketed_at and not _OBFUSCATED_DOT.search(m.group("domain")):
+                continue
+            if not _TLD.search(m.group("domain")):
+                continue
+            yield Hit("EMAIL_ADDRESS", m.start(), m.end(), self.SCORE, "email_obfuscated")
+
+
+# +44 (0)20 7946 0321, +49 (0) 30 901820: the national trunk 0 in brackets after the country
+# code. Japan's (+81 (0)3 …) is JP_PHONE_NUMBER's.
+_TRUNK_PHONE = re.compile(
+    r"\+(?<![0-9A-Za-z+]\+)(?P<cc>[1-9]\d{0,2})[ .-]?\(0\)[ .-]?(?P<rest>\d[\d .-]{4,16}\d)"
+    r"(?![0-9])"
+)
+
+
+class TrunkPrefixPhoneRecognizer(RegexRecognizer):
+    """International numbers with the bracketed trunk zero, validated with libphonenumber."""
+
+    ENTITIES = ("PHONE_NUMBER",)
+    CONTEXT = ("phone", "tel", "mobile", "電話")
+    GATE = ("(0)",)
+    SCORE: ClassVar[float] = 0.7
+
+    def find(self, text: str) -> Iterator[Hit]:
+        for m in _TRUNK_PHONE.finditer(text):
+            if m.group("cc") == "81":
+                continue
+            digits = "".join(ch for ch in m.group("rest") if ch.isdigit())
+            try:
+                number = phonenumbers.parse(f"+{m.group('cc')}{digits}", None)
+            except phonenumbers.NumberParseException:
+                continue
+            if phonenumbers.is_valid_number(number):
+                yield Hit("PHONE_NUMBER", m.start(), m.end(), self.SCORE, "phone_trunk_prefix")
+
+
+def common_recognizers(language: str) -> list[EntityRecognizer]:
+    """Recognizers for shapes of cards, IBANs, US identifiers, e-mail and phone numbers that
+    Presidio's own recognizers miss."""
+    return [
+        DottedCardRecognizer(language),
+        LowerCaseIbanRecognizer(language),
+        UsSsnLabelledRecognizer(language),
+        UsPassportLabelledRecognizer(language),
+        UsDriverLicenseLabelledRecognizer(language),
+        UsBankAccountLabelledRecognizer(language),
+        ObfuscatedEmailRecognizer(language),
+        TrunkPrefixPhoneRecognizer(language),
+    ]
+
+
 def sekisho_recognizers(language: str) -> list[EntityRecognizer]:
-    """Every Sekisho recognizer for one language (Japanese and credential recognizers)."""
+    """Every Sekisho recognizer for one language (Japanese, credential and common ones)."""
     # Imported here, not at the top: the submodules import the base class from this package.
     from proxy.detection.recognizers.japan import japan_recognizers
     from proxy.detection.recognizers.secrets import secret_recognizers
 
-    return [*japan_recognizers(language), *secret_recognizers(language)]
+    return [
+        *japan_recognizers(language), *secret_recognizers(language),
+        *common_recognizers(language),
+    ]

@@ -19,6 +19,7 @@ from presidio_analyzer import EntityRecognizer
 from proxy.detection.recognizers import (
     CONTEXT_BOOST,
     Hit,
+    LabelledNumberRecognizer,
     RegexRecognizer,
     context_before,
     context_near,
@@ -94,10 +95,10 @@ def is_valid_my_number(number: str) -> bool:
     return my_number_check_digit(digits[:11]) == int(digits[11])
 
 
-# 4-4-4 with one consistent separator (space or hyphen), or 12 digits in a row.
+# 4-4-4 with one consistent separator (space, hyphen or dot), or 12 digits in a row.
 # Spaced groups must not continue a spaced run either (4111 1111 1111 1111 is a card).
 _TWELVE_DIGITS = re.compile(
-    _digit_run(r"\d", r"(?<![0-9] \d)\d{3}([- ]?)\d{4}\1\d{4}(?!\1?[0-9])") + _NUM_END
+    _digit_run(r"\d", r"(?<![0-9] \d)\d{3}([-. ]?)\d{4}\1\d{4}(?!\1?[0-9])") + _NUM_END
 )
 
 
@@ -435,29 +436,7 @@ class JapanAddressRecognizer(RegexRecognizer):
 # Identifiers that need a label
 
 
-class _LabelledNumberRecognizer(RegexRecognizer):
-    """A pattern that means nothing alone, reported only with a label within the window."""
-
-    PATTERN: ClassVar[re.Pattern[str]]
-    LABELS: ClassVar[re.Pattern[str]]
-    SCORE: ClassVar[float] = 0.85
-    BEFORE: ClassVar[int] = 30
-    AFTER: ClassVar[int] = 15
-
-    def accept(self, text: str, match: re.Match[str]) -> bool:
-        """Extra validation of one match; the default accepts every match."""
-        return True
-
-    def find(self, text: str) -> Iterator[Hit]:
-        entity = self.ENTITIES[0]
-        for m in self.PATTERN.finditer(text):
-            if not self.accept(text, m):
-                continue
-            if context_near(text, m.start(), m.end(), self.LABELS, self.BEFORE, self.AFTER):
-                yield Hit(entity, m.start(), m.end(), self.SCORE, entity.lower() + "_context", True)
-
-
-class JapanDriverLicenseRecognizer(_LabelledNumberRecognizer):
+class JapanDriverLicenseRecognizer(LabelledNumberRecognizer):
     """運転免許証番号: 12 digits next to 免許 / driver's licence."""
 
     ENTITIES = ("JP_DRIVER_LICENSE",)
@@ -472,7 +451,7 @@ class JapanDriverLicenseRecognizer(_LabelledNumberRecognizer):
     )
 
 
-class JapanPassportRecognizer(_LabelledNumberRecognizer):
+class JapanPassportRecognizer(LabelledNumberRecognizer):
     """旅券番号: two capital letters and seven digits (TK1234567) next to 旅券 / passport."""
 
     ENTITIES = ("JP_PASSPORT",)
@@ -482,11 +461,13 @@ class JapanPassportRecognizer(_LabelledNumberRecognizer):
     LABELS = _words(r"旅券", r"パスポート", r"passport")
 
 
-class JapanBankAccountRecognizer(_LabelledNumberRecognizer):
+class JapanBankAccountRecognizer(LabelledNumberRecognizer):
     """口座番号: a 7-digit account number next to 銀行/支店/普通/当座/口座 or "account no".
 
-    Also ゆうちょ's 記号-番号 form (1xxxx-xxxxxxx1). Amounts (1234567円, ¥1234567) and
-    postal codes (〒1234567) are not accounts even next to a bank's name.
+    Also ゆうちょ's 記号-番号 form (1xxxx-xxxxxxx1), written joined or with its labels
+    (記号 10230 番号 12345671: each value its own span), and the 店番-口座番号 form of forms
+    (012-3456789: the account is the 7 digits after the branch number). Amounts (1234567円,
+    ¥1234567) and postal codes (〒1234567) are not accounts even next to a bank's name.
     """
 
     ENTITIES = ("JP_BANK_ACCOUNT",)
@@ -512,12 +493,34 @@ class JapanBankAccountRecognizer(_LabelledNumberRecognizer):
     _MONEY_BEFORE = re.compile(r"[¥$€£〒]")
     _MONEY_AFTER = re.compile(r"[ ]?(?:円|万|ドル|yen|jpy|usd|dollars?)", re.IGNORECASE)
 
+    _YUCHO_LABELLED = re.compile(
+        r"記号[ ]?:?[ ]?(1\d{4})[ ,、]*番号[ ]?:?[ ]?(\d{5,7}1)(?![0-9A-Za-z])(?![-./][0-9])"
+    )
+    _YUCHO = _words(r"ゆうちょ", r"貯金", r"yucho", r"japan post bank")
+    _BRANCH_ACCOUNT = re.compile(
+        _digit_run(r"\d", r"\d{2}-(\d{7})") + _NUM_END
+    )
+
     def accept(self, text: str, match: re.Match[str]) -> bool:
         if len(match.group()) > 7 and not match.group().startswith("1"):
             return False
         if match.start() > 0 and self._MONEY_BEFORE.match(text, match.start() - 1):
             return False
         return self._MONEY_AFTER.match(text, match.end()) is None
+
+    def find(self, text: str) -> Iterator[Hit]:
+        yield from super().find(text)
+        for m in self._YUCHO_LABELLED.finditer(text):
+            if context_near(text, m.start(), m.end(), self._YUCHO, self.BEFORE, self.AFTER):
+                for group in (1, 2):
+                    yield Hit("JP_BANK_ACCOUNT", m.start(group), m.end(group), self.SCORE,
+                              "yucho_labelled", True)
+        for m in self._BRANCH_ACCOUNT.finditer(text):
+            if self._MONEY_AFTER.match(text, m.end()) is not None:
+                continue
+            if context_near(text, m.start(), m.end(), self.LABELS, self.BEFORE, self.AFTER):
+                yield Hit("JP_BANK_ACCOUNT", m.start(1), m.end(1), self.SCORE,
+                          "branch_and_account", True)
 
 
 _INSURANCE = re.compile(
