@@ -283,7 +283,7 @@ def test_allow_listed_values_do_not_keep_a_request_local(make_stack: Any, tmp_pa
     policy = write(tmp_path / "p.yaml", """
 default: {route: cloud}
 allow:
-  patterns: ['[^@]+@example\\.(com|org|net)']
+  - patterns: ['[^@]+@example\\.(com|org|net)']
 rules:
   - name: contacts
     when: {entities: [EMAIL_ADDRESS]}

@@ -96,6 +96,21 @@ class Hit:
     language: str
 
 
+# Characters no person's name contains: spaCy's small English model tags identifiers, paths,
+# code and masked fragments of mixed text as PERSON; those spans are set aside.
+_NOT_IN_NAMES = frozenset("0123456789@_/=:{}<>#\\|$%^*+[]();\"`~")
+
+
+def _plausible(entity_type: str, value: str) -> bool:
+    if entity_type != "PERSON":
+        return True
+    return (
+        len(value) <= 60
+        and any(ch.isalpha() for ch in value)
+        and not any(ch in _NOT_IN_NAMES for ch in value)
+    )
+
+
 def text_key(text: str) -> bytes:
     """Cache key of a text: a digest, so caches never hold raw text."""
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
@@ -243,7 +258,7 @@ class Detector:
                         r.start += 1
                     while r.end > r.start and view[r.end - 1].isspace():
                         r.end -= 1
-                    if r.end > r.start:
+                    if r.end > r.start and _plausible(r.entity_type, view[r.start:r.end]):
                         hits[text].append(self._hit(norm, r, lang))
             if timings is not None:
                 timings[lang] = timings.get(lang, 0.0) + time.perf_counter() - started

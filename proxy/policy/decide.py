@@ -146,17 +146,25 @@ _FICTIONAL_PHONE = re.compile(r"(?:\+?1[\s.\-]?)?\(?\d{3}\)?[\s.\-]?555[\s.\-]?0
 
 
 def _allowed(policy: Policy, entity_type: str, value: str) -> bool:
-    allow = policy.allow
-    if not value or (allow.entity_types is not None and entity_type not in allow.entity_types):
+    if not value:
         return False
     folded = fold(value).strip()
-    if folded in allow.values or any(p.fullmatch(folded) for p in allow.patterns):
-        return True
-    return (
-        allow.fictional_phone_numbers
-        and entity_type in ("PHONE_NUMBER", "JP_PHONE_NUMBER")
-        and _FICTIONAL_PHONE.fullmatch(folded) is not None
-    )
+    # "Warren Buffett's" is the person "Warren Buffett".
+    bare = re.sub(r"['’]s$", "", folded)
+    for allow in policy.allow:
+        if allow.entity_types is not None and entity_type not in allow.entity_types:
+            continue
+        if {folded, bare} & allow.values or any(
+            p.fullmatch(folded) or p.fullmatch(bare) for p in allow.patterns
+        ):
+            return True
+        if (
+            allow.fictional_phone_numbers
+            and entity_type in ("PHONE_NUMBER", "JP_PHONE_NUMBER")
+            and _FICTIONAL_PHONE.fullmatch(folded) is not None
+        ):
+            return True
+    return False
 
 
 def _threshold(policy: Policy, entity_type: str) -> float:

@@ -142,15 +142,15 @@ def compile_policy(spec: PolicySpec, source: str, text: str) -> Policy:
                    Route(t.expect.route), t.expect.rule)
         for t in spec.tests
     )
-    allow = Allow()
-    if spec.allow is not None:
-        a = spec.allow
-        allow = Allow(
+    allow = tuple(
+        Allow(
             values=frozenset(fold(v) for v in a.values),
             patterns=tuple(re.compile(p) for p in a.patterns),
             entity_types=_expand_all(a.entities) if a.entities is not None else None,
             fictional_phone_numbers=a.fictional_phone_numbers,
         )
+        for a in spec.allow
+    )
     return Policy(
         path=source,
         version=version,

@@ -196,7 +196,8 @@ class PolicySpec(BaseModel):
     version: Literal[1] = 1
     description: str | None = None
     default: DefaultSpec
-    allow: AllowSpec | None = None
+    allow: list[AllowSpec] = Field(default_factory=list)
+    """Allow-lists, each for its own entity types."""
     thresholds: dict[str, float] = Field(default_factory=dict)
     """Per entity type (or glob): findings scoring below this do not count for any rule."""
     rules: list[RuleSpec] = Field(default_factory=list)
@@ -272,7 +273,7 @@ class Policy:
     default_route: Route
     default_message: str | None = None
     tests: tuple[PolicyTest, ...] = field(default=())
-    allow: Allow = field(default_factory=Allow)
+    allow: tuple[Allow, ...] = ()
     thresholds: tuple[tuple[frozenset[str], float], ...] = ()
 
 

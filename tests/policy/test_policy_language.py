@@ -136,10 +136,10 @@ ALLOWING = parse_policy(
     """
 default: {route: cloud}
 allow:
-  values: [support@acme.example, 0120-123-456]
-  patterns: ['[^@]+@example\\.(com|org|net)']
-  entities: [EMAIL_ADDRESS, PHONE_NUMBER, JP_PHONE_NUMBER]
-  fictional_phone_numbers: true
+  - values: [support@acme.example, 0120-123-456]
+    patterns: ['[^@]+@example\\.(com|org|net)']
+    entities: [EMAIL_ADDRESS, PHONE_NUMBER, JP_PHONE_NUMBER]
+    fictional_phone_numbers: true
 thresholds:
   PERSON: 0.8
 rules:
@@ -174,7 +174,7 @@ def test_allow_lists_and_thresholds(entity: str, score: float, value: str, route
 
 def test_allow_list_never_sets_aside_a_detection_failure() -> None:
     policy = parse_policy(
-        "default: {route: cloud}\nallow: {patterns: ['.*']}\nrules:\n  - name: media\n"
+        "default: {route: cloud}\nallow: [{patterns: ['.*']}]\nrules:\n  - name: media\n"
         "    when: {entities: ['CONTENT_*']}\n    route: local\n"
     )
     decision = decide(policy, facts(entities=(("DETECTION_FAILED", 1.0),), values=("",)))
