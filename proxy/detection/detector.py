@@ -97,17 +97,26 @@ class Hit:
 
 
 # Characters no person's name contains: spaCy's small English model tags identifiers, paths,
-# code and masked fragments of mixed text as PERSON; those spans are set aside.
+# code and masked fragments of mixed text as PERSON; those spans are set aside. (Lowering the
+# score of all-lower-case spans or of a lone capitalised word opening a sentence was measured
+# too: both cut over-routing but leaked real names — "pls write to dwayne kowalski" — so no.)
 _NOT_IN_NAMES = frozenset("0123456789@_/=:{}<>#\\|$%^*+[]();\"`~")
 
 
 def _plausible(entity_type: str, value: str) -> bool:
+    if entity_type == "CREDIT_CARD":
+        # 13-digit Visa numbers are no longer issued; 13 digits starting 45/49 are JAN barcodes,
+        # common in Japanese retail and manufacturing text.
+        digits = [ch for ch in value if ch.isdigit()]
+        return not (len(digits) == 13 and "".join(digits[:2]) in ("45", "49"))
     if entity_type != "PERSON":
         return True
+    letters = [ch for ch in value if ch.isalpha()]
     return (
         len(value) <= 60
-        and any(ch.isalpha() for ch in value)
+        and bool(letters)
         and not any(ch in _NOT_IN_NAMES for ch in value)
+        and set("".join(letters).lower()) != {"x"}  # XXX-XXXX placeholders
     )
 
 

@@ -55,6 +55,7 @@ ENTITY_TYPES: dict[str, tuple[Category, str]] = {
     "JP_HEALTH_INSURANCE": (Category.GOVERNMENT_ID, "健康保険証の記号・番号."),
     "JP_BANK_ACCOUNT": (Category.FINANCIAL, "A bank account (銀行/支店/普通/当座 + 7 digits)."),
     "DATE_OF_BIRTH": (Category.PERSON, "A date of birth (生年月日, DOB, born on …)."),
+    "MEDICAL_RECORD": (Category.HEALTH, "Record number, or diagnosis/treatment of a person."),
     # Credentials.
     "SECRET_OPENAI_KEY": (Category.CREDENTIAL, "An OpenAI API key (sk-…, sk-proj-…)."),
     "SECRET_ANTHROPIC_KEY": (Category.CREDENTIAL, "An Anthropic API key (sk-ant-…)."),

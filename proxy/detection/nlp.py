@@ -120,9 +120,14 @@ def ja_names(doc: Doc) -> Doc:
                     break
             honorific = j + 1 < n and tokens[j + 1].text in HONORIFICS
             length = tokens[j].idx + len(tokens[j].text) - tok.idx
+            parts = [t for t in tokens[i:j + 1] if t.text not in _NAME_JOINERS]
             if honorific or ("姓" in kinds and "名" in kinds):
                 score = 0.85
-            elif "姓" in kinds and length >= 2:
+            elif ("姓" in kinds and length >= 2) or (
+                len(parts) >= 2 and all(_is_katakana(t.text) for t in parts)
+            ):
+                # A family name, or a name written in katakana in two or more parts
+                # (イトウ ナオコ, グエン・ヴァン・アン): both are names, not ordinary words.
                 score = 0.7
             else:
                 score = 0.45

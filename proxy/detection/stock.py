@@ -37,6 +37,8 @@ PHONE_REGIONS = ("US", "GB", "DE", "FR", "IN", "CA", "AU", "SG", "KR", "CN", "TW
 # (no valid number in PHONE_REGIONS is shorter).
 _PHONE_CANDIDATE = re.compile(r"[+(]?\d[\d \t().\-/]{5,}\d")
 _MIN_PHONE_DIGITS = 7
+_ISO_DATE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}")
+_BARE_DIGITS_SCORE = 0.3
 
 
 class WindowedPhoneRecognizer(PhoneRecognizer):
@@ -57,6 +59,14 @@ class WindowedPhoneRecognizer(PhoneRecognizer):
             start = max(m.start() - 1, 0)
             window = text[start:m.end() + 1]
             for r in super().analyze(window, entities, nlp_artifacts):  # type: ignore[arg-type]
+                value = window[r.start:r.end]
+                if _ISO_DATE.match(value):
+                    continue  # "2024-03-14 09": a timestamp, not a number to call
+                if value.isdigit():
+                    # A bare digit run (no +, no separators) is as often an order number,
+                    # barcode or CUSIP as a phone number: it needs a context word ("tel",
+                    # "call") to count, which Presidio's enhancer adds.
+                    r.score = _BARE_DIGITS_SCORE
                 r.start += start
                 r.end += start
                 results.append(r)

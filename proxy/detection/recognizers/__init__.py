@@ -441,10 +441,11 @@ def common_recognizers(language: str) -> list[EntityRecognizer]:
 def sekisho_recognizers(language: str) -> list[EntityRecognizer]:
     """Every Sekisho recognizer for one language (Japanese, credential and common ones)."""
     # Imported here, not at the top: the submodules import the base class from this package.
+    from proxy.detection.recognizers.health import health_recognizers
     from proxy.detection.recognizers.japan import japan_recognizers
     from proxy.detection.recognizers.secrets import secret_recognizers
 
     return [
         *japan_recognizers(language), *secret_recognizers(language),
-        *common_recognizers(language),
+        *common_recognizers(language), *health_recognizers(language),
     ]

@@ -1,0 +1,66 @@
+"""Health data tied to a person (要配慮個人情報 / PHI): ``MEDICAL_RECORD``.
+
+Two shapes count as sensitive:
+- a medical record or patient number — a label (MRN, 患者ID, カルテ番号, 診察券番号, …) followed by
+  an identifier;
+- a diagnosis, prescription, treatment or admission *tied to a person* — a medical-event word and,
+  in the same sentence, a sign of a particular person: a patient, an honorific, a relative, a
+  first-person "I"/"my"/"私", "he"/"she".
+A general medical question ("What are the symptoms of influenza?", "糖尿病の治療法は？") names no
+person and is left alone. The span reported is the medical-event phrase, never more.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from presidio_analyzer import EntityRecognizer
+
+from proxy.detection.recognizers import Hit, RegexRecognizer
+
+_RECORD = re.compile(
+    r"(?:\b(?:mrn|medical\s+record(?:\s+(?:no\.?|number|#))?|patient\s+(?:id|no\.?|number|#)|"
+    r"chart\s+(?:no\.?|number|#))|患者\s*(?:id|番号|no\.?)|カルテ\s*(?:番号|no\.?)?|"
+    r"診察券\s*(?:番号)?|受診者\s*番号)"
+    r"\s*[:：#=]?\s*(?P<id>[A-Za-z]{0,3}[-]?\d[\d-]{3,14}[A-Za-z]?)(?![A-Za-z0-9])",
+    re.IGNORECASE,
+)
+
+_EVENT = re.compile(
+    r"(?:診断され|診断名|診断は|病名|処方され|処方薬|投薬|服用中|服薬中|治療中|治療を受け|通院中|入院中|"
+    r"入院し|退院し|手術を受け|手術予定|既往歴|余命|陽性|透析|抗がん剤|化学療法|"
+    r"\b(?:was|were|been|is|am|are|got)\s+diagnosed\b|\bdiagnosed\s+with\b|\bdiagnosis\s+of\b|"
+    r"\bprescribed\b|\bon\s+medication\b|\btreated\s+for\b|\bundergoing\b|\badmitted\s+(?:to|for)\b|"
+    r"\bdischarged\b|\bsurgery\s+(?:on|for|scheduled)\b|\bmedical\s+history\b|"
+    r"\btested\s+positive\b|\bchemotherapy\b|\bdialysis\b)",
+    re.IGNORECASE,
+)
+
+_PERSON_CUE = re.compile(
+    r"(?:患者|さん|様|氏|くん|ちゃん|私|僕|本人|父|母|妻|夫|息子|娘|祖父|祖母|社員|従業員|部下|上司|"
+    r"\b(?:patient|mr|mrs|ms|dr|my|his|her|he|she|i|i'm|i've|employee|colleague|son|daughter|"
+    r"wife|husband|mother|father)\b)",
+    re.IGNORECASE,
+)
+_SENTENCE = re.compile(r"[^。．.!?！？\n]+[。．.!?！？\n]?")
+
+
+class MedicalRecordRecognizer(RegexRecognizer):
+    ENTITIES = ("MEDICAL_RECORD",)
+    CONTEXT = ("患者", "カルテ", "診断", "処方", "patient", "diagnosis", "mrn", "medical")
+
+    def find(self, text: str) -> Iterable[Hit]:
+        for m in _RECORD.finditer(text):
+            yield Hit("MEDICAL_RECORD", m.start("id"), m.end("id"), 0.85, "record-number",
+                      context_checked=True)
+        for sentence in _SENTENCE.finditer(text):
+            events = list(_EVENT.finditer(text, sentence.start(), sentence.end()))
+            if events and _PERSON_CUE.search(text, sentence.start(), sentence.end()):
+                for e in events:
+                    yield Hit("MEDICAL_RECORD", e.start(), e.end(), 0.7, "health-event-of-person",
+                              context_checked=True)
+
+
+def health_recognizers(language: str) -> list[EntityRecognizer]:
+    return [MedicalRecordRecognizer(language)]

@@ -1,0 +1,63 @@
+"""Health data tied to a person is MEDICAL_RECORD; general medical questions are not."""
+
+from __future__ import annotations
+
+import pytest
+from recognizer_cases import detect, expect
+
+from proxy.detection.recognizers.health import MedicalRecordRecognizer
+
+RECOGNIZER = MedicalRecordRecognizer("en")
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("MRN: 00123456 for the follow-up", "00123456"),
+        ("Medical record number 4471-2203 is attached", "4471-2203"),
+        ("カルテ番号A-123456の記録を要約して", "A-123456"),
+        ("患者ID：７７８８９９の検査結果", "７７８８９９"),
+        ("診察券番号 0012345 の方", "0012345"),
+    ],
+)
+def test_record_numbers_with_a_label_are_reported(text: str, value: str) -> None:
+    assert ("MEDICAL_RECORD", value) in {
+        (e, text[s:t]) for e, s, t in detect(RECOGNIZER, text)
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "phrase"),
+    [
+        ("My father was diagnosed with lung cancer last week.", "was diagnosed"),
+        ("患者の山田さんは糖尿病と診断されました。", "診断され"),
+        ("田中さんは現在入院中です", "入院中"),
+        ("She is on medication for depression, can you adjust her schedule?", "on medication"),
+        ("部下が抗がん剤の治療を受けているので勤務を調整したい", "抗がん剤"),
+    ],
+)
+def test_a_diagnosis_or_treatment_of_a_person_is_reported(text: str, phrase: str) -> None:
+    assert ("MEDICAL_RECORD", phrase) in {
+        (e, text[s:t]) for e, s, t in detect(RECOGNIZER, text)
+    }
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "What are the symptoms of influenza?",
+        "糖尿病の治療法は？",
+        "How is chemotherapy given in outpatient clinics?",
+        "The new drug was prescribed widely in 2020.",
+        "Summarise the guideline on hypertension management.",
+        "手術室の清掃手順を教えて",
+        "Order 12345 shipped to the clinic",
+    ],
+)
+def test_general_medical_text_with_no_person_is_not_reported(text: str) -> None:
+    assert detect(RECOGNIZER, text) == []
+
+
+def test_the_span_is_the_record_number_only() -> None:
+    text = "MRN 55501234 please"
+    assert detect(RECOGNIZER, text) == expect(text, ("MEDICAL_RECORD", "55501234"))
