@@ -38,6 +38,7 @@ from proxy.exchange import Segment
 log = logging.getLogger("sekisho.detection")
 
 LANGUAGES = ("en", "ja")
+NER_ENTITIES = ("PERSON", "LOCATION", "NRP", "DATE_TIME")
 _JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 # Sudachi refuses inputs over ~49 KB; Japanese is 3 bytes a character in UTF-8.
@@ -257,8 +258,12 @@ class Detector:
             started = time.perf_counter()
             artifacts = self._artifacts([view for _, view in items], lang)
             for (text, view), nlp_artifacts in zip(items, artifacts, strict=True):
+                # Mixed text: the Japanese pass already ran every pattern recognizer over the
+                # whole text; the English pass over the masked copy is for English names only.
+                mixed = lang == "en" and view is not normalized[text].text
                 results = self._analyzer.analyze(
-                    text=view, language=lang, nlp_artifacts=nlp_artifacts
+                    text=view, language=lang, nlp_artifacts=nlp_artifacts,
+                    entities=list(NER_ENTITIES) if mixed else None,
                 )
                 norm = normalized[text]
                 for r in results:

@@ -83,22 +83,23 @@ def ja_names(doc: Doc) -> Doc:
     followed by a given name, or any name followed by an honorific, is strong; a lone given name
     (often also an ordinary word) is weak.
     """
-    tokens = list(doc)
+    # Plain lists: reading .tag_/.text through Token objects costs a string-store lookup each.
+    tags = [t.tag_ for t in doc]
+    texts = [t.text for t in doc]
     spans: list[Span] = []
     scores: list[float] = []
-    i, n = 0, len(tokens)
+    i, n = 0, len(texts)
     while i < n:
-        tok = tokens[i]
-        tag = tok.tag_
+        tag = tags[i]
         starts_name = _is_person_token(tag) or (
-            (_is_proper(tag) or _is_katakana(tok.text))
+            (_is_proper(tag) or _is_katakana(texts[i]))
             and i + 1 < n
             and (
-                tokens[i + 1].text in HONORIFICS
+                texts[i + 1] in HONORIFICS
                 or (
-                    tokens[i + 1].text in _NAME_JOINERS
+                    texts[i + 1] in _NAME_JOINERS
                     and i + 2 < n
-                    and _is_person_token(tokens[i + 2].tag_)
+                    and _is_person_token(tags[i + 2])
                 )
             )
         )
@@ -106,25 +107,24 @@ def ja_names(doc: Doc) -> Doc:
             j = i
             kinds = {tag.rsplit("-", 1)[-1]} if _is_person_token(tag) else set()
             while j + 1 < n:
-                nxt = tokens[j + 1]
-                if _is_person_token(nxt.tag_):
-                    kinds.add(nxt.tag_.rsplit("-", 1)[-1])
+                if _is_person_token(tags[j + 1]):
+                    kinds.add(tags[j + 1].rsplit("-", 1)[-1])
                     j += 1
                 elif (
-                    nxt.text in _NAME_JOINERS
+                    texts[j + 1] in _NAME_JOINERS
                     and j + 2 < n
-                    and (_is_person_token(tokens[j + 2].tag_) or _is_katakana(tokens[j + 2].text))
+                    and (_is_person_token(tags[j + 2]) or _is_katakana(texts[j + 2]))
                 ):
                     j += 2
                 else:
                     break
-            honorific = j + 1 < n and tokens[j + 1].text in HONORIFICS
-            length = tokens[j].idx + len(tokens[j].text) - tok.idx
-            parts = [t for t in tokens[i:j + 1] if t.text not in _NAME_JOINERS]
+            honorific = j + 1 < n and texts[j + 1] in HONORIFICS
+            length = sum(len(t) for t in texts[i:j + 1])
+            parts = [t for t in texts[i:j + 1] if t not in _NAME_JOINERS]
             if honorific or ("姓" in kinds and "名" in kinds):
                 score = 0.85
             elif ("姓" in kinds and length >= 2) or (
-                len(parts) >= 2 and all(_is_katakana(t.text) for t in parts)
+                len(parts) >= 2 and all(_is_katakana(t) for t in parts)
             ):
                 # A family name, or a name written in katakana in two or more parts
                 # (イトウ ナオコ, グエン・ヴァン・アン): both are names, not ordinary words.
@@ -137,7 +137,7 @@ def ja_names(doc: Doc) -> Doc:
             continue
         if tag.startswith("名詞-固有名詞-地名"):
             j = i
-            while j + 1 < n and tokens[j + 1].tag_.startswith("名詞-固有名詞-地名"):
+            while j + 1 < n and tags[j + 1].startswith("名詞-固有名詞-地名"):
                 j += 1
             spans.append(Span(doc, i, j + 1, label="LOCATION"))
             scores.append(0.6)

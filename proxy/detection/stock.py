@@ -58,7 +58,7 @@ class WindowedPhoneRecognizer(PhoneRecognizer):
                 continue
             start = max(m.start() - 1, 0)
             window = text[start:m.end() + 1]
-            for r in super().analyze(window, entities, nlp_artifacts):  # type: ignore[arg-type]
+            for r in self._in_window(window, entities, nlp_artifacts):
                 value = window[r.start:r.end]
                 if _ISO_DATE.match(value):
                     continue  # "2024-03-14 09": a timestamp, not a number to call
@@ -71,6 +71,20 @@ class WindowedPhoneRecognizer(PhoneRecognizer):
                 r.end += start
                 results.append(r)
         return EntityRecognizer.remove_duplicates(results)
+
+
+    def _in_window(
+        self, window: str, entities: list[str], nlp_artifacts: NlpArtifacts | None
+    ) -> list[RecognizerResult]:
+        if "+" in window:
+            # An international number parses the same whatever the default region: once.
+            regions = self.supported_regions
+            self.supported_regions = regions[:1]
+            try:
+                return list(super().analyze(window, entities, nlp_artifacts))  # type: ignore[arg-type]
+            finally:
+                self.supported_regions = regions
+        return list(super().analyze(window, entities, nlp_artifacts))  # type: ignore[arg-type]
 
 
 class OfflineEmailRecognizer(EmailRecognizer):
