@@ -184,7 +184,7 @@ def test_structured_identifiers_are_found(report: Report) -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="issue 3 open: leak rate 3.7% (7/187). Person-name misses of en_core_web_sm "
+    reason="issue 3 open: leak rate 3.2% (6/187). Person-name misses of en_core_web_sm "
            "(names in CSV/JSON/tool output, non-Anglo names) and romaji names inside Japanese "
            "text leave PERSON-only requests on the cloud route",
 )
@@ -194,7 +194,7 @@ def test_no_sensitive_request_would_reach_the_cloud(report: Report) -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="issue 3 open: PERSON recall 0.759 (123/162), target 0.9; see "
+    reason="issue 3 open: PERSON recall 0.846 (137/162), target 0.9; see "
            "test_no_sensitive_request_would_reach_the_cloud",
 )
 def test_person_names_are_found(report: Report) -> None:

@@ -444,8 +444,10 @@ def sekisho_recognizers(language: str) -> list[EntityRecognizer]:
     from proxy.detection.recognizers.health import health_recognizers
     from proxy.detection.recognizers.japan import japan_recognizers
     from proxy.detection.recognizers.secrets import secret_recognizers
+    from proxy.detection.recognizers.structured_names import structured_name_recognizers
 
     return [
         *japan_recognizers(language), *secret_recognizers(language),
         *common_recognizers(language), *health_recognizers(language),
+        *structured_name_recognizers(language),
     ]

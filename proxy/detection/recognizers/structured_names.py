@@ -1,0 +1,113 @@
+"""Person names by where they stand: values of name fields in JSON, YAML or key=value text,
+and cells of a name column in CSV or TSV.
+
+NER reads prose; in tool output, exports and logs a name is a bare value with no sentence
+around it, and spaCy's small English model misses most of them (``"name": "Ana Lima"`` is
+tagged a place, if anything). The field or column name says what the value is.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from presidio_analyzer import EntityRecognizer
+
+from proxy.detection.recognizers import Hit, RegexRecognizer
+
+_NAME_KEYS = (
+    r"(?:full[_ -]?name|first[_ -]?name|last[_ -]?name|given[_ -]?name|family[_ -]?name|"
+    r"surname|name|customer(?:[_ -]?name)?|client[_ -]?name|patient(?:[_ -]?name)?|"
+    r"employee(?:[_ -]?name)?|operator(?:[_ -]?name)?|account[_ -]?holder|card[_ -]?holder|"
+    r"holder|contact(?:[_ -]?name)?|assignee|reporter|requester|recipient|applicant|"
+    r"candidate|manager|owner|signatory|氏名|名前|お名前|患者名|担当者|顧客名|社員名|申請者|"
+    r"契約者|名義|受取人)"
+)
+# "name": "Ana Lima" / name: Ana Lima / name=Ana Lima / 氏名：山田花子
+_FIELD = re.compile(
+    r"(?<![A-Za-z0-9_])[\"']?" + _NAME_KEYS + r"[\"']?\s*[:=：]\s*"
+    r"(?:\"(?P<q>[^\"\n]{2,60})\"|'(?P<s>[^'\n]{2,60})'|(?P<b>[^\s,;{}\[\]\"'][^,;{}\[\]\"'\n]{1,59}))",
+    re.IGNORECASE,
+)
+_HEADER_CELL = re.compile(r"^\s*[\"']?" + _NAME_KEYS + r"[\"']?\s*$", re.IGNORECASE)
+_NOT_A_NAME = re.compile(r"[0-9@/\\<>{}=#|_:]|https?|\.[a-z]{2,4}$")
+# "file name: report.pdf", "project name: Hayabusa": the name of a thing, not of a person.
+_THING = re.compile(
+    r"(?:file|project|product|host|user|display|domain|company|app|table|column|field|model|"
+    r"variable|function|class|package|module|server|device|team|brand|item|repo|branch|"
+    r"service|bucket|database|db|key|tag|event|job|task|queue|topic|image|container|"
+    r"ファイル|プロジェクト|製品|会社|商品)[\s_-]*$",
+    re.IGNORECASE,
+)
+_SEPARATORS = (",", "\t", ";", "|")
+
+
+def _looks_like_name(value: str) -> bool:
+    value = value.strip()
+    return (
+        1 < len(value) <= 60
+        and any(ch.isalpha() for ch in value)
+        and not _NOT_A_NAME.search(value)
+        and value.lower() not in ("null", "none", "true", "false", "n/a", "unknown", "tbd")
+        and len(value.split()) <= 5
+    )
+
+
+class StructuredNameRecognizer(RegexRecognizer):
+    ENTITIES = ("PERSON",)
+    CONTEXT = ("name", "氏名", "名前")
+    GATE = ("name", "customer", "patient", "employee", "operator", "holder", "contact",
+            "assignee", "reporter", "requester", "recipient", "applicant", "candidate",
+            "manager", "owner", "signatory", "surname", "氏名", "名前", "患者", "担当", "顧客",
+            "社員", "申請", "契約", "名義", "受取")
+
+    def find(self, text: str) -> Iterable[Hit]:
+        for m in _FIELD.finditer(text):
+            if _THING.search(text, max(0, m.start() - 16), m.start()):
+                continue
+            group = "q" if m.group("q") is not None else "s" if m.group("s") is not None else "b"
+            value = m.group(group)
+            start = m.start(group) + (len(value) - len(value.lstrip()))
+            value = value.strip()
+            if _looks_like_name(value):
+                yield Hit("PERSON", start, start + len(value), 0.75, "name-field",
+                          context_checked=True)
+        yield from self._columns(text)
+
+    def _columns(self, text: str) -> Iterable[Hit]:
+        lines = text.split("\n")
+        offsets = []
+        pos = 0
+        for line in lines:
+            offsets.append(pos)
+            pos += len(line) + 1
+        for i, line in enumerate(lines):
+            separator = next((s for s in _SEPARATORS if line.count(s) >= 1), None)
+            if separator is None:
+                continue
+            header = line.split(separator)
+            columns = [k for k, cell in enumerate(header) if _HEADER_CELL.match(cell)]
+            if not columns:
+                continue
+            for j in range(i + 1, len(lines)):
+                row = lines[j]
+                if row.count(separator) < len(header) - 1 or not row.strip():
+                    break
+                cells = row.split(separator)
+                cell_start = offsets[j]
+                starts = []
+                for cell in cells:
+                    starts.append(cell_start)
+                    cell_start += len(cell) + 1
+                for k in columns:
+                    if k < len(cells):
+                        raw = cells[k]
+                        value = raw.strip().strip("\"'")
+                        if _looks_like_name(value):
+                            at = starts[k] + raw.index(value)
+                            yield Hit("PERSON", at, at + len(value), 0.75, "name-column",
+                                      context_checked=True)
+
+
+def structured_name_recognizers(language: str) -> list[EntityRecognizer]:
+    return [StructuredNameRecognizer(language)]

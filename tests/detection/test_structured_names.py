@@ -1,0 +1,54 @@
+"""Names found by where they stand: name fields and name columns."""
+
+from __future__ import annotations
+
+import pytest
+from recognizer_cases import detect
+
+from proxy.detection.recognizers.structured_names import StructuredNameRecognizer
+
+RECOGNIZER = StructuredNameRecognizer("en")
+
+
+def names(text: str) -> list[str]:
+    return [text[s:e] for _, s, e in detect(RECOGNIZER, text)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('{"name": "Ana Lima", "email": "a@b.example"}', ["Ana Lima"]),
+        ('{"customer_name":"Tom Berger","tier":"gold"}', ["Tom Berger"]),
+        ("patient: Okonkwo Chidi\nward: 3", ["Okonkwo Chidi"]),
+        ("氏名：山田 花子\n部署：営業", ["山田 花子"]),
+        ("name,title,salary\nchen wei,Engineer II,128000\nlaura martins,Engineer II,117000",
+         ["chen wei", "laura martins"]),
+        ("id\tfull_name\tteam\n17\tGrace Kim\tQA\n18\tTomasz Nowak\tOps", ["Grace Kim",
+                                                                      "Tomasz Nowak"]),
+    ],
+)
+def test_values_of_name_fields_and_columns_are_person_names(text: str, expected: list[str]
+                                                            ) -> None:
+    assert names(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'file name: report.pdf',
+        'project name: Hayabusa',
+        '{"name": "lookup_customer", "arguments": "{}"}',
+        "customer_id: 12345",
+        "The name of the project is Hayabusa",
+        '{"name": null}',
+        "host_name=db-01.internal",
+    ],
+)
+def test_names_of_things_are_not_person_names(text: str) -> None:
+    assert names(text) == []
+
+
+def test_product_table_without_person_column_header_is_ignored() -> None:
+    # A "name" column in a price list: the recognizer cannot tell, and reports it — a known
+    # over-report that keeps such a table local rather than risk a customer list leaking.
+    assert names("name,price\nWidget,100") == ["Widget"]
