@@ -164,6 +164,47 @@ def _split_for_nlp(text: str) -> list[str]:
     return pieces
 
 
+class ResultCache:
+    """Bounded LRU of analysis results per text, keyed by a digest (never the raw text)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._entries: OrderedDict[bytes, tuple[Hit, ...]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def split(self, segments: Sequence[Segment]) -> tuple[dict[str, tuple[Hit, ...]], list[str]]:
+        """The cached results among the segments' texts, and the texts still to analyse."""
+        known: dict[str, tuple[Hit, ...]] = {}
+        todo: list[str] = []
+        with self._lock:
+            for text in dict.fromkeys(s.text for s in segments):
+                key = text_key(text)
+                cached = self._entries.get(key)
+                if cached is None:
+                    todo.append(text)
+                else:
+                    self._entries.move_to_end(key)
+                    known[text] = cached
+            self.hits += len(known)
+            self.misses += len(todo)
+        return known, todo
+
+    def store(self, fresh: dict[str, tuple[Hit, ...]]) -> None:
+        if not self.size:
+            return
+        with self._lock:
+            for text, hits in fresh.items():
+                self._entries[text_key(text)] = hits
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
 class Detector:
     """Presidio on spaCy for English and Japanese, plus Sekisho's recognizers. Build once."""
 
@@ -173,12 +214,9 @@ class Detector:
         self.ja_engine = ja_engine
         self.cache_size = cache_size
         self.min_score = min_score
-        self._cache: OrderedDict[bytes, tuple[Hit, ...]] = OrderedDict()
-        self._lock = threading.Lock()
+        self.cache = ResultCache(cache_size)
         self._nlp: SekishoNlpEngine | None = None
         self._analyzer: AnalyzerEngine | None = None
-        self.cache_hits = 0
-        self.cache_misses = 0
 
     def load(self) -> None:
         nlp = SekishoNlpEngine(ja_engine=self.ja_engine)
@@ -200,12 +238,15 @@ class Detector:
     def loaded(self) -> bool:
         return self._analyzer is not None
 
+    @property
+    def cache_misses(self) -> int:
+        return self.cache.misses
+
     def add_recognizer(self, recognizer: EntityRecognizer) -> None:
         """Register an extra recognizer (custom deployments, tests); clears the cache."""
         assert self._analyzer is not None, "load() first"
         self._analyzer.registry.add_recognizer(recognizer)
-        with self._lock:
-            self._cache.clear()
+        self.cache.clear()
 
     def analyze(
         self, segments: Sequence[Segment], timings: dict[str, float] | None = None
@@ -215,28 +256,11 @@ class Detector:
         ``timings``, when given, receives the seconds spent per language analysed.
         """
         assert self._analyzer is not None and self._nlp is not None, "load() first"
-        texts = list(dict.fromkeys(s.text for s in segments))
-        known: dict[str, tuple[Hit, ...]] = {}
-        todo: list[str] = []
-        with self._lock:
-            for text in texts:
-                cached = self._cache.get(text_key(text))
-                if cached is None:
-                    todo.append(text)
-                else:
-                    self._cache.move_to_end(text_key(text))
-                    known[text] = cached
-            self.cache_hits += len(known)
-            self.cache_misses += len(todo)
+        known, todo = self.cache.split(segments)
         if todo:
             fresh = self.analyze_texts(todo, timings)
-            with self._lock:
-                for text, hits in fresh.items():
-                    known[text] = hits
-                    if self.cache_size:
-                        self._cache[text_key(text)] = hits
-                        while len(self._cache) > self.cache_size:
-                            self._cache.popitem(last=False)
+            self.cache.store(fresh)
+            known.update(fresh)
         return findings_of(segments, known)
 
     def analyze_texts(

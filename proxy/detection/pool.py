@@ -15,12 +15,11 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-from proxy.detection.detector import Detector, Finding, Hit, findings_of, text_key
+from proxy.detection.detector import Detector, Finding, Hit, ResultCache, findings_of
 from proxy.exchange import Segment
 
 log = logging.getLogger("sekisho.detection")
@@ -51,7 +50,7 @@ class DetectorPool:
         self.workers = workers
         self.ja_engine = ja_engine
         self.cache_size = cache_size
-        self._cache: OrderedDict[bytes, tuple[Hit, ...]] = OrderedDict()
+        self.cache = ResultCache(cache_size)
         self._lock = threading.Lock()
         self._executor: ProcessPoolExecutor | None = None
         self._loaded = False
@@ -86,16 +85,7 @@ class DetectorPool:
     ) -> list[Finding]:
         executor = self._executor
         assert executor is not None, "load() first"
-        known: dict[str, tuple[Hit, ...]] = {}
-        todo: list[str] = []
-        with self._lock:
-            for text in dict.fromkeys(s.text for s in segments):
-                cached = self._cache.get(text_key(text))
-                if cached is None:
-                    todo.append(text)
-                else:
-                    self._cache.move_to_end(text_key(text))
-                    known[text] = cached
+        known, todo = self.cache.split(segments)
         if todo:
             try:
                 fresh, spent = executor.submit(_work, todo).result()
@@ -108,13 +98,8 @@ class DetectorPool:
             if timings is not None:
                 for language, seconds in spent.items():
                     timings[language] = timings.get(language, 0.0) + seconds
-            with self._lock:
-                for text, hits in fresh.items():
-                    known[text] = hits
-                    if self.cache_size:
-                        self._cache[text_key(text)] = hits
-                        while len(self._cache) > self.cache_size:
-                            self._cache.popitem(last=False)
+            self.cache.store(fresh)
+            known.update(fresh)
         return findings_of(segments, known)
 
     def worker_pids(self) -> list[int]:

@@ -51,6 +51,15 @@ def _check_entity_names(names: list[str]) -> list[str]:
     return names
 
 
+def _check_patterns(patterns: list[str]) -> list[str]:
+    for pattern in patterns:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"invalid regex {pattern!r}: {exc}") from None
+    return patterns
+
+
 class MatchSpec(BaseModel):
     """``when:`` — every condition given must hold (an empty ``when`` matches everything)."""
 
@@ -83,12 +92,7 @@ class MatchSpec(BaseModel):
     @field_validator("regex")
     @classmethod
     def _compiles(cls, patterns: list[str] | None) -> list[str] | None:
-        for pattern in patterns or []:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ValueError(f"invalid regex {pattern!r}: {exc}") from None
-        return patterns
+        return _check_patterns(patterns) if patterns is not None else None
 
     @field_validator("keywords")
     @classmethod
@@ -154,12 +158,7 @@ class AllowSpec(BaseModel):
     @field_validator("patterns")
     @classmethod
     def _compiles(cls, patterns: list[str]) -> list[str]:
-        for pattern in patterns:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ValueError(f"invalid regex {pattern!r}: {exc}") from None
-        return patterns
+        return _check_patterns(patterns)
 
     @field_validator("entities")
     @classmethod
