@@ -184,9 +184,8 @@ def test_structured_identifiers_are_found(report: Report) -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="issue 3 open: leak rate 3.2% (6/187). Person-name misses of en_core_web_sm "
-           "(names in CSV/JSON/tool output, non-Anglo names) and romaji names inside Japanese "
-           "text leave PERSON-only requests on the cloud route",
+    reason="issue 3 open: leak rate 2.1% (4/187, all English): en_core_web_sm misses "
+           "non-Anglo names and lone names in later turns of PERSON-only requests",
 )
 def test_no_sensitive_request_would_reach_the_cloud(report: Report) -> None:
     assert report.routes.leaked == 0, "leaked " + listing(report, "leaked", "missed")
@@ -194,7 +193,7 @@ def test_no_sensitive_request_would_reach_the_cloud(report: Report) -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="issue 3 open: PERSON recall 0.846 (137/162), target 0.9; see "
+    reason="issue 3 open: PERSON recall 0.877 (142/162), target 0.9; see "
            "test_no_sensitive_request_would_reach_the_cloud",
 )
 def test_person_names_are_found(report: Report) -> None:

@@ -1,0 +1,131 @@
+"""Japanese names written in romaji (Hiroshi Kobayashi, KOBAYASHI Hiroshi, Takeshi Ono).
+
+Neither engine finds them: English NER does not know Japanese names, and Sudachi sees Latin
+letters. Each capitalised word is transliterated (Hepburn) to katakana and looked up in
+Sudachi's dictionary, which tags katakana surnames and given names as 人名 (コバヤシ → 姓,
+ヒロシ → 名). Two adjacent words count as a name when both are names, or when one is a family
+name and the other a word that is valid romaji. English words rarely transliterate at all
+("Project" has no vowel after its p), so this stays quiet on English text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from functools import lru_cache
+
+from presidio_analyzer import EntityRecognizer
+from sudachipy import dictionary as sudachi_dictionary
+from sudachipy import tokenizer as sudachi_tokenizer
+
+from proxy.detection.recognizers import Hit, RegexRecognizer
+
+_KANA = {
+    "a": "ア", "i": "イ", "u": "ウ", "e": "エ", "o": "オ",
+    "ka": "カ", "ki": "キ", "ku": "ク", "ke": "ケ", "ko": "コ",
+    "ga": "ガ", "gi": "ギ", "gu": "グ", "ge": "ゲ", "go": "ゴ",
+    "sa": "サ", "shi": "シ", "si": "シ", "su": "ス", "se": "セ", "so": "ソ",
+    "za": "ザ", "ji": "ジ", "zi": "ジ", "zu": "ズ", "ze": "ゼ", "zo": "ゾ",
+    "ta": "タ", "chi": "チ", "ti": "チ", "tsu": "ツ", "tu": "ツ", "te": "テ", "to": "ト",
+    "da": "ダ", "de": "デ", "do": "ド",
+    "na": "ナ", "ni": "ニ", "nu": "ヌ", "ne": "ネ", "no": "ノ",
+    "ha": "ハ", "hi": "ヒ", "fu": "フ", "hu": "フ", "he": "ヘ", "ho": "ホ",
+    "ba": "バ", "bi": "ビ", "bu": "ブ", "be": "ベ", "bo": "ボ",
+    "pa": "パ", "pi": "ピ", "pu": "プ", "pe": "ペ", "po": "ポ",
+    "ma": "マ", "mi": "ミ", "mu": "ム", "me": "メ", "mo": "モ",
+    "ya": "ヤ", "yu": "ユ", "yo": "ヨ",
+    "ra": "ラ", "ri": "リ", "ru": "ル", "re": "レ", "ro": "ロ",
+    "wa": "ワ", "wo": "ヲ",
+    "kya": "キャ", "kyu": "キュ", "kyo": "キョ", "gya": "ギャ", "gyu": "ギュ", "gyo": "ギョ",
+    "sha": "シャ", "shu": "シュ", "sho": "ショ", "ja": "ジャ", "ju": "ジュ", "jo": "ジョ",
+    "cha": "チャ", "chu": "チュ", "cho": "チョ", "nya": "ニャ", "nyu": "ニュ", "nyo": "ニョ",
+    "hya": "ヒャ", "hyu": "ヒュ", "hyo": "ヒョ", "bya": "ビャ", "byu": "ビュ", "byo": "ビョ",
+    "pya": "ピャ", "pyu": "ピュ", "pyo": "ピョ", "mya": "ミャ", "myu": "ミュ", "myo": "ミョ",
+    "rya": "リャ", "ryu": "リュ", "ryo": "リョ",
+}
+_WORD = re.compile(r"(?<![A-Za-z])([A-Z][a-z]{1,14}|[A-Z]{2,15})(?![A-Za-z])")
+
+
+def to_katakana(word: str) -> str | None:
+    """Hepburn romaji to katakana; None when the word is not valid romaji."""
+    w = word.lower()
+    out: list[str] = []
+    i = 0
+    while i < len(w):
+        if i + 1 < len(w) and w[i] == w[i + 1] and w[i] not in "aeioun":
+            out.append("ッ")  # doubled consonant: Hattori, Kobayashi's kk…
+            i += 1
+            continue
+        if w[i] == "n" and (i + 1 == len(w) or w[i + 1] not in "aeiouy"):
+            out.append("ン")
+            i += 1
+            continue
+        for size in (3, 2, 1):
+            kana = _KANA.get(w[i:i + size])
+            if kana is not None:
+                out.append(kana)
+                i += size
+                break
+        else:
+            return None
+    return "".join(out)
+
+
+@lru_cache(maxsize=1)
+def _tokenizer() -> sudachi_tokenizer.Tokenizer:
+    return sudachi_dictionary.Dictionary(dict="core").create(
+        sudachi_tokenizer.Tokenizer.SplitMode.C
+    )
+
+
+@lru_cache(maxsize=65536)
+def name_kind(word: str) -> str | None:
+    """'姓', '名', '' (valid romaji, not a name) or None (not romaji)."""
+    kana = to_katakana(word)
+    if kana is None:
+        return None
+    variants = [kana] + ([kana + "ウ"] if kana.endswith(("オ", "ト", "ド", "ゴ", "コ", "ソ",
+                                                         "ホ", "ノ", "モ", "ヨ", "ロ")) else [])
+    kinds: set[str] = set()
+    for variant in variants:
+        morphemes = _tokenizer().tokenize(variant)
+        if len(morphemes) == 1:
+            pos = morphemes[0].part_of_speech()
+            if pos[1] == "固有名詞" and pos[2] == "人名":
+                kinds.add(str(pos[3]))
+    # A long vowel is often not written (Sato = サトウ): a family-name reading wins.
+    if "姓" in kinds:
+        return "姓"
+    if kinds:
+        return "名"
+    return ""
+
+
+class RomajiNameRecognizer(RegexRecognizer):
+    ENTITIES = ("PERSON",)
+    CONTEXT = ("name", "san", "さん", "様", "氏")
+
+    def find(self, text: str) -> Iterable[Hit]:
+        words = list(_WORD.finditer(text))
+        used_until = -1
+        for first, second in zip(words, words[1:], strict=False):
+            gap = text[first.end():second.start()]
+            if gap not in (" ", "\u3000", ", ", ",") or first.start() < used_until:
+                continue
+            a, b = name_kind(first.group()), name_kind(second.group())
+            if a is None or b is None:
+                continue
+            kinds = {a, b}
+            if {"姓", "名"} <= kinds:
+                score = 0.85
+            elif "姓" in kinds and "" in kinds:
+                score = 0.7
+            else:
+                continue
+            used_until = second.end()
+            yield Hit("PERSON", first.start(), second.end(), score, "romaji-name",
+                      context_checked=True)
+
+
+def romaji_name_recognizers(language: str) -> list[EntityRecognizer]:
+    return [RomajiNameRecognizer(language)]
