@@ -184,18 +184,13 @@ def test_structured_identifiers_are_found(report: Report) -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="issue 3 open: leak rate 2.1% (4/187, all English): en_core_web_sm misses "
-           "non-Anglo names and lone names in later turns of PERSON-only requests",
+    reason="issue 3 open: leak rate 1.1% (2/187, both English): en_core_web_sm misses "
+           "'Priya Raghunathan' in prose and the lower-case 'd. patel'",
 )
 def test_no_sensitive_request_would_reach_the_cloud(report: Report) -> None:
     assert report.routes.leaked == 0, "leaked " + listing(report, "leaked", "missed")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 3 open: PERSON recall 0.877 (142/162), target 0.9; see "
-           "test_no_sensitive_request_would_reach_the_cloud",
-)
 def test_person_names_are_found(report: Report) -> None:
     person = report.per_type["PERSON"]
     assert person.recall is not None

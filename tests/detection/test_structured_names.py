@@ -25,6 +25,9 @@ def names(text: str) -> list[str]:
          ["chen wei", "laura martins"]),
         ("id\tfull_name\tteam\n17\tGrace Kim\tQA\n18\tTomasz Nowak\tOps", ["Grace Kim",
                                                                       "Tomasz Nowak"]),
+        ("First name Oluwaseun.", ["Oluwaseun"]),
+        ("Patient surname is Lindqvist.", ["Lindqvist"]),
+        ("Given name: Astrid, 34", ["Astrid"]),
     ],
 )
 def test_values_of_name_fields_and_columns_are_person_names(text: str, expected: list[str]
@@ -42,6 +45,8 @@ def test_values_of_name_fields_and_columns_are_person_names(text: str, expected:
         "The name of the project is Hayabusa",
         '{"name": null}',
         "host_name=db-01.internal",
+        "the file name is config.yaml",
+        "last name is unknown",
     ],
 )
 def test_names_of_things_are_not_person_names(text: str) -> None:

@@ -29,6 +29,12 @@ _FIELD = re.compile(
     r"(?:\"(?P<q>[^\"\n]{2,60})\"|'(?P<s>[^'\n]{2,60})'|(?P<b>[^\s,;{}\[\]\"'][^,;{}\[\]\"'\n]{1,59}))",
     re.IGNORECASE,
 )
+# In prose: "First name Oluwaseun.", "Patient surname is Lindqvist", "Given name: Astrid".
+_LABELLED = re.compile(
+    r"(?<![A-Za-z])(?:first|given|last|family|middle|sur)[ -]?name\s*(?:is\s+|was\s+|[:：]\s*)?"
+    r"(?P<v>[A-Z][A-Za-z'’-]+(?:\s+[A-Z][A-Za-z'’-]+)?)",
+    re.IGNORECASE,
+)
 _HEADER_CELL = re.compile(r"^\s*[\"']?" + _NAME_KEYS + r"[\"']?\s*$", re.IGNORECASE)
 _NOT_A_NAME = re.compile(r"[0-9@/\\<>{}=#|_:]|https?|\.[a-z]{2,4}$")
 # "file name: report.pdf", "project name: Hayabusa": the name of a thing, not of a person.
@@ -71,6 +77,13 @@ class StructuredNameRecognizer(RegexRecognizer):
             value = value.strip()
             if _looks_like_name(value):
                 yield Hit("PERSON", start, start + len(value), 0.75, "name-field",
+                          context_checked=True)
+        for m in _LABELLED.finditer(text):
+            value = m.group("v")
+            # The label is case-insensitive, the name must be capitalised (the flag applies to
+            # the whole pattern, so check it here).
+            if value[0].isupper() and _looks_like_name(value):
+                yield Hit("PERSON", m.start("v"), m.end("v"), 0.75, "labelled-name",
                           context_checked=True)
         yield from self._columns(text)
 
