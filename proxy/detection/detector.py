@@ -97,33 +97,15 @@ class Hit:
     language: str
 
 
-# Characters no person's name contains: spaCy's small English model tags identifiers, paths,
-# code and masked fragments of mixed text as PERSON; those spans are set aside. (Lowering the
-# score of all-lower-case spans or of a lone capitalised word opening a sentence was measured
-# too: both cut over-routing but leaked real names — "pls write to dwayne kowalski" — so no.)
-_NOT_IN_NAMES = frozenset("0123456789@_/=:{}<>#\\|$%^*+[]();\"`~")
-
-
-def _plausible(entity_type: str, value: str) -> bool:
-    if entity_type == "CREDIT_CARD":
-        # 13-digit Visa numbers are no longer issued; 13 digits starting 45/49 are JAN barcodes,
-        # common in Japanese retail and manufacturing text.
-        digits = [ch for ch in value if ch.isdigit()]
-        return not (len(digits) == 13 and "".join(digits[:2]) in ("45", "49"))
-    if entity_type != "PERSON":
-        return True
-    letters = [ch for ch in value if ch.isalpha()]
-    return (
-        len(value) <= 60
-        and bool(letters)
-        and not any(ch in _NOT_IN_NAMES for ch in value)
-        and set("".join(letters).lower()) != {"x"}  # XXX-XXXX placeholders
-    )
-
-
 def text_key(text: str) -> bytes:
     """Cache key of a text: a digest, so caches never hold raw text."""
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+def values_of(segments: Sequence[Segment], findings: Sequence[Finding]) -> list[str]:
+    """The original text of each finding (empty for extraction flags), in order."""
+    texts = {s.path: s.text for s in segments}
+    return [texts.get(f.path, "")[f.start:f.end] for f in findings]
 
 
 def findings_of(
@@ -268,36 +250,29 @@ class Detector:
     ) -> dict[str, tuple[Hit, ...]]:
         assert self._analyzer is not None and self._nlp is not None
         normalized = {t: normalize(t) for t in texts}
-        jobs: dict[str, list[tuple[str, str]]] = {lang: [] for lang in LANGUAGES}
+        # Per language: (text, the view analysed, whether only NER runs on it).
+        jobs: dict[str, list[tuple[str, str, bool]]] = {lang: [] for lang in LANGUAGES}
         for text, norm in normalized.items():
-            for lang in languages_of(norm.text):
-                view = norm.text if lang == "ja" or len(languages_of(norm.text)) == 1 else (
-                    _mask_japanese(norm.text)
-                )
-                jobs[lang].append((text, view))
+            langs = languages_of(norm.text)
+            for lang in langs:
+                # Mixed text: the Japanese pass runs every pattern recognizer over the whole
+                # text; the English pass reads a copy with the Japanese blanked out, for English
+                # names only.
+                mixed_en = lang == "en" and len(langs) > 1
+                view = _mask_japanese(norm.text) if mixed_en else norm.text
+                jobs[lang].append((text, view, mixed_en))
         hits: dict[str, list[Hit]] = {t: [] for t in texts}
         for lang, items in jobs.items():
             if not items:
                 continue
             started = time.perf_counter()
-            artifacts = self._artifacts([view for _, view in items], lang)
-            for (text, view), nlp_artifacts in zip(items, artifacts, strict=True):
-                # Mixed text: the Japanese pass already ran every pattern recognizer over the
-                # whole text; the English pass over the masked copy is for English names only.
-                mixed = lang == "en" and view is not normalized[text].text
+            artifacts = self._artifacts([view for _, view, _ in items], lang)
+            for (text, view, ner_only), nlp_artifacts in zip(items, artifacts, strict=True):
                 results = self._analyzer.analyze(
                     text=view, language=lang, nlp_artifacts=nlp_artifacts,
-                    entities=list(NER_ENTITIES) if mixed else None,
+                    entities=list(NER_ENTITIES) if ner_only else None,
                 )
-                norm = normalized[text]
-                for r in results:
-                    # NER spans can swallow the blanks that stand in for masked Japanese text.
-                    while r.start < r.end and view[r.start].isspace():
-                        r.start += 1
-                    while r.end > r.start and view[r.end - 1].isspace():
-                        r.end -= 1
-                    if r.end > r.start and _plausible(r.entity_type, view[r.start:r.end]):
-                        hits[text].append(self._hit(norm, r, lang))
+                hits[text].extend(self._hit(normalized[text], r, lang) for r in results)
             if timings is not None:
                 timings[lang] = timings.get(lang, 0.0) + time.perf_counter() - started
         return {t: tuple(self._dedupe(h)) for t, h in hits.items()}

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from proxy.detection.detector import Analyzer, Finding
+from proxy.detection.detector import Analyzer, Finding, values_of
 from proxy.detection.entities import ENTITY_TYPES
 from proxy.errors import InvalidRequest
 from proxy.exchange import Endpoint, extract, validate
@@ -426,14 +426,14 @@ def evaluate_item(
     lang_types = report.per_language_types.setdefault(item.language, {})
     lang_routes = report.per_language.setdefault(item.language, RouteCounts())
     segments, flags = extract(item.body)
-    texts = {s.path: s.text for s in segments}
     findings = detector.analyze(segments)
+    value = dict(zip(findings, values_of(segments, findings), strict=True))
     counted: list[Finding] = []
     rejected: list[tuple[Finding, str]] = []
     for f in findings:
         if f.entity_type in NOT_PERSONAL:
             continue
-        ok, why = _counts(policy, item.endpoint, f, texts.get(f.path, "")[f.start:f.end], types)
+        ok, why = _counts(policy, item.endpoint, f, value[f], types)
         if ok:
             counted.append(f)
         elif f.entity_type in types:
@@ -475,7 +475,7 @@ def evaluate_item(
             score.correct += correct
         if not correct:
             report.misses.append(Miss("false_positive", item.id, f.entity_type, f.path,
-                                      mask(texts.get(f.path, "")[f.start:f.end]),
+                                      mask(value[f]),
                                       f"score {f.score:.2f}, {f.recognizer}"))
 
     # Request.

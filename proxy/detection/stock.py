@@ -87,6 +87,58 @@ class WindowedPhoneRecognizer(PhoneRecognizer):
         return list(super().analyze(window, entities, nlp_artifacts))  # type: ignore[arg-type]
 
 
+class CardRecognizer(CreditCardRecognizer):
+    """Presidio's card recognizer, minus JAN barcodes.
+
+    13-digit Visa numbers are no longer issued; 13 digits starting 45 or 49 that pass Luhn are
+    JAN (EAN-13) product codes, common in Japanese retail and manufacturing text.
+    """
+
+    def invalidate_result(self, pattern_text: str) -> bool:
+        digits = "".join(ch for ch in pattern_text if ch.isdigit())
+        return len(digits) == 13 and digits[:2] in ("45", "49")
+
+
+# Characters no person's name contains: spaCy's small English model tags identifiers, paths,
+# code and masked fragments of mixed text as PERSON. (Lowering the score of all-lower-case
+# spans or of a lone capitalised word opening a sentence was measured too: both cut
+# over-routing but leaked real names — "pls write to dwayne kowalski" — so no.)
+_NOT_IN_NAMES = frozenset("0123456789@_/=:{}<>#\\|$%^*+[]();\"`~")
+
+
+def plausible_name(value: str) -> bool:
+    letters = [ch for ch in value if ch.isalpha()]
+    return (
+        len(value) <= 60
+        and bool(letters)
+        and not any(ch in _NOT_IN_NAMES for ch in value)
+        and set("".join(letters).lower()) != {"x"}  # XXX-XXXX placeholders
+    )
+
+
+class NerRecognizer(SpacyRecognizer):
+    """Presidio's spaCy recognizer, with spans trimmed of blanks and implausible names dropped.
+
+    On mixed text the English model reads a copy whose Japanese characters are blanked out, and
+    its spans can swallow those blanks.
+    """
+
+    def analyze(
+        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
+    ) -> list[RecognizerResult]:
+        kept: list[RecognizerResult] = []
+        for r in super().analyze(text, entities, nlp_artifacts):
+            while r.start < r.end and text[r.start].isspace():
+                r.start += 1
+            while r.end > r.start and text[r.end - 1].isspace():
+                r.end -= 1
+            if r.end > r.start and (
+                r.entity_type != "PERSON" or plausible_name(text[r.start:r.end])
+            ):
+                kept.append(r)
+        return kept
+
+
 class OfflineEmailRecognizer(EmailRecognizer):
     def validate_result(self, pattern_text: str) -> bool:
         return bool(_OFFLINE_TLD(pattern_text).fqdn)
@@ -102,7 +154,7 @@ def stock_recognizers(language: str) -> list[EntityRecognizer]:
     """
     recognizers: list[EntityRecognizer] = [
         OfflineEmailRecognizer(supported_language=language),
-        CreditCardRecognizer(supported_language=language),
+        CardRecognizer(supported_language=language),
         IbanRecognizer(supported_language=language),
         IpRecognizer(supported_language=language),
         UrlRecognizer(supported_language=language),
@@ -115,17 +167,8 @@ def stock_recognizers(language: str) -> list[EntityRecognizer]:
         MedicalLicenseRecognizer(supported_language=language),
         WindowedPhoneRecognizer(supported_language=language, supported_regions=PHONE_REGIONS),
     ]
-    if language == "en":
-        recognizers.append(
-            SpacyRecognizer(
-                supported_language="en",
-                supported_entities=["PERSON", "LOCATION", "NRP", "DATE_TIME"],
-            )
-        )
-    else:
-        recognizers.append(
-            SpacyRecognizer(
-                supported_language=language, supported_entities=["PERSON", "LOCATION", "DATE_TIME"]
-            )
-        )
+    ner_entities = ["PERSON", "LOCATION", "DATE_TIME"] + (["NRP"] if language == "en" else [])
+    recognizers.append(
+        NerRecognizer(supported_language=language, supported_entities=ner_entities)
+    )
     return recognizers

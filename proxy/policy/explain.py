@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from proxy.config import Settings
-from proxy.detection.detector import Analyzer, Finding
+from proxy.detection.detector import Analyzer, Finding, values_of
 from proxy.exchange import Endpoint, Segment, extract, validate
 from proxy.policy.decide import Facts, evaluate
 from proxy.policy.model import Policy, Route
@@ -34,7 +34,6 @@ def facts_for(
     headers: Mapping[str, str],
 ) -> Facts:
     model = body.get("model")
-    texts = {s.path: s.text for s in segments}
     return Facts(
         endpoint=endpoint,
         entities=tuple((f.entity_type, f.score) for f in findings),
@@ -43,7 +42,7 @@ def facts_for(
         headers={k.lower(): v for k, v in headers.items()},
         text=fold("\n".join(s.text for s in segments)),
         tokens=estimate_tokens([s.text for s in segments]),
-        values=tuple(texts.get(f.path, "")[f.start:f.end] for f in findings),
+        values=tuple(values_of(segments, findings)),
     )
 
 
@@ -73,7 +72,6 @@ def explain(
         if endpoint is Endpoint.EMBEDDINGS:
             local_model = settings.local_embedding_model or "<no local embedding model>"
         forwarded = map_model(source, decision.route, settings, local_model)
-    texts = {s.path: s.text for s in segments}
     return {
         "route": decision.route.value,
         "rule": decision.rule,
@@ -86,10 +84,9 @@ def explain(
         "entities": [
             {
                 "type": f.entity_type, "score": f.score, "recognizer": f.recognizer,
-                "path": f.path, "start": f.start, "end": f.end,
-                "masked": mask(texts.get(f.path, "")[f.start:f.end]),
+                "path": f.path, "start": f.start, "end": f.end, "masked": mask(value),
             }
-            for f in findings
+            for f, value in zip(findings, facts.values, strict=True)
         ],
         "estimated_tokens": facts.tokens,
         "rules": [{"rule": t.rule, "matched": t.matched, "reason": t.reason} for t in trace],
