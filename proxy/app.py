@@ -37,7 +37,7 @@ from proxy.errors import (
 )
 from proxy.exchange import Endpoint
 from proxy.observe.audit import AuditLog
-from proxy.observe.metrics import Metrics, multiprocess
+from proxy.observe.metrics import Metrics
 from proxy.pipeline import OUTCOME, REQUEST_ID, Outcome, Pipeline, new_request_id, stamp_headers
 from proxy.policy import Policy
 from proxy.policy.explain import explain
@@ -98,15 +98,15 @@ async def models(request: web.Request) -> web.Response:
     data: list[dict[str, Any]] = []
     seen: set[str] = set()
     failures = 0
-    for owner, result in zip(("cloud", "local"), results, strict=True):
+    for upstream, result in zip((pipeline.cloud, pipeline.local), results, strict=True):
         if isinstance(result, BaseException):
             if not isinstance(result, UpstreamError):
                 raise result
             failures += 1
-            pipeline.metrics.upstream_errors.labels(owner, "models").inc()
+            pipeline.metrics.upstream_errors.labels(upstream.name, "models").inc()
             continue
+        pipeline.note_models(upstream, result)
         for model in result:
-            pipeline.listed_models.add(model["id"])
             if model["id"] not in seen:
                 seen.add(model["id"])
                 data.append(model)
@@ -151,20 +151,7 @@ def reload_policies(app: web.Application, *, force: bool = False) -> None:
 
 
 def _export_policies(metrics: Metrics, store: PolicyStore) -> None:
-    active = {(p.version, p.path) for p in store.policies()}
-    if multiprocess():
-        # Series cannot be removed from the shared files: superseded versions are set to 0,
-        # so dashboards select the policies in force with `sekisho_policy_info == 1`.
-        for version, path in _exported.get(id(metrics), set()) - active:
-            metrics.policy_info.labels(version, path).set(0)
-    else:
-        metrics.policy_info.clear()
-    for version, path in active:
-        metrics.policy_info.labels(version, path).set(1)
-    _exported[id(metrics)] = active
-
-
-_exported: dict[int, set[tuple[str, str]]] = {}
+    metrics.set_policies({(p.version, p.path) for p in store.policies()})
 
 
 async def _probe_once(app: web.Application, timeout: float) -> None:
@@ -178,7 +165,7 @@ async def _probe_once(app: web.Application, timeout: float) -> None:
             pipeline.metrics.upstream_up.labels(upstream.name).set(0)
         else:
             pipeline.metrics.upstream_up.labels(upstream.name).set(1)
-            pipeline.listed_models.update(m["id"] for m in models)
+            pipeline.note_models(upstream, models)
 
     await asyncio.gather(probe(pipeline.cloud), probe(pipeline.local))
 

@@ -38,6 +38,10 @@ class ModelPrice(BaseModel):
     prompt: float = Field(ge=0)
     completion: float = Field(default=0.0, ge=0)
 
+    def cost(self, prompt_tokens: int, completion_tokens: int) -> float:
+        """USD for that many tokens."""
+        return (prompt_tokens * self.prompt + completion_tokens * self.completion) / 1_000_000
+
 
 # OpenAI list prices (USD per 1M tokens) when this table was written; configure `prices` to
 # match your contract. Used only for the cost metrics, never for routing.

@@ -29,7 +29,7 @@ import aiohttp
 from aiohttp import web
 
 from proxy.config import Settings
-from proxy.detection.detector import Analyzer, Finding
+from proxy.detection.detector import Analyzer, Finding, values_of
 from proxy.errors import (
     Blocked,
     InvalidRequest,
@@ -466,10 +466,18 @@ class Pipeline:
         if self._local_models and now - self._local_models[0] < self.settings.models_cache_s:
             return self._local_models[1]
         try:
-            ids = [m["id"] for m in await self.local.models(self.settings.connect_timeout_s)]
+            models = await self.local.models(self.settings.connect_timeout_s)
         except UpstreamError:
             return self._local_models[1] if self._local_models else []
-        self._local_models = (now, ids)
+        return self.note_models(self.local, models)
+
+    def note_models(self, upstream: Upstream, models: list[dict[str, Any]]) -> list[str]:
+        """Remember an upstream's model list (from a probe, /v1/models or a lookup): the names
+        become allowed metric labels, and the local list is the local-model cache."""
+        ids = [m["id"] for m in models]
+        self.listed_models.update(ids)
+        if upstream is self.local:
+            self._local_models = (time.monotonic(), ids)
         return ids
 
     # -- observe ----------------------------------------------------------------------------
@@ -477,12 +485,10 @@ class Pipeline:
     def known_models(self) -> frozenset[str]:
         """Model names allowed as metric labels: configured ones and those upstreams list."""
         s = self.settings
-        names = set(s.prices) | set(s.model_aliases) | set(self.listed_models)
+        names = set(s.prices) | set(s.model_aliases) | self.listed_models
         for alias in s.model_aliases.values():
             names |= {m for m in (alias.cloud, alias.local) if m}
         names |= {m for m in (s.local_model, s.local_embedding_model) if m}
-        if self._local_models:
-            names |= set(self._local_models[1])
         return frozenset(names)
 
     def _count_usage(self, exchange: Exchange, outcome: Outcome) -> None:
@@ -495,19 +501,15 @@ class Pipeline:
         self.metrics.tokens.labels(outcome.upstream, label, "completion").inc(completion)
         prices = self.settings.prices
         if outcome.upstream == "cloud" and model in prices:
-            price = prices[model]
-            self.metrics.cloud_cost.labels(model).inc(
-                (prompt * price.prompt + completion * price.completion) / 1_000_000
-            )
+            self.metrics.cloud_cost.labels(model).inc(prices[model].cost(prompt, completion))
         elif outcome.upstream == "local":
             # What the same tokens would have cost on the cloud model the client asked for.
             requested = exchange.requested_model or ""
             alias = self.settings.model_aliases.get(requested)
             cloud_model = alias.cloud if alias is not None and alias.cloud else requested
             if cloud_model in prices:
-                price = prices[cloud_model]
                 self.metrics.cloud_cost_avoided.labels(cloud_model).inc(
-                    (prompt * price.prompt + completion * price.completion) / 1_000_000
+                    prices[cloud_model].cost(prompt, completion)
                 )
 
     def observe(
@@ -522,7 +524,7 @@ class Pipeline:
         findings = exchange.findings if exchange is not None else []
         types = [f.entity_type for f in findings if f.score >= CONFIDENT]
         weak = [f.entity_type for f in findings if f.score < CONFIDENT]
-        for f in exchange.findings if exchange is not None else []:
+        for f in findings:
             language = f.language if f.language in ("en", "ja") else "none"
             self.metrics.pii_entities.labels(f.entity_type, language, outcome.action.value).inc()
         if exchange is not None and outcome.upstream is not None and outcome.usage is not None:
@@ -530,12 +532,11 @@ class Pipeline:
         decision = exchange.decision if exchange is not None else None
         hashes: dict[str, list[str]] | None = None
         if self.settings.audit_hmac_key and exchange is not None:
-            texts = {s.path: s.text for s in exchange.segments}
             collected: dict[str, set[str]] = {}
-            for f in exchange.findings:
-                if f.end > f.start and f.path in texts:
+            for f, value in zip(findings, values_of(exchange.segments, findings), strict=True):
+                if value:
                     collected.setdefault(f.entity_type, set()).add(
-                        keyed_hash(self.settings.audit_hmac_key, texts[f.path][f.start:f.end])
+                        keyed_hash(self.settings.audit_hmac_key, value)
                     )
             hashes = {t: sorted(v) for t, v in sorted(collected.items())}
         record: dict[str, Any] = {

@@ -139,5 +139,19 @@ class Metrics:
                          "stream_interrupted", "models"):
                 self.upstream_errors.labels(upstream, kind)
         self.fallbacks.labels(**{"from": "cloud", "to": "local"})
+        self._policies: set[tuple[str, str]] = set()
         if multiprocess():
             MultiProcessCollector(self.registry)  # type: ignore[no-untyped-call]
+
+    def set_policies(self, active: set[tuple[str, str]]) -> None:
+        """``sekisho_policy_info``: 1 for each (version, path) in force."""
+        if multiprocess():
+            # Series cannot be removed from the shared files: superseded versions are set to 0,
+            # so dashboards select the policies in force with `sekisho_policy_info == 1`.
+            for version, path in self._policies - active:
+                self.policy_info.labels(version, path).set(0)
+        else:
+            self.policy_info.clear()
+        for version, path in active:
+            self.policy_info.labels(version, path).set(1)
+        self._policies = set(active)
