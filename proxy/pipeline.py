@@ -155,8 +155,12 @@ class Pipeline:
             outcome.status = err.status
             raise
         finally:
-            self.metrics.in_flight.dec()
-            self.observe(exchange, endpoint, outcome, time.perf_counter() - started)
+            # Observed before in_flight drops, so "no requests in flight" means "all accounted":
+            # a streamed answer reaches the client before this runs.
+            try:
+                self.observe(exchange, endpoint, outcome, time.perf_counter() - started)
+            finally:
+                self.metrics.in_flight.dec()
 
     def authenticate(self, request: web.Request) -> str:
         """The tenant of the client's API key; 401 for unknown keys when keys are configured."""

@@ -28,6 +28,18 @@ def value(stack: Stack, name: str, **labels: str) -> float:
     return samples(stack).get((name, tuple(sorted(labels.items()))), 0.0)
 
 
+def settled(stack: Stack) -> None:
+    """Wait until the proxy has accounted for every request.
+
+    A streamed answer reaches the client before the proxy records it, and the proxy lowers the
+    in-flight gauge only after recording.
+    """
+    deadline = time.monotonic() + 5
+    while value(stack, "sekisho_in_flight_requests") and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert value(stack, "sekisho_in_flight_requests") == 0
+
+
 def test_tokens_and_cloud_cost_from_usage(stack: Stack) -> None:
     completion = stack.openai().chat.completions.create(
         model="gpt-4o-mini", messages=[{"role": "user", "content": "Explain DNS briefly."}]
@@ -51,6 +63,7 @@ def test_streamed_usage_local_tokens_and_cost_avoided(stack: Stack) -> None:
     ))
     usage = chunks[-1].usage
     assert usage is not None
+    settled(stack)
     assert value(stack, "sekisho_tokens_total", upstream="local", model=LOCAL_MODELS[0],
                  kind="completion") == usage.completion_tokens
     assert value(stack, "sekisho_cloud_cost_avoided_usd_total", model="gpt-4o-mini") > 0
