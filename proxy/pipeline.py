@@ -392,6 +392,7 @@ class Pipeline:
         scanner = SseScanner()
         sent_at = time.perf_counter()
         first = True
+        remembered = 0
         try:
             # iter_any yields whatever arrived, so each upstream chunk goes out as it comes.
             async for chunk in resp.content.iter_any():
@@ -401,15 +402,18 @@ class Pipeline:
                         time.perf_counter() - sent_at + outcome.extra.get("connect_s", 0.0)
                     )
                 scanner.feed(chunk)
+                if exchange.endpoint is Endpoint.RESPONSES:
+                    # Remembered before the client can see the id, so an immediate follow-up
+                    # with previous_response_id already finds where the conversation lives.
+                    for rid in scanner.response_ids[remembered:]:
+                        self.memory.remember(rid, route)
+                    remembered = len(scanner.response_ids)
                 await out.write(chunk)
         except (aiohttp.ClientError, TimeoutError) as exc:
             self.metrics.upstream_errors.labels(route.value, "stream_interrupted").inc()
             log.warning("upstream stream interrupted: %s (request %s)", type(exc).__name__,
                         exchange.request_id)
         outcome.usage = scanner.usage
-        if exchange.endpoint is Endpoint.RESPONSES:
-            for rid in scanner.response_ids:
-                self.memory.remember(rid, route)
         outcome.status = 200
         await out.write_eof()
         return out
