@@ -182,11 +182,6 @@ def test_structured_identifiers_are_found(report: Report) -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 3 open: leak rate 1.1% (2/187, both English): en_core_web_sm misses "
-           "'Priya Raghunathan' in prose and the lower-case 'd. patel'",
-)
 def test_no_sensitive_request_would_reach_the_cloud(report: Report) -> None:
     assert report.routes.leaked == 0, "leaked " + listing(report, "leaked", "missed")
 
@@ -200,12 +195,6 @@ def test_person_names_are_found(report: Report) -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 3 open: over-routing 9.8% (18/183), target 5%. en_core_web_sm tags ordinary "
-           "capitalised words as PERSON (Summarise, Convert, Kaizen, Python); lowering them "
-           "leaked real names, so they stay",
-)
 def test_clean_requests_are_rarely_kept_local(report: Report) -> None:
     assert report.routes.over_routing_rate <= TARGET_OVER_ROUTING, (
         f"over-routing {report.routes.over_routing_rate:.1%}; over-routed "

@@ -443,6 +443,7 @@ def sekisho_recognizers(language: str) -> list[EntityRecognizer]:
     # Imported here, not at the top: the submodules import the base class from this package.
     from proxy.detection.recognizers.health import health_recognizers
     from proxy.detection.recognizers.japan import japan_recognizers
+    from proxy.detection.recognizers.lexicon_names import lexicon_name_recognizers
     from proxy.detection.recognizers.romaji_names import romaji_name_recognizers
     from proxy.detection.recognizers.secrets import secret_recognizers
     from proxy.detection.recognizers.structured_names import structured_name_recognizers
@@ -451,4 +452,5 @@ def sekisho_recognizers(language: str) -> list[EntityRecognizer]:
         *japan_recognizers(language), *secret_recognizers(language),
         *common_recognizers(language), *health_recognizers(language),
         *structured_name_recognizers(language), *romaji_name_recognizers(language),
+        *lexicon_name_recognizers(language),
     ]

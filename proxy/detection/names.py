@@ -1,0 +1,133 @@
+"""A lexicon of given names and family names in Latin script, from pinned packages.
+
+Why: spaCy's small English NER tags ordinary capitalised words as people ("Summarise",
+"Convert", "Kaizen", "Python") and misses real names in prose ("Priya Raghunathan") or in lower
+case ("d. patel"). A list of names that people actually carry confirms the first kind of guess
+and finds the second kind without a model.
+
+Sources (both pinned in pyproject, read from site-packages at start, never downloaded):
+
+- Faker's person providers: given and family names for about eighty locales, romanised Japanese
+  names included. Only Latin-script entries are kept.
+- gender-guesser's ``nam_dict.txt`` (Jörg Michael's dictionary, GNU FDL): about 45,000 given
+  names from 55 countries, India, West Africa and the Nordic countries among them.
+
+The lexicon holds case-folded single words; multi-word entries ("De la Cruz", "Anne+Marie") are
+split into their parts, and parts shorter than three letters or written in lower case (particles
+such as "de", "van") are dropped, because they say nothing about a person on their own.
+``COMMON_WORDS`` (Faker's 971-word English lorem list) marks names that are also everyday words
+("Will", "May", "Young"): they still confirm a span that NER already calls a person, but never
+start a name on their own.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+__all__ = ["Lexicon", "lexicon"]
+
+_LATIN_NAME = re.compile(r"[A-Za-zÀ-ÖØ-öø-ɏḀ-ỿ'’\- ]+")
+_PART = re.compile(r"[ \-+]")
+
+# Provider attributes that hold names. Locales spell them differently ("first_names_female",
+# "unisex_last_names", "last_romanized_names"); formats, prefixes and suffixes are not names.
+_NAME_ATTR = re.compile(r"(first|last|middle)_(romanized_)?names")
+
+
+@dataclass(frozen=True, slots=True)
+class Lexicon:
+    given: frozenset[str]
+    family: frozenset[str]
+    common: frozenset[str]
+
+    def is_given(self, word: str) -> bool:
+        return word.casefold() in self.given
+
+    def is_family(self, word: str) -> bool:
+        return word.casefold() in self.family
+
+    def is_name(self, word: str) -> bool:
+        key = word.casefold()
+        return key in self.given or key in self.family
+
+    def is_common(self, word: str) -> bool:
+        return word.casefold() in self.common
+
+
+def _parts(entry: str) -> list[str]:
+    if not _LATIN_NAME.fullmatch(entry):
+        return []
+    return [
+        p.casefold() for p in _PART.split(entry.replace("’", "'"))
+        if len(p) >= 3 and p[0].isupper()
+    ]
+
+
+def _provider_names(provider: type) -> tuple[list[str], list[str]]:
+    """(given, family) names a Faker person provider lists, over its whole class hierarchy.
+
+    Values are tuples, lists or weighted dicts; properties and functions are skipped.
+    """
+    given: list[str] = []
+    family: list[str] = []
+    for klass in provider.__mro__:
+        for attr, value in vars(klass).items():
+            match = _NAME_ATTR.search(attr)
+            if match is None or not isinstance(value, (dict, list, tuple, set, frozenset)):
+                continue
+            entries = [k for k in value if isinstance(k, str)]
+            (family if match.group(1) == "last" else given).extend(entries)
+    return given, family
+
+
+def _faker_names() -> tuple[set[str], set[str]]:
+    import faker.providers.person as person
+
+    given: set[str] = set()
+    family: set[str] = set()
+    for module in pkgutil.iter_modules(person.__path__):
+        provider = getattr(
+            importlib.import_module(f"{person.__name__}.{module.name}"), "Provider", None
+        )
+        if provider is None:
+            continue
+        given_names, family_names = _provider_names(provider)
+        for entry in given_names:
+            given.update(_parts(entry))
+        for entry in family_names:
+            family.update(_parts(entry))
+    return given, family
+
+
+def _nam_dict_names() -> set[str]:
+    """Given names from nam_dict.txt: a gender code in columns 1-2, the name in columns 4-29.
+
+    Lines starting with '#' are comments and '=' lines list equivalent spellings, whose names
+    also appear on lines of their own.
+    """
+    text = (resources.files("gender_guesser") / "data" / "nam_dict.txt").read_text("utf-8")
+    names: set[str] = set()
+    for line in text.splitlines():
+        if len(line) < 30 or line[0] in "#=":
+            continue
+        names.update(_parts(line[3:29].strip()))
+    return names
+
+
+def _common_words() -> set[str]:
+    from faker.providers.lorem.en_US import Provider
+
+    return {w.casefold() for w in Provider.word_list}
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> Lexicon:
+    """The lexicon, built once per process (about 0.3 s)."""
+    given, family = _faker_names()
+    given |= _nam_dict_names()
+    return Lexicon(frozenset(given), frozenset(family), frozenset(_common_words()))

@@ -1,0 +1,94 @@
+"""Person names in Latin script found with the name lexicon, without a model.
+
+Two shapes, each of which NER misses in business prose:
+
+- A given name followed by a capitalised word: "review for Priya Raghunathan". The given name
+  must be in the lexicon and not an everyday word ("Will", "May"); the next word counts as a
+  family name when the lexicon knows it (0.85) or when it is any other capitalised word that is
+  not an everyday word (0.7). A third capitalised name word is taken along ("Mary Ann Smith").
+- An initial and a known family name, in any case: "inspector: d. patel", "J. Okafor" (0.75).
+- A name after a title: "Mr Okonkwo", "Dr. Ahmed Hassan" (0.85).
+- A lone given name after a word that addresses or mentions a person: "Dear Agnieszka",
+  "ask Oluwadamilare", "cc: Ingrid" (0.65). Not after "for" or "to": "migrate to Aurora" names
+  a database.
+
+See ``proxy.detection.names`` for where the names come from.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from presidio_analyzer import EntityRecognizer
+
+from proxy.detection.names import Lexicon, lexicon
+from proxy.detection.recognizers import Hit, RegexRecognizer
+
+__all__ = ["LexiconNameRecognizer", "lexicon_name_recognizers"]
+
+# A capitalised name word: Smith, O'Connell, McDonald, Al-Sayed, Chloé; or an all-caps family
+# name as Japanese business text writes it (TANAKA).
+_NAME_WORD = (r"[A-Z](?:['’][A-Z])?[a-zà-öø-ÿ'’]+(?:[A-Z][a-zà-öø-ÿ]+)?"
+              r"(?:-[A-Z][a-zà-öø-ÿ'’]+)?")
+_WORD = re.compile(rf"(?<![\w.@/\-])(?:{_NAME_WORD}|[A-Z]{{2,}}(?![a-z]))(?![\w@])")
+_TITLE = re.compile(
+    rf"\b(?:Mr|Mrs|Ms|Mx|Miss|Dr|Prof|Professor|Sir|Dame)\.?[ \u00a0]+"
+    rf"({_NAME_WORD}(?:[ \u00a0]{_NAME_WORD})?)(?![\w@])"
+)
+_INITIAL = re.compile(r"(?<![\w.])([A-Za-z])\.[ \u00a0]?([A-Za-z][a-zà-öø-ÿ'’A-Z]{2,})(?![\w@])")
+_GAP = (" ", "\u00a0")
+_CUE = re.compile(
+    r"(?i:\b(?:dear|hi|hello|hey|thanks|thank you|cc|attn|ask|tell|remind|ping|call|email|"
+    r"e-mail|message|congratulate|welcome|introduce)[,:]?[ \u00a0]+)"
+    r"([A-Z][a-zà-öø-ÿ'’]{2,})(?![\w@])"
+)
+
+
+def _family_score(word: str, names: Lexicon) -> float:
+    if names.is_family(word) or names.is_given(word):
+        return 0.85
+    if names.is_common(word) or word.isupper() and len(word) <= 4:
+        return 0.0  # "Priya Team", "Maria API"
+    return 0.7
+
+
+class LexiconNameRecognizer(RegexRecognizer):
+    ENTITIES = ("PERSON",)
+    CONTEXT = ("name", "mr", "ms", "mrs", "dr", "patient", "employee", "customer")
+
+    def find(self, text: str) -> Iterable[Hit]:
+        names = lexicon()
+        words = list(_WORD.finditer(text))
+        used_until = -1
+        for i, first in enumerate(words[:-1]):
+            given, second = first.group(), words[i + 1]
+            if (first.start() < used_until or text[first.end():second.start()] not in _GAP
+                    or given.isupper() or not names.is_given(given) or names.is_common(given)):
+                continue
+            score = _family_score(second.group(), names)
+            if score == 0.0:
+                continue
+            end = second.end()
+            if i + 2 < len(words):
+                third = words[i + 2]
+                if (text[end:third.start()] in _GAP and names.is_name(third.group())
+                        and not names.is_common(third.group())):
+                    end = third.end()
+            used_until = end
+            yield Hit("PERSON", first.start(), end, score, "given-name-then-capitalised")
+        for m in _TITLE.finditer(text):
+            if m.start(1) >= used_until and not names.is_common(m.group(1).split()[0]):
+                yield Hit("PERSON", m.start(1), m.end(1), 0.85, "title-then-name")
+        for m in _CUE.finditer(text):
+            given = m.group(1)
+            if names.is_given(given) and not names.is_common(given) and m.start(1) >= used_until:
+                yield Hit("PERSON", m.start(1), m.end(1), 0.65, "cue-then-given-name")
+        for m in _INITIAL.finditer(text):
+            family = m.group(2)
+            if names.is_family(family) and not names.is_common(family):
+                yield Hit("PERSON", m.start(1), m.end(2), 0.75, "initial-then-family-name")
+
+
+def lexicon_name_recognizers(language: str) -> list[EntityRecognizer]:
+    return [LexiconNameRecognizer(language)]

@@ -1,0 +1,85 @@
+"""Latin-script person names found with the name lexicon, and NER guesses it confirms."""
+
+from __future__ import annotations
+
+import pytest
+from recognizer_cases import detect
+
+from proxy.detection.names import lexicon
+from proxy.detection.recognizers.lexicon_names import LexiconNameRecognizer
+from proxy.detection.stock import confirmed_name
+
+RECOGNIZER = LexiconNameRecognizer("en")
+
+
+def names(text: str) -> list[str]:
+    return [text[s:e] for _, s, e in detect(RECOGNIZER, text)]
+
+
+def test_lexicon_holds_names_from_many_countries_and_not_ordinary_words() -> None:
+    names_ = lexicon()
+    for given in ("Priya", "Ingrid", "Hiroshi", "Kwame", "Mateusz", "Siobhan"):
+        assert names_.is_given(given), given
+    for family in ("Patel", "Adeyemi", "Halvorsen", "Tanaka", "Kowalski", "Dubois"):
+        assert names_.is_family(family), family
+    for word in ("Summarise", "Convert", "Python", "Kaizen", "Salary", "Mermaid"):
+        assert not names_.is_name(word), word
+    assert names_.is_common("will") and names_.is_common("may")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Rewrite this performance review for Priya Raghunathan so it is constructive.",
+         ["Priya Raghunathan"]),
+        ("inspector: d. patel. Write the containment section.", ["d. patel"]),
+        ("Dear Agnieszka, thank you for your order.", ["Agnieszka"]),
+        ("Attendees: Mary Ann Smith, J. Okafor", ["Mary Ann Smith", "J. Okafor"]),
+        ("Ask Dmitri Volkov whether the invoice was paid.", ["Dmitri Volkov"]),
+        ("Chloé Lefebvre will cover the night shift.", ["Chloé Lefebvre"]),
+        ("Escalate: customer Fatima Al-Sayed cannot log in.", ["Fatima Al-Sayed"]),
+        ("Owner: Kenji TANAKA", ["Kenji TANAKA"]),
+    ],
+)
+def test_names_without_a_model(text: str, expected: list[str]) -> None:
+    assert names(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Will Young people use the app?",  # given names that are everyday words never start one
+        "The May release ships Monday.",
+        "The Priya API questions are in the channel",  # acronyms are not family names
+        "Migrate to Aurora by Friday.",  # a given name alone needs a cue that means a person
+        "e.g. python scripts and i.e. config files",
+        "Summarise Lean manufacturing in five bullets.",
+    ],
+)
+def test_ordinary_text_is_not_a_name(text: str) -> None:
+    assert names(text) == []
+
+
+@pytest.mark.parametrize(
+    ("value", "confirmed"),
+    [
+        ("Priya Raghunathan", True), ("Halvorsen", True), ("Kobayashi", True),
+        ("田中", True),  # Japanese script is judged by the Japanese engines
+        ("Summarise", False), ("Acme Support", False), ("Compute Cpk", False), ("Git", False),
+    ],
+)
+def test_ner_guesses_are_confirmed_by_the_lexicon(value: str, confirmed: bool) -> None:
+    assert confirmed_name(value) is confirmed
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Summarise the complaint from Mr Okonkwo about the delivery.", ["Okonkwo"]),
+        ("Notify Dr. Ahmed Hassan that the results are ready.", ["Ahmed Hassan"]),
+        ("Draft a condolence note to the family of Siobhan O'Connell.", ["Siobhan O'Connell"]),
+        ("Book a call with Fiona McDonald.", ["Fiona McDonald"]),
+    ],
+)
+def test_titles_and_irish_and_scottish_family_names(text: str, expected: list[str]) -> None:
+    assert names(text) == expected
