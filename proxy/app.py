@@ -248,9 +248,10 @@ def create_app(
         analyzer = detector
     elif settings.detection_workers > 0:
         analyzer = DetectorPool(settings.detection_workers, ja_engine=settings.ja_engine,
-                                cache_size=settings.detection_cache_size)
+                                en_ner=settings.en_ner, cache_size=settings.detection_cache_size)
     else:
-        analyzer = Detector(ja_engine=settings.ja_engine, cache_size=settings.detection_cache_size)
+        analyzer = Detector(ja_engine=settings.ja_engine, en_ner=settings.en_ner,
+                            cache_size=settings.detection_cache_size)
     cloud = Upstream("cloud", settings.cloud_url, settings.cloud_api_key,
                      connect_timeout=settings.connect_timeout_s,
                      read_timeout=settings.upstream_timeout_s)

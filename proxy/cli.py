@@ -138,7 +138,7 @@ def _policy_test(args: argparse.Namespace) -> int:
     from proxy.policy.testing import run_policy_tests
 
     settings = _settings(args)
-    detector = Detector(ja_engine=settings.ja_engine, cache_size=0)
+    detector = Detector(ja_engine=settings.ja_engine, en_ner=settings.en_ner, cache_size=0)
     detector.load()
     passed = failed = 0
     for name in args.files:
@@ -182,7 +182,7 @@ def _explain(args: argparse.Namespace) -> int:
     except ValueError:
         print("error: the request is not valid JSON", file=sys.stderr)
         return 1
-    detector = Detector(ja_engine=settings.ja_engine, cache_size=0)
+    detector = Detector(ja_engine=settings.ja_engine, en_ner=settings.en_ner, cache_size=0)
     detector.load()
     try:
         report = explain(body, Endpoint(args.endpoint), policy, detector, settings,
@@ -314,6 +314,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--runs", type=int, default=50, help="calls per case (10,000: a tenth)")
     bench.add_argument("--ja-engine", dest="ja_engine", default="sudachi",
                        choices=["sudachi", "ginza"])
+    bench.add_argument("--en-ner", dest="en_ner", default="cascade",
+                       choices=["cascade", "always"])
     bench.add_argument("--json", action="store_true")
     bench.set_defaults(func=_bench)
 

@@ -88,6 +88,9 @@ class Settings(BaseModel):
     max_body_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
     detection_deadline_ms: int = Field(default=5000, ge=0)
     ja_engine: Literal["sudachi", "ginza"] = "sudachi"
+    en_ner: Literal["cascade", "always"] = "cascade"
+    """English NER only on sentences holding a known name (cascade), or on every English text
+    (always: slower; for policies that route on place names or unconfirmed name guesses)."""
     detection_cache_size: int = Field(default=4096, ge=0)
     detection_workers: int = Field(default=2, ge=0, le=64)
     """Detection processes (each loads the models once); 0 runs detection in a thread of the

@@ -95,9 +95,9 @@ def run(args: argparse.Namespace) -> int:
     if not pools["en"] and not pools["ja"]:
         print(f"error: no corpus texts under {args.corpus}")
         return 2
-    detector = Detector(ja_engine=args.ja_engine, cache_size=0)
+    detector = Detector(ja_engine=args.ja_engine, en_ner=args.en_ner, cache_size=0)
     detector.load()
-    cached = Detector(ja_engine=args.ja_engine, cache_size=4096)
+    cached = Detector(ja_engine=args.ja_engine, en_ner=args.en_ner, cache_size=4096)
     cached.load()
     # Warm up: first calls pay for lazy initialisation inside spaCy and Presidio.
     for language in ("en", "ja"):
@@ -107,7 +107,8 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
-    print(f"detection CPU time per request (ja_engine={args.ja_engine}, corpus {args.corpus})")
+    print(f"detection CPU time per request (ja_engine={args.ja_engine}, en_ner={args.en_ner}, "
+          f"corpus {args.corpus})")
     print(f"{'case':<34} {'runs':>5} {'p50 ms':>9} {'p99 ms':>9}")
     for row in rows:
         extra = f"   total {row['total_ms']:.1f} ms" if "total_ms" in row else ""

@@ -8,6 +8,16 @@ segments that need it (``nlp.pipe``), then Presidio's analyzer with those precom
 and maps every span back to the original characters. Results are cached per segment text, so a
 chat that resends its history pays only for the new message.
 
+English NER is the costliest step, and since the name lexicon decides which of its person
+guesses count (``stock.confirmed_name``), it is only worth running where a known name could be.
+With ``en_ner="cascade"`` (the default) the pattern recognizers read every text with a
+tokenizer-only document, and the NER model reads only the sentences that contain a word the name
+lexicon or Sudachi's romaji check knows; the other sentences are blanked (offsets unchanged).
+Every person guess that the lexicon would confirm is still made; what the cascade skips are the
+unconfirmed guesses (0.45, below the shipped thresholds) and place, date and group names in the
+other sentences, which no shipped policy routes on. ``en_ner="always"`` runs the model on every
+English text, for policies that route on those.
+
 The detector raises on failure; the pipeline turns any exception or a missed deadline into a
 ``DETECTION_FAILED`` finding that keeps the request off the cloud.
 """
@@ -29,9 +39,11 @@ from presidio_analyzer.nlp_engine import NlpArtifacts
 from spacy.tokens import Doc
 
 from proxy.detection.context import FastLemmaContextEnhancer
+from proxy.detection.names import lexicon
 from proxy.detection.nlp import SCORES_KEY, SekishoNlpEngine
 from proxy.detection.normalize import Normalized, normalize
 from proxy.detection.recognizers import sekisho_recognizers
+from proxy.detection.recognizers.romaji_names import name_kind
 from proxy.detection.stock import stock_recognizers
 from proxy.exchange import Segment
 
@@ -41,6 +53,16 @@ LANGUAGES = ("en", "ja")
 NER_ENTITIES = ("PERSON", "LOCATION", "NRP", "DATE_TIME")
 _JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+EN_NER_MODES = ("cascade", "always")
+# Where a sentence ends: a line break, Japanese end punctuation, or . ! ? before a space —
+# but not after an initial or a title ("W. Edwards Deming", "Dr. Hassan"), which would cut a
+# name in two.
+_SENTENCE_END = re.compile(
+    r"\n+|[。！？]+|(?<![A-Z])(?<!\bMr)(?<!\bMs)(?<!\bDr)(?<!\bSt)(?<!\bMrs)(?<!\bProf)"
+    r"[.!?]+(?=\s)"
+)
+_NOT_BLANK = re.compile(r"\S")
+_NAME_CANDIDATE = re.compile(r"[A-Za-zÀ-ÖØ-öø-ɏ'’]{3,}")
 # Sudachi refuses inputs over ~49 KB; Japanese is 3 bytes a character in UTF-8.
 _MAX_NLP_CHARS = 10_000
 
@@ -132,6 +154,32 @@ def _mask_japanese(text: str) -> str:
     return _JAPANESE.sub(" ", text)
 
 
+def _may_hold_a_name(sentence: str) -> bool:
+    names = lexicon()
+    for word in _NAME_CANDIDATE.findall(sentence):
+        if names.is_name(word) and not names.is_common(word):
+            return True
+        if word[0].isupper() and name_kind(word) in ("姓", "名"):
+            return True
+    return False
+
+
+def ner_view(text: str) -> str | None:
+    """``text`` with every sentence that holds no known name blanked; None when none does."""
+    kept = False
+    parts: list[str] = []
+    start = 0
+    for end in [m.end() for m in _SENTENCE_END.finditer(text)] + [len(text)]:
+        sentence = text[start:end]
+        start = end
+        if _may_hold_a_name(sentence):
+            kept = True
+            parts.append(sentence)
+        else:
+            parts.append(_NOT_BLANK.sub(" ", sentence))
+    return "".join(parts) if kept else None
+
+
 def _split_for_nlp(text: str) -> list[str]:
     """Cut long text into pieces the tokenizers accept, at line, sentence or word ends."""
     pieces: list[str] = []
@@ -191,9 +239,13 @@ class Detector:
     """Presidio on spaCy for English and Japanese, plus Sekisho's recognizers. Build once."""
 
     def __init__(
-        self, *, ja_engine: str = "sudachi", cache_size: int = 4096, min_score: float = 0.3
+        self, *, ja_engine: str = "sudachi", en_ner: str = "cascade", cache_size: int = 4096,
+        min_score: float = 0.3,
     ) -> None:
+        if en_ner not in EN_NER_MODES:
+            raise ValueError(f"en_ner must be one of {EN_NER_MODES}, not {en_ner!r}")
         self.ja_engine = ja_engine
+        self.en_ner = en_ner
         self.cache_size = cache_size
         self.min_score = min_score
         self.cache = ResultCache(cache_size)
@@ -250,39 +302,57 @@ class Detector:
     ) -> dict[str, tuple[Hit, ...]]:
         assert self._analyzer is not None and self._nlp is not None
         normalized = {t: normalize(t) for t in texts}
-        # Per language: (text, the view analysed, whether only NER runs on it).
-        jobs: dict[str, list[tuple[str, str, bool]]] = {lang: [] for lang in LANGUAGES}
+        # Per (language, pass): (text, the view analysed). Passes: "full" runs the model and
+        # every recognizer; "ner" runs the model for its entities only; "patterns" runs every
+        # recognizer over a tokenizer-only document.
+        jobs: dict[tuple[str, str], list[tuple[str, str]]] = {}
         for text, norm in normalized.items():
-            langs = languages_of(norm.text)
-            for lang in langs:
-                # Mixed text: the Japanese pass runs every pattern recognizer over the whole
-                # text; the English pass reads a copy with the Japanese blanked out, for English
-                # names only.
-                mixed_en = lang == "en" and len(langs) > 1
-                view = _mask_japanese(norm.text) if mixed_en else norm.text
-                jobs[lang].append((text, view, mixed_en))
+            for lang, kind, view in self._passes(norm.text):
+                jobs.setdefault((lang, kind), []).append((text, view))
         hits: dict[str, list[Hit]] = {t: [] for t in texts}
-        for lang, items in jobs.items():
-            if not items:
-                continue
+        for (lang, kind), items in jobs.items():
             started = time.perf_counter()
-            artifacts = self._artifacts([view for _, view, _ in items], lang)
-            for (text, view, ner_only), nlp_artifacts in zip(items, artifacts, strict=True):
+            artifacts = self._artifacts([view for _, view in items], lang,
+                                        model=kind != "patterns")
+            for (text, view), nlp_artifacts in zip(items, artifacts, strict=True):
                 results = self._analyzer.analyze(
                     text=view, language=lang, nlp_artifacts=nlp_artifacts,
-                    entities=list(NER_ENTITIES) if ner_only else None,
+                    entities=list(NER_ENTITIES) if kind == "ner" else None,
                 )
                 hits[text].extend(self._hit(normalized[text], r, lang) for r in results)
             if timings is not None:
                 timings[lang] = timings.get(lang, 0.0) + time.perf_counter() - started
         return {t: tuple(self._dedupe(h)) for t, h in hits.items()}
 
-    def _artifacts(self, views: list[str], lang: str) -> list[NlpArtifacts]:
+    def _passes(self, text: str) -> list[tuple[str, str, str]]:
+        """(language, pass, view) for one normalised text."""
+        langs = languages_of(text)
+        passes: list[tuple[str, str, str]] = []
+        if "ja" in langs:
+            passes.append(("ja", "full", text))
+        if "en" in langs:
+            # Mixed text: the Japanese pass runs every pattern recognizer over the whole text;
+            # the English pass reads a copy with the Japanese blanked out, for names only.
+            mixed = len(langs) > 1
+            english = _mask_japanese(text) if mixed else text
+            if self.en_ner == "always":
+                passes.append(("en", "ner" if mixed else "full", english))
+            else:
+                if not mixed:
+                    passes.append(("en", "patterns", text))
+                view = ner_view(english)
+                if view is not None:
+                    passes.append(("en", "ner", view))
+        return passes
+
+    def _artifacts(self, views: list[str], lang: str, *, model: bool = True
+                   ) -> list[NlpArtifacts]:
+        """NLP artifacts per view; ``model=False`` tokenizes only (no entities)."""
         assert self._nlp is not None
         nlp = self._nlp.get_nlp(lang)
         pieces_per_view = [_split_for_nlp(v) for v in views]
         flat = [p for pieces in pieces_per_view for p in pieces]
-        docs = iter(nlp.pipe(flat, batch_size=64))
+        docs = iter(nlp.pipe(flat, batch_size=64) if model else map(nlp.make_doc, flat))
         out: list[NlpArtifacts] = []
         for pieces in pieces_per_view:
             part_docs = [next(docs) for _ in pieces]
@@ -313,6 +383,9 @@ class Detector:
 
     @staticmethod
     def _dedupe(hits: Iterable[Hit]) -> list[Hit]:
+        """One hit per span; none inside a hit of a shadowing type, or inside an at least as
+        sure hit of its own type (as Presidio does within one pass: "John Maynard" inside
+        "John Maynard Keynes")."""
         best: dict[tuple[str, int, int], Hit] = {}
         for h in hits:
             key = (h.entity_type, h.start, h.end)
@@ -321,8 +394,9 @@ class Detector:
         kept = [
             h for h in best.values()
             if not any(
-                o.entity_type in _SHADOWED_BY.get(h.entity_type, ())
-                and o.start <= h.start and h.end <= o.end
+                o is not h and o.start <= h.start and h.end <= o.end
+                and (o.entity_type in _SHADOWED_BY.get(h.entity_type, ())
+                     or o.entity_type == h.entity_type and o.score >= h.score)
                 for o in best.values()
             )
         ]

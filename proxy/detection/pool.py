@@ -27,9 +27,9 @@ log = logging.getLogger("sekisho.detection")
 _worker_detector: Detector | None = None
 
 
-def _init_worker(ja_engine: str) -> None:
+def _init_worker(ja_engine: str, en_ner: str) -> None:
     global _worker_detector
-    detector = Detector(ja_engine=ja_engine, cache_size=0)
+    detector = Detector(ja_engine=ja_engine, en_ner=en_ner, cache_size=0)
     detector.load()
     _worker_detector = detector
 
@@ -45,10 +45,11 @@ def _ready() -> bool:
 
 
 class DetectorPool:
-    def __init__(self, workers: int, *, ja_engine: str = "sudachi", cache_size: int = 4096
-                 ) -> None:
+    def __init__(self, workers: int, *, ja_engine: str = "sudachi", en_ner: str = "cascade",
+                 cache_size: int = 4096) -> None:
         self.workers = workers
         self.ja_engine = ja_engine
+        self.en_ner = en_ner
         self.cache_size = cache_size
         self.cache = ResultCache(cache_size)
         self._lock = threading.Lock()
@@ -65,7 +66,7 @@ class DetectorPool:
             max_workers=self.workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_init_worker,
-            initargs=(self.ja_engine,),
+            initargs=(self.ja_engine, self.en_ner),
         )
 
     def load(self) -> None:

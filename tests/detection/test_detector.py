@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from proxy.detection.detector import Detector, languages_of
+from proxy.detection.benchmark import corpus_texts
+from proxy.detection.detector import Detector, languages_of, ner_view
 from proxy.exchange import Segment
 
 
@@ -75,3 +78,29 @@ def test_ginza_engine_is_available_by_configuration() -> None:
     assert ("PERSON", "山田") in {
         (e, v[:2]) for e, v in found(detector, "昨日、山田太郎さんが東京本社を訪れました。")
     }
+
+
+def test_ner_view_keeps_only_sentences_that_hold_a_known_name() -> None:
+    text = ("Summarise the Q3 report. Then send it to Priya Raghunathan.\n"
+            "Who was W. Edwards Deming? Explain Kaizen.")
+    view = ner_view(text)
+    assert view is not None and len(view) == len(text)
+    assert "Summarise" not in view and "Kaizen" not in view
+    assert "Then send it to Priya Raghunathan." in view
+    # An initial does not end a sentence, so the name is not cut in two.
+    assert "Who was W. Edwards Deming?" in view
+    assert ner_view("Convert 350 psi to MPa. Explain Python's asyncio.") is None
+
+
+def test_cascade_finds_the_same_names_as_running_ner_on_everything(
+    detector: Detector,
+) -> None:
+    always = Detector(en_ner="always", cache_size=0)
+    always.load()
+    pools = corpus_texts(Path(__file__).parent / "corpus")
+    for text in pools["en"] + pools["ja"]:
+        cascade = {(f.entity_type, f.start, f.end) for f in detector.analyze([Segment("t", text)])
+                   if f.entity_type == "PERSON" and f.score >= 0.6}
+        full = {(f.entity_type, f.start, f.end) for f in always.analyze([Segment("t", text)])
+                if f.entity_type == "PERSON" and f.score >= 0.6}
+        assert cascade == full, text
