@@ -155,12 +155,24 @@ def _mask_japanese(text: str) -> str:
 
 
 def _may_hold_a_name(sentence: str) -> bool:
+    """A capitalised word that is a known name (or romaji for one), or two lower-case known
+    names in a row ("dwayne kowalski"): a lone lower-case name is usually a word ("post",
+    "holder" and "pan" are family names somewhere)."""
     names = lexicon()
+    previous_lower_name = False
     for word in _NAME_CANDIDATE.findall(sentence):
-        if names.is_name(word) and not names.is_common(word):
-            return True
-        if word[0].isupper() and name_kind(word) in ("姓", "名"):
-            return True
+        if word.isupper():
+            previous_lower_name = False
+            continue
+        known = names.is_name(word) and not names.is_common(word)
+        if word[0].isupper():
+            if known or name_kind(word) in ("姓", "名"):
+                return True
+            previous_lower_name = False
+        else:
+            if known and previous_lower_name:
+                return True
+            previous_lower_name = known
     return False
 
 

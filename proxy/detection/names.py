@@ -15,9 +15,9 @@ Sources (both pinned in pyproject, read from site-packages at start, never downl
 The lexicon holds case-folded single words; multi-word entries ("De la Cruz", "Anne+Marie") are
 split into their parts, and parts shorter than three letters or written in lower case (particles
 such as "de", "van") are dropped, because they say nothing about a person on their own.
-``COMMON_WORDS`` (Faker's 971-word English lorem list) marks names that are also everyday words
-("Will", "May", "Young"): they still confirm a span that NER already calls a person, but never
-start a name on their own.
+The common words (Faker's 971-word English lorem list, spaCy's English stop words, month and
+day names) mark names that are also everyday words ("Will", "May", "Young", "March"): they
+still confirm a span that NER already calls a person, but never start a name on their own.
 """
 
 from __future__ import annotations
@@ -120,9 +120,14 @@ def _nam_dict_names() -> set[str]:
 
 
 def _common_words() -> set[str]:
-    from faker.providers.lorem.en_US import Provider
+    import calendar
 
-    return {w.casefold() for w in Provider.word_list}
+    from faker.providers.lorem.en_US import Provider
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    months_and_days = [*calendar.month_name, *calendar.month_abbr, *calendar.day_name,
+                       *calendar.day_abbr]
+    return {w.casefold() for w in [*Provider.word_list, *STOP_WORDS, *months_and_days] if w}
 
 
 @lru_cache(maxsize=1)

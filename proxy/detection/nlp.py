@@ -61,6 +61,7 @@ LABEL_MAPPING: dict[str, str] = {
 }
 
 SCORES_KEY = "sekisho_ent_scores"
+TAGS_KEY = "sekisho_tags"
 
 
 def _is_person_token(tag: str) -> bool:
@@ -83,8 +84,9 @@ def ja_names(doc: Doc) -> Doc:
     followed by a given name, or any name followed by an honorific, is strong; a lone given name
     (often also an ordinary word) is weak.
     """
-    # Plain lists: reading .tag_/.text through Token objects costs a string-store lookup each.
-    tags = [t.tag_ for t in doc]
+    # Plain lists: reading .tag_/.text through Token objects costs a string-store lookup each,
+    # so the tokenizer hands its tags over directly.
+    tags = doc.user_data.pop(TAGS_KEY, None) or [t.tag_ for t in doc]
     texts = [t.text for t in doc]
     spans: list[Span] = []
     scores: list[float] = []
@@ -177,8 +179,10 @@ class SudachiTokenizer:
             words = list(text)
             tags = [""] * len(words)
             lemmas = list(words)
-        return Doc(self.vocab, words=words, spaces=[False] * len(words), tags=tags,
-                   lemmas=lemmas)
+        doc = Doc(self.vocab, words=words, spaces=[False] * len(words), tags=tags,
+                  lemmas=lemmas)
+        doc.user_data[TAGS_KEY] = tags
+        return doc
 
 
 def build_ja_pipeline(engine: str) -> Language:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import phonenumbers
 import tldextract
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
@@ -25,6 +26,7 @@ from presidio_analyzer.predefined_recognizers import (
 )
 
 from proxy.detection.names import lexicon
+from proxy.detection.recognizers.japan import is_japanese_number
 from proxy.detection.recognizers.romaji_names import name_kind
 
 # Presidio validates e-mail domains with tldextract's default extractor, which fetches the public
@@ -49,7 +51,11 @@ class WindowedPhoneRecognizer(PhoneRecognizer):
 
     ``PhoneNumberMatcher`` parses every digit group of the whole text once per region, which
     made it the costliest recognizer. Here it runs on each candidate stretch (plus one character
-    on each side, so its boundary checks still see the neighbours); results map back by offset.
+    on each side, so its boundary checks still see the neighbours), one region at a time, and
+    stops as soon as a number covers every digit of the stretch: another region could only
+    report the same span or a part of it, which Presidio's duplicate removal drops anyway. A
+    stretch that is a Japanese number is left to the Japanese recognizers, whose finding would
+    shadow this one. Results map back by offset.
     """
 
     def analyze(
@@ -61,7 +67,10 @@ class WindowedPhoneRecognizer(PhoneRecognizer):
                 continue
             start = max(m.start() - 1, 0)
             window = text[start:m.end() + 1]
-            for r in self._in_window(window, entities, nlp_artifacts):
+            first, last = m.start() - start, m.end() - start
+            if is_japanese_number(window, first, last):
+                continue
+            for r in self._in_window(window, first, last):
                 value = window[r.start:r.end]
                 if _ISO_DATE.match(value):
                     continue  # "2024-03-14 09": a timestamp, not a number to call
@@ -75,19 +84,19 @@ class WindowedPhoneRecognizer(PhoneRecognizer):
                 results.append(r)
         return EntityRecognizer.remove_duplicates(results)
 
-
-    def _in_window(
-        self, window: str, entities: list[str], nlp_artifacts: NlpArtifacts | None
-    ) -> list[RecognizerResult]:
-        if "+" in window:
-            # An international number parses the same whatever the default region: once.
-            regions = self.supported_regions
-            self.supported_regions = regions[:1]
-            try:
-                return list(super().analyze(window, entities, nlp_artifacts))  # type: ignore[arg-type]
-            finally:
-                self.supported_regions = regions
-        return list(super().analyze(window, entities, nlp_artifacts))  # type: ignore[arg-type]
+    def _in_window(self, window: str, first: int, last: int) -> list[RecognizerResult]:
+        # An international number parses the same whatever the default region: once.
+        regions = self.supported_regions[:1] if "+" in window else self.supported_regions
+        found: list[RecognizerResult] = []
+        for region in regions:
+            for match in phonenumbers.PhoneNumberMatcher(window, region,
+                                                         leniency=self.leniency or 0):
+                number_region = phonenumbers.region_code_for_number(match.number) or region
+                found.append(self._get_recognizer_result(  # type: ignore[no-untyped-call]
+                    match, window, number_region, None))
+                if match.start <= first and match.end >= last:
+                    return found
+        return found
 
 
 class CardRecognizer(CreditCardRecognizer):
