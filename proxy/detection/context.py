@@ -69,7 +69,7 @@ class FastLemmaContextEnhancer(LemmaContextAwareEnhancer):
             return [""]
         index = getattr(nlp_artifacts, _INDEX, None)
         if index is None:
-            ends = [
+            ends = getattr(nlp_artifacts, "token_ends", None) or [
                 idx + len(token)
                 for idx, token in zip(nlp_artifacts.tokens_indices, nlp_artifacts.tokens,
                                       strict=True)

@@ -16,6 +16,7 @@ from typing import Any
 
 import spacy
 from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, SpacyNlpEngine
+from spacy.attrs import IDX, LEMMA, LENGTH, LOWER
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.vocab import Vocab
@@ -85,9 +86,10 @@ def ja_names(doc: Doc) -> Doc:
     (often also an ordinary word) is weak.
     """
     # Plain lists: reading .tag_/.text through Token objects costs a string-store lookup each,
-    # so the tokenizer hands its tags over directly.
-    tags = doc.user_data.pop(TAGS_KEY, None) or [t.tag_ for t in doc]
-    texts = [t.text for t in doc]
+    # so the tokenizer hands its tags and words over directly.
+    tags, texts = doc.user_data.pop(TAGS_KEY, None) or (
+        [t.tag_ for t in doc], [t.text for t in doc]
+    )
     spans: list[Span] = []
     scores: list[float] = []
     i, n = 0, len(texts)
@@ -181,7 +183,7 @@ class SudachiTokenizer:
             lemmas = list(words)
         doc = Doc(self.vocab, words=words, spaces=[False] * len(words), tags=tags,
                   lemmas=lemmas)
-        doc.user_data[TAGS_KEY] = tags
+        doc.user_data[TAGS_KEY] = (tags, words)
         return doc
 
 
@@ -220,6 +222,7 @@ class SekishoNlpEngine(SpacyNlpEngine):
             ),
         )
         self.ja_engine = ja_engine
+        self._keyword_cache: dict[str, dict[str, tuple[str, ...]]] = {}
 
     def load(self) -> None:
         # Never spacy.load() a missing model (Presidio's loader would try to download it).
@@ -230,11 +233,44 @@ class SekishoNlpEngine(SpacyNlpEngine):
         self.nlp = pipelines  # type: ignore[assignment]  # Presidio annotates it as None
 
     def _doc_to_nlp_artifact(self, doc: Doc, language: str) -> NlpArtifacts:
-        # The English lemmatiser is disabled for speed, which leaves lemma_ empty; Presidio's
-        # context enhancer compares context words with lemmas, so give it the lower-cased text.
-        artifacts = super()._doc_to_nlp_artifact(doc, language)
-        artifacts.lemmas = [t.lemma_ or t.lower_ for t in doc]
+        """Presidio's artifacts, built from the doc's arrays rather than one Token at a time.
+
+        The English lemmatiser is disabled for speed, which leaves lemmas empty; the context
+        enhancer compares context words with lemmas, so English gets the lower-cased text (and
+        the keywords are computed from those, not from the empty lemmas).
+        """
+        strings = doc.vocab.strings
+        rows = doc.to_array([IDX, LENGTH, LEMMA, LOWER]).tolist() if len(doc) else []
+        lemmas = [strings[lemma or lower] for _, _, lemma, lower in rows]
+        entities, scores = self._get_updated_entities(
+            self._get_entities(doc), self._get_scores_for_entities(doc)
+        )
+        artifacts = NlpArtifacts(
+            entities=entities, tokens=doc, tokens_indices=[row[0] for row in rows],
+            lemmas=lemmas, nlp_engine=None, language=language, scores=scores,
+        )
+        artifacts.nlp_engine = self
+        artifacts.keywords = self._keywords(lemmas, language)
+        artifacts.token_ends = [idx + length for idx, length, _, _ in rows]  # type: ignore[attr-defined]
         return artifacts
+
+    def _keywords(self, lemmas: list[str], language: str) -> list[str]:
+        """Presidio's keywords (lemmas that are not stop words or punctuation, split at ':'),
+        with the per-word vocabulary lookups remembered."""
+        known = self._keyword_cache.setdefault(language, {})
+        if len(known) > 200_000:
+            known.clear()
+        keywords: list[str] = []
+        for lemma in lemmas:
+            parts = known.get(lemma)
+            if parts is None:
+                word = lemma.lower()
+                keep = (not self.is_stopword(lemma, language) and not self.is_punct(lemma, language)
+                        and word not in ("-pron-", "be"))
+                parts = tuple(word.split(":")) if keep else ()
+                known[lemma] = parts
+            keywords.extend(parts)
+        return keywords
 
     def _get_scores_for_entities(self, doc: Doc) -> list[float]:
         scores = doc.user_data.get(SCORES_KEY)

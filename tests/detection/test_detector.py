@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from proxy.detection.evaluation import load_corpus
 from proxy.detection.detector import Detector, languages_of, ner_view
+from proxy.detection.evaluation import load_corpus
 from proxy.exchange import Segment, extract
 
 
@@ -118,3 +118,13 @@ def test_cascade_covers_every_labelled_name_that_running_ner_on_everything_finds
             assert not missing, (item.id, gold.path)
             checked += 1
     assert checked >= 150  # the corpus labels 162 names
+
+
+def test_english_context_words_raise_scores(detector: Detector) -> None:
+    # The English lemmatiser is off; context must be read from the lower-cased words.
+    def phone_score(text: str) -> float:
+        return max(f.score for f in detector.analyze([Segment("t", text)])
+                   if f.entity_type == "PHONE_NUMBER")
+
+    assert phone_score("Order 5205550174 shipped") == pytest.approx(0.3)
+    assert phone_score("My phone number is 5205550174") > 0.6
