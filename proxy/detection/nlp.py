@@ -166,14 +166,23 @@ class SudachiTokenizer:
         self._tokenizer = sudachi_dictionary.Dictionary(dict="core").create(
             sudachi_tokenizer.Tokenizer.SplitMode.A
         )
+        self._tags: dict[int, str] = {}
 
     def __call__(self, text: str) -> Doc:
         words: list[str] = []
         tags: list[str] = []
         lemmas: list[str] = []
         for m in self._tokenizer.tokenize(text) if text else ():
-            words.append(m.surface())
-            tags.append("-".join(p for p in m.part_of_speech()[:4] if p != "*"))
+            surface = m.surface()
+            if not surface:
+                continue  # Sudachi adds an empty morpheme after some symbols ("…")
+            words.append(surface)
+            pos_id = m.part_of_speech_id()
+            tag = self._tags.get(pos_id)
+            if tag is None:
+                tag = "-".join(p for p in m.part_of_speech()[:4] if p != "*")
+                self._tags[pos_id] = tag
+            tags.append(tag)
             lemmas.append(m.dictionary_form())
         if "".join(words) != text:
             # Never analyse text other than what was given: fall back to one token per
@@ -181,8 +190,8 @@ class SudachiTokenizer:
             words = list(text)
             tags = [""] * len(words)
             lemmas = list(words)
-        doc = Doc(self.vocab, words=words, spaces=[False] * len(words), tags=tags,
-                  lemmas=lemmas)
+        # Tags reach the name component through user_data (see ja_names), not the Doc.
+        doc = Doc(self.vocab, words=words, spaces=[False] * len(words), lemmas=lemmas)
         doc.user_data[TAGS_KEY] = (tags, words)
         return doc
 

@@ -8,6 +8,7 @@ import pytest
 
 from proxy.detection.detector import Detector, languages_of, ner_view
 from proxy.detection.evaluation import load_corpus
+from proxy.detection.nlp import build_ja_pipeline
 from proxy.exchange import Segment, extract
 
 
@@ -128,3 +129,12 @@ def test_english_context_words_raise_scores(detector: Detector) -> None:
 
     assert phone_score("Order 5205550174 shipped") == pytest.approx(0.3)
     assert phone_score("My phone number is 5205550174") > 0.6
+
+
+def test_japanese_tokenizer_survives_symbols_sudachi_splits_oddly() -> None:
+    # Sudachi reports an extra empty morpheme after "…"; an empty token would make spaCy raise
+    # (and the request fail closed). NFKC turns "…" into "...", so call the tokenizer directly.
+    nlp = build_ja_pipeline("sudachi")
+    doc = nlp("提案文を作成します…山田太郎さんへ")
+    assert doc.text == "提案文を作成します…山田太郎さんへ"
+    assert [(e.text, e.label_) for e in doc.ents] == [("山田太郎", "PERSON")]
