@@ -28,6 +28,7 @@ def names(text: str) -> list[str]:
         ("First name Oluwaseun.", ["Oluwaseun"]),
         ("Patient surname is Lindqvist.", ["Lindqvist"]),
         ("Given name: Astrid, 34", ["Astrid"]),
+        ('{"customer":{"first":"Brigitte","last":"Lemaire"}}', ["Brigitte", "Lemaire"]),
     ],
 )
 def test_values_of_name_fields_and_columns_are_person_names(text: str, expected: list[str]
@@ -51,6 +52,11 @@ def test_values_of_name_fields_and_columns_are_person_names(text: str, expected:
 )
 def test_names_of_things_are_not_person_names(text: str) -> None:
     assert names(text) == []
+
+
+def test_generic_first_and_last_keys_need_known_names() -> None:
+    assert names('{"page": {"first": "Overview", "last": "Appendix"}}') == []
+    assert names('{"first": 10, "last": 20}') == []
 
 
 def test_product_table_without_person_column_header_is_ignored() -> None:

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 from presidio_analyzer import EntityRecognizer
 
+from proxy.detection.names import lexicon
 from proxy.detection.recognizers import Hit, RegexRecognizer
 
 _NAME_KEYS = (
@@ -33,6 +34,13 @@ _FIELD = re.compile(
 _LABELLED = re.compile(
     r"(?<![A-Za-z])(?:first|given|last|family|middle|sur)[ -]?name\s*(?:is\s+|was\s+|[:：]\s*)?"
     r"(?P<v>[A-Z][A-Za-z'’-]+(?:\s+[A-Z][A-Za-z'’-]+)?)",
+    re.IGNORECASE,
+)
+# {"first": "Brigitte", "last": "Lemaire"}: keys too generic to trust on their own ("first": 10
+# in pagination), so every word of the value must be a known name.
+_PART_FIELD = re.compile(
+    r"(?<![A-Za-z0-9_])[\"']?(?:first|last|given|family|middle|forename)[\"']?\s*[:=]\s*"
+    r"[\"'](?P<v>[A-Z][^\"'\n]{1,40})[\"']",
     re.IGNORECASE,
 )
 _HEADER_CELL = re.compile(r"^\s*[\"']?" + _NAME_KEYS + r"[\"']?\s*$", re.IGNORECASE)
@@ -65,7 +73,8 @@ class StructuredNameRecognizer(RegexRecognizer):
     GATE = ("name", "customer", "patient", "employee", "operator", "holder", "contact",
             "assignee", "reporter", "requester", "recipient", "applicant", "candidate",
             "manager", "owner", "signatory", "surname", "氏名", "名前", "患者", "担当", "顧客",
-            "社員", "申請", "契約", "名義", "受取")
+            "社員", "申請", "契約", "名義", "受取", "first", "last", "given", "family",
+            "middle", "forename")
 
     def find(self, text: str) -> Iterable[Hit]:
         for m in _FIELD.finditer(text):
@@ -85,6 +94,14 @@ class StructuredNameRecognizer(RegexRecognizer):
             if value[0].isupper() and _looks_like_name(value):
                 yield Hit("PERSON", m.start("v"), m.end("v"), 0.75, "labelled-name",
                           context_checked=True)
+        names = lexicon()
+        for m in _PART_FIELD.finditer(text):
+            value = m.group("v").strip()
+            words = value.split()
+            if (value[0].isupper() and len(words) <= 3
+                    and all(names.is_name(w) and not names.is_common(w) for w in words)):
+                yield Hit("PERSON", m.start("v"), m.start("v") + len(value), 0.75,
+                          "name-part-field", context_checked=True)
         yield from self._columns(text)
 
     def _columns(self, text: str) -> Iterable[Hit]:
