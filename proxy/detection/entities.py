@@ -27,7 +27,8 @@ class Category(StrEnum):
 
 ENTITY_TYPES: dict[str, tuple[Category, str]] = {
     # Presidio's own names.
-    "PERSON": (Category.PERSON, "A person's name (English NER, Japanese dictionary/NER)."),
+    "PERSON": (Category.PERSON, "A person's name (name lexicon and English NER, Japanese "
+                                "dictionary or NER, romaji, name fields)."),
     "EMAIL_ADDRESS": (Category.CONTACT, "An e-mail address."),
     "PHONE_NUMBER": (Category.CONTACT, "A phone number outside Japan's numbering plan."),
     "CREDIT_CARD": (Category.FINANCIAL, "A payment card number passing the Luhn check."),
