@@ -29,7 +29,24 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-__all__ = ["Lexicon", "lexicon"]
+__all__ = ["Lexicon", "is_thing_word", "lexicon"]
+
+# Head nouns that make a name-looking phrase a thing, not a person: "Phoenix Logistics",
+# "Victoria Falls", "Austin office", "Jenkins pipelines", "Aurora cluster". Checked on the word
+# right after a candidate name (capitalised or not).
+_THING_WORDS = frozenset("""
+    academy agency airlines airport associates avenue bank bay beach bridge building campus
+    capital center centre church cinema city clinic cloud cluster college company consulting
+    corp corporation council county court dam database district engine estate falls farm
+    foods foundation framework fund gallery garden gardens group hall harbour harbor highway
+    holdings hospital hotel industries institute instance island lab labs lake lane library
+    logistics ltd mall market media motors mountain museum office offices park partners
+    pharma pipeline pipelines plant plaza port press project province railway region river
+    road school server servers services software solutions square stadium station store
+    street studio studios systems team technologies tower town university valley ventures
+    warehouse
+""".split())
+
 
 _LATIN_NAME = re.compile(r"[A-Za-zÀ-ÖØ-öø-ɏḀ-ỿ'’\- ]+")
 _PART = re.compile(r"[ \-+]")
@@ -57,6 +74,11 @@ class Lexicon:
 
     def is_common(self, word: str) -> bool:
         return word.casefold() in self.common
+
+
+def is_thing_word(word: str) -> bool:
+    """A head noun of organisation, place and system names ("Logistics", "Falls", "cluster")."""
+    return word.casefold() in _THING_WORDS
 
 
 def _parts(entry: str) -> list[str]:

@@ -25,7 +25,7 @@ from presidio_analyzer.predefined_recognizers import (
     UsSsnRecognizer,
 )
 
-from proxy.detection.names import lexicon
+from proxy.detection.names import is_thing_word, lexicon
 from proxy.detection.recognizers.japan import is_japanese_number
 from proxy.detection.recognizers.romaji_names import name_kind
 
@@ -137,8 +137,11 @@ UNCONFIRMED_NAME_SCORE = 0.45
 _LATIN_WORDS = re.compile(r"[A-Za-zÀ-ÖØ-öø-ɏ]+")
 
 
-def confirmed_name(value: str) -> bool:
-    """True unless ``value`` is Latin script and none of its words is a known name.
+def confirmed_name(value: str, following: str = "") -> bool:
+    """True unless ``value`` is Latin script and none of its words is a known name, or it is
+    the name of a thing: its last word is a head noun such as "Falls" or "Logistics" ("Victoria
+    Falls"), or it is one word and the word ``following`` it is one ("Aurora cluster", "Austin
+    office"; "Maria Lopez office hours" still names a person).
 
     Japanese-script spans are left to the Japanese engines; romaji words count when Sudachi
     knows them as names.
@@ -146,8 +149,13 @@ def confirmed_name(value: str) -> bool:
     words = _LATIN_WORDS.findall(value)
     if not words or any("\u3040" <= ch <= "\u9fff" for ch in value):
         return True
+    if is_thing_word(words[-1]) or len(words) == 1 and is_thing_word(following):
+        return False
     names = lexicon()
     return any(names.is_name(w) or name_kind(w) in ("姓", "名") for w in words)
+
+
+_NEXT_WORD = re.compile(r"[ \u00a0]([A-Za-z]+)")
 
 
 class NerRecognizer(SpacyRecognizer):
@@ -169,7 +177,10 @@ class NerRecognizer(SpacyRecognizer):
             if r.end > r.start and (
                 r.entity_type != "PERSON" or plausible_name(text[r.start:r.end])
             ):
-                if r.entity_type == "PERSON" and not confirmed_name(text[r.start:r.end]):
+                after = _NEXT_WORD.match(text, r.end)
+                if r.entity_type == "PERSON" and not confirmed_name(
+                    text[r.start:r.end], after.group(1) if after else ""
+                ):
                     r.score = min(r.score, UNCONFIRMED_NAME_SCORE)
                     if r.analysis_explanation is not None:
                         r.analysis_explanation.set_improved_score(r.score)

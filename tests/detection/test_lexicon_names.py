@@ -54,6 +54,9 @@ def test_names_without_a_model(text: str, expected: list[str]) -> None:
         "Migrate to Aurora by Friday.",  # a given name alone needs a cue that means a person
         "e.g. python scripts and i.e. config files",
         "Summarise Lean manufacturing in five bullets.",
+        "Design a logo brief for Phoenix Logistics.",  # organisations and places
+        "What is Victoria Falls famous for?",
+        "Book the Grace Hopper Center for Friday.",
     ],
 )
 def test_ordinary_text_is_not_a_name(text: str) -> None:
@@ -70,6 +73,18 @@ def test_ordinary_text_is_not_a_name(text: str) -> None:
 )
 def test_ner_guesses_are_confirmed_by_the_lexicon(value: str, confirmed: bool) -> None:
     assert confirmed_name(value) is confirmed
+
+
+@pytest.mark.parametrize(
+    ("value", "following", "confirmed"),
+    [
+        ("Victoria Falls", "", False), ("Aurora", "cluster", False),
+        ("Jenkins", "pipelines", False), ("Austin", "office", False),
+        ("Maria Lopez", "office", True), ("Austin", "said", True),
+    ],
+)
+def test_names_of_things_are_not_confirmed(value: str, following: str, confirmed: bool) -> None:
+    assert confirmed_name(value, following) is confirmed
 
 
 @pytest.mark.parametrize(

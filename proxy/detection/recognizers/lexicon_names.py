@@ -22,7 +22,7 @@ from collections.abc import Iterable
 
 from presidio_analyzer import EntityRecognizer
 
-from proxy.detection.names import Lexicon, lexicon
+from proxy.detection.names import Lexicon, is_thing_word, lexicon
 from proxy.detection.recognizers import Hit, RegexRecognizer
 
 __all__ = ["LexiconNameRecognizer", "lexicon_name_recognizers"]
@@ -46,6 +46,8 @@ _CUE = re.compile(
 
 
 def _family_score(word: str, names: Lexicon) -> float:
+    if is_thing_word(word):
+        return 0.0  # "Phoenix Logistics", "Victoria Falls"
     if names.is_family(word) or names.is_given(word):
         return 0.85
     if names.is_common(word) or word.isupper() and len(word) <= 4:
@@ -70,11 +72,12 @@ class LexiconNameRecognizer(RegexRecognizer):
             if score == 0.0:
                 continue
             end = second.end()
-            if i + 2 < len(words):
-                third = words[i + 2]
-                if (text[end:third.start()] in _GAP and names.is_name(third.group())
-                        and not names.is_common(third.group())):
-                    end = third.end()
+            if i + 2 < len(words) and text[end:words[i + 2].start()] in _GAP:
+                third = words[i + 2].group()
+                if is_thing_word(third):
+                    continue  # "Grace Hopper Center"
+                if names.is_name(third) and not names.is_common(third):
+                    end = words[i + 2].end()
             used_until = end
             yield Hit("PERSON", first.start(), end, score, "given-name-then-capitalised")
         for m in _TITLE.finditer(text):
