@@ -39,6 +39,8 @@ def test_lexicon_holds_names_from_many_countries_and_not_ordinary_words() -> Non
         ("Chloé Lefebvre will cover the night shift.", ["Chloé Lefebvre"]),
         ("Escalate: customer Fatima Al-Sayed cannot log in.", ["Fatima Al-Sayed"]),
         ("Owner: Kenji TANAKA", ["Kenji TANAKA"]),
+        ("pls draft a reply to sandra oyelaran about her refund", ["sandra oyelaran"]),
+        ("ping dwayne kowalski about the build", ["dwayne kowalski"]),
     ],
 )
 def test_names_without_a_model(text: str, expected: list[str]) -> None:
@@ -57,6 +59,8 @@ def test_names_without_a_model(text: str, expected: list[str]) -> None:
         "Design a logo brief for Phoenix Logistics.",  # organisations and places
         "What is Victoria Falls famous for?",
         "Book the Grace Hopper Center for Friday.",
+        "the grace period ends on friday; we sell rose gold watches",  # English words
+        "set max width to auto, merge the dev branch, install ruby gems",
     ],
 )
 def test_ordinary_text_is_not_a_name(text: str) -> None:

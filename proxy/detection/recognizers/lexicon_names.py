@@ -7,6 +7,10 @@ Two shapes, each of which NER misses in business prose:
   family name when the lexicon knows it (0.85) or when it is any other capitalised word that is
   not an everyday word (0.7). A third capitalised name word is taken along ("Mary Ann Smith").
 - An initial and a known family name, in any case: "inspector: d. patel", "J. Okafor" (0.75).
+- Two lower-case words, a given name and a family name, as people type in chat: "reply to sandra
+  oyelaran", "dwayne kowalski" (0.85 when the lexicon knows the family name, else 0.7). Not
+  when both are English words ("grace period", "rose gold", "john smith": NER's call), nor
+  when the family-name word is unknown and either word is English ("max value").
 - A name after a title: "Mr Okonkwo", "Dr. Ahmed Hassan" (0.85).
 - A lone given name after a word that addresses or mentions a person: "Dear Agnieszka",
   "ask Oluwadamilare", "cc: Ingrid" (0.65). Not after "for" or "to": "migrate to Aurora" names
@@ -38,6 +42,7 @@ _TITLE = re.compile(
 )
 _INITIAL = re.compile(r"(?<![\w.])([A-Za-z])\.[ \u00a0]?([A-Za-z][a-zà-öø-ÿ'’A-Z]{2,})(?![\w@])")
 _GAP = (" ", "\u00a0")
+_LOWER_WORD = re.compile(r"(?<![\w.@/\-])[a-z][a-z'’-]{2,}(?![\w@])")
 _CUE = re.compile(
     r"(?i:\b(?:dear|hi|hello|hey|thanks|thank you|cc|attn|ask|tell|remind|ping|call|email|"
     r"e-mail|message|congratulate|welcome|introduce)[,:]?[ \u00a0]+)"
@@ -52,6 +57,19 @@ def _family_score(word: str, names: Lexicon) -> float:
         return 0.85
     if names.is_common(word) or word.isupper() and len(word) <= 4:
         return 0.0  # "Priya Team", "Maria API"
+    return 0.7
+
+
+def _lower_pair_score(given: str, family: str, names: Lexicon) -> float:
+    if (not names.is_given(given) or names.is_common(given) or names.is_common(family)
+            or is_thing_word(family)):
+        return 0.0
+    if names.is_english(given) and names.is_english(family):
+        return 0.0
+    if names.is_family(family):
+        return 0.85
+    if names.is_english(given) or names.is_english(family) or names.is_given(family):
+        return 0.0
     return 0.7
 
 
@@ -80,6 +98,13 @@ class LexiconNameRecognizer(RegexRecognizer):
                     end = words[i + 2].end()
             used_until = end
             yield Hit("PERSON", first.start(), end, score, "given-name-then-capitalised")
+        lower = list(_LOWER_WORD.finditer(text))
+        for first, second in zip(lower, lower[1:], strict=False):
+            if text[first.end():second.start()] not in _GAP or first.start() < used_until:
+                continue
+            score = _lower_pair_score(first.group(), second.group(), names)
+            if score:
+                yield Hit("PERSON", first.start(), second.end(), score, "lower-case-full-name")
         for m in _TITLE.finditer(text):
             if m.start(1) >= used_until and not names.is_common(m.group(1).split()[0]):
                 yield Hit("PERSON", m.start(1), m.end(1), 0.85, "title-then-name")
