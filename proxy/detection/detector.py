@@ -39,7 +39,7 @@ from presidio_analyzer.nlp_engine import NlpArtifacts
 from spacy.tokens import Doc
 
 from proxy.detection.context import FastLemmaContextEnhancer
-from proxy.detection.names import lexicon
+from proxy.detection.names import LATIN_LOWER, LATIN_UPPER, lexicon
 from proxy.detection.nlp import SCORES_KEY, SekishoNlpEngine
 from proxy.detection.normalize import Normalized, normalize
 from proxy.detection.recognizers import sekisho_recognizers
@@ -62,7 +62,7 @@ _SENTENCE_END = re.compile(
     r"[.!?]+(?=\s)"
 )
 _NOT_BLANK = re.compile(r"\S")
-_NAME_CANDIDATE = re.compile(r"[A-Za-zÀ-ÖØ-öø-ɏ'’]{3,}")
+_NAME_CANDIDATE = re.compile(f"[{LATIN_UPPER}{LATIN_LOWER}'’]{{3,}}")
 # Sudachi refuses inputs over ~49 KB; Japanese is 3 bytes a character in UTF-8.
 _MAX_NLP_CHARS = 10_000
 

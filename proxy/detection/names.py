@@ -30,14 +30,22 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-__all__ = ["Lexicon", "is_thing_word", "lexicon"]
+__all__ = ["LATIN_LOWER", "LATIN_UPPER", "Lexicon", "is_product_name", "is_thing_word", "lexicon"]
+
+# Letters of Latin-script names for regex character classes: ASCII, Latin-1, Latin Extended-A
+# and -B and Latin Extended Additional, split by case ("Łukasz", "Wiśniewska", "Nguyễn Văn
+# Hùng", "Đặng"). ASCII-only classes cut such names at the first accented letter.
+_LATIN_LETTERS = [chr(c) for c in (*range(0xC0, 0x250), *range(0x1E00, 0x1F00))
+                  if chr(c).isalpha()]
+LATIN_UPPER = "A-Z" + "".join(ch for ch in _LATIN_LETTERS if ch.isupper())
+LATIN_LOWER = "a-z" + "".join(ch for ch in _LATIN_LETTERS if ch.islower())
 
 # Head nouns that make a name-looking phrase a thing, not a person: "Phoenix Logistics",
 # "Victoria Falls", "Austin office", "Jenkins pipelines", "Aurora cluster". Checked on the word
 # right after a candidate name (capitalised or not).
 _THING_WORDS = frozenset("""
     academy agency airlines airport associates avenue bank bay beach branch bridge building campus
-    capital center centre church cinema city clinic cloud cluster college company consulting
+    capital center centre church ci cinema city clinic cloud cluster college company consulting
     corp corporation council county court dam database district engine estate falls farm
     foods foundation framework fund gallery garden gardens group hall harbour harbor highway
     holdings hospital hotel industries institute instance island lab labs lake lane library
@@ -49,7 +57,22 @@ _THING_WORDS = frozenset("""
 """.split())
 
 
-_LATIN_NAME = re.compile(r"[A-Za-zÀ-ÖØ-öø-ɏḀ-ỿ'’\- ]+")
+# Software, services and AI assistants named like people. Standing alone they name the product
+# in the prompts an LLM gateway sees ("Ask Claude to summarise", "We use Okta for SSO", "Is
+# Julia faster than Python?"); next to a family name they are still a person ("Julia Roberts",
+# "Claude Monet"). Only names that collide with the lexicon and are not English words matter.
+_PRODUCT_NAMES = frozenset("""
+    alexa astro aurelia claude cortana haskell jenkins julia kafka lexus luigi okta siri suse
+    tauri travis trino
+""".split())
+
+
+def is_product_name(word: str) -> bool:
+    """A product or service named like a person ("Claude", "Okta", "Julia")."""
+    return word.casefold() in _PRODUCT_NAMES
+
+
+_LATIN_NAME = re.compile(rf"[{LATIN_UPPER}{LATIN_LOWER}'’\- ]+")
 _PART = re.compile(r"[ \-+]")
 
 # Provider attributes that hold names. Locales spell them differently ("first_names_female",
@@ -133,6 +156,15 @@ def _faker_names() -> tuple[set[str], set[str]]:
     return given, family
 
 
+# Polish family names change with gender (Wiśniewski, Wiśniewska); Faker lists many only in
+# the masculine form.
+_POLISH_MASCULINE = re.compile(r"(?:s|c|dz)ki$")
+
+
+def _with_feminine_forms(family: set[str]) -> set[str]:
+    return family | {f[:-1] + "a" for f in family if _POLISH_MASCULINE.search(f)}
+
+
 def _nam_dict_names() -> set[str]:
     """Given names from nam_dict.txt: a gender code in columns 1-2, the name in columns 4-29.
 
@@ -184,5 +216,5 @@ def lexicon() -> Lexicon:
     """The lexicon, built once per process (about 1 s)."""
     given, family = _faker_names()
     given |= _nam_dict_names()
-    return Lexicon(frozenset(given), frozenset(family), frozenset(_common_words()),
-                   frozenset(_english_words()))
+    return Lexicon(frozenset(given), frozenset(_with_feminine_forms(family)),
+                   frozenset(_common_words()), frozenset(_english_words()))

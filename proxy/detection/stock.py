@@ -25,7 +25,13 @@ from presidio_analyzer.predefined_recognizers import (
     UsSsnRecognizer,
 )
 
-from proxy.detection.names import is_thing_word, lexicon
+from proxy.detection.names import (
+    LATIN_LOWER,
+    LATIN_UPPER,
+    is_product_name,
+    is_thing_word,
+    lexicon,
+)
 from proxy.detection.recognizers.japan import is_japanese_number
 from proxy.detection.recognizers.romaji_names import name_kind
 
@@ -134,14 +140,15 @@ def plausible_name(value: str) -> bool:
 # ("Summarise", "Convert", "Kaizen", "Python", "Acme Support") in 11 of 12 clean prompts, while
 # the real names among them were all confirmed by the lexicon or found by another recognizer.
 UNCONFIRMED_NAME_SCORE = 0.45
-_LATIN_WORDS = re.compile(r"[A-Za-zÀ-ÖØ-öø-ɏ]+")
+_LATIN_WORDS = re.compile(f"[{LATIN_UPPER}{LATIN_LOWER}]+")
 
 
 def confirmed_name(value: str, following: str = "") -> bool:
     """True unless ``value`` is Latin script and none of its words is a known name, or it is
     the name of a thing: its last word is a head noun such as "Falls" or "Logistics" ("Victoria
     Falls"), or it is one word and the word ``following`` it is one ("Aurora cluster", "Austin
-    office"; "Maria Lopez office hours" still names a person).
+    office"; "Maria Lopez office hours" still names a person), or its only known names are
+    products' ("Claude", "Okta").
 
     Japanese-script spans are left to the Japanese engines; romaji words count when Sudachi
     knows them as names.
@@ -152,10 +159,16 @@ def confirmed_name(value: str, following: str = "") -> bool:
     if is_thing_word(words[-1]) or len(words) == 1 and is_thing_word(following):
         return False
     names = lexicon()
-    return any(names.is_name(w) or name_kind(w) in ("姓", "名") for w in words)
+    known = [w for w in words if names.is_name(w) or name_kind(w) in ("姓", "名")]
+    # "Claude", "Compare Claude": when the only name is a product's and the other words are
+    # everyday English, it is the assistant ("Claude Monet" is still a person).
+    if known and all(is_product_name(w) for w in known):
+        return not all(is_product_name(w) or names.is_english(w) or names.is_common(w)
+                       for w in words)
+    return bool(known)
 
 
-_NEXT_WORD = re.compile(r"[ \u00a0]([A-Za-z]+)")
+_NEXT_WORD = re.compile(f"[ \u00a0]([{LATIN_UPPER}{LATIN_LOWER}]+)")
 
 
 class NerRecognizer(SpacyRecognizer):

@@ -144,6 +144,9 @@ MY_NUMBER_FOUND = [
         f"個人番号 {full_width(MN[:4])}．{full_width(MN[4:8])}．{full_width(MN[8:])}",
         [("JP_MY_NUMBER", f"{full_width(MN[:4])}．{full_width(MN[4:8])}．{full_width(MN[8:])}")],
     ),
+    (f"個人番号 {MN[:4]}/{MN[4:8]}/{MN[8:]} です",
+     [("JP_MY_NUMBER", f"{MN[:4]}/{MN[4:8]}/{MN[8:]}")]),
+    (f"mynumber={MN[:4]}_{MN[4:8]}_{MN[8:]}", [("JP_MY_NUMBER", f"{MN[:4]}_{MN[4:8]}_{MN[8:]}")]),
 ]
 
 
@@ -172,6 +175,9 @@ MY_NUMBER_NOT_FOUND = [
     pytest.param(f"{MN[:4]}.{MN[4:8]}-{MN[8:]}", id="mixed-dot-and-hyphen"),
     pytest.param(f"{MN[:4]}.{MN[4:8]}.{MN[8:]}.1234", id="inside-a-longer-dotted-run"),
     pytest.param(f"1.{MN[:4]}.{MN[4:8]}.{MN[8:]}", id="after-a-dotted-prefix"),
+    pytest.param(f"{MN[:4]}/{MN[4:8]}/{MN[8:]}/1234", id="inside-a-longer-slash-run"),
+    pytest.param(f"1234_{MN[:4]}_{MN[4:8]}_{MN[8:]}", id="after-an-underscore-group"),
+    pytest.param(f"{MN[:4]}/{MN[4:8]}_{MN[8:]}", id="mixed-slash-and-underscore"),
 ]
 
 
@@ -563,6 +569,10 @@ COMMON_FOUND = [
      f"{full_width(CARD[12:])}"),
     (DottedCardRecognizer, f"Amex {AMEX[:4]}.{AMEX[4:10]}.{AMEX[10:]}",
      f"{AMEX[:4]}.{AMEX[4:10]}.{AMEX[10:]}"),
+    (DottedCardRecognizer, f"card no {CARD[:4]}/{CARD[4:8]}/{CARD[8:12]}/{CARD[12:]}",
+     f"{CARD[:4]}/{CARD[4:8]}/{CARD[8:12]}/{CARD[12:]}"),
+    (DottedCardRecognizer, f"pan={CARD[:4]}_{CARD[4:8]}_{CARD[8:12]}_{CARD[12:]}",
+     f"{CARD[:4]}_{CARD[4:8]}_{CARD[8:12]}_{CARD[12:]}"),
     (LowerCaseIbanRecognizer, f"remit to {IBAN_GB.lower()}. Thanks", IBAN_GB.lower()),
     (LowerCaseIbanRecognizer, f"iban {IBAN_DE[:4].lower()} {IBAN_DE[4:8]} {IBAN_DE[8:12]} "
      f"{IBAN_DE[12:16]} {IBAN_DE[16:20]} {IBAN_DE[20:]} is new",
@@ -605,6 +615,10 @@ COMMON_NOT_FOUND = [
     pytest.param(DottedCardRecognizer, f"v1.{CARD[:4]}.{CARD[4:8]}.{CARD[8:12]}.{CARD[12:]}",
                  id="card-inside-a-dotted-run"),
     pytest.param(DottedCardRecognizer, "10.0.19045.3803", id="windows-build"),
+    pytest.param(DottedCardRecognizer, f"{CARD[:4]}/{CARD[4:8]}.{CARD[8:12]}/{CARD[12:]}",
+                 id="card-mixed-separators"),
+    pytest.param(DottedCardRecognizer, f"/srv/{CARD[:4]}/{CARD[4:8]}/{CARD[8:12]}/{CARD[12:]}",
+                 id="path-segments-after-a-word"),
     pytest.param(LowerCaseIbanRecognizer, IBAN_GB, id="iban-upper-case-is-presidios"),
     pytest.param(LowerCaseIbanRecognizer, IBAN_GB.lower()[:-1] + "0", id="iban-bad-checksum"),
     pytest.param(LowerCaseIbanRecognizer, IBAN_GB.lower() + "7", id="iban-too-long"),

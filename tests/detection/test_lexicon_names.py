@@ -20,7 +20,8 @@ def test_lexicon_holds_names_from_many_countries_and_not_ordinary_words() -> Non
     names_ = lexicon()
     for given in ("Priya", "Ingrid", "Hiroshi", "Kwame", "Mateusz", "Siobhan"):
         assert names_.is_given(given), given
-    for family in ("Patel", "Adeyemi", "Halvorsen", "Tanaka", "Kowalski", "Dubois"):
+    for family in ("Patel", "Adeyemi", "Halvorsen", "Tanaka", "Kowalski", "Dubois",
+                   "Wiśniewska"):  # Polish feminine forms of masculine entries
         assert names_.is_family(family), family
     for word in ("Summarise", "Convert", "Python", "Kaizen", "Salary", "Mermaid"):
         assert not names_.is_name(word), word
@@ -41,6 +42,11 @@ def test_lexicon_holds_names_from_many_countries_and_not_ordinary_words() -> Non
         ("Owner: Kenji TANAKA", ["Kenji TANAKA"]),
         ("pls draft a reply to sandra oyelaran about her refund", ["sandra oyelaran"]),
         ("ping dwayne kowalski about the build", ["dwayne kowalski"]),
+        ("Please draft a birthday message for Agnieszka.", ["Agnieszka"]),
+        ("Her first name? Adaeze.", ["Adaeze"]),
+        ("Customer Anna Wiśniewska called about her refund.", ["Anna Wiśniewska"]),
+        ("Łukasz Kowalczyk approved the PO.", ["Łukasz Kowalczyk"]),
+        ("Ask Kateřina Dvořáková for the report.", ["Kateřina Dvořáková"]),
     ],
 )
 def test_names_without_a_model(text: str, expected: list[str]) -> None:
@@ -61,6 +67,9 @@ def test_names_without_a_model(text: str, expected: list[str]) -> None:
         "Book the Grace Hopper Center for Friday.",
         "the grace period ends on friday; we sell rose gold watches",  # English words
         "set max width to auto, merge the dev branch, install ruby gems",
+        "Ask Claude to summarise it, or tell Alexa; we use Okta for SSO.",  # products
+        "Is Julia faster than Python? Write it in Haskell.",
+        "Lunch is in the Agnieszka garden.",  # a thing named after a person
     ],
 )
 def test_ordinary_text_is_not_a_name(text: str) -> None:
@@ -73,6 +82,8 @@ def test_ordinary_text_is_not_a_name(text: str) -> None:
         ("Priya Raghunathan", True), ("Halvorsen", True), ("Kobayashi", True),
         ("田中", True),  # Japanese script is judged by the Japanese engines
         ("Summarise", False), ("Acme Support", False), ("Compute Cpk", False), ("Git", False),
+        ("Claude", False), ("Compare Claude", False), ("Travis CI", False),
+        ("Claude Dubreuil", True), ("Nguyễn Văn Hùng", True),
     ],
 )
 def test_ner_guesses_are_confirmed_by_the_lexicon(value: str, confirmed: bool) -> None:

@@ -202,6 +202,8 @@ PASSWORD_FOUND = [
     ("パスワード：ａｂｃ１２３", ["ａｂｃ１２３"]),
     ("暗証番号は1234です", ["1234"]),
     ("db:\n  password: \"y4ml-s3cret\"\n", ["y4ml-s3cret"]),
+    ("REDIS_PASS=Zq81mk_vv", ["Zq81mk_vv"]),
+    ("smtp.pass: mailpw-2291", ["mailpw-2291"]),
 ]
 
 
@@ -232,6 +234,8 @@ PASSWORD_NOT_FOUND = [
     pytest.param("パスワードを変更してください", id="japanese-prose"),
     pytest.param("パスワードは8文字以上にしてください", id="japanese-policy"),
     pytest.param("password_policy=strict", id="name-that-only-starts-with-password"),
+    pytest.param("passenger=Tanaka", id="name-that-only-starts-with-pass"),
+    pytest.param("bypass=true", id="name-that-ends-in-pass-without-separator"),
 ]
 
 

@@ -201,19 +201,24 @@ def luhn_valid(digits: str) -> bool:
     return total % 10 == 0
 
 
-# 13-19 digits in groups of 3-6 joined by dots or middle dots (4539.1488.0343.6467, full-width
-# dots after NFKC); hyphen and space groupings are Presidio's. Not part of a longer dotted run.
+# 13-19 digits in groups of 3-6 joined by dots, middle dots, slashes or underscores
+# (4539.1488.0343.6467, 4556/7375/8689/9855; full-width forms after NFKC), one separator kind
+# per number; hyphen and space groupings are Presidio's. Not part of a longer run.
 _DOTTED_CARD = re.compile(
-    r"[2-6](?<![0-9A-Za-z.][2-6])\d{3}(?:[.・][ ]?\d{3,6}){2,4}(?![0-9A-Za-z])(?![.・]\d)"
+    r"[2-6](?<![0-9A-Za-z./_][2-6])\d{3}([./_・])[ ]?\d{3,6}(?:\1[ ]?\d{3,6}){1,3}"
+    r"(?![0-9A-Za-z])(?![./_・]\d)"
 )
 
 
 class DottedCardRecognizer(RegexRecognizer):
-    """Payment card numbers grouped with dots (``4539.1488.0343.6467``): Luhn-checked."""
+    """Card numbers grouped with dots, slashes or underscores (``4539.1488.0343.6467``).
+
+    Luhn-checked; a date or a version string never has 13-19 digits in three to five groups.
+    """
 
     ENTITIES = ("CREDIT_CARD",)
     CONTEXT = ("card", "credit", "visa", "mastercard", "amex", "カード", "クレジット")
-    GATE = (".", "・")
+    GATE = (".", "・", "/", "_")
     SCORE: ClassVar[float] = 0.9
 
     def find(self, text: str) -> Iterator[Hit]:

@@ -96,10 +96,10 @@ def is_valid_my_number(number: str) -> bool:
     return my_number_check_digit(digits[:11]) == int(digits[11])
 
 
-# 4-4-4 with one consistent separator (space, hyphen or dot), or 12 digits in a row.
-# Spaced groups must not continue a spaced run either (4111 1111 1111 1111 is a card).
+# 4-4-4 with one consistent separator (space, hyphen, dot, slash or underscore), or 12 digits
+# in a row. Spaced groups must not continue a spaced run either (4111 1111 1111 1111 is a card).
 _TWELVE_DIGITS = re.compile(
-    _digit_run(r"\d", r"(?<![0-9] \d)\d{3}([-. ]?)\d{4}\1\d{4}(?!\1?[0-9])") + _NUM_END
+    _digit_run(r"\d", r"(?<![0-9][ _]\d)\d{3}([-. /_]?)\d{4}\1\d{4}(?!\1?[0-9])") + _NUM_END
 )
 
 

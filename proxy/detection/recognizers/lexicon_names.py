@@ -15,6 +15,11 @@ Two shapes, each of which NER misses in business prose:
 - A lone given name after a word that addresses or mentions a person: "Dear Agnieszka",
   "ask Oluwadamilare", "cc: Ingrid" (0.65). Not after "for" or "to": "migrate to Aurora" names
   a database.
+- Any other lone capitalised given name that is not an English word, an everyday word or a
+  family name too: "a birthday message for Agnieszka", "Adaeze." as the answer to "her first
+  name?" (0.6, the default policy's threshold: a given name in context identifies a colleague).
+  Names that English also uses as words ("Grace", "Will", "Aurora") are left to NER, and
+  products named like people ("Claude", "Okta", "Julia") never count alone.
 
 See ``proxy.detection.names`` for where the names come from.
 """
@@ -26,27 +31,38 @@ from collections.abc import Iterable
 
 from presidio_analyzer import EntityRecognizer
 
-from proxy.detection.names import Lexicon, is_thing_word, lexicon
+from proxy.detection.names import (
+    LATIN_LOWER,
+    LATIN_UPPER,
+    Lexicon,
+    is_product_name,
+    is_thing_word,
+    lexicon,
+)
 from proxy.detection.recognizers import Hit, RegexRecognizer
 
 __all__ = ["LexiconNameRecognizer", "lexicon_name_recognizers"]
 
-# A capitalised name word: Smith, O'Connell, McDonald, Al-Sayed, Chloé; or an all-caps family
-# name as Japanese business text writes it (TANAKA).
-_NAME_WORD = (r"[A-Z](?:['’][A-Z])?[a-zà-öø-ÿ'’]+(?:[A-Z][a-zà-öø-ÿ]+)?"
-              r"(?:-[A-Z][a-zà-öø-ÿ'’]+)?")
-_WORD = re.compile(rf"(?<![\w.@/\-])(?:{_NAME_WORD}|[A-Z]{{2,}}(?![a-z]))(?![\w@])")
+# A capitalised name word: Smith, O'Connell, McDonald, Al-Sayed, Chloé, Wiśniewska; or an
+# all-caps family name as Japanese business text writes it (TANAKA).
+_U, _L = LATIN_UPPER, LATIN_LOWER
+_NAME_WORD = (rf"[{_U}](?:['’][{_U}])?[{_L}'’]+(?:[{_U}][{_L}]+)?"
+              rf"(?:-[{_U}][{_L}'’]+)?")
+_WORD = re.compile(rf"(?<![\w.@/\-])(?:{_NAME_WORD}|[{_U}]{{2,}}(?![{_L}]))(?![\w@])")
 _TITLE = re.compile(
     rf"\b(?:Mr|Mrs|Ms|Mx|Miss|Dr|Prof|Professor|Sir|Dame)\.?[ \u00a0]+"
     rf"({_NAME_WORD}(?:[ \u00a0]{_NAME_WORD})?)(?![\w@])"
 )
-_INITIAL = re.compile(r"(?<![\w.])([A-Za-z])\.[ \u00a0]?([A-Za-z][a-zà-öø-ÿ'’A-Z]{2,})(?![\w@])")
+_INITIAL = re.compile(
+    rf"(?<![\w.])([A-Za-z])\.[ \u00a0]?([{_U}{_L}][{_L}'’{_U}]{{2,}})(?![\w@])"
+)
 _GAP = (" ", "\u00a0")
-_LOWER_WORD = re.compile(r"(?<![\w.@/\-])[a-z][a-z'’-]{2,}(?![\w@])")
+_NEXT = re.compile(rf"[ \u00a0]([{_U}{_L}]+)")
+_LOWER_WORD = re.compile(rf"(?<![\w.@/\-])[{_L}][{_L}'’-]{{2,}}(?![\w@])")
 _CUE = re.compile(
     r"(?i:\b(?:dear|hi|hello|hey|thanks|thank you|cc|attn|ask|tell|remind|ping|call|email|"
     r"e-mail|message|congratulate|welcome|introduce)[,:]?[ \u00a0]+)"
-    r"([A-Z][a-zà-öø-ÿ'’]{2,})(?![\w@])"
+    rf"([{_U}][{_L}'’]{{2,}})(?![\w@])"
 )
 
 
@@ -108,9 +124,22 @@ class LexiconNameRecognizer(RegexRecognizer):
         for m in _TITLE.finditer(text):
             if m.start(1) >= used_until and not names.is_common(m.group(1).split()[0]):
                 yield Hit("PERSON", m.start(1), m.end(1), 0.85, "title-then-name")
+        for first in words:
+            given = first.group()
+            if (first.start() >= used_until and len(given) >= 4 and not given.isupper()
+                    and names.is_given(given) and not names.is_english(given)
+                    and not names.is_common(given) and not names.is_family(given)
+                    and not is_product_name(given)):
+                # Not before a thing ("Agnieszka garden") nor before a capitalised word the
+                # full-name rule turned down ("Priya API", "Priya Team").
+                after = _NEXT.match(text, first.end())
+                if after is None or not (is_thing_word(after.group(1))
+                                         or after.group(1)[0].isupper()):
+                    yield Hit("PERSON", first.start(), first.end(), 0.6, "lone-given-name")
         for m in _CUE.finditer(text):
             given = m.group(1)
-            if names.is_given(given) and not names.is_common(given) and m.start(1) >= used_until:
+            if (names.is_given(given) and not names.is_common(given)
+                    and not is_product_name(given) and m.start(1) >= used_until):
                 yield Hit("PERSON", m.start(1), m.end(1), 0.65, "cue-then-given-name")
         for m in _INITIAL.finditer(text):
             family = m.group(2)

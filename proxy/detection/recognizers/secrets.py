@@ -261,9 +261,13 @@ class PrivateKeyRecognizer(RegexRecognizer):
 # Passwords
 
 # A name that ends in a password word: password, DB_PASSWORD, spring.datasource.password, pwd,
-# PGPASSWORD, "passphrase". Names that merely start with one (password_policy) do not count.
+# PGPASSWORD, "passphrase", REDIS_PASS, smtp.pass. Names that merely start with one
+# (password_policy, passenger) do not count.
 # The prefix is bounded: an unbounded lazy run would make "1-1-1-…" quadratic.
-_PASSWORD_NAME = r"[A-Za-z0-9_.-]{0,40}?(?:password|passwd|passphrase|passcode|pwd)|pass"
+_PASSWORD_NAME = (
+    r"[A-Za-z0-9_.-]{0,40}?(?:password|passwd|passphrase|passcode|pwd)"
+    r"|(?:[A-Za-z0-9_.-]{0,40}?[_.-])?pass"
+)
 _JA_PASSWORD_NAME = r"パスワード|暗証番号|パスコード|パスフレーズ"
 _QUOTED = (
     r"\"(?P<dq>[^\"\n]{1,200})\"|'(?P<sq>[^'\n]{1,200})'|「(?P<jq>[^」\n]{1,200})」"

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from presidio_analyzer import EntityRecognizer
 
-from proxy.detection.names import lexicon
+from proxy.detection.names import LATIN_LOWER, LATIN_UPPER, lexicon
 from proxy.detection.recognizers import Hit, RegexRecognizer
 
 _NAME_KEYS = (
@@ -33,7 +33,8 @@ _FIELD = re.compile(
 # In prose: "First name Oluwaseun.", "Patient surname is Lindqvist", "Given name: Astrid".
 _LABELLED = re.compile(
     r"(?<![A-Za-z])(?:first|given|last|family|middle|sur)[ -]?name\s*(?:is\s+|was\s+|[:：]\s*)?"
-    r"(?P<v>[A-Z][A-Za-z'’-]+(?:\s+[A-Z][A-Za-z'’-]+)?)",
+    rf"(?P<v>[{LATIN_UPPER}][{LATIN_UPPER}{LATIN_LOWER}'’-]+"
+    rf"(?:\s+[{LATIN_UPPER}][{LATIN_UPPER}{LATIN_LOWER}'’-]+)?)",
     re.IGNORECASE,
 )
 # {"first": "Brigitte", "last": "Lemaire"}: keys too generic to trust on their own ("first": 10
