@@ -69,10 +69,12 @@ _MAX_NLP_CHARS = 10_000
 
 # A generic finding inside a more specific one says nothing new: Presidio's URL recognizer
 # reports the domain of every e-mail address, and its phone recognizer re-reports Japanese
-# numbers (including public toll-free ones, which must not count as contact details).
+# numbers (including public toll-free ones, which must not count as contact details) and reads
+# digit groups of cards, IBANs and My Numbers as phone numbers.
 _SHADOWED_BY: dict[str, tuple[str, ...]] = {
     "URL": ("EMAIL_ADDRESS",),
-    "PHONE_NUMBER": ("JP_PHONE_NUMBER", "JP_TOLL_FREE_NUMBER"),
+    "PHONE_NUMBER": ("JP_PHONE_NUMBER", "JP_TOLL_FREE_NUMBER", "CREDIT_CARD", "IBAN_CODE",
+                     "JP_MY_NUMBER"),
     # spaCy's small English model often tags a whole e-mail address as a PERSON.
     "PERSON": ("EMAIL_ADDRESS",),
 }

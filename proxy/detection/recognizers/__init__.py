@@ -452,10 +452,11 @@ def sekisho_recognizers(language: str) -> list[EntityRecognizer]:
     from proxy.detection.recognizers.romaji_names import romaji_name_recognizers
     from proxy.detection.recognizers.secrets import secret_recognizers
     from proxy.detection.recognizers.structured_names import structured_name_recognizers
+    from proxy.detection.recognizers.tables import table_recognizers
 
     return [
         *japan_recognizers(language), *secret_recognizers(language),
         *common_recognizers(language), *health_recognizers(language),
         *structured_name_recognizers(language), *romaji_name_recognizers(language),
-        *lexicon_name_recognizers(language),
+        *lexicon_name_recognizers(language), *table_recognizers(language),
     ]

@@ -20,10 +20,10 @@ from presidio_analyzer import EntityRecognizer
 from proxy.detection.recognizers import Hit, RegexRecognizer
 
 _RECORD = re.compile(
-    r"(?:\b(?:mrn|medical\s+record(?:\s+(?:no\.?|number|#))?|patient\s+(?:id|no\.?|number|#)|"
-    r"chart\s+(?:no\.?|number|#))|患者\s*(?:id|番号|no\.?)|カルテ\s*(?:番号|no\.?)?|"
-    r"診察券\s*(?:番号)?|受診者\s*番号)"
-    r"\s*[:：#=]?\s*(?P<id>[A-Za-z]{0,3}[-]?\d[\d-]{3,14}[A-Za-z]?)(?![A-Za-z0-9])",
+    r"(?:\b(?:mrn|medical[\s_-]+record(?:[\s_-]+(?:no\.?|number|#|id))?|"
+    r"patient[\s_-]*(?:id|no\.?|number|#)|chart[\s_-]*(?:no\.?|number|#))|"
+    r"患者\s*(?:id|番号|no\.?)|カルテ\s*(?:番号|no\.?)?|診察券\s*(?:番号)?|受診者\s*番号)"
+    r"[\"']?\s*[:：#=]?\s*[\"']?(?P<id>[A-Za-z]{0,3}[-]?\d[\d-]{3,14}[A-Za-z]?)(?![A-Za-z0-9])",
     re.IGNORECASE,
 )
 

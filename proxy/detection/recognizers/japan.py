@@ -601,7 +601,7 @@ _MONTHS = (
     r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
     r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
 )
-_DATE = re.compile(
+DATE_PATTERN = re.compile(
     rf"""
     (?<![0-9A-Za-z])
     (?:
@@ -612,6 +612,7 @@ _DATE = re.compile(
       | (?P<a4>\d{{1,2}})(?P<s4>[/.-])(?P<b4>\d{{1,2}})(?P=s4)(?:19|20)\d{{2}}
       | (?i:{_MONTHS})\.?[ ]+(?P<d5>\d{{1,2}})(?i:st|nd|rd|th)?,?[ ]+(?:19|20)\d{{2}}
       | (?P<d6>\d{{1,2}})(?i:st|nd|rd|th)?[ ]+(?i:of[ ]+)?(?i:{_MONTHS})\.?,?[ ]+(?:19|20)\d{{2}}
+      | (?:19|20)\d{{2}}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])  # 19700312 (HL7, CSV)
     )
     (?![0-9])
     """,
@@ -619,7 +620,7 @@ _DATE = re.compile(
 )
 
 
-def _plausible_date(m: re.Match[str]) -> bool:
+def plausible_date(m: re.Match[str]) -> bool:
     """Month 1-12 and day 1-31 where the form says which is which; d/m/y vs m/d/y either way."""
 
     def in_range(value: str | None, high: int) -> bool:
@@ -666,20 +667,20 @@ class DateOfBirthRecognizer(RegexRecognizer):
         reported: set[int] = set()
         for label in self._BEFORE.finditer(text):
             limit = min(len(text), label.end() + self.WINDOW + self._LONGEST_DATE)
-            m = _DATE.search(text, label.end(), limit)
+            m = DATE_PATTERN.search(text, label.end(), limit)
             if m is None or m.start() - label.end() > self.WINDOW or m.start() in reported:
                 continue
             between = text[label.end() : m.start()]
             if any(ch.isdigit() for ch in between) or self._SENTENCE_END.search(between):
                 continue
-            if not _plausible_date(m):
+            if not plausible_date(m):
                 continue
             reported.add(m.start())
             yield Hit("DATE_OF_BIRTH", m.start(), m.end(), self.SCORE, "birth_date_label", True)
         for after in self._AFTER.finditer(text):
             window_start = max(0, after.start() - self._LONGEST_DATE)
-            for m in _DATE.finditer(text, window_start, after.start()):
-                if m.end() == after.start() and m.start() not in reported and _plausible_date(m):
+            for m in DATE_PATTERN.finditer(text, window_start, after.start()):
+                if m.end() == after.start() and m.start() not in reported and plausible_date(m):
                     reported.add(m.start())
                     yield Hit("DATE_OF_BIRTH", m.start(), m.end(), self.SCORE,
                               "birth_date_label_after", True)

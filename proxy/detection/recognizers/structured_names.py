@@ -15,6 +15,7 @@ from presidio_analyzer import EntityRecognizer
 
 from proxy.detection.names import LATIN_LOWER, LATIN_UPPER, lexicon
 from proxy.detection.recognizers import Hit, RegexRecognizer
+from proxy.detection.recognizers.tables import column_cells
 
 _NAME_KEYS = (
     r"(?:full[_ -]?name|first[_ -]?name|last[_ -]?name|given[_ -]?name|family[_ -]?name|"
@@ -54,7 +55,6 @@ _THING = re.compile(
     r"ファイル|プロジェクト|製品|会社|商品)[\s_-]*$",
     re.IGNORECASE,
 )
-_SEPARATORS = (",", "\t", ";", "|")
 
 
 def _looks_like_name(value: str) -> bool:
@@ -106,38 +106,14 @@ class StructuredNameRecognizer(RegexRecognizer):
         yield from self._columns(text)
 
     def _columns(self, text: str) -> Iterable[Hit]:
-        lines = text.split("\n")
-        offsets = []
-        pos = 0
-        for line in lines:
-            offsets.append(pos)
-            pos += len(line) + 1
-        for i, line in enumerate(lines):
-            separator = next((s for s in _SEPARATORS if line.count(s) >= 1), None)
-            if separator is None:
-                continue
-            header = line.split(separator)
-            columns = [k for k, cell in enumerate(header) if _HEADER_CELL.match(cell)]
-            if not columns:
-                continue
-            for j in range(i + 1, len(lines)):
-                row = lines[j]
-                if row.count(separator) < len(header) - 1 or not row.strip():
-                    break
-                cells = row.split(separator)
-                cell_start = offsets[j]
-                starts = []
-                for cell in cells:
-                    starts.append(cell_start)
-                    cell_start += len(cell) + 1
-                for k in columns:
-                    if k < len(cells):
-                        raw = cells[k]
-                        value = raw.strip().strip("\"'")
-                        if _looks_like_name(value):
-                            at = starts[k] + raw.index(value)
-                            yield Hit("PERSON", at, at + len(value), 0.75, "name-column",
-                                      context_checked=True)
+        for _, start, value in column_cells(text, _name_column):
+            if _looks_like_name(value):
+                yield Hit("PERSON", start, start + len(value), 0.75, "name-column",
+                          context_checked=True)
+
+
+def _name_column(cell: str) -> str | None:
+    return "PERSON" if _HEADER_CELL.match(cell) else None
 
 
 def structured_name_recognizers(language: str) -> list[EntityRecognizer]:
