@@ -1,4 +1,5 @@
-"""``sekisho serve | explain | policy check`` — the command-line contract.
+"""``sekisho serve | explain | policy check | policy test | report | eval | bench``: the
+command-line contract.
 
 Exit codes: 0 success; 1 a policy or request was invalid; 2 usage or configuration error.
 """
@@ -67,6 +68,11 @@ def _supervise(settings: Settings) -> int:
     if not env.get("PROMETHEUS_MULTIPROC_DIR"):
         owned_dir = tempfile.mkdtemp(prefix="sekisho-metrics-")
         env["PROMETHEUS_MULTIPROC_DIR"] = owned_dir
+    else:
+        # An operator-chosen directory outlives runs; values from an earlier run (an old
+        # policy version, an upstream that was down) would be merged into this one's.
+        for stale in Path(env["PROMETHEUS_MULTIPROC_DIR"]).glob("*.db"):
+            stale.unlink()
     env[WORKER_ENV] = "1"
     argv = [sys.executable, "-m", "proxy", *_invocation]
     workers = [subprocess.Popen(argv, env=env) for _ in range(settings.workers)]

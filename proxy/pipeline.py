@@ -90,10 +90,12 @@ class Outcome:  # noqa: B903 - a mutable record filled in as the request goes
     """What happened, for headers, metrics and the audit line (never content)."""
 
     route: Route = Route.BLOCK
-    rule: str = "none"
+    rule: str = "none"  # "none" until a policy decides: the request was rejected before that
+    tenant: str = "default"
     action: Action = Action.FORWARD
     status: int = 0
     upstream: str | None = None
+    upstream_status: int | None = None
     forwarded_model: str | None = None
     fallback: bool = False
     fail_reason: str | None = None
@@ -139,7 +141,7 @@ class Pipeline:
         exchange: Exchange | None = None
         self.metrics.in_flight.inc()
         try:
-            tenant = self.authenticate(request)
+            tenant = outcome.tenant = self.authenticate(request)
             exchange = await self.parse(request, endpoint)
             exchange.tenant = tenant
             self.extract(exchange)
@@ -158,7 +160,8 @@ class Pipeline:
             # Observed before in_flight drops, so "no requests in flight" means "all accounted":
             # a streamed answer reaches the client before this runs.
             try:
-                self.observe(exchange, endpoint, outcome, time.perf_counter() - started)
+                self.observe(exchange, endpoint, outcome, time.perf_counter() - started,
+                             request_id=request[REQUEST_ID])
             finally:
                 self.metrics.in_flight.dec()
 
@@ -308,7 +311,9 @@ class Pipeline:
                     code="upstreams_unavailable",
                 ) from None
             outcome.action = Action.FAIL_CLOSED
-            outcome.fail_reason = "local_unavailable"
+            # A detection failure that led here stays the recorded reason; the metric counts
+            # both.
+            outcome.fail_reason = outcome.fail_reason or "local_unavailable"
             self.metrics.fail_closed.labels("local_unavailable").inc()
             raise Unavailable(
                 "The on-prem upstream is unavailable, and this request may not be sent to the"
@@ -334,46 +339,71 @@ class Pipeline:
         # The local upstream always gets the original body; the cloud may get a redacted copy.
         body = map_model(source if source is not None else exchange.body, route, self.settings,
                          local_model)
+        if _asks_usage_for_client(exchange):
+            # Token and cost metrics need the stream's usage; the client gets the stream it
+            # asked for (the relay drops the usage-only chunk again).
+            options = body.get("stream_options")
+            body = {**body, "stream_options": {**(options if isinstance(options, dict) else {}),
+                                               "include_usage": True}}
+            outcome.extra["hide_usage"] = True
         exchange.forwarded_body = body
         outcome.forwarded_model = body.get("model") if isinstance(body.get("model"), str) else None
         started = time.perf_counter()
         try:
-            resp = await upstream.post(
-                ENDPOINT_PATHS[exchange.endpoint], body, stream=exchange.stream
-            )
-        except UpstreamUnreachable:
-            self.metrics.upstream_errors.labels(upstream.name, "connect").inc()
-            self.metrics.upstream_up.labels(upstream.name).set(0)
-            raise
-        except UpstreamTimeout:
+            try:
+                resp = await upstream.post(
+                    ENDPOINT_PATHS[exchange.endpoint], body, stream=exchange.stream
+                )
+            except UpstreamUnreachable:
+                self.metrics.upstream_errors.labels(upstream.name, "connect").inc()
+                self.metrics.upstream_up.labels(upstream.name).set(0)
+                raise
+            except UpstreamTimeout:
+                outcome.route = route
+                self.metrics.upstream_errors.labels(upstream.name, "timeout").inc()
+                raise
+            except UpstreamError:
+                self.metrics.upstream_errors.labels(upstream.name, "protocol").inc()
+                raise
+            finally:
+                outcome.extra["connect_s"] = time.perf_counter() - started
             outcome.route = route
-            self.metrics.upstream_errors.labels(upstream.name, "timeout").inc()
-            raise
+            outcome.upstream = upstream.name
+            outcome.upstream_status = resp.status
+            self.metrics.upstream_up.labels(upstream.name).set(1)
+            try:
+                if resp.status >= 500 or resp.status == 429:
+                    self.metrics.upstream_errors.labels(
+                        upstream.name, f"status_{resp.status // 100}xx").inc()
+                    payload = await self._read(resp, upstream)
+                    raise _RetryableStatus(resp.status, payload, resp.headers.get("Content-Type"))
+                if resp.status >= 400:
+                    self.metrics.upstream_errors.labels(upstream.name, "status_4xx").inc()
+                content_type = resp.headers.get("Content-Type", "")
+                if exchange.stream and resp.status == 200 and "text/event-stream" in content_type:
+                    return await self._relay_stream(request, exchange, outcome, resp, route)
+                payload = await self._read(resp, upstream)
+                if resp.status < 400:
+                    self._note_json(exchange, outcome, payload, route)
+                return self._response(outcome, resp, payload)
+            finally:
+                resp.release()
         finally:
-            outcome.extra["connect_s"] = time.perf_counter() - started
-        outcome.route = route
-        outcome.upstream = upstream.name
-        self.metrics.upstream_up.labels(upstream.name).set(1)
-        try:
-            if resp.status >= 500 or resp.status == 429:
-                self.metrics.upstream_errors.labels(upstream.name, f"status_{resp.status // 100}xx"
-                                                    ).inc()
-                payload = await read_limited(resp, MAX_UPSTREAM_BODY)
-                raise _RetryableStatus(resp.status, payload, resp.headers.get("Content-Type"))
-            if resp.status >= 400:
-                self.metrics.upstream_errors.labels(upstream.name, "status_4xx").inc()
-            content_type = resp.headers.get("Content-Type", "")
-            if exchange.stream and resp.status == 200 and "text/event-stream" in content_type:
-                return await self._relay_stream(request, exchange, outcome, resp, route)
-            payload = await read_limited(resp, MAX_UPSTREAM_BODY)
-            if resp.status < 400:
-                self._note_json(exchange, outcome, payload, route)
-            return self._response(outcome, resp, payload)
-        finally:
+            # Failed attempts count too: time spent waiting on an upstream that timed out or
+            # refused is the upstream's, not the proxy's overhead.
             elapsed = time.perf_counter() - started
             outcome.upstream_seconds += elapsed
             self.metrics.upstream_duration.labels(upstream.name).observe(elapsed)
-            resp.release()
+
+    async def _read(self, resp: aiohttp.ClientResponse, upstream: Upstream) -> bytes:
+        try:
+            return await read_limited(resp, MAX_UPSTREAM_BODY)
+        except UpstreamTimeout:
+            self.metrics.upstream_errors.labels(upstream.name, "timeout").inc()
+            raise
+        except UpstreamError:
+            self.metrics.upstream_errors.labels(upstream.name, "protocol").inc()
+            raise
 
     async def _relay_stream(
         self,
@@ -389,7 +419,7 @@ class Pipeline:
         out.headers["X-Accel-Buffering"] = "no"
         self._headers(out, outcome, request)
         await out.prepare(request)
-        scanner = SseScanner()
+        scanner = SseScanner(hide_usage=bool(outcome.extra.get("hide_usage")))
         sent_at = time.perf_counter()
         first = True
         remembered = 0
@@ -401,14 +431,15 @@ class Pipeline:
                     self.metrics.upstream_ttft.labels(route.value).observe(
                         time.perf_counter() - sent_at + outcome.extra.get("connect_s", 0.0)
                     )
-                scanner.feed(chunk)
+                relay = scanner.feed(chunk)
                 if exchange.endpoint is Endpoint.RESPONSES:
                     # Remembered before the client can see the id, so an immediate follow-up
                     # with previous_response_id already finds where the conversation lives.
                     for rid in scanner.response_ids[remembered:]:
                         self.memory.remember(rid, route)
                     remembered = len(scanner.response_ids)
-                await out.write(chunk)
+                if relay:
+                    await out.write(relay)
         except (aiohttp.ClientError, TimeoutError) as exc:
             self.metrics.upstream_errors.labels(route.value, "stream_interrupted").inc()
             log.warning("upstream stream interrupted: %s (request %s)", type(exc).__name__,
@@ -521,9 +552,10 @@ class Pipeline:
                 )
 
     def observe(
-        self, exchange: Exchange | None, endpoint: Endpoint, outcome: Outcome, seconds: float
+        self, exchange: Exchange | None, endpoint: Endpoint, outcome: Outcome, seconds: float,
+        *, request_id: str,
     ) -> None:
-        tenant = exchange.tenant if exchange is not None else "default"
+        tenant = outcome.tenant
         self.metrics.routing_decisions.labels(
             outcome.route.value, outcome.action.value, outcome.rule, tenant, endpoint.value
         ).inc()
@@ -547,13 +579,17 @@ class Pipeline:
                         keyed_hash(self.settings.audit_hmac_key, value)
                     )
             hashes = {t: sorted(v) for t, v in sorted(collected.items())}
+        # Model names are client input: only configured or upstream-listed names are written,
+        # so a prompt pasted into "model" never reaches the audit log.
+        known = self.known_models()
+        requested = exchange.requested_model if exchange is not None else None
         record: dict[str, Any] = {
             "time": now_iso(),
-            "request_id": exchange.request_id if exchange is not None else None,
+            "request_id": request_id,
             "tenant": tenant,
             "endpoint": endpoint.value,
-            "requested_model": exchange.requested_model if exchange is not None else None,
-            "forwarded_model": outcome.forwarded_model,
+            "requested_model": _known_or_other(requested, known),
+            "forwarded_model": _known_or_other(outcome.forwarded_model, known),
             "route": outcome.route.value,
             "action": outcome.action.value,
             "rule": outcome.rule,
@@ -570,6 +606,7 @@ class Pipeline:
             "upstream_ms": round(outcome.upstream_seconds * 1000, 2),
             "total_ms": round(seconds * 1000, 2),
             "upstream": outcome.upstream,
+            "upstream_status": outcome.upstream_status,
             "status": outcome.status,
             "fallback": outcome.fallback,
             "fail_reason": outcome.fail_reason,
@@ -577,6 +614,20 @@ class Pipeline:
         if hashes is not None:
             record["entity_hashes"] = hashes
         self.audit.write(record)
+
+
+def _asks_usage_for_client(exchange: Exchange) -> bool:
+    """A chat or completions stream whose client did not ask for usage."""
+    if not exchange.stream or exchange.endpoint not in (Endpoint.CHAT, Endpoint.COMPLETIONS):
+        return False
+    options = exchange.body.get("stream_options")
+    return not (isinstance(options, dict) and options.get("include_usage") is True)
+
+
+def _known_or_other(model: str | None, known: frozenset[str]) -> str | None:
+    if model is None:
+        return None
+    return model if model in known else OTHER
 
 
 def _without(types: list[str], allowed: tuple[str, ...]) -> list[str]:

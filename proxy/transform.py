@@ -122,30 +122,44 @@ def redact(
 
 @dataclass
 class SseScanner:
-    """Reads an SSE byte stream as it is relayed, for ids and usage; never alters it."""
+    """Reads an SSE byte stream as it is relayed, for ids and usage.
 
+    ``feed`` returns what to relay. Normally that is the chunk itself, untouched. With
+    ``hide_usage`` (the proxy asked the upstream for usage the client did not ask for) it is
+    the complete events received so far minus the usage-only chunk (``"choices": []`` with a
+    ``usage`` object), so the client sees the stream it asked for and the proxy still counts
+    tokens and cost.
+    """
+
+    hide_usage: bool = False
     _buffer: bytes = b""
     events: int = 0
     response_ids: list[str] = field(default_factory=list)
     usage: dict[str, Any] | None = None
 
-    def feed(self, chunk: bytes) -> None:
+    def feed(self, chunk: bytes) -> bytes:
         self._buffer += chunk.replace(b"\r\n", b"\n")
+        relay: list[bytes] = []
         while b"\n\n" in self._buffer:
             raw, self._buffer = self._buffer.split(b"\n\n", 1)
+            usage_only = False
             for payload in _data_lines(raw):
-                self._event(payload)
+                usage_only = self._event(payload)
+            if not (self.hide_usage and usage_only):
+                relay.append(raw + b"\n\n")
+        return b"".join(relay) if self.hide_usage else chunk
 
-    def _event(self, payload: str) -> None:
+    def _event(self, payload: str) -> bool:
+        """Scan one event; True when it carries nothing but usage."""
         self.events += 1
         if payload.strip() == "[DONE]":
-            return
+            return False
         try:
             obj = json.loads(payload)
         except ValueError:
-            return
+            return False
         if not isinstance(obj, dict):
-            return
+            return False
         response = obj.get("response")
         if isinstance(response, dict):
             note_response(response, self.response_ids)
@@ -153,6 +167,8 @@ class SseScanner:
                 self.usage = response["usage"]
         elif isinstance(obj.get("usage"), dict):
             self.usage = obj["usage"]
+            return obj.get("choices") == []
+        return False
 
 
 def _data_lines(raw: bytes) -> Iterator[str]:

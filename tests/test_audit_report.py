@@ -109,3 +109,42 @@ def test_keyed_hashes_correlate_values_without_revealing_them(make_stack: Any, t
     first, second = (r["entity_hashes"]["JP_PHONE_NUMBER"] for r in records)
     assert first == second and len(first[0]) == 16
     assert "1234" not in audit.read_text()
+
+
+def test_report_skips_malformed_lines_instead_of_failing() -> None:
+    from proxy.observe.report import summarise
+
+    good = json.dumps({"time": "2026-11-28T10:00:00Z", "route": "cloud", "action": "forward",
+                       "rule": "default", "entities": {}})
+    bad = ['{"time": 5}', '{"time": "2026-11-28T10:00:00Z", "entities": ["EMAIL_ADDRESS"]}',
+           "[1, 2]", "not json"]
+    report = summarise([good, *bad], None, None)
+    assert report.requests == 1
+    assert report.invalid_lines == len(bad)
+
+
+def test_rejected_requests_are_audited_with_their_request_id_and_counted_apart(
+    make_stack: Any, tmp_path: Path
+) -> None:
+    import aiohttp
+
+    audit = tmp_path / "audit.jsonl"
+    stack = make_stack(audit_log=str(audit))
+    stack.openai().chat.completions.create(
+        model="gpt-4o-mini", messages=[{"role": "user", "content": "What is TCP?"}])
+
+    async def malformed() -> int:
+        async with aiohttp.ClientSession() as session, session.post(
+            stack.base_url + "/chat/completions", data=b"{not json",
+            headers={"x-request-id": "req-malformed-1", "Content-Type": "application/json"},
+        ) as resp:
+            return resp.status
+
+    assert stack.loop.run(malformed()) == 400
+    first, rejected = (json.loads(line) for line in audit.read_text().splitlines())
+    assert first["upstream"] == "cloud" and first["upstream_status"] == 200
+    assert rejected["request_id"] == "req-malformed-1"
+    assert (rejected["route"], rejected["rule"], rejected["status"]) == ("block", "none", 400)
+    assert rejected["upstream_status"] is None
+    report = report_file(audit, None, None)
+    assert report.rejected == 1 and report.by_route == {"block": 1, "cloud": 1}

@@ -148,15 +148,21 @@ def test_no_content_in_logs_or_audit_lines(
     ask(stack, f"Write to {EMAIL}")
     ask(stack, "Charge 4111 1111 1111 1111 please")
     ask(stack, "山田花子さんに連絡")
+    # Client-chosen fields are client text too: a model name nobody configured is "other".
+    pasted = "Taro Yamada 090-1234-5678"
+    stack.openai().chat.completions.create(
+        model=pasted, messages=[{"role": "user", "content": "hello"}]
+    )
     stack.stop_local()
     with pytest.raises(openai.APIStatusError):
         ask(stack, f"Again to {EMAIL}")
     lines = audit.read_text(encoding="utf-8").splitlines()
-    assert len(lines) == 4
+    assert len(lines) == 5
     records = [json.loads(line) for line in lines]
-    assert [r["route"] for r in records] == ["local", "local", "local", "block"]
+    assert [r["route"] for r in records] == ["local", "local", "local", "local", "block"]
     assert records[0]["entities"] == {"EMAIL_ADDRESS": 1}
-    for value in secret_values:
+    assert records[3]["requested_model"] == "other"
+    for value in [*secret_values, pasted]:
         assert value not in audit.read_text(encoding="utf-8")
         assert value not in caplog.text
 

@@ -100,3 +100,32 @@ def test_upstream_health_probes(make_stack: Any) -> None:
         assert time.monotonic() < deadline
         time.sleep(0.05)
     assert value(stack, "sekisho_upstream_up", upstream="cloud") == 1
+
+
+def test_streams_are_counted_even_when_the_client_does_not_ask_for_usage(stack: Stack) -> None:
+    chunks = list(stack.openai().chat.completions.create(
+        model="gpt-4o-mini", stream=True,
+        messages=[{"role": "user", "content": "Explain DNS briefly."}],
+    ))
+    settled(stack)
+    # The client gets the stream it asked for: no usage-only chunk at the end ...
+    assert chunks and all(chunk.choices for chunk in chunks)
+    # ... while the proxy asked the upstream for usage and counted it.
+    (post,) = stack.posts(stack.cloud)
+    assert post.body["stream_options"] == {"include_usage": True}
+    assert value(stack, "sekisho_tokens_total", upstream="cloud", model="gpt-4o-mini",
+                 kind="completion") > 0
+    assert value(stack, "sekisho_cloud_cost_usd_total", model="gpt-4o-mini") > 0
+
+
+def test_time_waiting_for_a_failed_upstream_is_not_proxy_overhead(make_stack: Any) -> None:
+    stack = make_stack(upstream_timeout_s=0.5)
+    stack.cloud.delay = 2.0
+    stack.openai().chat.completions.create(
+        model="gpt-4o-mini", messages=[{"role": "user", "content": "Explain DNS briefly."}])
+    assert value(stack, "sekisho_fallbacks_total", **{"from": "cloud", "to": "local"}) == 1
+    assert value(stack, "sekisho_upstream_errors_total", upstream="cloud", kind="timeout") == 1
+    assert value(stack, "sekisho_upstream_duration_seconds_count", upstream="cloud") == 1
+    assert value(stack, "sekisho_upstream_duration_seconds_sum", upstream="cloud") >= 0.5
+    # The half second spent on the cloud is the upstream's, not Sekisho's.
+    assert value(stack, "sekisho_overhead_seconds_sum") < 0.5

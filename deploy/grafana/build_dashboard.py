@@ -181,6 +181,8 @@ def quantile_targets(metric: str, by: str, legend: str) -> list[Json]:
 def panels() -> list[Json]:
     lay = Layout()
     decisions = f"sekisho_routing_decisions_total{{{SEL}}}"
+    # Requests refused before any decision (bad JSON, unknown key, oversize) are not routing.
+    decided = f'sekisho_routing_decisions_total{{{SEL}, rule!="none"}}'
     route_colors = [color_override("cloud", "blue"), color_override("local", "green"),
                     color_override("block", "red")]
 
@@ -198,8 +200,8 @@ def panels() -> list[Json]:
                  targets(("sum(increase(sekisho_fail_closed_total[$__range]))", "fail-closed")),
                  thresholds=[{"color": "green", "value": None}, {"color": "red", "value": 1}]),
             6, 4)
-    lay.add(stat("Upstreams", "Health probe result per upstream (1 = up).",
-                 targets(("max by (upstream) (sekisho_upstream_up)", "{{upstream}}")),
+    lay.add(stat("Upstreams", "Health per upstream (1 = up); DOWN when any instance sees it down.",
+                 targets(("min by (upstream) (sekisho_upstream_up)", "{{upstream}}")),
                  mappings=[{"type": "value", "options": {
                      "0": {"text": "DOWN", "color": "red", "index": 0},
                      "1": {"text": "UP", "color": "green", "index": 1}}}],
@@ -211,14 +213,16 @@ def panels() -> list[Json]:
     lay.add(timeseries(
         "Routing share: cloud / local / blocked",
         "Share of requests per route. local = stayed on-prem (policy or fail-closed), "
-        "block = refused (block rule, conversation pinned to the cloud, local unavailable).",
-        targets((f"sum by (route) (rate({decisions}[{RI}])) / ignoring (route) group_left "
-                 f"sum(rate({decisions}[{RI}]))", "{{route}}")),
+        "block = refused (block rule, conversation pinned to the cloud, local unavailable). "
+        "Requests rejected before a decision (rule none) are left out.",
+        targets((f"sum by (route) (rate({decided}[{RI}])) / ignoring (route) group_left "
+                 f"sum(rate({decided}[{RI}]))", "{{route}}")),
         unit="percentunit", stack=True, fill=60, overrides=route_colors), 12, 8)
     lay.add(timeseries(
         "Decisions by rule",
         "Requests per second by the policy rule that decided (default = no rule matched, "
-        "fail_closed = the detector could not clear the request).",
+        "fail_closed = the detector could not clear the request, none = rejected before a "
+        "decision: malformed, oversized or unauthenticated).",
         targets((f"sum by (rule, route) (rate({decisions}[{RI}]))", "{{rule}} → {{route}}")),
         unit="reqps"), 12, 8)
     lay.add(timeseries(
@@ -281,12 +285,13 @@ def panels() -> list[Json]:
     lay.row("Upstreams")
     lay.add(timeseries(
         "Upstream up",
-        "1 when the upstream answered its last health probe or request.",
-        targets(("max by (upstream) (sekisho_upstream_up)", "{{upstream}}")),
+        "1 when the upstream answered its last health probe or request (lowest over "
+        "instances: one instance that cannot reach it shows 0).",
+        targets(("min by (upstream) (sekisho_upstream_up)", "{{upstream}}")),
         unit="bool_on_off", minimum=0, fill=0), 8, 8)
     lay.add(timeseries(
         "Upstream errors by kind",
-        "connect, timeout, status_4xx, status_5xx, stream_interrupted, models.",
+        "connect, timeout, status_4xx, status_5xx, stream_interrupted, protocol, models.",
         targets((f"sum by (upstream, kind) (rate(sekisho_upstream_errors_total[{RI}]))",
                  "{{upstream}} {{kind}}")),
         unit="reqps", draw="bars", fill=80), 8, 8)

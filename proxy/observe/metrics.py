@@ -77,7 +77,7 @@ class Metrics:
         self.upstream_errors = Counter(
             "sekisho_upstream_errors_total",
             "Upstream failures by kind (connect, timeout, status_4xx, status_5xx, "
-            "stream_interrupted, models).",
+            "stream_interrupted, protocol, models).",
             ["upstream", "kind"], registry=r,
         )
         self.fallbacks = Counter(
@@ -96,8 +96,11 @@ class Metrics:
             multiprocess_mode="livesum",
         )
         self.upstream_up = Gauge(
-            "sekisho_upstream_up", "1 when the upstream answered its last health probe.",
-            ["upstream"], registry=r, multiprocess_mode="max",
+            "sekisho_upstream_up",
+            "1 when the upstream answered its last health probe or request, 0 when refused.",
+            # Across workers the latest observation wins: one worker that just saw the local
+            # upstream refuse a connection must not be outvoted by another's older success.
+            ["upstream"], registry=r, multiprocess_mode="mostrecent",
         )
         self.tokens = Counter(
             "sekisho_tokens_total",
@@ -136,7 +139,7 @@ class Metrics:
             self.policy_reloads.labels(result)
         for upstream in ("cloud", "local"):
             for kind in ("connect", "timeout", "status_4xx", "status_5xx",
-                         "stream_interrupted", "models"):
+                         "stream_interrupted", "protocol", "models"):
                 self.upstream_errors.labels(upstream, kind)
         self.fallbacks.labels(**{"from": "cloud", "to": "local"})
         self._policies: set[tuple[str, str]] = set()

@@ -46,6 +46,7 @@ class Report:
     redacted_to_cloud: Counter[str] = field(default_factory=Counter)
     personal_data_to_cloud: list[dict[str, Any]] = field(default_factory=list)
     fail_closed: Counter[str] = field(default_factory=Counter)
+    rejected: int = 0
     invalid_lines: int = 0
 
     def as_dict(self) -> dict[str, Any]:
@@ -59,6 +60,7 @@ class Report:
             "entities_redacted_before_cloud": dict(self.redacted_to_cloud.most_common()),
             "personal_data_to_cloud": self.personal_data_to_cloud,
             "fail_closed": dict(sorted(self.fail_closed.items())),
+            "rejected": self.rejected,
             "invalid_lines": self.invalid_lines,
         }
 
@@ -71,7 +73,8 @@ def summarise(lines: Iterable[str], since: datetime | None, until: datetime | No
         try:
             record = json.loads(line)
             when = parse_time(record["time"])
-        except (ValueError, KeyError, TypeError):
+            entities = _counts(record.get("entities"))
+        except (ValueError, KeyError, TypeError, AttributeError):
             report.invalid_lines += 1
             continue
         if (since and when < since) or (until and when >= until):
@@ -81,7 +84,8 @@ def summarise(lines: Iterable[str], since: datetime | None, until: datetime | No
         action = str(record.get("action"))
         report.by_route[route] += 1
         report.by_action[action] += 1
-        entities: dict[str, int] = record.get("entities") or {}
+        if route == "block" and record.get("rule") == "none":
+            report.rejected += 1  # bad JSON, unknown key, oversize: refused before a decision
         sensitive = {t: n for t, n in entities.items() if is_sensitive(t)}
         if action == "fail_closed":
             report.fail_closed[str(record.get("fail_reason") or "detection")] += 1
@@ -100,11 +104,25 @@ def summarise(lines: Iterable[str], since: datetime | None, until: datetime | No
     return report
 
 
+def _counts(value: Any) -> dict[str, int]:
+    """An ``entities`` object of an audit line; anything else makes the line unreadable."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(n, int) for k, n in value.items()
+    ):
+        raise TypeError("entities must map types to counts")
+    return value
+
+
 def render(report: Report) -> str:
     d = report.as_dict()
     span = f"{d['since'] or 'beginning'} .. {d['until'] or 'now'}"
     lines = [f"Sekisho audit report ({span})", f"requests: {report.requests}"]
     lines.append("by route:  " + ", ".join(f"{k} {v}" for k, v in d["by_route"].items()))
+    if report.rejected:
+        lines.append(f"  (of the blocked, {report.rejected} were rejected before a policy decision:"
+                     " malformed, oversized or unauthenticated)")
     lines.append("by action: " + ", ".join(f"{k} {v}" for k, v in d["by_action"].items()))
     lines.append("entity types kept on-prem:")
     lines += [f"  {k:<22} {v}" for k, v in d["entities_kept_on_prem"].items()] or ["  none"]
