@@ -46,7 +46,7 @@ from proxy.observe.metrics import OTHER, Metrics
 from proxy.policy import Decision, Route, evaluate
 from proxy.policy.decide import DETECTION_FAILED
 from proxy.policy.explain import facts_for
-from proxy.policy.model import Action
+from proxy.policy.model import Action, Rule
 from proxy.policy.store import PolicyStore
 from proxy.transform import SseScanner, covered_types, map_model, note_response, redact
 from proxy.upstream import Upstream, UpstreamUnreachable, read_limited
@@ -259,7 +259,9 @@ class Pipeline:
         route = decision.route
         if route is Route.BLOCK:
             outcome.route = Route.BLOCK
-            raise Blocked(block_message(decision))
+            policy = self.store.policy_for(exchange.tenant)
+            rule = next((r for r in policy.rules if r.name == decision.rule), None)
+            raise Blocked(block_message(decision, rule))
         pinned = False
         previous = exchange.body.get("previous_response_id")
         if exchange.endpoint is Endpoint.RESPONSES and isinstance(previous, str):
@@ -557,7 +559,8 @@ class Pipeline:
     ) -> None:
         tenant = outcome.tenant
         self.metrics.routing_decisions.labels(
-            outcome.route.value, outcome.action.value, outcome.rule, tenant, endpoint.value
+            outcome.route.value, outcome.action.value, outcome.rule, tenant, endpoint.value,
+            outcome.policy_version or "none",
         ).inc()
         self.metrics.request_duration.labels(outcome.route.value, endpoint.value).observe(seconds)
         self.metrics.overhead.observe(max(seconds - outcome.upstream_seconds, 0.0))
@@ -682,13 +685,20 @@ def describe_types(types: frozenset[str]) -> str:
     return ", ".join(sorted(types)) if types else "sensitive content"
 
 
-def block_message(decision: Decision) -> str:
+def block_message(decision: Decision, rule: Rule | None = None) -> str:
+    """What a blocked client is told: which kinds of data decided, never the data itself."""
     if decision.message:
         return decision.message
-    return (
-        f"This request was blocked by policy rule '{decision.rule}': it contains"
-        f" {describe_types(decision.entity_types)}."
-    )
+    if rule is None:
+        return ("This request was blocked by the policy's default route: no rule of the policy"
+                " allows it.")
+    kinds = sorted(decision.entity_types)
+    if rule.keywords is not None or rule.regex is not None:
+        kinds.append("a confidential marking or keyword")
+    if not kinds:
+        return f"This request was blocked by policy rule '{decision.rule}'."
+    return (f"This request was blocked by policy rule '{decision.rule}': it contains"
+            f" {', '.join(kinds)}.")
 
 
 def stamp_headers(

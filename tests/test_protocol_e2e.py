@@ -282,10 +282,13 @@ def test_health_readiness_and_metrics(stack: Stack) -> None:
     )
     status, headers, text = _get(stack, "/metrics")
     assert status == 200 and headers["Content-Type"].startswith("text/plain")
+    version = headers["x-sekisho-policy-version"]
     assert ('sekisho_routing_decisions_total{action="forward",endpoint="chat",'
-            'route="local",rule="contact-details",tenant="default"} 1.0') in text
+            f'policy_version="{version}",route="local",rule="contact-details",'
+            'tenant="default"} 1.0') in text
     assert ('sekisho_routing_decisions_total{action="forward",endpoint="chat",'
-            'route="cloud",rule="default",tenant="default"} 1.0') in text
+            f'policy_version="{version}",route="cloud",rule="default",'
+            'tenant="default"} 1.0') in text
     assert EMAIL not in text
 
 

@@ -41,8 +41,9 @@ class Metrics:
         r = None if multiprocess() else self.registry
         self.routing_decisions = Counter(
             "sekisho_routing_decisions_total",
-            "Requests by where they went, what was done and which rule decided.",
-            ["route", "action", "rule", "tenant", "endpoint"], registry=r,
+            "Requests by where they went, what was done, which rule of which policy version "
+            "decided.",
+            ["route", "action", "rule", "tenant", "endpoint", "policy_version"], registry=r,
         )
         self.pii_entities = Counter(
             "sekisho_pii_entities_total",

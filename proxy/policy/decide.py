@@ -84,6 +84,10 @@ def _match(rule: Rule, facts: Facts) -> tuple[bool, frozenset[str], str]:
             return False, frozenset(), "non-text content " + ("absent" if rule.non_text
                                                              else "present")
         reasons.append("non-text content " + ("present" if has else "absent"))
+        # The kinds of content that decided, so a block message can name them.
+        content = frozenset(name for name, _ in facts.entities if name.startswith("CONTENT_"))
+    else:
+        content = frozenset()
     if rule.min_tokens is not None and facts.tokens < rule.min_tokens:
         return False, frozenset(), f"about {facts.tokens} tokens, fewer than {rule.min_tokens}"
     if rule.max_tokens is not None and facts.tokens > rule.max_tokens:
@@ -106,7 +110,7 @@ def _match(rule: Rule, facts: Facts) -> tuple[bool, frozenset[str], str]:
         if not matched:
             return False, frozenset(), reason
         reasons.append(reason)
-    return True, types, "; ".join(reasons) or "no condition"
+    return True, types | content, "; ".join(reasons) or "no condition"
 
 
 def _apply_entity_actions(
