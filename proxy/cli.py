@@ -182,7 +182,17 @@ def _explain(args: argparse.Namespace) -> int:
     except PolicyError as err:
         print(err, file=sys.stderr)
         return 1
-    raw = Path(args.file).read_text(encoding="utf-8") if args.file else sys.stdin.read()
+    except LookupError as err:
+        print(f"error: {err.args[0]}", file=sys.stderr)
+        return 1
+    try:
+        raw = Path(args.file).read_text(encoding="utf-8") if args.file else sys.stdin.read()
+    except OSError as err:
+        print(f"error: cannot read {args.file}: {err.strerror}", file=sys.stderr)
+        return 1
+    except UnicodeDecodeError:
+        print("error: the request is not UTF-8 text", file=sys.stderr)
+        return 1
     try:
         body = json.loads(raw)
     except ValueError:
@@ -209,13 +219,21 @@ def _explain(args: argparse.Namespace) -> int:
 
 
 def _tenant_policy(settings: Settings, tenant: str) -> Path:
-    """The policy file a tenant's requests are decided by (keys file, else the default)."""
+    """The policy file a tenant's requests are decided by (keys file, else the default).
+
+    Raises ``LookupError`` for a tenant the keys file does not name, as the HTTP explain
+    endpoint answers 400: explaining a typo with the default policy would mislead.
+    """
     if settings.keys_file is not None:
         from proxy.policy.store import load_keys
 
         keys = load_keys(settings.keys_file)
         if tenant in keys.policies:
             return keys.policies[tenant]
+        if tenant != "default" and tenant not in keys.by_hash.values():
+            raise LookupError(f"unknown tenant {tenant!r} (not in {settings.keys_file})")
+    elif tenant != "default":
+        raise LookupError(f"unknown tenant {tenant!r}: no keys file is configured")
     return settings.policy
 
 

@@ -76,6 +76,15 @@ def test_explain_text_output_and_invalid_input(tmp_path: Path) -> None:
     assert result.returncode == 0
     assert "route    cloud  (rule default)" in result.stdout
     assert run_cli("explain", stdin="{nope").returncode == 1
+    missing = run_cli("explain", str(tmp_path / "missing.json"))
+    assert missing.returncode == 1
+    assert missing.stderr.startswith("error: cannot read") and "Traceback" not in missing.stderr
+    latin1 = tmp_path / "latin1.json"
+    latin1.write_bytes('{"model": "m", "prompt": "café"}'.encode("latin-1"))
+    garbled = run_cli("explain", str(latin1))
+    assert garbled.returncode == 1 and "not UTF-8" in garbled.stderr
+    ghost = run_cli("explain", "--tenant", "ghost", str(sample))
+    assert ghost.returncode == 1 and "unknown tenant 'ghost'" in ghost.stderr
 
 
 def _free_port() -> int:
@@ -192,6 +201,8 @@ def test_explain_uses_the_tenants_policy_and_keys_hash(tmp_path: Path) -> None:
     assert json.loads(result.stdout)["route"] == "local"
     result = run_cli("explain", "--json", "--config", str(config), stdin=body)
     assert json.loads(result.stdout)["route"] == "cloud"
+    result = run_cli("explain", "--config", str(config), "--tenant", "typo", stdin=body)
+    assert result.returncode == 1 and "unknown tenant 'typo'" in result.stderr
 
 
 def test_policy_test_command_fails_on_a_wrong_expectation(tmp_path: Path) -> None:
