@@ -82,8 +82,10 @@ class Exchange:
         return model if isinstance(model, str) else None
 
 
-# Keys whose string values are identifiers or enumerations, never user text — skipped only when
-# the value also looks like one (so a name typed into an "id" field is still inspected).
+# Keys whose string values are identifiers or enumerations, never user text — skipped only at
+# the request schema's own positions (never inside ``metadata`` or a field Sekisho does not know,
+# where "status" or "id" is whatever the client put there) and only when the value also looks
+# like an identifier (so a name or an e-mail address typed into an "id" field is inspected).
 _NON_CONTENT_KEYS = frozenset(
     {
         "model", "role", "type", "id", "object", "tool_call_id", "call_id", "file_id",
@@ -92,7 +94,11 @@ _NON_CONTENT_KEYS = frozenset(
         "status", "tool_choice", "include", "verbosity", "generate_summary", "mode",
     }
 )
-_IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:/@+\-]{0,127}")
+_IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:/\-]{0,127}")
+# Subtrees whose keys and values are the client's own, whatever they are called.
+_FREE_FORM_KEYS = frozenset({"metadata"})
+# Fields that may carry token ids instead of text (completions ``prompt``, embeddings ``input``).
+_TOKEN_FIELDS = frozenset({"prompt", "input"})
 
 # Every field name OpenAI's request schemas use; an object key outside this set is itself
 # forwarded text (metadata keys, JSON-schema property names, unknown fields) and is inspected.
@@ -175,24 +181,32 @@ class _Walker:
             return
         self.segments.append(Segment(path, value, loc, is_key))
 
-    def value(self, value: Any, path: str, loc: Location, key: str | None = None) -> None:
+    def value(
+        self, value: Any, path: str, loc: Location, key: str | None = None, schema: bool = True
+    ) -> None:
+        """Walk one JSON value; ``schema`` is False inside free-form subtrees."""
         if isinstance(value, str):
-            if key in _NON_CONTENT_KEYS and _IDENTIFIER.fullmatch(value):
+            if schema and key in _NON_CONTENT_KEYS and _IDENTIFIER.fullmatch(value):
                 return
             self.string(value, path, loc)
         elif isinstance(value, dict):
-            self.mapping(value, path, loc)
+            self.mapping(value, path, loc, schema=schema)
         elif isinstance(value, list):
+            if key in _TOKEN_FIELDS and _is_token_ids(value):
+                # Token ids are text the upstream decodes, and cannot be inspected here.
+                self.flags.add("CONTENT_TOKENS")
+                return
             parts = key in _PART_LISTS
             for i, item in enumerate(value):
                 if parts and isinstance(item, dict):
-                    self.mapping(item, _child(path, i), (*loc, i), is_part=True)
+                    self.mapping(item, _child(path, i), (*loc, i), is_part=True, schema=schema)
                 else:
-                    self.value(item, _child(path, i), (*loc, i), key)
+                    self.value(item, _child(path, i), (*loc, i), key, schema)
         # Numbers, booleans and null carry no text.
 
     def mapping(
-        self, obj: dict[str, Any], path: str, loc: Location, is_part: bool = False
+        self, obj: dict[str, Any], path: str, loc: Location, is_part: bool = False,
+        schema: bool = True,
     ) -> None:
         part_type = obj.get("type")
         binary = False
@@ -212,12 +226,13 @@ class _Walker:
                 self.flags.add("CONTENT_UNKNOWN")
         for key, item in obj.items():
             child = _child(path, key)
-            if key not in _KNOWN_KEYS:
+            known = schema and key in _KNOWN_KEYS
+            if not known:
                 self.string(key, f"{child}#key", (*loc, key), is_key=True)
             if binary and key in _BINARY_FIELDS:
                 self._binary(item, child, (*loc, key))
                 continue
-            self.value(item, child, (*loc, key), key)
+            self.value(item, child, (*loc, key), key, known and key not in _FREE_FORM_KEYS)
 
     def _binary(self, item: Any, path: str, loc: Location) -> None:
         # A binary field may hold a plain URL (http…) which is forwarded as text: inspect it.
@@ -231,6 +246,16 @@ class _Walker:
                     self._binary(sub, child, (*loc, key))
                 else:
                     self.value(sub, child, (*loc, key), key)
+
+
+def _is_token_ids(value: list[Any]) -> bool:
+    """A list of integers, or a list of such lists (a batch of tokenised prompts)."""
+    def ints(items: list[Any]) -> bool:
+        return bool(items) and all(
+            isinstance(i, int) and not isinstance(i, bool) for i in items)
+
+    return ints(value) or bool(value) and all(
+        isinstance(v, list) and ints(v) for v in value)
 
 
 def extract(body: dict[str, Any]) -> tuple[list[Segment], set[str]]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import openai
 import pytest
 from conftest import LOCAL_MODELS, Stack
 
@@ -169,6 +170,48 @@ def test_pii_in_metadata_and_tool_descriptions_keeps_it_local(stack: Stack) -> N
     raw = chat(stack, [{"role": "user", "content": "hi"}], extra_body={"x_custom": {"n": EMAIL}})
     assert raw.headers["x-sekisho-route"] == "local"
     assert_nothing_reached_cloud(stack, EMAIL)
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        pytest.param({"metadata": {"status": EMAIL}, "store": True}, id="metadata-status"),
+        pytest.param({"metadata": {"id": "4111111111111111"}, "store": True}, id="metadata-id"),
+        pytest.param({"extra_body": {"x_custom": {"type": EMAIL}}}, id="unknown-field-type"),
+        pytest.param({"extra_body": {"user_ref": {"id": EMAIL}}}, id="unknown-field-id"),
+    ],
+)
+def test_identifier_named_fields_outside_the_schema_are_inspected(
+    stack: Stack, extra: dict[str, Any]
+) -> None:
+    raw = chat(stack, [{"role": "user", "content": "hi"}], **extra)
+    assert raw.headers["x-sekisho-route"] == "local"
+    assert stack.posts(stack.cloud) == []
+
+
+def test_an_email_address_in_an_id_field_is_inspected(stack: Stack) -> None:
+    raw = chat(stack, [
+        {"role": "user", "content": "Look it up."},
+        {"role": "assistant", "content": None, "tool_calls": [
+            {"id": EMAIL, "type": "function",
+             "function": {"name": "lookup", "arguments": "{}"}}]},
+        {"role": "tool", "tool_call_id": EMAIL, "content": "found"},
+    ])
+    assert raw.headers["x-sekisho-route"] == "local"
+    assert_nothing_reached_cloud(stack, EMAIL)
+
+
+def test_token_ids_are_not_sent_to_the_cloud(stack: Stack) -> None:
+    client = stack.openai()
+    raw = client.completions.with_raw_response.create(
+        model="gpt-4o-mini", prompt=[15496, 11, 616, 1438, 318])
+    assert raw.headers["x-sekisho-route"] == "local"
+    assert raw.headers["x-sekisho-rule"] == "non-text-content"
+    with pytest.raises(openai.APIStatusError) as info:
+        # No local embedding model is configured: a sensitive embeddings request gets a 503.
+        client.embeddings.create(model="text-embedding-3-small", input=[[15496, 11, 616]])
+    assert info.value.status_code == 503
+    assert stack.posts(stack.cloud) == []
 
 
 def test_images_stay_local_by_default(stack: Stack) -> None:

@@ -73,6 +73,7 @@ ENTITY_TYPES: dict[str, tuple[Category, str]] = {
     "CONTENT_AUDIO": (Category.CONTENT, "An audio part (input_audio)."),
     "CONTENT_FILE": (Category.CONTENT, "A file part or data: URL that is not text."),
     "CONTENT_UNKNOWN": (Category.CONTENT, "A content part of a type Sekisho does not know."),
+    "CONTENT_TOKENS": (Category.CONTENT, "A prompt or input given as token ids, not text."),
     # Sekisho's own signals.
     "DETECTION_FAILED": (Category.SIGNAL, "The detector errored or missed its deadline."),
 }

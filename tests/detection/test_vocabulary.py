@@ -5,7 +5,8 @@ from __future__ import annotations
 from proxy.detection import entities
 from proxy.detection.detector import LANGUAGES, Detector
 
-FLAGGED_BY_EXTRACTION = {"CONTENT_IMAGE", "CONTENT_AUDIO", "CONTENT_FILE", "CONTENT_UNKNOWN"}
+FLAGGED_BY_EXTRACTION = {"CONTENT_IMAGE", "CONTENT_AUDIO", "CONTENT_FILE", "CONTENT_UNKNOWN",
+                         "CONTENT_TOKENS"}
 SIGNALS = {"DETECTION_FAILED"}
 
 
