@@ -184,8 +184,10 @@ class Pipeline:
             )
         raw = await request.read()
         try:
-            body = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
+            body = json.loads(raw, parse_constant=_reject_constant)
+            # A lone surrogate ("\ud800") parses but cannot be forwarded as UTF-8.
+            json.dumps(body, ensure_ascii=False).encode("utf-8")
+        except (ValueError, UnicodeError, RecursionError):
             raise InvalidRequest("Request body is not valid JSON", code="invalid_json") from None
         validate(endpoint, body)
         return Exchange(request_id=request[REQUEST_ID], endpoint=endpoint, body=body)
@@ -617,6 +619,11 @@ class Pipeline:
         if hashes is not None:
             record["entity_hashes"] = hashes
         self.audit.write(record)
+
+
+def _reject_constant(name: str) -> Any:
+    """NaN and Infinity are not JSON: forwarding them would send an upstream invalid JSON."""
+    raise ValueError(f"{name} is not valid JSON")
 
 
 def _asks_usage_for_client(exchange: Exchange) -> bool:

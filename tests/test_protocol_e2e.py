@@ -207,6 +207,12 @@ def assert_openai_error(body: Any, code: str | None = None) -> None:
         (b'{"model": "m", "messages": [{"role": "user", "content": 7}]}', "invalid_request"),
         (b'{"model": "m", "stream": "yes", "messages": [{"role": "user", "content": "x"}]}',
          "invalid_request"),
+        (b'{"model": "m", "messages": [{"role": "user", "content": "hi \\ud800"}]}',
+         "invalid_json"),  # a lone surrogate cannot be forwarded as UTF-8
+        (b'{"model": "m", "temperature": NaN, "messages": [{"role": "user", "content": "x"}]}',
+         "invalid_json"),
+        (b'{"model": "m", "messages": [{"role": "user", "content": "x"}], "x": '
+         + b"[" * 5000 + b"]" * 5000 + b"}", "invalid_json"),  # nesting deeper than the parser
     ],
 )
 def test_malformed_requests_get_openai_style_400s(stack: Stack, data: bytes, code: str) -> None:
