@@ -8,6 +8,7 @@ Validation happens once at start-up and names the field (and file) that is wrong
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -56,6 +57,14 @@ DEFAULT_PRICES: dict[str, ModelPrice] = {
 }
 
 
+def default_policy_path() -> Path:
+    """``policies/default.yaml`` of the checkout (or working directory), else the copy
+    ``pip install .`` put under ``<prefix>/share/sekisho/policies``."""
+    local = Path("policies/default.yaml")
+    installed = Path(sys.prefix, "share", "sekisho", "policies", "default.yaml")
+    return installed if not local.exists() and installed.exists() else local
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -63,7 +72,7 @@ class Settings(BaseModel):
     port: int = Field(default=8787, ge=0, le=65535)
     workers: int = Field(default=1, ge=1, le=64)
     """Worker processes sharing the port; metrics are aggregated across them."""
-    policy: Path = Path("policies/default.yaml")
+    policy: Path = Field(default_factory=lambda: default_policy_path())
     keys_file: Path | None = None
     """Tenants and their API keys (SHA-256 hashes); unset means no client authentication."""
     shadow_policy: Path | None = None

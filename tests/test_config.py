@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
-from proxy.config import ConfigError, load_settings
+from proxy.config import ConfigError, Settings, load_settings
 
 
 def test_precedence_flags_over_env_over_file(tmp_path: Path) -> None:
@@ -55,3 +56,39 @@ def test_invalid_config_names_the_field(tmp_path: Path, content: str, message: s
     config.write_text(content)
     with pytest.raises(ConfigError, match=message):
         load_settings(config, {}, {})
+
+
+def test_the_installed_default_policy_is_found_outside_a_checkout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from proxy.config import default_policy_path
+
+    prefix = tmp_path / "venv"
+    installed = prefix / "share" / "sekisho" / "policies" / "default.yaml"
+    installed.parent.mkdir(parents=True)
+    installed.write_text("default: {route: local}\n")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.setattr("sys.prefix", str(prefix))
+    monkeypatch.chdir(elsewhere)
+    assert default_policy_path() == installed
+    assert Settings().policy == installed
+    monkeypatch.chdir(ROOT)
+    assert default_policy_path() == Path("policies/default.yaml")
+
+
+def test_the_wheel_carries_the_shipped_policies(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import zipfile
+
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+         "-w", str(tmp_path), str(ROOT)],
+        check=True, capture_output=True, timeout=300,
+    )
+    (wheel,) = tmp_path.glob("sekisho-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    data = [n.split(".data/data/", 1)[1] for n in names if ".data/data/" in n]
+    assert "share/sekisho/policies/default.yaml" in data
+    assert "share/sekisho/policies/examples/lockdown.yaml" in data
