@@ -79,10 +79,8 @@ async def sekisho_headers(request: web.Request, handler: Handler) -> web.StreamR
 
 def _endpoint_handler(endpoint: Endpoint) -> Handler:
     async def handler(request: web.Request) -> web.StreamResponse:
-        if not request.app[READY].is_set():
-            raise Unavailable("Sekisho is starting: the detector is not loaded yet",
-                              code="not_ready")
-        return await request.app[PIPELINE].handle(request, endpoint)
+        return await request.app[PIPELINE].handle(
+            request, endpoint, ready=request.app[READY].is_set())
 
     return handler
 

@@ -135,12 +135,17 @@ class Pipeline:
 
     # -- the flow ---------------------------------------------------------------------------
 
-    async def handle(self, request: web.Request, endpoint: Endpoint) -> web.StreamResponse:
+    async def handle(
+        self, request: web.Request, endpoint: Endpoint, *, ready: bool = True
+    ) -> web.StreamResponse:
         started = time.perf_counter()
         outcome: Outcome = request[OUTCOME]
         exchange: Exchange | None = None
         self.metrics.in_flight.inc()
         try:
+            if not ready:
+                raise Unavailable("Sekisho is starting: the detector is not loaded yet",
+                                  code="not_ready")
             tenant = outcome.tenant = self.authenticate(request)
             exchange = await self.parse(request, endpoint)
             exchange.tenant = tenant
@@ -182,7 +187,13 @@ class Pipeline:
             raise PayloadTooLarge(
                 f"Request body exceeds the limit of {self.settings.max_body_bytes} bytes"
             )
-        raw = await request.read()
+        try:
+            raw = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            # A chunked body has no Content-Length to refuse up front.
+            raise PayloadTooLarge(
+                f"Request body exceeds the limit of {self.settings.max_body_bytes} bytes"
+            ) from None
         try:
             body = json.loads(raw, parse_constant=_reject_constant)
             # A lone surrogate ("\ud800") parses but cannot be forwarded as UTF-8.

@@ -168,6 +168,13 @@ def test_models_lists_both_upstreams_and_aliases(make_stack: Any) -> None:
     assert ids == set(LOCAL_MODELS) | {"company-chat"}
 
 
+def test_models_with_the_local_upstream_down_lists_the_clouds(make_stack: Any) -> None:
+    stack = make_stack(model_aliases={"company-chat": {"cloud": "gpt-4o-mini"}})
+    stack.stop_local()
+    ids = {m.id for m in stack.openai().models.list()}
+    assert ids == set(CLOUD_MODELS) | {"company-chat"}
+
+
 def _post(stack: Stack, path: str, data: bytes, headers: dict[str, str] | None = None) -> Any:
     async def go() -> tuple[int, Any, Any]:
         async with aiohttp.ClientSession() as session:
@@ -234,6 +241,35 @@ def test_oversized_body_gets_413(make_stack: Any) -> None:
     assert_openai_error(body, "request_too_large")
     assert headers["x-sekisho-route"] == "block"
     assert stack.posts(stack.cloud) == []
+
+
+def test_oversized_chunked_body_gets_413(make_stack: Any) -> None:
+    stack = make_stack(max_body_bytes=2048)
+    payload = json.dumps({"model": "m", "messages": [{"role": "user", "content": "x" * 5000}]})
+
+    async def chunks() -> Any:
+        # A generator body makes aiohttp send it chunked, without a Content-Length.
+        for i in range(0, len(payload), 1000):
+            yield payload[i:i + 1000].encode()
+
+    async def go() -> tuple[int, Any, Any]:
+        async with aiohttp.ClientSession() as session, session.post(
+            stack.root_url + "/v1/chat/completions", data=chunks(),
+            headers={"x-request-id": "chunked-1"},
+        ) as resp:
+            return resp.status, resp.headers.copy(), await resp.json(content_type=None)
+
+    status, headers, body = stack.loop.run(go())
+    assert status == 413
+    assert_openai_error(body, "request_too_large")
+    assert headers["x-request-id"] == "chunked-1"
+    assert stack.posts(stack.cloud) == [] and stack.posts(stack.local) == []
+
+
+def test_errors_echo_the_client_request_id(stack: Stack) -> None:
+    status, headers, _ = _post(stack, "/v1/chat/completions", b"{nope",
+                               {"x-request-id": "trace-err-7"})
+    assert status == 400 and headers["x-request-id"] == "trace-err-7"
 
 
 @pytest.mark.parametrize("path", ["/v1/files", "/v1/audio/speech", "/v1/chat/completions/x",
@@ -317,6 +353,11 @@ def test_readyz_is_503_until_the_detector_is_loaded(make_stack: Any) -> None:
         )
     assert info.value.status_code == 503
     assert stack.posts(stack.cloud) == []
+    # Refused while starting is still a request: counted and answered with the usual headers.
+    assert "not_ready" in str(info.value.body)
+    assert info.value.response.headers["x-sekisho-rule"] == "none"
+    _, _, metrics = _get(stack, "/metrics")
+    assert 'route="block",rule="none"' in metrics
     release.set()
     deadline = time.monotonic() + 30
     while _get(stack, "/readyz")[0] != 200:
