@@ -277,7 +277,13 @@ def create_app(
             app[READY].set()
         else:
             async def load() -> None:
-                await asyncio.get_running_loop().run_in_executor(executor, analyzer.load)
+                try:
+                    await asyncio.get_running_loop().run_in_executor(executor, analyzer.load)
+                except Exception as exc:
+                    # Never ready: /readyz stays 503 and requests get 503 (nothing is forwarded
+                    # undetected); say why, or an operator sees only a proxy that never starts.
+                    log.critical("the detector failed to load: %s: %s", type(exc).__name__, exc)
+                    raise
                 app[READY].set()
                 log.info("detector loaded; ready")
 

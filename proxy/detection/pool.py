@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -40,8 +42,12 @@ def _work(texts: list[str]) -> tuple[dict[str, tuple[Hit, ...]], dict[str, float
     return _worker_detector.analyze_texts(texts, timings), timings
 
 
-def _ready() -> bool:
-    return _worker_detector is not None
+def _ready() -> int:
+    """This worker's pid once its models are loaded; slow enough that idle workers share the
+    readiness checks instead of one fast worker answering them all."""
+    assert _worker_detector is not None
+    time.sleep(0.05)
+    return os.getpid()
 
 
 class DetectorPool:
@@ -70,10 +76,16 @@ class DetectorPool:
         )
 
     def load(self) -> None:
-        """Start every worker and wait until each has loaded its models."""
+        """Start every worker and wait until each has loaded its models.
+
+        A request sent to a worker still loading would wait for it and could pass its detection
+        deadline (and fail closed), so readiness waits for every worker to answer.
+        """
         self._executor = self._new_executor()
-        for future in [self._executor.submit(_ready) for _ in range(self.workers)]:
-            future.result()
+        ready: set[int] = set()
+        while len(ready) < self.workers:
+            futures = [self._executor.submit(_ready) for _ in range(self.workers)]
+            ready |= {future.result() for future in futures}
         self._loaded = True
 
     def close(self) -> None:
