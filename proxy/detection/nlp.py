@@ -65,6 +65,15 @@ SCORES_KEY = "sekisho_ent_scores"
 TAGS_KEY = "sekisho_tags"
 
 
+# Words that make a preceding name the name of a thing: eponymous diseases, prizes and methods,
+# and hospitals, schools, firms and places named after a family.
+_NAMED_AFTER_A_PERSON = frozenset({
+    "病", "症", "症候群", "賞", "式", "法", "方式", "病院", "医院", "クリニック", "歯科",
+    "大学", "高校", "学園", "学校", "工業", "工務店", "商店", "商事", "製作所", "建設",
+    "株式会社", "記念", "財団", "駅", "線", "町", "通り", "神社", "寺",
+})
+
+
 def _is_person_token(tag: str) -> bool:
     return tag.startswith("名詞-固有名詞-人名")
 
@@ -122,6 +131,10 @@ def ja_names(doc: Doc) -> Doc:
                     j += 2
                 else:
                     break
+            if j + 1 < n and texts[j + 1] in _NAMED_AFTER_A_PERSON:
+                # 橋本病, 山田病院, 田中工業: a disease, a hospital or a firm named after someone.
+                i = j + 1
+                continue
             honorific = j + 1 < n and texts[j + 1] in HONORIFICS
             length = sum(len(t) for t in texts[i:j + 1])
             parts = [t for t in texts[i:j + 1] if t not in _NAME_JOINERS]

@@ -168,6 +168,7 @@ def confirmed_name(value: str, following: str = "") -> bool:
     return bool(known)
 
 
+_POSSESSIVE = ("'s", "’s")
 _NEXT_WORD = re.compile(f"[ \u00a0]([{LATIN_UPPER}{LATIN_LOWER}]+)")
 
 
@@ -187,6 +188,10 @@ class NerRecognizer(SpacyRecognizer):
                 r.start += 1
             while r.end > r.start and text[r.end - 1].isspace():
                 r.end -= 1
+            if r.entity_type == "PERSON" and text[r.start:r.end].endswith(_POSSESSIVE):
+                # "Warren Buffett's": the name is "Warren Buffett" (for the allow-list and for
+                # redaction, which keeps the "'s").
+                r.end -= 2
             if r.end > r.start and (
                 r.entity_type != "PERSON" or plausible_name(text[r.start:r.end])
             ):

@@ -81,6 +81,24 @@ def test_ginza_engine_is_available_by_configuration() -> None:
     }
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["橋本病の治療について教えてください。", "山田病院の外来受付時間は？",
+     "田中工業に見積もりを依頼したい。"],
+)
+def test_diseases_hospitals_and_firms_named_after_someone_are_not_people(
+    detector: Detector, text: str
+) -> None:
+    assert not any(entity == "PERSON" for entity, _ in found(detector, text))
+
+
+def test_a_possessive_is_not_part_of_the_name(detector: Detector) -> None:
+    people = {value for entity, value in found(
+        detector, "Summarise Warren Buffett's letter and forward Priya Raghunathan's review.")
+        if entity == "PERSON"}
+    assert people == {"Warren Buffett", "Priya Raghunathan"}
+
+
 def test_ner_view_keeps_only_sentences_that_hold_a_known_name() -> None:
     text = ("Summarise the Q3 report. Then send it to Priya Raghunathan.\n"
             "Who was W. Edwards Deming? Explain Kaizen.")

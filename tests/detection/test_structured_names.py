@@ -29,6 +29,9 @@ def names(text: str) -> list[str]:
         ("Patient surname is Lindqvist.", ["Lindqvist"]),
         ("Given name: Astrid, 34", ["Astrid"]),
         ('{"customer":{"first":"Brigitte","last":"Lemaire"}}', ["Brigitte", "Lemaire"]),
+        ("下の名前は蒼です。苗字は宮城。", ["蒼", "宮城"]),  # a word and a prefecture to Sudachi
+        ("お名前はミウラ アオイさんです", ["ミウラ アオイ"]),
+        ("彼女の名前はさくら。", ["さくら"]),
     ],
 )
 def test_values_of_name_fields_and_columns_are_person_names(text: str, expected: list[str]
@@ -48,6 +51,11 @@ def test_values_of_name_fields_and_columns_are_person_names(text: str, expected:
         "host_name=db-01.internal",
         "the file name is config.yaml",
         "last name is unknown",
+        "氏名は必須項目です。",
+        "名前はカタカナで入力してください。",
+        "姓は何ですか？",
+        "製品の名前はハヤブサです。",
+        "うちの犬の名前はポチです",
     ],
 )
 def test_names_of_things_are_not_person_names(text: str) -> None:

@@ -46,23 +46,25 @@ __all__ = ["LexiconNameRecognizer", "lexicon_name_recognizers"]
 # A capitalised name word: Smith, O'Connell, McDonald, Al-Sayed, Chloé, Wiśniewska; or an
 # all-caps family name as Japanese business text writes it (TANAKA).
 _U, _L = LATIN_UPPER, LATIN_LOWER
+# A possessive "'s" is not part of the name ("Warren Buffett's letter").
+_NOT_POSSESSIVE = r"(?<!['’]s)"
 _NAME_WORD = (rf"[{_U}](?:['’][{_U}])?[{_L}'’]+(?:[{_U}][{_L}]+)?"
-              rf"(?:-[{_U}][{_L}'’]+)?")
+              rf"(?:-[{_U}][{_L}'’]+)?{_NOT_POSSESSIVE}")
 _WORD = re.compile(rf"(?<![\w.@/\-])(?:{_NAME_WORD}|[{_U}]{{2,}}(?![{_L}]))(?![\w@])")
 _TITLE = re.compile(
     rf"\b(?:Mr|Mrs|Ms|Mx|Miss|Dr|Prof|Professor|Sir|Dame)\.?[ \u00a0]+"
     rf"({_NAME_WORD}(?:[ \u00a0]{_NAME_WORD})?)(?![\w@])"
 )
 _INITIAL = re.compile(
-    rf"(?<![\w.])([A-Za-z])\.[ \u00a0]?([{_U}{_L}][{_L}'’{_U}]{{2,}})(?![\w@])"
+    rf"(?<![\w.])([A-Za-z])\.[ \u00a0]?([{_U}{_L}][{_L}'’{_U}]{{2,}}){_NOT_POSSESSIVE}(?![\w@])"
 )
 _GAP = (" ", "\u00a0")
 _NEXT = re.compile(rf"[ \u00a0]([{_U}{_L}]+)")
-_LOWER_WORD = re.compile(rf"(?<![\w.@/\-])[{_L}][{_L}'’-]{{2,}}(?![\w@])")
+_LOWER_WORD = re.compile(rf"(?<![\w.@/\-])[{_L}][{_L}'’-]{{2,}}{_NOT_POSSESSIVE}(?![\w@])")
 _CUE = re.compile(
     r"(?i:\b(?:dear|hi|hello|hey|thanks|thank you|cc|attn|ask|tell|remind|ping|call|email|"
     r"e-mail|message|congratulate|welcome|introduce)[,:]?[ \u00a0]+)"
-    rf"([{_U}][{_L}'’]{{2,}})(?![\w@])"
+    rf"([{_U}][{_L}'’]{{2,}}){_NOT_POSSESSIVE}(?![\w@])"
 )
 
 

@@ -38,12 +38,32 @@ _LABELLED = re.compile(
     rf"(?:\s+[{LATIN_UPPER}][{LATIN_UPPER}{LATIN_LOWER}'’-]+)?)",
     re.IGNORECASE,
 )
+# 「苗字は宮城です」「下の名前は蒼」「氏名は山田花子」: a Japanese label, は/が, then the name up to
+# the end of the phrase. Sudachi reads many family names as places (宮城) or words (蒼), so the
+# label decides.
+_JA_LABELLED = re.compile(
+    r"(?:苗字|名字|姓|下の名前|名前|お名前|氏名|フルネーム)(?:は|が)[ \u3000]*"
+    r"(?P<v>[\u4e00-\u9fff々]{1,6}(?:[ \u3000][\u4e00-\u9fff々]{1,6})?"
+    r"|[\u30a1-\u30fa\u30fc]{2,10}(?:[・ \u3000][\u30a1-\u30fa\u30fc]{2,10})?"
+    r"|[\u3041-\u3096]{2,4})"
+    r"(?=です|でした|だ|と申|といい|さん|様|[、。．,.!！?？」)\n]|$)"
+)
 # {"first": "Brigitte", "last": "Lemaire"}: keys too generic to trust on their own ("first": 10
 # in pagination), so every word of the value must be a known name.
 _PART_FIELD = re.compile(
     r"(?<![A-Za-z0-9_])[\"']?(?:first|last|given|family|middle|forename)[\"']?\s*[:=]\s*"
     r"[\"'](?P<v>[A-Z][^\"'\n]{1,40})[\"']",
     re.IGNORECASE,
+)
+# 「名前は必須」「氏名は未定」: the label followed by a word about the field, not a name.
+_JA_NOT_A_NAME = re.compile(
+    r"必須|任意|未定|不明|空欄|未記入|未入力|非公開|省略|変更|記入|入力|ひらがな|カタカナ|漢字|全角|半角|"
+    r"何|なに|なん|誰|だれ|どなた|同じ|ありません|なし|英字|ローマ字"
+)
+_JA_THING = re.compile(
+    r"(?:製品|商品|プロジェクト|ファイル|会社|アプリ|サービス|チーム|モデル|変数|関数|クラス|"
+    r"システム|ブランド|店|犬|猫|ペット|機能|番組|曲|本|映画|イベント|キャンペーン|ツール|"
+    r"サーバー?|データベース|テーブル|カラム|列|項目|フォルダ|ブランチ)の?$"
 )
 _HEADER_CELL = re.compile(r"^\s*[\"']?" + _NAME_KEYS + r"[\"']?\s*$", re.IGNORECASE)
 _NOT_A_NAME = re.compile(r"[0-9@/\\<>{}=#|_:]|https?|\.[a-z]{2,4}$")
@@ -75,7 +95,7 @@ class StructuredNameRecognizer(RegexRecognizer):
             "assignee", "reporter", "requester", "recipient", "applicant", "candidate",
             "manager", "owner", "signatory", "surname", "氏名", "名前", "患者", "担当", "顧客",
             "社員", "申請", "契約", "名義", "受取", "first", "last", "given", "family",
-            "middle", "forename")
+            "middle", "forename", "苗字", "名字", "姓", "前は", "名は", "ネーム")
 
     def find(self, text: str) -> Iterable[Hit]:
         for m in _FIELD.finditer(text):
@@ -94,6 +114,14 @@ class StructuredNameRecognizer(RegexRecognizer):
             # the whole pattern, so check it here).
             if value[0].isupper() and _looks_like_name(value):
                 yield Hit("PERSON", m.start("v"), m.end("v"), 0.75, "labelled-name",
+                          context_checked=True)
+        for m in _JA_LABELLED.finditer(text):
+            value = m.group("v").strip(" \u3000")
+            if _JA_THING.search(text, max(0, m.start() - 12), m.start()):
+                continue  # 製品の名前は…: the name of a thing
+            if value and not _JA_NOT_A_NAME.search(value):
+                start = m.start("v") + m.group("v").index(value)
+                yield Hit("PERSON", start, start + len(value), 0.75, "labelled-name-ja",
                           context_checked=True)
         names = lexicon()
         for m in _PART_FIELD.finditer(text):
