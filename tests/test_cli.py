@@ -268,3 +268,12 @@ def test_workers_share_the_port_and_metrics_are_aggregated(
         loop_thread.run(cloud.stop())
         loop_thread.run(local.stop())
     assert proc.returncode == 0
+
+
+def test_the_sekisho_console_script_is_installed_and_works(tmp_path: Path) -> None:
+    script = Path(sys.executable).parent / "sekisho"
+    assert script.exists(), "pip install did not create the sekisho command"
+    result = subprocess.run([str(script), "policy", "check", str(ROOT / "policies/default.yaml")],
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "ok" in result.stdout

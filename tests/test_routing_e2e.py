@@ -81,6 +81,14 @@ SENSITIVE_CASES = [
     ("japanese-name", "山田花子さんへのお詫びメールを書いてください。", "people", "山田花子"),
     ("secret", f"Why does my script fail? OPENAI_API_KEY={OPENAI_KEY}", "credentials",
      OPENAI_KEY),
+    ("japanese-password", "本番DBのパスワードは「Kq7#mZ2p」です。接続文字列を直して",
+     "credentials", "Kq7#mZ2p"),
+    ("jp-driver-licence", "運転免許証番号 123456789012 の更新手続きを案内して", "government-ids",
+     "123456789012"),
+    ("us-driver-licence", "California driver's license D4829173, please verify the holder.",
+     "government-ids", "D4829173"),
+    ("japanese-health", "患者の鈴木さんは糖尿病と診断されました。食事指導の文案を", "people",
+     "鈴木"),
 ]
 
 
