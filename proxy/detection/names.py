@@ -57,10 +57,11 @@ _THING_WORDS = frozenset("""
 """.split())
 
 
-# Software, services, AI assistants, car makes and places named like people. Standing alone they name the product
-# in the prompts an LLM gateway sees ("Ask Claude to summarise", "We use Okta for SSO", "Is
-# Julia faster than Python?"); next to a family name they are still a person ("Julia Roberts",
-# "Claude Monet"). Only names that collide with the lexicon and are not English words matter.
+# Software, services, AI assistants, car makes and places named like people. Standing alone
+# they name the product in the prompts an LLM gateway sees ("Ask Claude to summarise", "We use
+# Okta for SSO", "Is Julia faster than Python?"); next to a family name they are still a person
+# ("Julia Roberts", "Claude Monet"). Only names that collide with the lexicon and are not
+# English words matter.
 _PRODUCT_NAMES = frozenset("""
     alexa astro aurelia claude cortana dacia haskell jenkins julia kafka lexus luigi mercedes
     nikko okta porsche siri suse tauri travis trino
