@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from proxy.detection import entities
 from proxy.exchange import Endpoint
@@ -41,6 +51,26 @@ RESERVED_RULE_NAMES = frozenset({"default", "fail_closed", "none"})
 _Strict = ConfigDict(extra="forbid", frozen=True)
 EndpointName = Literal["chat", "completions", "embeddings", "responses"]
 
+# Conditions see the request's text folded (NFKC, lower-case; ``text.fold``), so a pattern is
+# matched ignoring case: ``PRJ-[0-9]{4}`` as written must still find "PRJ-1234". Without the
+# flag an upper-case pattern would silently never match and the data would go to the cloud.
+REGEX_FLAGS = re.IGNORECASE
+
+
+def field_errors(
+    title: str, errors: Iterable[tuple[tuple[str | int, ...], str]]
+) -> ValidationError:
+    """A ``ValidationError`` placing each message at its own field (relative to the model).
+
+    Raised from a model validator, so a check across fields names the field at fault (and the
+    loader its line) rather than the whole rule.
+    """
+    return ValidationError.from_exception_data(title, [
+        InitErrorDetails(type=PydanticCustomError("policy", "{message}", {"message": message}),
+                         loc=loc, input=None)
+        for loc, message in errors
+    ])
+
 
 def _check_entity_names(names: list[str]) -> list[str]:
     for name in names:
@@ -54,9 +84,17 @@ def _check_entity_names(names: list[str]) -> list[str]:
 def _check_patterns(patterns: list[str]) -> list[str]:
     for pattern in patterns:
         try:
-            re.compile(pattern)
+            re.compile(pattern, REGEX_FLAGS)
         except re.error as exc:
-            raise ValueError(f"invalid regex {pattern!r}: {exc}") from None
+            raise ValueError(f"invalid regex '{pattern}': {exc}") from None
+        # The text is NFKC-normalised before matching, so a full-width or other compatibility
+        # character in a pattern can never match: say so rather than never match.
+        for ch in pattern:
+            if unicodedata.normalize("NFKC", ch) != ch:
+                raise ValueError(
+                    f"regex '{pattern}' contains '{ch}', which never appears in the normalised"
+                    f" text: write '{unicodedata.normalize('NFKC', ch)}' instead"
+                )
     return patterns
 
 
@@ -79,7 +117,7 @@ class MatchSpec(BaseModel):
     keywords: list[str] | None = None
     """Any of these words or phrases in the text (case-insensitive, width-insensitive)."""
     regex: list[str] | None = None
-    """Any of these regular expressions matching the text (Python syntax)."""
+    """Any of these regular expressions matching the text (Python syntax, case-insensitive)."""
     min_tokens: int | None = Field(default=None, ge=0)
     max_tokens: int | None = Field(default=None, ge=0)
     """Bounds on the estimated prompt tokens."""
@@ -87,6 +125,10 @@ class MatchSpec(BaseModel):
     @field_validator("entities")
     @classmethod
     def _known_entities(cls, names: list[str]) -> list[str]:
+        if not names:
+            # An empty list is no condition at all: the rule would match every request.
+            raise ValueError("an empty list matches every request, not none: list the entity"
+                             " types, or remove 'entities'")
         return _check_entity_names(names)
 
     @field_validator("regex")
@@ -100,6 +142,24 @@ class MatchSpec(BaseModel):
         if words is not None and any(not w.strip() for w in words):
             raise ValueError("keywords must not be empty")
         return words
+
+    @model_validator(mode="after")
+    def _coherent(self) -> MatchSpec:
+        """Conditions that would be silently ignored, or could never hold, are errors."""
+        errors: list[tuple[tuple[str | int, ...], str]] = []
+        if not self.entities:
+            for name in ("min_score", "min_count"):
+                if name in self.model_fields_set:
+                    errors.append(((name,), f"{name} applies to the findings of 'entities', and"
+                                            f" this rule lists none: add entities or remove"
+                                            f" {name}"))
+        if (self.min_tokens is not None and self.max_tokens is not None
+                and self.min_tokens > self.max_tokens):
+            errors.append((("max_tokens",), f"max_tokens ({self.max_tokens}) is below min_tokens"
+                                            f" ({self.min_tokens}): no request could match"))
+        if errors:
+            raise field_errors("MatchSpec", errors)
+        return self
 
 
 class RuleSpec(BaseModel):
@@ -130,16 +190,39 @@ class RuleSpec(BaseModel):
 
     @model_validator(mode="after")
     def _coherent(self) -> RuleSpec:
+        errors: list[tuple[tuple[str | int, ...], str]] = []
         if self.action == "pseudonymize":
-            raise ValueError(
-                "action 'pseudonymize' is not available yet (reversible placeholders are planned);"
-                " use 'redact' or route the request local"
-            )
-        if self.action == "redact" and self.route is not Route.CLOUD:
-            raise ValueError("action 'redact' only applies to route 'cloud'")
-        if self.action == "redact" and not self.when.entities:
-            raise ValueError("action 'redact' needs when.entities: the types to redact")
+            errors.append((("action",),
+                           "action 'pseudonymize' is not available yet (reversible placeholders"
+                           " are planned); use 'redact' or route the request local"))
+        elif self.action == "redact" and self.route is not Route.CLOUD:
+            errors.append((("action",), "action 'redact' only applies to route 'cloud'"))
+        elif self.action == "redact" and not self.when.entities:
+            errors.append((("action",), "action 'redact' needs when.entities: the types to"
+                                        " redact"))
+        for name, action in self.entity_actions.items():
+            problem = _idle_entity_action(self.route, action)
+            if problem:
+                errors.append((("entity_actions", name), problem))
+        if errors:
+            raise field_errors("RuleSpec", errors)
         return self
+
+
+def _idle_entity_action(route: Route, action: EntityAction) -> str | None:
+    """Why ``action`` would do nothing on a rule routing to ``route`` (None: it does something).
+
+    On a block rule every entity action is moot (and 'local' would even soften the block); on a
+    local rule nothing is sent to the cloud to redact, and 'local' is the rule's own route. Only
+    'block' escalates a local rule.
+    """
+    if route is Route.BLOCK:
+        return ("entity_actions do nothing on a rule with route 'block': the request is blocked"
+                " whatever is found")
+    if route is Route.LOCAL and action is not EntityAction.BLOCK:
+        return (f"'{action.value}' does nothing on a rule with route 'local' (only 'block' does):"
+                " the request already stays on-prem")
+    return None
 
 
 class AllowSpec(BaseModel):
@@ -214,11 +297,15 @@ class PolicySpec(BaseModel):
     @field_validator("rules")
     @classmethod
     def _unique_names(cls, rules: list[RuleSpec]) -> list[RuleSpec]:
-        seen: set[str] = set()
-        for rule in rules:
-            if rule.name in seen:
-                raise ValueError(f"duplicate rule name {rule.name!r}")
-            seen.add(rule.name)
+        first: dict[str, int] = {}
+        errors: list[tuple[tuple[str | int, ...], str]] = []
+        for i, rule in enumerate(rules):
+            if rule.name in first:
+                errors.append(((i, "name"), f"duplicate rule name {rule.name!r} (rules"
+                                            f"[{first[rule.name]}] has it too)"))
+            first.setdefault(rule.name, i)
+        if errors:
+            raise field_errors("PolicySpec.rules", errors)
         return rules
 
 

@@ -16,16 +16,16 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from proxy.policy.loader import PolicyError, load_policy
-from proxy.policy.model import Policy
+from proxy.policy.loader import PolicyError, load_policy, read_yaml, validation_errors
+from proxy.policy.model import Policy, field_errors
 
 log = logging.getLogger("sekisho.policy")
 
 DEFAULT_TENANT = "default"
 _HASH = re.compile(r"^[0-9a-f]{64}$")
+_TENANT = re.compile(r"[a-z0-9][a-z0-9_\-]{0,63}")
 
 
 class TenantSpec(BaseModel):
@@ -38,10 +38,12 @@ class TenantSpec(BaseModel):
     @field_validator("keys")
     @classmethod
     def _hashes(cls, keys: list[str]) -> list[str]:
-        for key in keys:
-            if not _HASH.match(key):
-                raise ValueError("each key must be the SHA-256 hex digest of an API key, "
-                                 "never the key itself")
+        # The message never repeats the value: it may be a real API key pasted by mistake.
+        bad = [((i,), "must be the SHA-256 hex digest of an API key (`sekisho keys hash KEY`"
+                      " prints it), never the key itself")
+               for i, key in enumerate(keys) if not _HASH.match(key)]
+        if bad:
+            raise field_errors("TenantSpec.keys", bad)
         return keys
 
 
@@ -49,18 +51,25 @@ class KeysSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     tenants: dict[str, TenantSpec]
 
-    @field_validator("tenants")
-    @classmethod
-    def _unique(cls, tenants: dict[str, TenantSpec]) -> dict[str, TenantSpec]:
+    @model_validator(mode="after")
+    def _unique(self) -> KeysSpec:
+        errors: list[tuple[tuple[str | int, ...], str]] = []
         owner: dict[str, str] = {}
-        for name, spec in tenants.items():
-            if not re.fullmatch(r"[a-z0-9][a-z0-9_\-]{0,63}", name):
-                raise ValueError(f"tenant name {name!r}: use a-z, 0-9, '-' and '_'")
-            for key in spec.keys:
+        for name, spec in self.tenants.items():
+            if not _TENANT.fullmatch(name):
+                errors.append((("tenants", name), "a tenant name may only use a-z, 0-9, '-'"
+                                                  " and '_' (at most 64 characters)"))
+            for i, key in enumerate(spec.keys):
                 if key in owner:
-                    raise ValueError(f"a key hash is listed for both {owner[key]!r} and {name!r}")
-                owner[key] = name
-        return tenants
+                    where = ("twice for this tenant" if owner[key] == name
+                             else f"for tenant {owner[key]!r} too: a key must belong to one"
+                                  " tenant")
+                    errors.append((("tenants", name, "keys", i),
+                                   f"this key hash is listed {where}"))
+                owner.setdefault(key, name)
+        if errors:
+            raise field_errors("KeysSpec", errors)
+        return self
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,21 +83,20 @@ def hash_key(key: str) -> str:
 
 
 def load_keys(path: Path) -> TenantKeys:
+    """Parse and validate a keys file; ``PolicyError`` (``file:line: field: problem``) if not."""
     try:
         text = path.read_text(encoding="utf-8")
-        data = yaml.safe_load(text)
     except OSError as exc:
         raise PolicyError([f"{path}:1: cannot read keys file: {exc.strerror}"]) from None
-    except yaml.YAMLError as exc:
-        raise PolicyError([f"{path}:1: invalid YAML: {exc}"]) from None
+    except UnicodeDecodeError:
+        raise PolicyError([f"{path}:1: keys file is not UTF-8 text"]) from None
+    data, lines = read_yaml(text, str(path))
+    if not isinstance(data, dict):
+        raise PolicyError([f"{path}:1: a keys file must be a mapping with 'tenants'"])
     try:
         spec = KeysSpec.model_validate(data)
     except ValidationError as err:
-        raise PolicyError([
-            f"{path}: {'.'.join(str(p) for p in e['loc'])}: "
-            f"{str(e['msg']).removeprefix('Value error, ')}"
-            for e in err.errors()
-        ]) from None
+        raise PolicyError(validation_errors(err, lines, str(path), KeysSpec)) from None
     by_hash = {key: name for name, t in spec.tenants.items() for key in t.keys}
     policies = {name: t.policy for name, t in spec.tenants.items() if t.policy is not None}
     return TenantKeys(by_hash, policies)
@@ -119,6 +127,10 @@ class PolicyStore:
         self.shadow: Policy | None = None
         self._policies: dict[Path, Policy] = {}
         self._seen: dict[Path, bytes | None] = {}
+        # A keys file rejected because a policy it newly names does not load: those policies'
+        # fingerprints when it was rejected. Fixing one of them re-checks the keys file, so the
+        # tenant is not refused until someone happens to touch the keys file too.
+        self._keys_waiting_on: dict[Path, bytes | None] = {}
         # Load everything now: an invalid file at start-up is fatal (raises PolicyError).
         if keys_path is not None:
             self.keys = load_keys(keys_path)
@@ -177,20 +189,10 @@ class PolicyStore:
         only takes effect once that policy loads too.
         """
         results: list[tuple[str, bool, list[str]]] = []
-        if self.keys_path is not None and self._changed(self.keys_path, force):
-            try:
-                keys = load_keys(self.keys_path)
-                fresh = {
-                    p: load_policy(p) for p in keys.policies.values() if p not in self._policies
-                }
-            except PolicyError as err:
-                results.append((str(self.keys_path), False, err.errors))
-            else:
-                self._policies.update(fresh)
-                for p in fresh:
-                    self._seen[p] = _fingerprint(p)
-                self.keys = keys
-                results.append((str(self.keys_path), True, []))
+        if self.keys_path is not None and (
+            self._changed(self.keys_path, force) or self._keys_waiting_changed()
+        ):
+            results.append(self._reload_keys(self.keys_path))
         for path in self.policy_paths():
             if self._changed(path, force):
                 results.append(self._reload_policy(path))
@@ -208,6 +210,28 @@ class PolicyStore:
                 log.error("policy reload rejected, last good version stays in force:\n%s",
                           "\n".join(errors))
         return results
+
+    def _reload_keys(self, keys_path: Path) -> tuple[str, bool, list[str]]:
+        self._keys_waiting_on = {}
+        try:
+            keys = load_keys(keys_path)
+        except PolicyError as err:
+            return str(keys_path), False, err.errors
+        new_paths = [p for p in dict.fromkeys(keys.policies.values()) if p not in self._policies]
+        # Fingerprints taken before loading: an edit landing mid-load is seen by the next poll.
+        prints = {p: _fingerprint(p) for p in new_paths}
+        try:
+            fresh = {p: load_policy(p) for p in new_paths}
+        except PolicyError as err:
+            self._keys_waiting_on = prints
+            return str(keys_path), False, err.errors
+        self._policies.update(fresh)
+        self._seen.update(prints)
+        self.keys = keys
+        return str(keys_path), True, []
+
+    def _keys_waiting_changed(self) -> bool:
+        return any(_fingerprint(p) != seen for p, seen in self._keys_waiting_on.items())
 
     def _reload_policy(self, path: Path) -> tuple[str, bool, list[str]]:
         try:

@@ -70,12 +70,12 @@ INVALID = [
     (
         "default: {route: cloud}\nrules:\n  - name: a\n    when: {}\n    route: local\n"
         "    rout: cloud\n",
-        ["<policy>:6: rules[0].rout: unknown field"],
+        ["<policy>:6: rules[0].rout: unknown field (did you mean 'route'?)"],
     ),
     (
         "default: {route: cloud}\nrules:\n  - name: a\n    when: {}\n    route: local\n"
         "  - name: a\n    when: {}\n    route: cloud\n",
-        ["<policy>:2: rules: duplicate rule name 'a'"],
+        ["<policy>:6: rules[1].name: duplicate rule name 'a' (rules[0] has it too)"],
     ),
     ("default: {route: cloud}\nrules:\n  - name: default\n    when: {}\n    route: local\n",
      ["<policy>:3: rules[0].name: rule name 'default' is reserved"]),

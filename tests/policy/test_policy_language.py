@@ -183,3 +183,52 @@ def test_allow_list_never_sets_aside_a_detection_failure() -> None:
     assert media.rule == "media"
     allowed = decide(policy, facts(entities=(("PERSON", 0.9),), values=("Bob",)))
     assert allowed.allowed == ("PERSON",)
+
+
+def test_regex_written_in_upper_case_matches_the_folded_text() -> None:
+    policy = parse_policy(
+        "default: {route: cloud}\nrules:\n  - name: project\n"
+        "    when: {regex: ['PRJ-[0-9]{4}']}\n    route: local\n"
+    )
+    assert decide(policy, facts(text=fold("Status of PRJ-1234?"))).route is Route.LOCAL
+    assert decide(policy, facts(text=fold("Status of ＰＲＪ－１２３４?"))).route is Route.LOCAL
+    assert decide(policy, facts(text=fold("Status of PRJ-12?"))).route is Route.CLOUD
+
+
+def test_allow_pattern_written_in_upper_case_matches_the_folded_value() -> None:
+    policy = parse_policy(
+        "default: {route: cloud}\nallow: [{patterns: ['[A-Z]+@EXAMPLE\\.COM']}]\nrules:\n"
+        "  - name: contacts\n    when: {entities: [EMAIL_ADDRESS]}\n    route: local\n"
+    )
+    decision = decide(policy, facts(entities=(("EMAIL_ADDRESS", 1.0),),
+                                    values=("Docs@example.com",)))
+    assert decision.route is Route.CLOUD and decision.allowed == ("EMAIL_ADDRESS",)
+
+
+def test_every_duplicate_key_is_reported_and_none_silently_wins() -> None:
+    with pytest.raises(PolicyError) as info:
+        parse_policy(
+            "default: {route: local}\nrules:\n  - name: ids\n    when: {entities: [PERSON]}\n"
+            "    route: local\n    route: cloud\ndefault: {route: cloud}\n", "p.yaml"
+        )
+    assert info.value.errors == ["p.yaml:6: duplicate key 'route'",
+                                 "p.yaml:7: duplicate key 'default'"]
+
+
+def test_a_merged_key_may_still_be_overridden() -> None:
+    policy = parse_policy(
+        "default: {route: cloud}\nrules:\n  - &ids {name: ids, when: {entities: [PERSON]},"
+        " route: cloud}\n  - <<: *ids\n    name: ids-hr\n    route: local\n"
+    )
+    assert [(r.name, r.route) for r in policy.rules] == [("ids", Route.CLOUD),
+                                                          ("ids-hr", Route.LOCAL)]
+
+
+def test_a_block_entity_action_still_escalates_a_local_rule() -> None:
+    policy = parse_policy(
+        "default: {route: cloud}\nrules:\n  - name: people\n    when: {entities: [PERSON]}\n"
+        "    route: local\n    entity_actions: {SECRET_*: block}\n"
+    )
+    assert decide(policy, facts(entities=(("PERSON", 0.9),))).route is Route.LOCAL
+    assert decide(policy, facts(entities=(("PERSON", 0.9), ("SECRET_JWT", 1.0)))
+                  ).route is Route.BLOCK
