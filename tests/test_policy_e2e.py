@@ -298,3 +298,21 @@ rules:
     first = json.loads(audit.read_text().splitlines()[0])
     assert first["allowed_entities"] == {"EMAIL_ADDRESS": 1}
     assert "EMAIL_ADDRESS" not in first["entities"]
+
+
+def test_a_policy_no_tenant_uses_any_more_is_no_longer_in_force(
+    make_stack: Any, tmp_path: Path
+) -> None:
+    lockdown = write(tmp_path / "lockdown.yaml", LOCKDOWN)
+    keys = keys_file(tmp_path / "keys.yaml", {"er": (["key-er"], lockdown)})
+    stack = make_stack(keys_file=keys)
+    in_force = f'path="{lockdown}"'
+
+    def listed() -> bool:
+        """Whether the policy file reads 1 (in force) in sekisho_policy_info."""
+        return any(line.startswith("sekisho_policy_info{") and in_force in line
+                   and line.endswith(" 1.0") for line in metrics_text(stack).splitlines())
+
+    assert listed()
+    keys_file(keys, {"er": (["key-er"], None)})
+    wait_until(lambda: not listed())

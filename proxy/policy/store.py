@@ -156,7 +156,9 @@ class PolicyStore:
         return self._policies[self.default_path]
 
     def policies(self) -> list[Policy]:
-        return list(self._policies.values())
+        """The policies in force: the default and those the keys file names now (a policy no
+        tenant uses any more stays loaded but is not in force)."""
+        return [self._policies[path] for path in self.policy_paths() if path in self._policies]
 
     def policy_for(self, tenant: str) -> Policy:
         if self.keys is not None and tenant in self.keys.policies:
