@@ -50,6 +50,10 @@ _PHONE_CANDIDATE = re.compile(r"[+(]?\d[\d \t().\-/]{5,}\d")
 _MIN_PHONE_DIGITS = 7
 _ISO_DATE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}")
 _BARE_DIGITS_SCORE = 0.3
+# A code glued to the digits by a hyphen: "#A-4417-9920", "CS-2024-118823", "INV-…". Nobody
+# writes a phone number that way, but order, ticket and case numbers look like this.
+_ID_PREFIX = re.compile(r"(?<![A-Za-z])([A-Za-z]{1,6})[-_]$")
+_PHONE_WORDS = frozenset({"tel", "fax", "phone", "mobile", "mob", "cell", "ph", "call"})
 
 
 class WindowedPhoneRecognizer(PhoneRecognizer):
@@ -70,6 +74,9 @@ class WindowedPhoneRecognizer(PhoneRecognizer):
         results: list[RecognizerResult] = []
         for m in _PHONE_CANDIDATE.finditer(text):
             if sum(ch.isdigit() for ch in m.group()) < _MIN_PHONE_DIGITS:
+                continue
+            prefix = _ID_PREFIX.search(text, max(m.start() - 8, 0), m.start())
+            if prefix is not None and prefix.group(1).lower() not in _PHONE_WORDS:
                 continue
             start = max(m.start() - 1, 0)
             window = text[start:m.end() + 1]

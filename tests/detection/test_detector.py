@@ -99,6 +99,23 @@ def test_a_possessive_is_not_part_of_the_name(detector: Detector) -> None:
     assert people == {"Warren Buffett", "Priya Raghunathan"}
 
 
+@pytest.mark.parametrize(
+    ("text", "phone"),
+    [
+        ("Order #A-4417-9920 was delayed; draft an apology.", None),
+        ("Ticket CS-2024-118823 is still open.", None),
+        ("Timestamp 2024-03-14 09:12:33 in the log.", None),
+        ("Call me at 415-867-5309 tomorrow.", "415-867-5309"),
+        ("TEL-415-867-5309", "415-867-5309"),
+    ],
+)
+def test_order_and_ticket_numbers_are_not_phone_numbers(
+    detector: Detector, text: str, phone: str | None
+) -> None:
+    phones = {v for e, v in found(detector, text) if e == "PHONE_NUMBER"}
+    assert phones == ({phone} if phone else set())
+
+
 def test_ner_view_keeps_only_sentences_that_hold_a_known_name() -> None:
     text = ("Summarise the Q3 report. Then send it to Priya Raghunathan.\n"
             "Who was W. Edwards Deming? Explain Kaizen.")
