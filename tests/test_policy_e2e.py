@@ -142,6 +142,10 @@ def test_tenants_by_key_with_their_own_policy_and_401_for_unknown_keys(
     raw = chat(radiology, "Hello")
     assert raw.headers["x-sekisho-route"] == "local"
     assert raw.headers["x-sekisho-rule"] == "default"
+    # The version header names the policy that decided: the tenant's own, not the default.
+    lockdown_version = raw.headers["x-sekisho-policy-version"]
+    assert lockdown_version != chat(support, "Hello").headers["x-sekisho-policy-version"]
+    assert f'policy_version="{lockdown_version}"' in metrics_text(stack)
     with pytest.raises(openai.AuthenticationError) as info:
         chat(stack.openai(api_key="nobody"), "Hello")
     assert info.value.response.headers["x-sekisho-route"] == "block"
@@ -219,7 +223,27 @@ def test_invalid_edit_is_rejected_and_the_last_good_policy_stays(
     write(policy, "default: {route: local\n")  # broken YAML
     wait_until(lambda: 'sekisho_policy_reloads_total{result="error"} 2.0' in metrics_text(stack))
     assert chat(client, "ping").headers["x-sekisho-route"] == "local"
+    # An action that does not exist yet is refused at reload as it is at start.
+    write(policy, "default: {route: cloud}\nrules:\n  - name: p\n    when: {entities: [PERSON]}\n"
+                  "    route: cloud\n    action: pseudonymize\n")
+    wait_until(lambda: 'sekisho_policy_reloads_total{result="error"} 3.0' in metrics_text(stack))
+    assert "pseudonymize" in caplog.text
+    assert chat(client, "ping").headers["x-sekisho-route"] == "local"
     assert stack.posts(stack.cloud) == []
+
+
+def test_a_rule_can_name_the_tenants_it_applies_to(make_stack: Any, tmp_path: Path) -> None:
+    policy = write(tmp_path / "p.yaml", "default: {route: cloud}\nrules:\n"
+                   "  - name: finance-stays-home\n    when: {tenants: [finance]}\n"
+                   "    route: local\n")
+    keys = keys_file(tmp_path / "keys.yaml", {"finance": (["fin-key"], None),
+                                               "sales": (["sales-key"], None)})
+    stack = make_stack(policy=policy, keys_file=keys)
+    raw = chat(stack.openai(api_key="fin-key"), "Quarterly numbers?")
+    assert (raw.headers["x-sekisho-route"], raw.headers["x-sekisho-rule"]) == (
+        "local", "finance-stays-home")
+    raw = chat(stack.openai(api_key="sales-key"), "Quarterly numbers?")
+    assert (raw.headers["x-sekisho-route"], raw.headers["x-sekisho-rule"]) == ("cloud", "default")
 
 
 def test_keys_file_reloads_too(make_stack: Any, tmp_path: Path) -> None:
