@@ -1,9 +1,10 @@
 """NFKC normalisation with a map back to the original text.
 
 Recognizers see a normalised copy: full-width digits and letters become ASCII, half-width
-katakana become full-width, and every dash-like character (ー － ‐ – — ― −) between two
-digits becomes ``-``, so ``０９０ー１２３４`` is analysed as ``090-1234``. Every span found in
-the copy maps back to the exact characters of the original, so redaction cuts what was written.
+katakana become full-width, and every dash-like character (ー － ‐ – — ― −, and the middle dot
+・) between two digits becomes ``-``, so ``０９０ー１２３４`` is analysed as ``090-1234``. Every
+span found in the copy maps back to the exact characters of the original, so redaction cuts
+what was written.
 
 A space is also inserted wherever Japanese script touches an ASCII letter or digit
 (``番号は4111…です`` → ``番号は 4111… です``). Kana and kanji are word characters to ``re``, so
@@ -18,8 +19,9 @@ import unicodedata
 from dataclasses import dataclass
 
 # Characters people type between digit groups instead of a hyphen (after NFKC, which already
-# folds U+FF0D to '-'): katakana prolonged sound mark, the hyphen family, the dash family, minus.
-_DASHES = frozenset("ー\u2010\u2011\u2012\u2013\u2014\u2015\u2212\uff70\u30fc")
+# folds U+FF0D to '-'): katakana prolonged sound mark, the hyphen family, the dash family, minus,
+# and the katakana middle dot (「090・2231・8874」, half-width ･ becomes ・ under NFKC).
+_DASHES = frozenset("ー\u2010\u2011\u2012\u2013\u2014\u2015\u2212\uff70\u30fc\u30fb")
 
 
 def _joins_previous(ch: str) -> bool:

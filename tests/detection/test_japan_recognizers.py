@@ -147,6 +147,8 @@ MY_NUMBER_FOUND = [
     (f"個人番号 {MN[:4]}/{MN[4:8]}/{MN[8:]} です",
      [("JP_MY_NUMBER", f"{MN[:4]}/{MN[4:8]}/{MN[8:]}")]),
     (f"mynumber={MN[:4]}_{MN[4:8]}_{MN[8:]}", [("JP_MY_NUMBER", f"{MN[:4]}_{MN[4:8]}_{MN[8:]}")]),
+    (f"マイナンバーは{MN[:4]}・{MN[4:8]}・{MN[8:]}です",
+     [("JP_MY_NUMBER", f"{MN[:4]}・{MN[4:8]}・{MN[8:]}")]),
 ]
 
 
@@ -198,6 +200,7 @@ def test_my_number_is_found_in_raw_text_where_kana_touch_the_digits() -> None:
 
 PHONE_FOUND = [
     ("携帯：090-1234-5678", [("JP_PHONE_NUMBER", "090-1234-5678")]),
+    ("携帯は090・2231・8874です", [("JP_PHONE_NUMBER", "090・2231・8874")]),
     ("TEL 03-1234-5678 / FAX 06-1234-5678", [
         ("JP_PHONE_NUMBER", "03-1234-5678"), ("JP_PHONE_NUMBER", "06-1234-5678"),
     ]),
