@@ -18,6 +18,7 @@ from proxy.detection.recognizers import (
     LowerCaseIbanRecognizer,
     ObfuscatedEmailRecognizer,
     RegexRecognizer,
+    SpacedCardRecognizer,
     TrunkPrefixPhoneRecognizer,
     UsBankAccountLabelledRecognizer,
     UsDriverLicenseLabelledRecognizer,
@@ -576,6 +577,11 @@ COMMON_FOUND = [
      f"{CARD[:4]}/{CARD[4:8]}/{CARD[8:12]}/{CARD[12:]}"),
     (DottedCardRecognizer, f"pan={CARD[:4]}_{CARD[4:8]}_{CARD[8:12]}_{CARD[12:]}",
      f"{CARD[:4]}_{CARD[4:8]}_{CARD[8:12]}_{CARD[12:]}"),
+    (SpacedCardRecognizer, f"she read her card out as {CARD[:4]} {CARD[4:6]} {CARD[6:10]} "
+     f"{CARD[10:12]} {CARD[12:]}, refund it",
+     f"{CARD[:4]} {CARD[4:6]} {CARD[6:10]} {CARD[10:12]} {CARD[12:]}"),
+    (SpacedCardRecognizer, f"カード番号は {CARD[:2]} {CARD[2:8]} {CARD[8:12]} {CARD[12:]} です",
+     f"{CARD[:2]} {CARD[2:8]} {CARD[8:12]} {CARD[12:]}"),
     (LowerCaseIbanRecognizer, f"remit to {IBAN_GB.lower()}. Thanks", IBAN_GB.lower()),
     (LowerCaseIbanRecognizer, f"iban {IBAN_DE[:4].lower()} {IBAN_DE[4:8]} {IBAN_DE[8:12]} "
      f"{IBAN_DE[12:16]} {IBAN_DE[16:20]} {IBAN_DE[20:]} is new",
@@ -618,6 +624,10 @@ COMMON_NOT_FOUND = [
     pytest.param(DottedCardRecognizer, f"v1.{CARD[:4]}.{CARD[4:8]}.{CARD[8:12]}.{CARD[12:]}",
                  id="card-inside-a-dotted-run"),
     pytest.param(DottedCardRecognizer, "10.0.19045.3803", id="windows-build"),
+    pytest.param(SpacedCardRecognizer, f"shipped {CARD[:4]} {CARD[4:6]} {CARD[6:10]} "
+                 f"{CARD[10:12]} {CARD[12:]} units", id="spaced-card-without-a-card-word"),
+    pytest.param(SpacedCardRecognizer, f"card {CARD[:4]} {CARD[4:6]} {CARD[6:10]} "
+                 f"{CARD[10:12]} {int(CARD[12:]) + 1}", id="spaced-card-bad-luhn"),
     pytest.param(DottedCardRecognizer, f"{CARD[:4]}/{CARD[4:8]}.{CARD[8:12]}/{CARD[12:]}",
                  id="card-mixed-separators"),
     pytest.param(DottedCardRecognizer, f"/srv/{CARD[:4]}/{CARD[4:8]}/{CARD[8:12]}/{CARD[12:]}",

@@ -228,6 +228,35 @@ class DottedCardRecognizer(RegexRecognizer):
                 yield Hit("CREDIT_CARD", m.start(), m.end(), self.SCORE, "card_dotted_luhn")
 
 
+# 13-19 digits in irregular space-separated groups, as a card number is read out over the phone
+# ("5425 23 3430 10 9903"); regular 4-4-4-4 grouping is Presidio's.
+_SPACED_CARD = re.compile(r"[2-6](?<![0-9A-Za-z][2-6])\d{0,5}(?: \d{1,6}){2,8}(?![0-9A-Za-z])")
+_CARD_WORDS = re.compile(
+    r"(?i:\bcards?\b|\bcredit\b|\bvisa\b|master\s?card|\bamex\b|\bjcb\b|\bpan\b)"
+    r"|カード|クレジット"
+)
+
+
+class SpacedCardRecognizer(RegexRecognizer):
+    """Card numbers in irregular digit groups, Luhn-checked and next to a card word.
+
+    Any run of spaced numbers passes Luhn one time in ten, so the label is required.
+    """
+
+    ENTITIES = ("CREDIT_CARD",)
+    CONTEXT = ("card", "credit", "visa", "mastercard", "amex", "カード", "クレジット")
+    GATE = ("card", "credit", "visa", "master", "amex", "jcb", "pan", "カード", "クレジット")
+    SCORE: ClassVar[float] = 0.8
+
+    def find(self, text: str) -> Iterator[Hit]:
+        for m in _SPACED_CARD.finditer(text):
+            digits = "".join(ch for ch in m.group() if ch.isdigit())
+            if (13 <= len(digits) <= 19 and luhn_valid(digits)
+                    and context_near(text, m.start(), m.end(), _CARD_WORDS, before=40)):
+                yield Hit("CREDIT_CARD", m.start(), m.end(), self.SCORE, "card_spaced_luhn_label",
+                          True)
+
+
 # Total IBAN length per country (ISO 13616 registry, the countries our users pay into).
 IBAN_LENGTHS: dict[str, int] = {
     "AD": 24, "AE": 23, "AT": 20, "BE": 16, "BG": 22, "BH": 22, "BR": 29, "CH": 21, "CY": 28,
@@ -433,6 +462,7 @@ def common_recognizers(language: str) -> list[EntityRecognizer]:
     Presidio's own recognizers miss."""
     return [
         DottedCardRecognizer(language),
+        SpacedCardRecognizer(language),
         LowerCaseIbanRecognizer(language),
         UsSsnLabelledRecognizer(language),
         UsPassportLabelledRecognizer(language),
