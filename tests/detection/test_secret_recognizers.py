@@ -204,6 +204,10 @@ PASSWORD_FOUND = [
     ("db:\n  password: \"y4ml-s3cret\"\n", ["y4ml-s3cret"]),
     ("REDIS_PASS=Zq81mk_vv", ["Zq81mk_vv"]),
     ("smtp.pass: mailpw-2291", ["mailpw-2291"]),
+    ("the admin login for staging grafana is admin / Winter2024!Grafana, rotate it",
+     ["Winter2024!Grafana"]),
+    ("Credentials: admin:Pa55word#1", ["Pa55word#1"]),
+    ("ログイン情報は admin / Sakura2024x です", ["Sakura2024x"]),
 ]
 
 
@@ -234,6 +238,9 @@ PASSWORD_NOT_FOUND = [
     pytest.param("パスワードを変更してください", id="japanese-prose"),
     pytest.param("パスワードは8文字以上にしてください", id="japanese-policy"),
     pytest.param("password_policy=strict", id="name-that-only-starts-with-password"),
+    pytest.param("The login page is /admin/login and sign-in uses OAuth.", id="login-path"),
+    pytest.param("Login is 09:00 / 18:00 on weekdays.", id="login-hours"),
+    pytest.param("credentials are user / password as in the docs", id="login-placeholder"),
     pytest.param("passenger=Tanaka", id="name-that-only-starts-with-pass"),
     pytest.param("bypass=true", id="name-that-ends-in-pass-without-separator"),
 ]

@@ -332,7 +332,8 @@ class PasswordRecognizer(RegexRecognizer):
     """
 
     ENTITIES = ("SECRET_PASSWORD",)
-    GATE = ("pass", "pwd", "pin", "パスワード", "暗証番号", "パスコード", "パスフレーズ", "://")
+    GATE = ("pass", "pwd", "pin", "パスワード", "暗証番号", "パスコード", "パスフレーズ", "://",
+            "login", "credential", "creds", "sign", "ログイン", "認証情報", "アカウント情報")
     CONTEXT = ("password", "passwd", "pwd", "パスワード", "暗証番号", "passphrase")
     SCORE_ASSIGNED: ClassVar[float] = 0.8
     SCORE_QUOTED_PROSE: ClassVar[float] = 0.75
@@ -387,6 +388,24 @@ class PasswordRecognizer(RegexRecognizer):
             else:
                 score, rule = self.SCORE_PROSE, "password_prose"
             yield Hit("SECRET_PASSWORD", start, end, score, rule, True)
+        for m in _LOGIN_PAIR.finditer(text):
+            value = m.group("pw").rstrip(_TRAILING_PUNCT)
+            if (len(value) >= 6 and value.lower() not in _NOT_A_PASSWORD
+                    and not _PLACEHOLDER.search(value) and not _CODE_VALUE.search(value)
+                    and _CHOSEN.search(value)):
+                yield Hit("SECRET_PASSWORD", m.start("pw"), m.start("pw") + len(value),
+                          self.SCORE_PROSE, "login_user_slash_password", True)
+
+
+# "the admin login for staging is admin / Winter2024!Grafana", "ログイン情報：admin / Pa55word":
+# a login or credentials word, then "user / password" (or user:password) within the sentence.
+_LOGIN_PAIR = re.compile(
+    r"(?i:\blogins?\b|\bcredentials?\b|\bcreds\b|\bsign[- ]?in\b|ログイン|認証情報|アカウント情報)"
+    r"[^\n.。]{0,60}?(?:\bis\b|\bare\b|[:：=]|は)[ \t]*"
+    r"(?P<user>[A-Za-z0-9_.@-]{1,64})[ \t]*[/:][ \t]*(?P<pw>[!-~]{1,128})"
+)
+# A chosen password mixes kinds of characters: a digit or a symbol, and a letter.
+_CHOSEN = re.compile(r"(?=.*[A-Za-z])(?=.*[0-9!#$%&*+?@^_~-])")
 
 
 # ---------------------------------------------------------------------------------------------
