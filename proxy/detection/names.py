@@ -57,14 +57,14 @@ _THING_WORDS = frozenset("""
 """.split())
 
 
-# Software, services, AI assistants, car makes and places named like people. Standing alone
-# they name the product in the prompts an LLM gateway sees ("Ask Claude to summarise", "We use
-# Okta for SSO", "Is Julia faster than Python?"); next to a family name they are still a person
-# ("Julia Roberts", "Claude Monet"). Only names that collide with the lexicon and are not
-# English words matter.
+# Software, services, AI assistants, companies, car makes and places named like people.
+# Standing alone they name the product in the prompts an LLM gateway sees ("Ask Claude to
+# summarise", "We use Okta for SSO", "Is Julia faster than Python?", "call Dell support"); next
+# to another name they are still a person ("Julia Roberts", "Claude Monet"). Only names that
+# collide with the lexicon and are not English words matter.
 _PRODUCT_NAMES = frozenset("""
-    alexa astro aurelia claude cortana dacia haskell jenkins julia kafka lexus luigi mercedes
-    nikko okta porsche siri suse tauri travis trino
+    alexa astro aurelia boeing bosch claude cortana dacia dell ferrari haskell jenkins julia
+    kafka lexus luigi mercedes nikko okta philips porsche siemens siri suse tauri travis trino
 """.split())
 
 

@@ -54,6 +54,19 @@ _BARE_DIGITS_SCORE = 0.3
 # writes a phone number that way, but order, ticket and case numbers look like this.
 _ID_PREFIX = re.compile(r"(?<![A-Za-z])([A-Za-z]{1,6})[-_]$")
 _PHONE_WORDS = frozenset({"tel", "fax", "phone", "mobile", "mob", "cell", "ph", "call"})
+# ... or named as an identifier: "lot 240611-07", "serial no. 4417 9920", "製番 2406-1107".
+_ID_WORD = re.compile(
+    r"(?i:\b(?:lot|batch|order|invoice|ticket|case|serial|part|po|sku|item|ref|build|version|"
+    r"model|job|run|tracking)\b\.?(?:[ \t]*(?:no\b\.?|number|#|id\b))?)"
+    r"|ロット|注文|伝票|製番|品番|型番|製造番号|受付番号|問い合わせ番号|管理番号"
+)
+_ID_WORD_END = re.compile(r"[ \t]*[:#：]?[ \t]*$")
+# Business lines, not a person's: toll-free, shared-cost and premium numbers of any country
+# (1-800-…, 0800 …; Japan's 0120 has its own recognizer).
+_PUBLIC_NUMBER_TYPES = frozenset({
+    phonenumbers.PhoneNumberType.TOLL_FREE, phonenumbers.PhoneNumberType.SHARED_COST,
+    phonenumbers.PhoneNumberType.PREMIUM_RATE, phonenumbers.PhoneNumberType.UAN,
+})
 
 
 class WindowedPhoneRecognizer(PhoneRecognizer):
@@ -78,10 +91,14 @@ class WindowedPhoneRecognizer(PhoneRecognizer):
             prefix = _ID_PREFIX.search(text, max(m.start() - 8, 0), m.start())
             if prefix is not None and prefix.group(1).lower() not in _PHONE_WORDS:
                 continue
+            if _names_an_identifier(text, m.start()):
+                continue
             start = max(m.start() - 1, 0)
             window = text[start:m.end() + 1]
             first, last = m.start() - start, m.end() - start
-            if is_japanese_number(window, first, last):
+            # The Japanese recognizers' span starts at the first digit or at "(" / "+".
+            digits_from = first + len(m.group()) - len(m.group().lstrip("+("))
+            if is_japanese_number(window, digits_from, last):
                 continue
             for r in self._in_window(window, first, last):
                 value = window[r.start:r.end]
@@ -104,12 +121,25 @@ class WindowedPhoneRecognizer(PhoneRecognizer):
         for region in regions:
             for match in phonenumbers.PhoneNumberMatcher(window, region,
                                                          leniency=self.leniency or 0):
+                covers = match.start <= first and match.end >= last
+                if phonenumbers.number_type(match.number) in _PUBLIC_NUMBER_TYPES:
+                    if covers:
+                        return found  # a company's public line: no other reading counts
+                    continue
                 number_region = phonenumbers.region_code_for_number(match.number) or region
                 found.append(self._get_recognizer_result(  # type: ignore[no-untyped-call]
                     match, window, number_region, None))
-                if match.start <= first and match.end >= last:
+                if covers:
                     return found
         return found
+
+
+def _names_an_identifier(text: str, start: int) -> bool:
+    """Whether the words just before ``start`` call the number an identifier ("lot", "製番")."""
+    before = text[max(start - 24, 0):start]
+    end = _ID_WORD_END.search(before)
+    head = before[:end.start()] if end is not None else before
+    return any(m.end() == len(head) for m in _ID_WORD.finditer(head))
 
 
 class CardRecognizer(CreditCardRecognizer):

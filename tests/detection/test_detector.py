@@ -107,6 +107,9 @@ def test_a_possessive_is_not_part_of_the_name(detector: Detector) -> None:
         ("Timestamp 2024-03-14 09:12:33 in the log.", None),
         ("Call me at 415-867-5309 tomorrow.", "415-867-5309"),
         ("TEL-415-867-5309", "415-867-5309"),
+        ("Check lot 240611-07 and lot no. 240611-08 for defects.", None),
+        ("Call Apple at 1-800-275-2273 or the UK desk on 0800 028 0366.", None),  # toll-free
+        ("お問い合わせ（0120-123-456、受付9時〜17時）", None),
     ],
 )
 def test_order_and_ticket_numbers_are_not_phone_numbers(
