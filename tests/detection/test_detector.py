@@ -165,7 +165,7 @@ def test_english_context_words_raise_scores(detector: Detector) -> None:
         return max(f.score for f in detector.analyze([Segment("t", text)])
                    if f.entity_type == "PHONE_NUMBER")
 
-    assert phone_score("Order 5205550174 shipped") == pytest.approx(0.3)
+    assert phone_score("We noted 5205550174 yesterday") == pytest.approx(0.3)
     assert phone_score("My phone number is 5205550174") > 0.6
 
 
