@@ -44,7 +44,8 @@ LATIN_LOWER = "a-z" + "".join(ch for ch in _LATIN_LETTERS if ch.islower())
 # "Victoria Falls", "Austin office", "Jenkins pipelines", "Aurora cluster". Checked on the word
 # right after a candidate name (capitalised or not).
 _THING_WORDS = frozenset("""
-    academy agency airlines airport associates avenue bank bay beach branch bridge building campus
+    ab ag academy agency airlines airport associates avenue bank bay beach branch bridge building
+    bv campus co eood gmbh inc kg kk llc llp oy plc pte sa sarl sas spa srl
     capital center centre church ci cinema city clinic cloud cluster college company consulting
     corp corporation council county court dam database district engine estate falls farm
     foods foundation framework fund gallery garden gardens group hall harbour harbor highway

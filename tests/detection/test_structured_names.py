@@ -51,6 +51,10 @@ def test_values_of_name_fields_and_columns_are_person_names(text: str, expected:
         "host_name=db-01.internal",
         "the file name is config.yaml",
         "last name is unknown",
+        "secretKeyRef:\n  name: db-secret\n  key: password",  # a Kubernetes resource
+        '{"name": "my-app.v2", "replicas": 3}',
+        '{"name": "Balkan Forge EOOD", "country": "BG"}',  # a company
+        "customer: Acme Trading Co.",
         "氏名は必須項目です。",
         "名前はカタカナで入力してください。",
         "姓は何ですか？",

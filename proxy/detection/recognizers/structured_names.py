@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from presidio_analyzer import EntityRecognizer
 
-from proxy.detection.names import LATIN_LOWER, LATIN_UPPER, lexicon
+from proxy.detection.names import LATIN_LOWER, LATIN_UPPER, is_thing_word, lexicon
 from proxy.detection.recognizers import Hit, RegexRecognizer
 from proxy.detection.recognizers.tables import column_cells
 
@@ -77,14 +77,21 @@ _THING = re.compile(
 )
 
 
+# "db-secret", "my-app.v2": a slug (lower case, joined by hyphens or dots) names a resource.
+_SLUG = re.compile(r"[a-z0-9]+(?:[-.][a-z0-9]+)+")
+
+
 def _looks_like_name(value: str) -> bool:
     value = value.strip()
+    words = value.split()
     return (
         1 < len(value) <= 60
         and any(ch.isalpha() for ch in value)
         and not _NOT_A_NAME.search(value)
         and value.lower() not in ("null", "none", "true", "false", "n/a", "unknown", "tbd")
-        and len(value.split()) <= 5
+        and len(words) <= 5
+        and not _SLUG.fullmatch(value)
+        and not is_thing_word(words[-1].rstrip("."))  # "Balkan Forge EOOD", "Acme Ltd."
     )
 
 
