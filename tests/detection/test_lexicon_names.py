@@ -69,6 +69,7 @@ def test_names_without_a_model(text: str, expected: list[str]) -> None:
         "set max width to auto, merge the dev branch, install ruby gems",
         "Ask Claude to summarise it, or tell Alexa; we use Okta for SSO.",  # products
         "Is Julia faster than Python? Write it in Haskell.",
+        "Build Siri Shortcuts for the warehouse app.",
         "Lunch is in the Agnieszka garden.",  # a thing named after a person
     ],
 )

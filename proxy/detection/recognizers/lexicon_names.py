@@ -107,6 +107,9 @@ class LexiconNameRecognizer(RegexRecognizer):
             score = _family_score(second.group(), names)
             if score == 0.0:
                 continue
+            if is_product_name(given) and (names.is_english(second.group())
+                                           or names.is_common(second.group())):
+                continue  # "Siri Shortcuts", "Julia Computing": a product and an English word
             end = second.end()
             if i + 2 < len(words) and text[end:words[i + 2].start()] in _GAP:
                 third = words[i + 2].group()
