@@ -107,6 +107,14 @@ class Lexicon:
     def is_english(self, word: str) -> bool:
         return word.casefold() in self.english
 
+    def is_english_form(self, word: str) -> bool:
+        """An English word or a plural of one ("Shortcuts", "Policies"): WordNet lists lemmas."""
+        key = word.casefold()
+        return key in self.english or any(
+            key.endswith(suffix) and key[: -len(suffix)] + base in self.english
+            for suffix, base in (("s", ""), ("es", ""), ("ies", "y"))
+        )
+
 
 def is_thing_word(word: str) -> bool:
     """A head noun of organisation, place and system names ("Logistics", "Falls", "cluster")."""

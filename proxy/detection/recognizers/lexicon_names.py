@@ -107,7 +107,7 @@ class LexiconNameRecognizer(RegexRecognizer):
             score = _family_score(second.group(), names)
             if score == 0.0:
                 continue
-            if is_product_name(given) and (names.is_english(second.group())
+            if is_product_name(given) and (names.is_english_form(second.group())
                                            or names.is_common(second.group())):
                 continue  # "Siri Shortcuts", "Julia Computing": a product and an English word
             end = second.end()
