@@ -74,6 +74,26 @@ _NAMED_AFTER_A_PERSON = frozenset({
 })
 
 
+_LIST_MARKS = frozenset({"、", "・", ",", "，", "と", "や"})
+_PLACE_SUFFIXES = frozenset({"県", "府", "都", "道", "市", "区", "町", "村", "郡", "地方", "方面"})
+
+
+def _is_place(tag: str) -> bool:
+    return tag.startswith("名詞-固有名詞-地名")
+
+
+def _among_places(tags: list[str], texts: list[str], i: int, j: int) -> bool:
+    """Whether the name at tokens ``i..j`` is followed by 県/市, or listed between two place
+    names. One place beside it is not enough: in 「田中、宮城、佐藤の3名」 宮城 is the place
+    reading of a family name, and 田中 must stay a person."""
+    n = len(texts)
+    if j + 1 < n and texts[j + 1] in _PLACE_SUFFIXES:
+        return True
+    before = i >= 2 and texts[i - 1] in _LIST_MARKS and _is_place(tags[i - 2])
+    after = j + 2 < n and texts[j + 1] in _LIST_MARKS and _is_place(tags[j + 2])
+    return before and after
+
+
 def _is_person_token(tag: str) -> bool:
     return tag.startswith("名詞-固有名詞-人名")
 
@@ -136,6 +156,14 @@ def ja_names(doc: Doc) -> Doc:
                 i = j + 1
                 continue
             honorific = j + 1 < n and texts[j + 1] in HONORIFICS
+            if not honorific and not ("姓" in kinds and "名" in kinds) and _among_places(
+                    tags, texts, i, j):
+                # 「富山、石川、福井の北陸三県」: a family name that is also a place, listed with
+                # places or followed by 県/市, is the place.
+                spans.append(Span(doc, i, j + 1, label="LOCATION"))
+                scores.append(0.6)
+                i = j + 1
+                continue
             length = sum(len(t) for t in texts[i:j + 1])
             parts = [t for t in texts[i:j + 1] if t not in _NAME_JOINERS]
             if honorific or ("姓" in kinds and "名" in kinds):

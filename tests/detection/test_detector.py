@@ -84,12 +84,18 @@ def test_ginza_engine_is_available_by_configuration() -> None:
 @pytest.mark.parametrize(
     "text",
     ["橋本病の治療について教えてください。", "山田病院の外来受付時間は？",
-     "田中工業に見積もりを依頼したい。"],
+     "田中工業に見積もりを依頼したい。", "富山、石川、福井の北陸三県で販売したい。",
+     "石川県の工場の稼働率は？"],
 )
-def test_diseases_hospitals_and_firms_named_after_someone_are_not_people(
+def test_diseases_firms_and_places_named_like_someone_are_not_people(
     detector: Detector, text: str
 ) -> None:
     assert not any(entity == "PERSON" for entity, _ in found(detector, text))
+
+
+def test_family_names_listed_beside_a_place_stay_people(detector: Detector) -> None:
+    people = {v for e, v in found(detector, "田中、宮城、佐藤の3名が出席") if e == "PERSON"}
+    assert {"田中", "佐藤"} <= people
 
 
 def test_a_possessive_is_not_part_of_the_name(detector: Detector) -> None:
