@@ -504,6 +504,9 @@ def test_numbers_that_are_not_insurance_card_numbers_are_not_reported(text: str)
 BIRTH_DATE_FOUND = [
     ("生年月日：1985年4月12日", [("DATE_OF_BIRTH", "1985年4月12日")]),
     ("生年月日 昭和60年4月12日", [("DATE_OF_BIRTH", "昭和60年4月12日")]),
+    ("生年月日：平成三年十一月二十日", [("DATE_OF_BIRTH", "平成三年十一月二十日")]),
+    ("一九七〇年三月十二日生まれ", [("DATE_OF_BIRTH", "一九七〇年三月十二日")]),
+    ("DOB 19700312", [("DATE_OF_BIRTH", "19700312")]),
     ("誕生日は１９８５年４月１２日です", [("DATE_OF_BIRTH", "１９８５年４月１２日")]),
     ("1985年4月12日生まれ", [("DATE_OF_BIRTH", "1985年4月12日")]),
     ("平成元年1月8日生", [("DATE_OF_BIRTH", "平成元年1月8日")]),

@@ -32,6 +32,8 @@ def names(text: str) -> list[str]:
         ("下の名前は蒼です。苗字は宮城。", ["蒼", "宮城"]),  # a word and a prefecture to Sudachi
         ("お名前はミウラ アオイさんです", ["ミウラ アオイ"]),
         ("彼女の名前はさくら。", ["さくら"]),
+        ("姓は長谷部、名は千尋です", ["長谷部", "千尋"]),
+        ('{"first":"Bartholomew","last":"Okonkwo-Reyes"}', ["Bartholomew", "Okonkwo-Reyes"]),
     ],
 )
 def test_values_of_name_fields_and_columns_are_person_names(text: str, expected: list[str]
@@ -55,6 +57,7 @@ def test_values_of_name_fields_and_columns_are_person_names(text: str, expected:
         '{"name": "my-app.v2", "replicas": 3}',
         '{"name": "Balkan Forge EOOD", "country": "BG"}',  # a company
         "customer: Acme Trading Co.",
+        "件名は請求書の件です。社名は未定。品名はボルト",
         "氏名は必須項目です。",
         "名前はカタカナで入力してください。",
         "姓は何ですか？",

@@ -601,6 +601,7 @@ _MONTHS = (
     r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
     r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
 )
+_KANJI_NUM = "[一二三四五六七八九十〇○]"
 DATE_PATTERN = re.compile(
     rf"""
     (?<![0-9A-Za-z])
@@ -613,6 +614,8 @@ DATE_PATTERN = re.compile(
       | (?i:{_MONTHS})\.?[ ]+(?P<d5>\d{{1,2}})(?i:st|nd|rd|th)?,?[ ]+(?:19|20)\d{{2}}
       | (?P<d6>\d{{1,2}})(?i:st|nd|rd|th)?[ ]+(?i:of[ ]+)?(?i:{_MONTHS})\.?,?[ ]+(?:19|20)\d{{2}}
       | (?:19|20)\d{{2}}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])  # 19700312 (HL7, CSV)
+      | (?:(?:明治|大正|昭和|平成|令和)[ ]?(?:{_KANJI_NUM}{{1,3}}|元)|[一二三四五六七八九〇○]{{4}})
+            [ ]?年[ ]?{_KANJI_NUM}{{1,3}}[ ]?月[ ]?{_KANJI_NUM}{{1,3}}[ ]?日  # 平成三年十一月二十日
     )
     (?![0-9])
     """,

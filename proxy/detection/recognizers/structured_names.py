@@ -42,7 +42,8 @@ _LABELLED = re.compile(
 # the end of the phrase. Sudachi reads many family names as places (宮城) or words (蒼), so the
 # label decides.
 _JA_LABELLED = re.compile(
-    r"(?:苗字|名字|姓|下の名前|名前|お名前|氏名|フルネーム)(?:は|が)[ \u3000]*"
+    r"(?:苗字|名字|姓|下の名前|名前|お名前|氏名|フルネーム|(?<![\u4e00-\u9fff々])名)"
+    r"(?:は|が)[ \u3000]*"
     r"(?P<v>[\u4e00-\u9fff々]{1,6}(?:[ \u3000][\u4e00-\u9fff々]{1,6})?"
     r"|[\u30a1-\u30fa\u30fc]{2,10}(?:[・ \u3000][\u30a1-\u30fa\u30fc]{2,10})?"
     r"|[\u3041-\u3096]{2,4})"
@@ -133,7 +134,7 @@ class StructuredNameRecognizer(RegexRecognizer):
         names = lexicon()
         for m in _PART_FIELD.finditer(text):
             value = m.group("v").strip()
-            words = value.split()
+            words = re.split(r"[\s-]+", value)  # "Okonkwo-Reyes": each part a known name
             if (value[0].isupper() and len(words) <= 3
                     and all(names.is_name(w) and not names.is_common(w) for w in words)):
                 yield Hit("PERSON", m.start("v"), m.start("v") + len(value), 0.75,
