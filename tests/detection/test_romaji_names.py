@@ -23,6 +23,7 @@ def names(text: str) -> list[str]:
                                                      "KIKUCHI Sho"]),
         ("Contact: Yamada, Taro", ["Yamada, Taro"]),
         ("Sato Kenji joined in April", ["Sato Kenji"]),
+        ("Passenger SUZUKI/AKANE, seat 14C", ["SUZUKI/AKANE"]),  # booking and passport style
     ],
 )
 def test_romaji_names_are_found(text: str, expected: list[str]) -> None:
@@ -32,7 +33,8 @@ def test_romaji_names_are_found(text: str, expected: list[str]) -> None:
 @pytest.mark.parametrize(
     "text",
     ["Please Review The Document", "Project Hayabusa review", "Tokyo Osaka shuttle",
-     "Go To Market plan", "Mark Smith", "Kaizen Event next week"],
+     "Go To Market plan", "Mark Smith", "Kaizen Event next week",
+     "Route TOKYO/OSAKA, fare class Y", "Flight NRT/HND transfer"],
 )
 def test_english_and_place_words_are_not_names(text: str) -> None:
     assert names(text) == []

@@ -110,7 +110,11 @@ class RomajiNameRecognizer(RegexRecognizer):
         used_until = -1
         for first, second in zip(words, words[1:], strict=False):
             gap = text[first.end():second.start()]
-            if gap not in (" ", "\u3000", ", ", ",") or first.start() < used_until:
+            # "SUZUKI/AKANE", "SUZUKI<<AKANE": passports and airline bookings write the family
+            # name, a slash (or the MRZ's <<), then the given name, in capitals.
+            capitals = first.group().isupper() and second.group().isupper()
+            if (gap not in (" ", "\u3000", ", ", ",") and not (capitals and gap in ("/", "<<"))
+                    or first.start() < used_until):
                 continue
             a, b = name_kind(first.group()), name_kind(second.group())
             if a is None or b is None:
@@ -120,6 +124,8 @@ class RomajiNameRecognizer(RegexRecognizer):
                 score = 0.85
             elif "姓" in kinds and "" in kinds:
                 score = 0.7
+            elif gap in ("/", "<<") and kinds & {"姓", "名"}:
+                score = 0.7  # the FAMILY/GIVEN shape says it is a name (スズキ is also a fish)
             else:
                 continue
             used_until = second.end()
