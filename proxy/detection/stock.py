@@ -200,7 +200,7 @@ def confirmed_name(value: str, following: str = "") -> bool:
     # "Claude", "Compare Claude": when the only name is a product's and the other words are
     # everyday English, it is the assistant ("Claude Monet" is still a person).
     if known and all(is_product_name(w) for w in known):
-        return not all(is_product_name(w) or names.is_english(w) or names.is_common(w)
+        return not all(is_product_name(w) or names.is_english_form(w) or names.is_common(w)
                        for w in words)
     return bool(known)
 
