@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -80,12 +81,26 @@ class Layout:
         self.panels.append(panel)
 
 
+# Every Sekisho series a panel reads is narrowed to the instances picked in $instance.
+_SERIES = re.compile(r"\b(sekisho_[a-z_]+)(\{([^}]*)\})?")
+INSTANCE = 'instance=~"$instance"'
+
+
+def scoped(expr: str) -> str:
+    """``expr`` with ``instance=~"$instance"`` added to every Sekisho series selector."""
+    def add(m: re.Match[str]) -> str:
+        inner = m.group(3)
+        return f"{m.group(1)}{{{inner}, {INSTANCE}}}" if inner else f"{m.group(1)}{{{INSTANCE}}}"
+
+    return _SERIES.sub(add, expr)
+
+
 def target(ref: str, expr: str, legend: str = "__auto", *, instant: bool = False,
            fmt: str = "time_series") -> Json:
     return {
         "datasource": dict(DS),
         "refId": ref,
-        "expr": expr,
+        "expr": scoped(expr),
         "legendFormat": legend,
         "range": not instant,
         "instant": instant,
@@ -410,6 +425,7 @@ def build() -> Json:
                 "multi": False,
                 "includeAll": False,
             },
+            variable_query("instance", "instance", "sekisho_in_flight_requests"),
             variable_query("tenant", "tenant", "sekisho_routing_decisions_total"),
             variable_query("rule", "rule", "sekisho_routing_decisions_total"),
         ]},

@@ -104,6 +104,8 @@ def grafana_substitute(expr: str, rate_interval: str = "1m", range_: str = "5m")
         ("$tenant", ".*"),
         ("${rule}", ".*"),
         ("$rule", ".*"),
+        ("${instance}", ".*"),
+        ("$instance", ".*"),
     ):
         out = out.replace(name, value)
     assert "$" not in out, f"unsubstituted variable in {out!r}"

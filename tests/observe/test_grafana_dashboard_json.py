@@ -2,9 +2,9 @@
 
 Structure as Grafana's dashboard JSON (schemaVersion 39) expects it: unique panel ids, grid
 positions inside 24 columns without overlaps, every query panel on the ``${datasource}``
-variable, targets with refId/expr, the datasource/tenant/rule variables. The committed JSON must
-be what deploy/grafana/build_dashboard.py generates, and every metric a query names must be one
-Sekisho exports (the spec list; the live test checks a real /metrics scrape).
+variable, targets with refId/expr, the datasource/instance/tenant/rule variables. The committed
+JSON must be what deploy/grafana/build_dashboard.py generates, and every metric a query names
+must be one Sekisho exports (the spec list; the live test checks a real /metrics scrape).
 """
 
 from __future__ import annotations
@@ -64,15 +64,25 @@ def test_template_variables(dashboard: dict[str, Any]) -> None:
     assert list(variables)[:1] == ["datasource"], "datasource must come first (others use it)"
     ds = variables["datasource"]
     assert ds["type"] == "datasource" and ds["query"] == "prometheus"
-    for name in ("tenant", "rule"):
+    for name, metric in (("instance", "sekisho_in_flight_requests"),
+                         ("tenant", "sekisho_routing_decisions_total"),
+                         ("rule", "sekisho_routing_decisions_total")):
         var = variables[name]
         assert var["type"] == "query"
         assert var["datasource"] == DS_REF
         assert var["multi"] is True and var["includeAll"] is True
         assert var["allValue"] == ".*"
-        assert var["definition"] == f"label_values(sekisho_routing_decisions_total, {name})"
+        assert var["definition"] == f"label_values({metric}, {name})"
         assert var["query"]["query"] == var["definition"]
         assert var["refresh"] in (1, 2)
+
+
+def test_every_sekisho_series_is_narrowed_to_the_chosen_instances(
+    dashboard: dict[str, Any]
+) -> None:
+    for _title, _ref, expr in dashboard_targets(dashboard):
+        for selector in re.findall(r"sekisho_[a-z_]+(\{[^}]*\})?", expr):
+            assert 'instance=~"$instance"' in selector, expr
 
 
 def test_panels_structure(dashboard: dict[str, Any]) -> None:
@@ -184,7 +194,7 @@ def test_provisioning_files() -> None:
 # Fields Grafana reads that the foundation SDK's dashboard model does not declare (it drops them
 # on a round trip): the built-in annotation flag and a query variable's display definition.
 SDK_UNMODELLED = {"/annotations/list[0]/builtIn", "/templating/list[1]/definition",
-                  "/templating/list[2]/definition"}
+                  "/templating/list[2]/definition", "/templating/list[3]/definition"}
 
 
 def _lost_in_round_trip(ours: Any, theirs: Any, path: str = "") -> list[str]:
