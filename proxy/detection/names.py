@@ -58,14 +58,16 @@ _THING_WORDS = frozenset("""
 """.split())
 
 
-# Software, services, AI assistants, companies, car makes and places named like people.
-# Standing alone they name the product in the prompts an LLM gateway sees ("Ask Claude to
-# summarise", "We use Okta for SSO", "Is Julia faster than Python?", "call Dell support"); next
+# Software, services, AI assistants, companies, car makes, places and lean-manufacturing words
+# named like people. Standing alone they name the product in the prompts an LLM gateway sees
+# ("Ask Claude to summarise", "We use Okta for SSO", "an Andon cord", "call Dell support"); next
 # to another name they are still a person ("Julia Roberts", "Claude Monet"). Only names that
-# collide with the lexicon and are not English words matter.
+# collide with the lexicon and are not English words matter. Japanese given names that also
+# name trains or seasons (Sakura, Nozomi, Hikari) stay names: people carry them far more often.
 _PRODUCT_NAMES = frozenset("""
-    alexa astro aurelia boeing bosch claude cortana dacia dell ferrari haskell jenkins julia
-    kafka lexus luigi mercedes nikko okta philips porsche siemens siri suse tauri travis trino
+    alexa andon astro aurelia bento boeing bosch claude cortana dacia dell ferrari haskell
+    jenkins julia kafka konami lexus luigi mercedes mizuho mura nikko okta philips porsche
+    siemens siri suse tauri travis trino
 """.split())
 
 
