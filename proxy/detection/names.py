@@ -65,9 +65,9 @@ _THING_WORDS = frozenset("""
 # collide with the lexicon and are not English words matter. Japanese given names that also
 # name trains or seasons (Sakura, Nozomi, Hikari) stay names: people carry them far more often.
 _PRODUCT_NAMES = frozenset("""
-    alexa andon astro aurelia bento boeing bosch claude cortana dacia dell ferrari haskell
-    jenkins julia kafka konami lexus luigi mercedes mizuho mura nikko okta philips porsche
-    siemens siri suse tauri travis trino
+    alexa andon astro aurelia bento boeing bosch cassandra claude cortana dacia dell ferrari
+    ford haskell jasmine jenkins julia kafka konami lexus luigi mercedes mizuho mura nikko okta
+    philips porsche siemens siri suse tauri travis trino
 """.split())
 
 

@@ -74,7 +74,7 @@ _NAMED_AFTER_A_PERSON = frozenset({
 })
 
 
-_LIST_MARKS = frozenset({"、", "・", ",", "，", "と", "や"})
+_LIST_MARKS = frozenset({"、", "・", ",", "，", "と", "や", "から", "まで", "へ", "経由"})
 _PLACE_SUFFIXES = frozenset({"県", "府", "都", "道", "市", "区", "町", "村", "郡", "地方", "方面"})
 
 
@@ -83,9 +83,10 @@ def _is_place(tag: str) -> bool:
 
 
 def _among_places(tags: list[str], texts: list[str], i: int, j: int) -> bool:
-    """Whether the name at tokens ``i..j`` is followed by 県/市, or listed between two place
-    names. One place beside it is not enough: in 「田中、宮城、佐藤の3名」 宮城 is the place
-    reading of a family name, and 田中 must stay a person."""
+    """Whether the name at tokens ``i..j`` is followed by 県/市, or listed (or routed:
+    大阪から金沢、富山) between two place names. One place beside it is not enough: in
+    「田中、宮城、佐藤の3名」 宮城 is the place reading of a family name, and 田中 must stay a
+    person."""
     n = len(texts)
     if j + 1 < n and texts[j + 1] in _PLACE_SUFFIXES:
         return True

@@ -91,8 +91,8 @@ class WindowedPhoneRecognizer(PhoneRecognizer):
             prefix = _ID_PREFIX.search(text, max(m.start() - 8, 0), m.start())
             if prefix is not None and prefix.group(1).lower() not in _PHONE_WORDS:
                 continue
-            if _names_an_identifier(text, m.start()):
-                continue
+            if _names_an_identifier(text, m.start()) or _ISO_DATE.match(m.group()):
+                continue  # "[2024-11-05 03:14:07]": a timestamp, whatever follows the date
             start = max(m.start() - 1, 0)
             window = text[start:m.end() + 1]
             first, last = m.start() - start, m.end() - start

@@ -85,6 +85,7 @@ def test_ginza_engine_is_available_by_configuration() -> None:
     "text",
     ["橋本病の治療について教えてください。", "山田病院の外来受付時間は？",
      "田中工業に見積もりを依頼したい。", "富山、石川、福井の北陸三県で販売したい。",
+     "大阪から金沢、富山を経由して新潟まで配送する。",
      "石川県の工場の稼働率は？"],
 )
 def test_diseases_firms_and_places_named_like_someone_are_not_people(
@@ -111,6 +112,7 @@ def test_a_possessive_is_not_part_of_the_name(detector: Detector) -> None:
         ("Order #A-4417-9920 was delayed; draft an apology.", None),
         ("Ticket CS-2024-118823 is still open.", None),
         ("Timestamp 2024-03-14 09:12:33 in the log.", None),
+        ("[2024-11-05 03:14:07.812] ERROR worker crashed", None),
         ("Call me at 415-867-5309 tomorrow.", "415-867-5309"),
         ("TEL-415-867-5309", "415-867-5309"),
         ("Check lot 240611-07 and lot no. 240611-08 for defects.", None),

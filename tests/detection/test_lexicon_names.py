@@ -47,6 +47,7 @@ def test_lexicon_holds_names_from_many_countries_and_not_ordinary_words() -> Non
         ("Customer Anna Wiśniewska called about her refund.", ["Anna Wiśniewska"]),
         ("Łukasz Kowalczyk approved the PO.", ["Łukasz Kowalczyk"]),
         ("Ask Kateřina Dvořáková for the report.", ["Kateřina Dvořáková"]),
+        ("Password reset by J. Pryce-Evans yesterday.", ["J. Pryce-Evans"]),
     ],
 )
 def test_names_without_a_model(text: str, expected: list[str]) -> None:

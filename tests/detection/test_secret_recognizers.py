@@ -207,6 +207,7 @@ PASSWORD_FOUND = [
     ("the admin login for staging grafana is admin / Winter2024!Grafana, rotate it",
      ["Winter2024!Grafana"]),
     ("Credentials: admin:Pa55word#1", ["Pa55word#1"]),
+    ("the admin password for the Osaka plant HMI is Kumo!2024-blue", ["Kumo!2024-blue"]),
     ("ログイン情報は admin / Sakura2024x です", ["Sakura2024x"]),
 ]
 
@@ -240,6 +241,7 @@ PASSWORD_NOT_FOUND = [
     pytest.param("password_policy=strict", id="name-that-only-starts-with-password"),
     pytest.param("The login page is /admin/login and sign-in uses OAuth.", id="login-path"),
     pytest.param("Login is 09:00 / 18:00 on weekdays.", id="login-hours"),
+    pytest.param("The password for this field is required.", id="password-for-prose"),
     pytest.param("credentials are user / password as in the docs", id="login-placeholder"),
     pytest.param("passenger=Tanaka", id="name-that-only-starts-with-pass"),
     pytest.param("bypass=true", id="name-that-ends-in-pass-without-separator"),

@@ -32,6 +32,7 @@ def names(text: str) -> list[str]:
         ("下の名前は蒼です。苗字は宮城。", ["蒼", "宮城"]),  # a word and a prefecture to Sudachi
         ("お名前はミウラ アオイさんです", ["ミウラ アオイ"]),
         ("彼女の名前はさくら。", ["さくら"]),
+        ("name: taro", ["taro"]),  # one lower-case word that is a known name
         ("姓は長谷部、名は千尋です", ["長谷部", "千尋"]),
         ('{"first":"Bartholomew","last":"Okonkwo-Reyes"}', ["Bartholomew", "Okonkwo-Reyes"]),
     ],
@@ -54,6 +55,8 @@ def test_values_of_name_fields_and_columns_are_person_names(text: str, expected:
         "the file name is config.yaml",
         "last name is unknown",
         "secretKeyRef:\n  name: db-secret\n  key: password",  # a Kubernetes resource
+        "containers:\n  - name: nginx\n    image: nginx:1.27\n  - name: web",
+        "queue:\n  name: ops",
         '{"name": "my-app.v2", "replicas": 3}',
         '{"name": "Balkan Forge EOOD", "country": "BG"}',  # a company
         "customer: Acme Trading Co.",

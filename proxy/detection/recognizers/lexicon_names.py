@@ -56,7 +56,8 @@ _TITLE = re.compile(
     rf"({_NAME_WORD}(?:[ \u00a0]{_NAME_WORD})?)(?![\w@])"
 )
 _INITIAL = re.compile(
-    rf"(?<![\w.])([A-Za-z])\.[ \u00a0]?([{_U}{_L}][{_L}'’{_U}]{{2,}}){_NOT_POSSESSIVE}(?![\w@])"
+    rf"(?<![\w.])([A-Za-z])\.[ \u00a0]?"
+    rf"([{_U}{_L}][{_L}'’{_U}]{{2,}}(?:-[{_U}{_L}][{_L}'’{_U}]{{2,}})?){_NOT_POSSESSIVE}(?![\w@])"
 )
 _GAP = (" ", "\u00a0")
 _NEXT = re.compile(rf"[ \u00a0]([{_U}{_L}]+)")
@@ -147,8 +148,11 @@ class LexiconNameRecognizer(RegexRecognizer):
                     and not is_product_name(given) and m.start(1) >= used_until):
                 yield Hit("PERSON", m.start(1), m.end(1), 0.65, "cue-then-given-name")
         for m in _INITIAL.finditer(text):
-            family = m.group(2)
-            if names.is_family(family) and not names.is_common(family):
+            # "J. Pryce-Evans": a double-barrelled name needs one known part and no everyday one
+            parts = m.group(2).split("-")
+            if (any(names.is_family(p) for p in parts)
+                    and not any(names.is_common(p) or names.is_english(p) and not names.is_family(p)
+                                for p in parts)):
                 yield Hit("PERSON", m.start(1), m.end(2), 0.75, "initial-then-family-name")
 
 

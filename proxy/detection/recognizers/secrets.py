@@ -287,6 +287,7 @@ _PASSWORD = re.compile(
         (?<![A-Za-z0-9_-])--?(?i:password|passwd|pass|pwd)[ \t]+(?=[^- \t])
       | # prose: "the password is hunter2", "my PIN is 1234"
         (?P<prose>(?<![A-Za-z0-9_])(?P<word>(?i:password|passphrase|passcode|pin))
+            (?:[ \t]+(?i:for|of|on|to)[ \t]+[^.\n:=]{{1,40}}?)?  # "password for the Osaka HMI is"
             [ \t]+(?i:is|was)[ \t]+)
       | # Japanese: パスワード：abc, パスワードは「abc」です
         (?P<ja>(?:{_JA_PASSWORD_NAME})[ \u3000]*(?:[:：=]|は|が|を|として|→)?[ \u3000]*)

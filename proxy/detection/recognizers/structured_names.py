@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from presidio_analyzer import EntityRecognizer
 
-from proxy.detection.names import LATIN_LOWER, LATIN_UPPER, is_thing_word, lexicon
+from proxy.detection.names import LATIN_LOWER, LATIN_UPPER, Lexicon, is_thing_word, lexicon
 from proxy.detection.recognizers import Hit, RegexRecognizer
 from proxy.detection.recognizers.tables import column_cells
 
@@ -82,6 +82,12 @@ _THING = re.compile(
 _SLUG = re.compile(r"[a-z0-9]+(?:[-.][a-z0-9]+)+")
 
 
+def _resource_name(value: str, names: Lexicon) -> bool:
+    """"name: web", "- name: nginx": one lower-case word that is no known name names a
+    container, a job or a queue (YAML manifests are full of them); "name: taro" is a person."""
+    return value.isascii() and value.islower() and " " not in value and not names.is_name(value)
+
+
 def _looks_like_name(value: str) -> bool:
     value = value.strip()
     words = value.split()
@@ -106,6 +112,7 @@ class StructuredNameRecognizer(RegexRecognizer):
             "middle", "forename", "苗字", "名字", "姓", "前は", "名は", "ネーム")
 
     def find(self, text: str) -> Iterable[Hit]:
+        names = lexicon()
         for m in _FIELD.finditer(text):
             if _THING.search(text, max(0, m.start() - 16), m.start()):
                 continue
@@ -113,7 +120,7 @@ class StructuredNameRecognizer(RegexRecognizer):
             value = m.group(group)
             start = m.start(group) + (len(value) - len(value.lstrip()))
             value = value.strip()
-            if _looks_like_name(value):
+            if _looks_like_name(value) and not _resource_name(value, names):
                 yield Hit("PERSON", start, start + len(value), 0.75, "name-field",
                           context_checked=True)
         for m in _LABELLED.finditer(text):
@@ -131,7 +138,6 @@ class StructuredNameRecognizer(RegexRecognizer):
                 start = m.start("v") + m.group("v").index(value)
                 yield Hit("PERSON", start, start + len(value), 0.75, "labelled-name-ja",
                           context_checked=True)
-        names = lexicon()
         for m in _PART_FIELD.finditer(text):
             value = m.group("v").strip()
             words = re.split(r"[\s-]+", value)  # "Okonkwo-Reyes": each part a known name
