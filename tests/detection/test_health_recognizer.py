@@ -30,10 +30,13 @@ def test_record_numbers_with_a_label_are_reported(text: str, value: str) -> None
     ("text", "phrase"),
     [
         ("My father was diagnosed with lung cancer last week.", "was diagnosed"),
-        ("患者の山田さんは糖尿病と診断されました。", "診断され"),
+        ("患者の山田さんは糖尿病と診断されました。", "糖尿病と診断"),
         ("田中さんは現在入院中です", "入院中"),
         ("She is on medication for depression, can you adjust her schedule?", "on medication"),
         ("部下が抗がん剤の治療を受けているので勤務を調整したい", "抗がん剤"),
+        ("部下がうつ病で3か月休職しています。", "うつ病で"),
+        ("ゆうとくんの保護者様へ　本日38.5℃の発熱があり", "発熱"),  # "38.5" ends no sentence
+        ("みずほ（7歳）、昨夜から喘息発作が続いており", "発作"),
     ],
 )
 def test_a_diagnosis_or_treatment_of_a_person_is_reported(text: str, phrase: str) -> None:
@@ -52,6 +55,8 @@ def test_a_diagnosis_or_treatment_of_a_person_is_reported(text: str, phrase: str
         "Summarise the guideline on hypertension management.",
         "手術室の清掃手順を教えて",
         "Order 12345 shipped to the clinic",
+        "うつ病で休職する人が増えている理由は？",
+        "熱中症で搬送される人を減らす対策は？",
     ],
 )
 def test_general_medical_text_with_no_person_is_not_reported(text: str) -> None:

@@ -33,6 +33,9 @@ def names(text: str) -> list[str]:
         ("お名前はミウラ アオイさんです", ["ミウラ アオイ"]),
         ("彼女の名前はさくら。", ["さくら"]),
         ("name: taro", ["taro"]),  # one lower-case word that is a known name
+        ("ゆうとくんの保護者様へ", ["ゆうと"]),  # Sudachi splits the name: ゆう|と|くん
+        ("みずほ（7歳）、昨夜から", ["みずほ"]),
+        ("保護者のはるかちゃん", ["はるか"]),
         ("姓は長谷部、名は千尋です", ["長谷部", "千尋"]),
         ('{"first":"Bartholomew","last":"Okonkwo-Reyes"}', ["Bartholomew", "Okonkwo-Reyes"]),
     ],
@@ -61,6 +64,8 @@ def test_values_of_name_fields_and_columns_are_person_names(text: str, expected:
         '{"name": "Balkan Forge EOOD", "country": "BG"}',  # a company
         "customer: Acme Trading Co.",
         "件名は請求書の件です。社名は未定。品名はボルト",
+        "おばあちゃんの介護とあかちゃんの世話",
+        "みなさんこんにちは、パパとママへ",
         "氏名は必須項目です。",
         "名前はカタカナで入力してください。",
         "姓は何ですか？",

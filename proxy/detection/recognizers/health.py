@@ -29,6 +29,9 @@ _RECORD = re.compile(
 
 _EVENT = re.compile(
     r"(?:診断され|診断名|診断は|病名|処方され|処方薬|投薬|服用中|服薬中|治療中|治療を受け|通院中|入院中|"
+    r"(?:うつ|[\u4e00-\u9fff\u30a1-\u30fa\u30fc]{1,8})(?:病|症|炎|障害|がん|癌)"
+    r"(?:で|と診断|を患|を発症|のため)|"
+    r"発作|発熱|休職中|療養中|病気休暇|"
     r"入院し|退院し|手術を受け|手術予定|既往歴|余命|陽性|透析|抗がん剤|化学療法|"
     r"\b(?:was|were|been|is|am|are|got)\s+diagnosed\b|\bdiagnosed\s+with\b|\bdiagnosis\s+of\b|"
     r"\bprescribed\b|\bon\s+medication\b|\btreated\s+for\b|\bundergoing\b|\badmitted\s+(?:to|for)\b|"
@@ -39,11 +42,13 @@ _EVENT = re.compile(
 
 _PERSON_CUE = re.compile(
     r"(?:患者|さん|様|氏|くん|ちゃん|私|僕|本人|父|母|妻|夫|息子|娘|祖父|祖母|社員|従業員|部下|上司|"
+    r"保護者|児童|生徒|園児|[0-9０-９]{1,3} ?[歳才]|"
     r"\b(?:patient|mr|mrs|ms|dr|my|his|her|he|she|i|i'm|i've|employee|colleague|son|daughter|"
     r"wife|husband|mother|father)\b)",
     re.IGNORECASE,
 )
-_SENTENCE = re.compile(r"[^。．.!?！？\n]+[。．.!?！？\n]?")
+# A sentence ends at 。．!? or a line break, and at "." unless it sits between digits ("38.5℃").
+_SENTENCE = re.compile(r"(?:[^。．.!?！？\n]|(?<=\d)\.(?=\d))+[。．.!?！？\n]?")
 
 
 class MedicalRecordRecognizer(RegexRecognizer):

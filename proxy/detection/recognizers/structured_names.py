@@ -49,6 +49,19 @@ _JA_LABELLED = re.compile(
     r"|[\u3041-\u3096]{2,4})"
     r"(?=です|でした|だ|と申|といい|さん|様|[、。．,.!！?？」)\n]|$)"
 )
+# A given name in kana before くん/ちゃん, or before an age: 「ゆうとくん」「みずほ（7歳）」.
+# Sudachi splits unknown kana names oddly (ゆう|と|くん), so the shape decides. Kinship and
+# group words are not names: お(ばあ)ちゃん, あかちゃん, みなさん.
+_KANA = "\u3041-\u3096\u30a1-\u30fa\u30fc"
+_JA_KANA_CUED = re.compile(
+    rf"(?<![{_KANA}])(?P<v>[{_KANA}]{{2,6}}?)"
+    r"(?:くん|ちゃん|[（(] ?[0-9]{1,3} ?[歳才] ?[）)])"
+)
+_PARTICLES = "のとがはにをもへや"
+_NOT_A_KANA_NAME = frozenset({
+    "あか", "みな", "みんな", "ばあ", "じい", "ねえ", "にい", "かあ", "とう", "ぼう", "おじょう",
+    "ぼっ", "わん", "にゃん", "アン", "ちび", "パパ", "ママ", "ジジ", "ババ",
+})
 # {"first": "Brigitte", "last": "Lemaire"}: keys too generic to trust on their own ("first": 10
 # in pagination), so every word of the value must be a known name.
 _PART_FIELD = re.compile(
@@ -109,7 +122,8 @@ class StructuredNameRecognizer(RegexRecognizer):
             "assignee", "reporter", "requester", "recipient", "applicant", "candidate",
             "manager", "owner", "signatory", "surname", "氏名", "名前", "患者", "担当", "顧客",
             "社員", "申請", "契約", "名義", "受取", "first", "last", "given", "family",
-            "middle", "forename", "苗字", "名字", "姓", "前は", "名は", "ネーム")
+            "middle", "forename", "苗字", "名字", "姓", "前は", "名は", "ネーム", "くん", "ちゃん",
+            "歳", "才")
 
     def find(self, text: str) -> Iterable[Hit]:
         names = lexicon()
@@ -137,6 +151,14 @@ class StructuredNameRecognizer(RegexRecognizer):
             if value and not _JA_NOT_A_NAME.search(value):
                 start = m.start("v") + m.group("v").index(value)
                 yield Hit("PERSON", start, start + len(value), 0.75, "labelled-name-ja",
+                          context_checked=True)
+        for m in _JA_KANA_CUED.finditer(text):
+            start, value = m.start("v"), m.group("v")
+            if (value[0] in _PARTICLES and len(value) > 2 and start > 0
+                    and "\u4e00" <= text[start - 1] <= "\u9fff"):
+                start, value = start + 1, value[1:]  # 「介護とあかちゃん」: a particle after a noun
+            if value[0] not in "おご" and value not in _NOT_A_KANA_NAME:
+                yield Hit("PERSON", start, m.end("v"), 0.7, "kana-name-cued",
                           context_checked=True)
         for m in _PART_FIELD.finditer(text):
             value = m.group("v").strip()
