@@ -41,7 +41,7 @@ from proxy.detection.entities import ENTITY_TYPES
 from proxy.errors import InvalidRequest
 from proxy.exchange import Endpoint, extract, validate
 from proxy.policy.decide import Facts, evaluate, screen
-from proxy.policy.explain import facts_for, mask
+from proxy.policy.explain import facts_for, mask, surroundings_of
 from proxy.policy.model import Policy, Route
 
 DOMAINS = ("customer_support", "hr", "healthcare", "finance", "manufacturing", "software")
@@ -396,13 +396,13 @@ def _scored_types(policy: Policy) -> dict[str, float]:
 
 
 def _counts(policy: Policy, endpoint: Endpoint, finding: Finding, value: str,
-            types: dict[str, float]) -> tuple[bool, str]:
+            types: dict[str, float], surrounding: str = "") -> tuple[bool, str]:
     """Whether the policy would act on one finding, and why not."""
     needed = types.get(finding.entity_type)
     if needed is None:
         return False, "type not in policy"
     facts = Facts(endpoint=endpoint, entities=((finding.entity_type, finding.score),),
-                  values=(value,))
+                  values=(value,), surroundings=(surrounding,))
     kept, allowed = screen(policy, facts)
     if allowed:
         return False, "allow-listed"
@@ -428,12 +428,13 @@ def evaluate_item(
     segments, flags = extract(item.body)
     findings = detector.analyze(segments)
     value = dict(zip(findings, values_of(segments, findings), strict=True))
+    around = dict(zip(findings, surroundings_of(segments, findings), strict=True))
     counted: list[Finding] = []
     rejected: list[tuple[Finding, str]] = []
     for f in findings:
         if f.entity_type in NOT_PERSONAL:
             continue
-        ok, why = _counts(policy, item.endpoint, f, value[f], types)
+        ok, why = _counts(policy, item.endpoint, f, value[f], types, around[f])
         if ok:
             counted.append(f)
         elif f.entity_type in types:

@@ -33,6 +33,9 @@ class Facts:
     tokens: int = 0
     values: tuple[str, ...] = ()
     """The detected value of each entity (same order), for allow-lists; empty when unknown."""
+    surroundings: tuple[str, ...] = ()
+    """Each value with up to 40 characters either side (same order): a finding that is part of
+    an allow-listed phrase ("Holmes" in "Sherlock Holmes") is set aside with it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,12 +152,13 @@ def _apply_entity_actions(
 _FICTIONAL_PHONE = re.compile(r"(?:\+?1[\s.\-]?)?\(?\d{3}\)?[\s.\-]?555[\s.\-]?01\d\d")
 
 
-def _allowed(policy: Policy, entity_type: str, value: str) -> bool:
+def _allowed(policy: Policy, entity_type: str, value: str, surrounding: str = "") -> bool:
     if not value:
         return False
     folded = fold(value).strip()
     # "Warren Buffett's" is the person "Warren Buffett".
     bare = re.sub(r"['’]s$", "", folded)
+    around = fold(surrounding)
     for allow in policy.allow:
         if allow.entity_types is not None and entity_type not in allow.entity_types:
             continue
@@ -162,6 +166,8 @@ def _allowed(policy: Policy, entity_type: str, value: str) -> bool:
             p.fullmatch(folded) or p.fullmatch(bare) for p in allow.patterns
         ):
             return True
+        if around and bare and any(bare in v and v in around for v in allow.values):
+            return True  # "Holmes" where the text says "Sherlock Holmes"
         if (
             allow.fictional_phone_numbers
             and entity_type in ("PHONE_NUMBER", "JP_PHONE_NUMBER")
@@ -191,11 +197,13 @@ def screen(policy: Policy, facts: Facts) -> tuple[Facts, tuple[str, ...]]:
             kept.append((name, score))
             continue
         value = facts.values[i] if i < len(facts.values) else ""
-        if _allowed(policy, name, value):
+        surrounding = facts.surroundings[i] if i < len(facts.surroundings) else ""
+        if _allowed(policy, name, value, surrounding):
             allowed.append(name)
         elif score >= _threshold(policy, name):
             kept.append((name, score))
-    return dataclasses.replace(facts, entities=tuple(kept), values=()), tuple(allowed)
+    return (dataclasses.replace(facts, entities=tuple(kept), values=(), surroundings=()),
+            tuple(allowed))
 
 
 def evaluate(policy: Policy, facts: Facts) -> tuple[Decision, list[RuleTrace]]:

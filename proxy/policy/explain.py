@@ -43,7 +43,15 @@ def facts_for(
         text=fold("\n".join(s.text for s in segments)),
         tokens=estimate_tokens([s.text for s in segments]),
         values=tuple(values_of(segments, findings)),
+        surroundings=tuple(surroundings_of(segments, findings)),
     )
+
+
+def surroundings_of(segments: list[Segment], findings: list[Finding],
+                    margin: int = 40) -> list[str]:
+    """Each finding's text with ``margin`` characters either side (for allow-listed phrases)."""
+    texts = {s.path: s.text for s in segments}
+    return [texts.get(f.path, "")[max(f.start - margin, 0):f.end + margin] for f in findings]
 
 
 def explain(

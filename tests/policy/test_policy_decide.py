@@ -100,3 +100,19 @@ def test_every_shipped_policy_loads() -> None:
     for path in paths:
         policy = load_policy(path)
         assert policy.rules or policy.default_route is Route.LOCAL
+
+
+def test_part_of_an_allow_listed_phrase_is_set_aside_with_it() -> None:
+    from proxy.policy import evaluate
+
+    policy = DEFAULT
+    text = "Compare how Sherlock Holmes and Dr. Watson reason."
+
+    def facts(value: str, surrounding: str) -> Facts:
+        return Facts(endpoint=Endpoint.CHAT, entities=(("PERSON", 0.85),), values=(value,),
+                     surroundings=(surrounding,))
+
+    assert evaluate(policy, facts("Holmes", text))[0].route is Route.CLOUD
+    # A colleague who shares the family name is not part of the phrase.
+    colleague = "Ask Anna Holmes whether she read Sherlock Holmes."
+    assert evaluate(policy, facts("Anna Holmes", colleague))[0].route is Route.LOCAL
