@@ -126,10 +126,13 @@ def text_key(text: str) -> bytes:
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
-def values_of(segments: Sequence[Segment], findings: Sequence[Finding]) -> list[str]:
-    """The original text of each finding (empty for extraction flags), in order."""
+def values_of(
+    segments: Sequence[Segment], findings: Sequence[Finding], margin: int = 0
+) -> list[str]:
+    """The original text of each finding (empty for extraction flags), in order, with up to
+    ``margin`` characters of its surroundings either side."""
     texts = {s.path: s.text for s in segments}
-    return [texts.get(f.path, "")[f.start:f.end] for f in findings]
+    return [texts.get(f.path, "")[max(f.start - margin, 0):f.end + margin] for f in findings]
 
 
 def findings_of(

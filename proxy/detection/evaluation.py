@@ -41,7 +41,7 @@ from proxy.detection.entities import ENTITY_TYPES
 from proxy.errors import InvalidRequest
 from proxy.exchange import Endpoint, extract, validate
 from proxy.policy.decide import Facts, evaluate, screen
-from proxy.policy.explain import facts_for, mask, surroundings_of
+from proxy.policy.explain import SURROUNDING_CHARS, facts_for, mask
 from proxy.policy.model import Policy, Route
 
 DOMAINS = ("customer_support", "hr", "healthcare", "finance", "manufacturing", "software")
@@ -428,7 +428,7 @@ def evaluate_item(
     segments, flags = extract(item.body)
     findings = detector.analyze(segments)
     value = dict(zip(findings, values_of(segments, findings), strict=True))
-    around = dict(zip(findings, surroundings_of(segments, findings), strict=True))
+    around = dict(zip(findings, values_of(segments, findings, SURROUNDING_CHARS), strict=True))
     counted: list[Finding] = []
     rejected: list[tuple[Finding, str]] = []
     for f in findings:

@@ -43,15 +43,12 @@ def facts_for(
         text=fold("\n".join(s.text for s in segments)),
         tokens=estimate_tokens([s.text for s in segments]),
         values=tuple(values_of(segments, findings)),
-        surroundings=tuple(surroundings_of(segments, findings)),
+        surroundings=tuple(values_of(segments, findings, SURROUNDING_CHARS)),
     )
 
 
-def surroundings_of(segments: list[Segment], findings: list[Finding],
-                    margin: int = 40) -> list[str]:
-    """Each finding's text with ``margin`` characters either side (for allow-listed phrases)."""
-    texts = {s.path: s.text for s in segments}
-    return [texts.get(f.path, "")[max(f.start - margin, 0):f.end + margin] for f in findings]
+# How far around a finding an allow-listed phrase that contains it is looked for.
+SURROUNDING_CHARS = 40
 
 
 def explain(
