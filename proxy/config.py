@@ -72,7 +72,7 @@ class Settings(BaseModel):
     port: int = Field(default=8787, ge=0, le=65535)
     workers: int = Field(default=1, ge=1, le=64)
     """Worker processes sharing the port; metrics are aggregated across them."""
-    policy: Path = Field(default_factory=lambda: default_policy_path())
+    policy: Path = Field(default_factory=default_policy_path)
     keys_file: Path | None = None
     """Tenants and their API keys (SHA-256 hashes); unset means no client authentication."""
     shadow_policy: Path | None = None

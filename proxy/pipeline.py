@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import time
 import uuid
 from collections import OrderedDict
@@ -181,23 +182,23 @@ class Pipeline:
         return tenant
 
     async def parse(self, request: web.Request, endpoint: Endpoint) -> Exchange:
+        too_large = PayloadTooLarge(
+            f"Request body exceeds the limit of {self.settings.max_body_bytes} bytes"
+        )
         if request.content_length is not None and request.content_length > (
             self.settings.max_body_bytes
         ):
-            raise PayloadTooLarge(
-                f"Request body exceeds the limit of {self.settings.max_body_bytes} bytes"
-            )
+            raise too_large
         try:
             raw = await request.read()
         except web.HTTPRequestEntityTooLarge:
-            # A chunked body has no Content-Length to refuse up front.
-            raise PayloadTooLarge(
-                f"Request body exceeds the limit of {self.settings.max_body_bytes} bytes"
-            ) from None
+            raise too_large from None  # a chunked body has no Content-Length to refuse up front
         try:
             body = json.loads(raw, parse_constant=_reject_constant)
-            # A lone surrogate ("\ud800") parses but cannot be forwarded as UTF-8.
-            json.dumps(body, ensure_ascii=False).encode("utf-8")
+            if _MAY_HOLD_A_SURROGATE.search(raw):
+                # A lone surrogate ("\ud800") parses but cannot be forwarded as UTF-8; only
+                # bodies that could hold one pay for the check.
+                json.dumps(body, ensure_ascii=False).encode("utf-8")
         except (ValueError, UnicodeError, RecursionError):
             raise InvalidRequest("Request body is not valid JSON", code="invalid_json") from None
         validate(endpoint, body)
@@ -545,10 +546,9 @@ class Pipeline:
         names |= {m for m in (s.local_model, s.local_embedding_model) if m}
         return frozenset(names)
 
-    def _count_usage(self, exchange: Exchange, outcome: Outcome) -> None:
+    def _count_usage(self, exchange: Exchange, outcome: Outcome, known: frozenset[str]) -> None:
         assert outcome.usage is not None and outcome.upstream is not None
         prompt, completion = usage_tokens(outcome.usage)
-        known = self.known_models()
         model = outcome.forwarded_model or OTHER
         label = model if model in known else OTHER
         self.metrics.tokens.labels(outcome.upstream, label, "prompt").inc(prompt)
@@ -583,8 +583,9 @@ class Pipeline:
         for f in findings:
             language = f.language if f.language in ("en", "ja") else "none"
             self.metrics.pii_entities.labels(f.entity_type, language, outcome.action.value).inc()
+        known = self.known_models()
         if exchange is not None and outcome.upstream is not None and outcome.usage is not None:
-            self._count_usage(exchange, outcome)
+            self._count_usage(exchange, outcome, known)
         decision = exchange.decision if exchange is not None else None
         hashes: dict[str, list[str]] | None = None
         if self.settings.audit_hmac_key and exchange is not None:
@@ -597,7 +598,6 @@ class Pipeline:
             hashes = {t: sorted(v) for t, v in sorted(collected.items())}
         # Model names are client input: only configured or upstream-listed names are written,
         # so a prompt pasted into "model" never reaches the audit log.
-        known = self.known_models()
         requested = exchange.requested_model if exchange is not None else None
         record: dict[str, Any] = {
             "time": now_iso(),
@@ -630,6 +630,11 @@ class Pipeline:
         if hashes is not None:
             record["entity_hashes"] = hashes
         self.audit.write(record)
+
+
+# A \uD800-\uDFFF escape, or the same code point written as (invalid) UTF-8 bytes, which
+# json.loads accepts from bytes.
+_MAY_HOLD_A_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
 
 
 def _reject_constant(name: str) -> Any:
