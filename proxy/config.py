@@ -108,6 +108,8 @@ class Settings(BaseModel):
     connect_timeout_s: float = Field(default=5.0, gt=0)
     upstream_timeout_s: float = Field(default=600.0, gt=0)
     cloud_fallback_to_local: bool = True
+    follow_same_origin_redirects: bool = False
+    """Follow an upstream's 307/308 to the same scheme, host and port (never elsewhere)."""
     response_memory: int = Field(default=10000, ge=0)
     models_cache_s: float = Field(default=30.0, ge=0)
 
@@ -119,6 +121,20 @@ class Settings(BaseModel):
     audit_log: str | None = None
     """Path of the JSON-lines audit log, ``-`` for stdout, unset for none."""
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    def configured_models(self) -> frozenset[str]:
+        """Model names the configuration knows: prices, aliases and what they map to, the
+        local models."""
+        names = set(self.prices) | set(self.model_aliases)
+        for alias in self.model_aliases.values():
+            names |= {m for m in (alias.cloud, alias.local) if m}
+        names |= {m for m in (self.local_model, self.local_embedding_model) if m}
+        return frozenset(names)
+
+    def cloud_model(self, requested: str | None) -> str | None:
+        """The model name the cloud receives for a requested one (aliases applied)."""
+        alias = self.model_aliases.get(requested) if requested is not None else None
+        return alias.cloud if alias is not None and alias.cloud else requested
 
     @field_validator("cloud_url", "local_url")
     @classmethod

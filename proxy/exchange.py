@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from proxy import tokens
 from proxy.errors import InvalidRequest
 
 if TYPE_CHECKING:
@@ -46,14 +47,21 @@ Location = tuple[str | int, ...]
 class Segment:
     """One string that would be forwarded upstream, with its JSON path in the body.
 
-    ``loc`` locates the string in the body (keys and indexes) so transforms can rewrite it;
-    ``is_key`` marks an object key rather than a value.
+    ``loc`` locates the value in the body (keys and indexes) so transforms can rewrite it;
+    ``is_key`` marks an object key rather than a value. ``label`` is the object key the value
+    sits under when that key says what the value is (``db_password``, ``dob``,
+    ``customer_name``): detection reads the value with it. ``kind`` says what the text is: a
+    string (``text``), an object key, a JSON number written out (``number``), token ids decoded
+    with the model's tokenizer (``tokens``), or a chat participant's ``name`` (``participant``,
+    written with underscores because the API allows no spaces).
     """
 
     path: str
     text: str
     loc: Location = ()
     is_key: bool = False
+    label: str | None = None
+    kind: str = "text"
 
 
 @dataclass
@@ -82,28 +90,61 @@ class Exchange:
         return model if isinstance(model, str) else None
 
 
-# Keys whose string values are identifiers or enumerations, never user text — skipped only at
-# the request schema's own positions (never inside ``metadata`` or a field Sekisho does not know,
-# where "status" or "id" is whatever the client put there) and only when the value also looks
-# like an identifier (so a name or an e-mail address typed into an "id" field is inspected).
-_NON_CONTENT_KEYS = frozenset(
-    {
-        "model", "role", "type", "id", "object", "tool_call_id", "call_id", "file_id",
-        "previous_response_id", "response_id", "item_id", "detail", "format", "encoding_format",
-        "service_tier", "reasoning_effort", "effort", "voice", "modalities", "truncation",
-        "status", "tool_choice", "include", "verbosity", "generate_summary", "mode",
-    }
-)
-_IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:/\-]{0,127}")
+# Values that are provably harmless where the request schema puts them: the enumerations the
+# API defines. Only these are skipped, and only at the schema's own positions (never inside
+# ``metadata`` or a field Sekisho does not know, where "status" or "type" is whatever the client
+# put there). Everything else is inspected: ids (a phone number used as a ``tool_call_id``), a
+# ``service_tier`` holding an API key, a ``model`` no upstream lists.
+_ENUMERATIONS: dict[str, frozenset[str]] = {
+    "role": frozenset({"system", "user", "assistant", "tool", "function", "developer"}),
+    "detail": frozenset({"auto", "low", "high"}),
+    "format": frozenset({"wav", "mp3", "flac", "opus", "pcm16", "aac", "text", "json_object",
+                         "json_schema", "grammar", "lark", "regex"}),
+    "encoding_format": frozenset({"float", "base64"}),
+    "service_tier": frozenset({"auto", "default", "flex", "priority", "scale"}),
+    "reasoning_effort": frozenset({"none", "minimal", "low", "medium", "high", "xhigh"}),
+    "effort": frozenset({"none", "minimal", "low", "medium", "high", "xhigh"}),
+    "voice": frozenset({"alloy", "ash", "ballad", "coral", "echo", "fable", "nova", "onyx",
+                        "sage", "shimmer", "verse", "marin", "cedar"}),
+    "modalities": frozenset({"text", "audio"}),
+    "truncation": frozenset({"auto", "disabled"}),
+    "tool_choice": frozenset({"auto", "none", "required"}),
+    "verbosity": frozenset({"low", "medium", "high"}),
+    "summary": frozenset({"auto", "concise", "detailed"}),
+    "generate_summary": frozenset({"auto", "concise", "detailed"}),
+    "status": frozenset({"in_progress", "completed", "incomplete", "failed", "cancelled",
+                         "queued", "searching", "interpreting", "generating"}),
+    "include": frozenset({
+        "file_search_call.results", "web_search_call.results", "web_search_call.action.sources",
+        "message.input_image.image_url", "computer_call_output.output.image_url",
+        "code_interpreter_call.outputs", "reasoning.encrypted_content",
+        "message.output_text.logprobs",
+    }),
+    "object": frozenset({"chat.completion", "chat.completion.chunk", "response", "list",
+                         "embedding", "text_completion", "model"}),
+    "mode": frozenset({"auto", "required", "none", "text", "json"}),
+}
+# JSON-schema and content-part type names are an enumeration too (a "type" outside this set in
+# a content part is flagged CONTENT_UNKNOWN and inspected).
+_SCHEMA_TYPES = frozenset({"object", "string", "number", "integer", "boolean", "array", "null"})
+_TEXT_FIELDS = frozenset({"content", "text", "arguments", "input", "prompt", "instructions",
+                          "description", "output", "summary", "refusal", "suffix", "stop",
+                          "title", "examples", "default", "const", "enum", "pattern"})
+# JSON numbers long enough to be an identifier (a postal code, account, phone or card number)
+# are inspected as text; shorter ones are counts, temperatures and limits.
+_MIN_IDENTIFIER_DIGITS = 6
 # Subtrees whose keys and values are the client's own, whatever they are called.
 _FREE_FORM_KEYS = frozenset({"metadata"})
 # Fields that may carry token ids instead of text (completions ``prompt``, embeddings ``input``).
 _TOKEN_FIELDS = frozenset({"prompt", "input"})
 
+
 # Every field name OpenAI's request schemas use; an object key outside this set is itself
 # forwarded text (metadata keys, JSON-schema property names, unknown fields) and is inspected.
-_KNOWN_KEYS = _NON_CONTENT_KEYS | frozenset(
+_KNOWN_KEYS = frozenset(_ENUMERATIONS) | frozenset(
     {
+        "model", "type", "id", "tool_call_id", "call_id", "file_id", "previous_response_id",
+        "response_id", "item_id",
         "messages", "content", "name", "text", "refusal", "tool_calls", "function", "arguments",
         "function_call", "functions", "tools", "parameters", "description", "strict",
         "image_url", "url", "input_audio", "data", "file", "file_data", "filename", "file_url",
@@ -150,6 +191,7 @@ def _child(path: str, key: str | int) -> str:
 
 
 def _flag_for_data_url(value: str) -> str | None:
+    """The flag of a value that is one whole data: URL, or None (not one, or text)."""
     m = _DATA_URL.match(value)
     if not m:
         return None
@@ -158,17 +200,28 @@ def _flag_for_data_url(value: str) -> str | None:
         return "CONTENT_IMAGE"
     if mime.startswith("audio/"):
         return "CONTENT_AUDIO"
-    if mime.startswith("text/") and ";base64" not in (m.group(2) or ""):
-        return None
+    if mime.startswith("text/") or not mime:
+        return None  # text: inspected, and its payload decoded (see detection.decoding)
     return "CONTENT_FILE"
 
 
+_KNOWN_TYPES = (_IMAGE_PART_TYPES | _AUDIO_PART_TYPES | _FILE_PART_TYPES | _TEXT_PART_TYPES
+                | _SCHEMA_TYPES | frozenset({
+                    "file_search", "web_search", "web_search_preview", "code_interpreter",
+                    "computer_use_preview", "image_generation", "mcp", "local_shell", "custom",
+                    "approximate", "auto", "allowed_tools", "grammar", "input_text",
+                }))
+
+
 class _Walker:
-    def __init__(self) -> None:
+    def __init__(self, known_models: frozenset[str], token_model: str | None) -> None:
         self.segments: list[Segment] = []
         self.flags: set[str] = set()
+        self.known_models = known_models
+        self.token_model = token_model
 
-    def string(self, value: str, path: str, loc: Location, is_key: bool = False) -> None:
+    def string(self, value: str, path: str, loc: Location, *, is_key: bool = False,
+               label: str | None = None, kind: str = "text") -> None:
         if not value:
             return
         flag = _flag_for_data_url(value)
@@ -179,22 +232,42 @@ class _Walker:
             # An opaque blob cannot be inspected: flag it rather than pretend it is clean.
             self.flags.add("CONTENT_FILE")
             return
-        self.segments.append(Segment(path, value, loc, is_key))
+        self.segments.append(Segment(path, value, loc, is_key, label, kind))
+
+    def _harmless(self, key: str | None, value: str) -> bool:
+        """A value the API defines at this position: an enumeration or a listed model."""
+        if key is None:
+            return False
+        if key == "type":
+            return value in _KNOWN_TYPES
+        if key == "model":
+            return value in self.known_models
+        allowed = _ENUMERATIONS.get(key)
+        return allowed is not None and value in allowed
 
     def value(
-        self, value: Any, path: str, loc: Location, key: str | None = None, schema: bool = True
+        self, value: Any, path: str, loc: Location, key: str | None = None, schema: bool = True,
+        kind: str = "text",
     ) -> None:
         """Walk one JSON value; ``schema`` is False inside free-form subtrees."""
+        # The key says what the value is; a participant's name is read as a name alone ("name:"
+        # in front would make "planner_agent" a person's name field).
+        label = key if key is not None and key not in _TEXT_FIELDS and kind == "text" else None
         if isinstance(value, str):
-            if schema and key in _NON_CONTENT_KEYS and _IDENTIFIER.fullmatch(value):
+            if schema and self._harmless(key, value):
                 return
-            self.string(value, path, loc)
+            self.string(value, path, loc, label=label, kind=kind)
+        elif isinstance(value, bool) or value is None:
+            return
+        elif isinstance(value, int | float):
+            number = _identifier_number(value)
+            if number is not None:
+                self.segments.append(Segment(path, number, loc, False, label, "number"))
         elif isinstance(value, dict):
             self.mapping(value, path, loc, schema=schema)
         elif isinstance(value, list):
             if key in _TOKEN_FIELDS and _is_token_ids(value):
-                # Token ids are text the upstream decodes, and cannot be inspected here.
-                self.flags.add("CONTENT_TOKENS")
+                self._tokens(value, path, loc)
                 return
             parts = key in _PART_LISTS
             for i, item in enumerate(value):
@@ -202,7 +275,18 @@ class _Walker:
                     self.mapping(item, _child(path, i), (*loc, i), is_part=True, schema=schema)
                 else:
                     self.value(item, _child(path, i), (*loc, i), key, schema)
-        # Numbers, booleans and null carry no text.
+
+    def _tokens(self, value: list[Any], path: str, loc: Location) -> None:
+        """Token ids decoded with the reading model's tokenizer; undecodable ones are flagged."""
+        batch = value if isinstance(value[0], list) else None
+        for i, ids in enumerate(batch if batch is not None else [value]):
+            where, at = (_child(path, i), (*loc, i)) if batch is not None else (path, loc)
+            text = tokens.decode(ids, self.token_model)
+            if text is None:
+                # Token ids are text the upstream decodes: unreadable here, never clean.
+                self.flags.add("CONTENT_TOKENS")
+            elif text:
+                self.segments.append(Segment(where, text, at, False, None, "tokens"))
 
     def mapping(
         self, obj: dict[str, Any], path: str, loc: Location, is_part: bool = False,
@@ -224,15 +308,19 @@ class _Walker:
                 # A content part or input item of a type we do not know (a new modality?):
                 # its strings are still inspected, and the flag lets the policy keep it local.
                 self.flags.add("CONTENT_UNKNOWN")
+        # A chat message's "name" is the participant's (John_Smith: the API allows no spaces).
+        message = schema and isinstance(obj.get("role"), str)
         for key, item in obj.items():
             child = _child(path, key)
             known = schema and key in _KNOWN_KEYS
             if not known:
-                self.string(key, f"{child}#key", (*loc, key), is_key=True)
+                self.string(key, f"{child}#key", (*loc, key), is_key=True, kind="key")
             if binary and key in _BINARY_FIELDS:
                 self._binary(item, child, (*loc, key))
                 continue
-            self.value(item, child, (*loc, key), key, known and key not in _FREE_FORM_KEYS)
+            kind = "participant" if message and key == "name" else "text"
+            self.value(item, child, (*loc, key), key, known and key not in _FREE_FORM_KEYS,
+                       kind)
 
     def _binary(self, item: Any, path: str, loc: Location) -> None:
         # A binary field may hold a plain URL (http…) which is forwarded as text: inspect it.
@@ -248,6 +336,16 @@ class _Walker:
                     self.value(sub, child, (*loc, key), key)
 
 
+def _identifier_number(value: int | float) -> str | None:
+    """A JSON number written out, when it is long enough to be an identifier."""
+    if isinstance(value, float):
+        if not value.is_integer() or abs(value) >= 1e21:
+            return None
+        value = int(value)
+    digits = str(abs(value))
+    return str(value) if len(digits) >= _MIN_IDENTIFIER_DIGITS else None
+
+
 def _is_token_ids(value: list[Any]) -> bool:
     """A list of integers, or a list of such lists (a batch of tokenised prompts)."""
     def ints(items: list[Any]) -> bool:
@@ -258,9 +356,18 @@ def _is_token_ids(value: list[Any]) -> bool:
         isinstance(v, list) and ints(v) for v in value)
 
 
-def extract(body: dict[str, Any]) -> tuple[list[Segment], set[str]]:
-    """Every inspectable string of a request body, and the non-text content flags."""
-    walker = _Walker()
+def extract(
+    body: dict[str, Any], *, known_models: frozenset[str] = frozenset(),
+    token_model: str | None = None,
+) -> tuple[list[Segment], set[str]]:
+    """Every inspectable value of a request body, and the non-text content flags.
+
+    ``known_models`` are model names an upstream lists or the configuration names: a ``model``
+    holding one is not inspected. Token ids are decoded with ``token_model``'s tokenizer (the
+    model that will read them; the requested one by default).
+    """
+    model = body.get("model")
+    walker = _Walker(known_models, token_model or (model if isinstance(model, str) else None))
     walker.mapping(body, "", ())
     return walker.segments, walker.flags
 

@@ -45,7 +45,7 @@ from proxy.exchange import ENDPOINT_PATHS, Endpoint, Exchange, extract, validate
 from proxy.observe.audit import AuditLog, entity_counts, keyed_hash, now_iso
 from proxy.observe.metrics import OTHER, Metrics
 from proxy.policy import Decision, Route, evaluate
-from proxy.policy.decide import DETECTION_FAILED
+from proxy.policy.decide import DETECTION_FAILED, UNINSPECTABLE
 from proxy.policy.explain import facts_for
 from proxy.policy.model import Action, Rule
 from proxy.policy.store import PolicyStore
@@ -205,7 +205,10 @@ class Pipeline:
         return Exchange(request_id=request[REQUEST_ID], endpoint=endpoint, body=body)
 
     def extract(self, exchange: Exchange) -> None:
-        exchange.segments, exchange.content_flags = extract(exchange.body)
+        exchange.segments, exchange.content_flags = extract(
+            exchange.body, known_models=self.known_models(),
+            token_model=self.settings.cloud_model(exchange.requested_model),
+        )
 
     async def detect(self, exchange: Exchange) -> None:
         started = time.perf_counter()
@@ -252,8 +255,10 @@ class Pipeline:
         decision, _trace = evaluate(self.store.policy_for(exchange.tenant), facts)
         exchange.decision = decision
         if decision.action is Action.FAIL_CLOSED:
-            self.metrics.fail_closed.labels(f"detection_{exchange.detection_error}").inc()
-            outcome.fail_reason = f"detection_{exchange.detection_error}"
+            reason = (f"detection_{exchange.detection_error}"
+                      if exchange.detection_error is not None else UNINSPECTABLE)
+            self.metrics.fail_closed.labels(reason).inc()
+            outcome.fail_reason = reason
         shadow = self.store.shadow
         if shadow is not None:
             # Evaluated only: a shadow decision never sends anything anywhere.
@@ -299,7 +304,8 @@ class Pipeline:
         cloud_body = exchange.body
         if decision.redact_types:
             cloud_body, outcome.redacted = redact(
-                exchange.body, exchange.segments, exchange.findings, decision.redact_types
+                exchange.body, exchange.segments, exchange.findings, decision.redact_types,
+                token_model=self.settings.cloud_model(exchange.requested_model),
             )
         try:
             return await self._send(request, exchange, outcome, self.cloud, Route.CLOUD,
@@ -388,6 +394,12 @@ class Pipeline:
             outcome.upstream_status = resp.status
             self.metrics.upstream_up.labels(upstream.name).set(1)
             try:
+                if 300 <= resp.status < 400:
+                    # Never followed (see upstream): the body could land anywhere.
+                    self.metrics.upstream_errors.labels(upstream.name, "redirect").inc()
+                    raise UpstreamError(
+                        f"The {upstream.name} upstream answered a redirect ({resp.status}),"
+                        " which Sekisho does not follow.", code="upstream_redirect")
                 if resp.status >= 500 or resp.status == 429:
                     self.metrics.upstream_errors.labels(
                         upstream.name, f"status_{resp.status // 100}xx").inc()
@@ -539,12 +551,7 @@ class Pipeline:
 
     def known_models(self) -> frozenset[str]:
         """Model names allowed as metric labels: configured ones and those upstreams list."""
-        s = self.settings
-        names = set(s.prices) | set(s.model_aliases) | self.listed_models
-        for alias in s.model_aliases.values():
-            names |= {m for m in (alias.cloud, alias.local) if m}
-        names |= {m for m in (s.local_model, s.local_embedding_model) if m}
-        return frozenset(names)
+        return self.settings.configured_models() | self.listed_models
 
     def _count_usage(self, exchange: Exchange, outcome: Outcome, known: frozenset[str]) -> None:
         assert outcome.usage is not None and outcome.upstream is not None

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from proxy import tokens
 from proxy.config import Settings
 from proxy.exchange import Location, Segment
 from proxy.policy.model import Route
@@ -87,11 +88,16 @@ def redact(
     segments: list[Segment],
     findings: list[Finding],
     types: frozenset[str],
+    *,
+    token_model: str | None = None,
 ) -> tuple[dict[str, Any], int]:
     """A copy of ``body`` with every finding of ``types`` replaced by ``<TYPE>``.
 
     Returns the copy and the number of spans replaced. Values are rewritten first, object keys
     after, deepest first, so renaming a key never invalidates the location of another string.
+    A number becomes its redacted text; token ids become the ids of their redacted text
+    (``token_model``'s tokenizer, the one they were read with). Two keys redacted alike stay
+    distinct (``<EMAIL_ADDRESS>``, ``<EMAIL_ADDRESS>#2``): no entry is ever dropped.
     """
     spans_by_path: dict[str, list[tuple[int, int, str]]] = {}
     count = 0
@@ -110,11 +116,19 @@ def redact(
         new_text = redact_text(seg.text, spans)
         if seg.is_key:
             keys.append((seg, new_text))
+        elif seg.kind == "tokens":
+            ids = tokens.encode(new_text, token_model)
+            if ids is None:
+                raise ValueError("token ids cannot be redacted without their tokenizer")
+            _parent(forwarded, seg.loc)[seg.loc[-1]] = ids
         else:
             _parent(forwarded, seg.loc)[seg.loc[-1]] = new_text
     for seg, new_key in sorted(keys, key=lambda k: -len(k[0].loc)):
         parent = _parent(forwarded, seg.loc)
-        renamed = {(new_key if k == seg.text else k): v for k, v in parent.items()}
+        distinct, n = new_key, 2
+        while distinct in parent and distinct != seg.text:
+            distinct, n = f"{new_key}#{n}", n + 1
+        renamed = {(distinct if k == seg.text else k): v for k, v in parent.items()}
         parent.clear()
         parent.update(renamed)
     return forwarded, count

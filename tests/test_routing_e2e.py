@@ -209,16 +209,37 @@ def test_an_email_address_in_an_id_field_is_inspected(stack: Stack) -> None:
     assert_nothing_reached_cloud(stack, EMAIL)
 
 
-def test_token_ids_are_not_sent_to_the_cloud(stack: Stack) -> None:
+def test_token_ids_are_read_with_the_models_tokenizer(stack: Stack) -> None:
+    from proxy import tokens
+
     client = stack.openai()
-    raw = client.completions.with_raw_response.create(
-        model="gpt-4o-mini", prompt=[15496, 11, 616, 1438, 318])
+    sensitive = tokens.encode(f"Reply to {EMAIL} today", "gpt-4o-mini")
+    raw = client.completions.with_raw_response.create(model="gpt-4o-mini", prompt=sensitive)
     assert raw.headers["x-sekisho-route"] == "local"
-    assert raw.headers["x-sekisho-rule"] == "non-text-content"
+    assert raw.headers["x-sekisho-rule"] == "contact-details"
     with pytest.raises(openai.APIStatusError) as info:
         # No local embedding model is configured: a sensitive embeddings request gets a 503.
-        client.embeddings.create(model="text-embedding-3-small", input=[[15496, 11, 616]])
+        client.embeddings.create(model="text-embedding-3-small",
+                                 input=[tokens.encode(EMAIL, "text-embedding-3-small")])
     assert info.value.status_code == 503
+    assert stack.posts(stack.cloud) == []
+    # Clean text given as ids (LangChain's OpenAIEmbeddings does this by default) is cloud text.
+    clean = tokens.encode("What is a quarterly review?", "text-embedding-3-small")
+    raw = client.embeddings.with_raw_response.create(model="text-embedding-3-small",
+                                                     input=[clean])
+    assert raw.headers["x-sekisho-route"] == "cloud"
+    assert stack.posts(stack.cloud)[0].body["input"] == [clean]
+
+
+def test_token_ids_no_tokenizer_can_read_stay_off_the_cloud(stack: Stack) -> None:
+    client = stack.openai()
+    raw = client.completions.with_raw_response.create(
+        model="gpt-4o-mini", prompt=[15496, 11, 10**9])
+    assert raw.headers["x-sekisho-route"] == "local"
+    assert raw.headers["x-sekisho-rule"] == "non-text-content"
+    raw = client.completions.with_raw_response.create(
+        model="davinci-002", prompt=[15496, 11, 616, 1438, 318])
+    assert raw.headers["x-sekisho-route"] == "local"
     assert stack.posts(stack.cloud) == []
 
 

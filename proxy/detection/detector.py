@@ -24,6 +24,7 @@ The detector raises on failure; the pipeline turns any exception or a missed dea
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import logging
 import re
@@ -39,9 +40,11 @@ from presidio_analyzer.nlp_engine import NlpArtifacts
 from spacy.tokens import Doc
 
 from proxy.detection.context import FastLemmaContextEnhancer
+from proxy.detection.decoding import Canonical, canonicalize
+from proxy.detection.joins import JOINED_ENTITIES, Join, joins, spans_of
 from proxy.detection.names import LATIN_LOWER, LATIN_UPPER, lexicon
 from proxy.detection.nlp import SCORES_KEY, SekishoNlpEngine
-from proxy.detection.normalize import Normalized, normalize
+from proxy.detection.normalize import Normalized, apply_edits, identity
 from proxy.detection.recognizers import sekisho_recognizers
 from proxy.detection.recognizers.romaji_names import name_kind
 from proxy.detection.stock import stock_recognizers
@@ -126,23 +129,105 @@ def text_key(text: str) -> bytes:
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
-def values_of(
-    segments: Sequence[Segment], findings: Sequence[Finding], margin: int = 0
-) -> list[str]:
-    """The original text of each finding (empty for extraction flags), in order, with up to
-    ``margin`` characters of its surroundings either side."""
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """One unit of analysis: a segment's text with what it is (``Segment.kind``) and the label
+    it is read with, or a join of pieces of several (kind ``join``, see ``joins``)."""
+
+    text: str
+    label: str | None = None
+    kind: str = "text"
+
+    @property
+    def key(self) -> bytes:
+        return text_key(f"{self.kind}\0{self.label or ''}\0{self.text}")
+
+
+def subject_of(segment: Segment) -> Subject:
+    return Subject(segment.text, segment.label, segment.kind)
+
+
+def start_view(subject: Subject) -> Normalized:
+    """The text detection starts from: the label in front (mapped to no original character,
+    so nothing is ever found or redacted in it), and a participant name with its underscores
+    and hyphens read as spaces and its words capitalised (``yamada_taro`` → ``Yamada Taro``)."""
+    view = identity(subject.text)
+    if subject.kind == "participant":
+        text = subject.text
+        edits = [(i, i + 1, " ", None) for i, ch in enumerate(text) if ch in "_-"]
+        edits += [(i, i + 1, ch.upper(), None) for i, ch in enumerate(text)
+                  if ch.islower() and (i == 0 or text[i - 1] in "_- ")]
+        view = apply_edits(view, edits)
+    if subject.label:
+        view = apply_edits(view, [(0, 0, f"{subject.label}: ", None)])
+    return view
+
+
+def values_of(segments: Sequence[Segment], findings: Sequence[Finding]) -> list[str]:
+    """The original text of each finding (empty for extraction flags), in order."""
     texts = {s.path: s.text for s in segments}
-    return [texts.get(f.path, "")[max(f.start - margin, 0):f.end + margin] for f in findings]
+    return [texts.get(f.path, "")[f.start:f.end] for f in findings]
+
+
+def contexts_of(
+    segments: Sequence[Segment], findings: Sequence[Finding], margin: int
+) -> list[tuple[str, str]]:
+    """Up to ``margin`` characters of each finding's text before and after it, in order."""
+    texts = {s.path: s.text for s in segments}
+    return [(texts.get(f.path, "")[max(f.start - margin, 0):f.start],
+             texts.get(f.path, "")[f.end:f.end + margin]) for f in findings]
+
+
+# Between the joins of one request, read as one text: wider than any recognizer's context
+# window, so one join's words never count as context for the next.
+_JOIN_GAP = "\n" + " " * 80 + "\n"
+
+
+def join_subject(found_joins: Sequence[Join]) -> Subject | None:
+    """All of a request's joins as one text to analyse (one pass, not one per join)."""
+    if not found_joins:
+        return None
+    return Subject(_JOIN_GAP.join(j.text for j in found_joins), None, "join")
 
 
 def findings_of(
-    segments: Sequence[Segment], hits: dict[str, tuple[Hit, ...]]
+    segments: Sequence[Segment], hits: dict[Subject, tuple[Hit, ...]],
+    found_joins: Sequence[Join] = (),
 ) -> list[Finding]:
-    return [
+    """Findings per segment, and those of the joins that cross their pieces (one finding per
+    piece; see ``joins``)."""
+    out = [
         Finding(h.entity_type, h.score, s.path, h.start, h.end, h.recognizer, h.language)
         for s in segments
-        for h in hits[s.text]
+        for h in hits[subject_of(s)]
     ]
+    bundle = join_subject(found_joins)
+    if bundle is None:
+        return out
+    offsets: list[int] = []
+    pos = 0
+    for join in found_joins:
+        offsets.append(pos)
+        pos += len(join.text) + len(_JOIN_GAP)
+    seen = {(f.entity_type, f.path, f.start, f.end) for f in out}
+    for h in hits.get(bundle, ()):
+        if h.entity_type.startswith("CONTENT_"):
+            continue
+        k = bisect.bisect_right(offsets, h.start) - 1
+        join, base = found_joins[k], offsets[k]
+        if h.end > base + len(join.text):
+            continue  # across the gap between two joins
+        for path, start, end in spans_of(join, h.entity_type, h.start - base, h.end - base,
+                                         h.score):
+            key = (h.entity_type, path, start, end)
+            # A piece already inside a finding of its type says nothing new.
+            if key in seen or any(f.path == path and f.entity_type == h.entity_type
+                                  and f.start <= start and end <= f.end for f in out):
+                continue
+            seen.add(key)
+            out.append(Finding(h.entity_type, h.score, path, start, end,
+                               f"{h.recognizer}+join", h.language))
+    return out
 
 
 def languages_of(text: str) -> tuple[str, ...]:
@@ -212,7 +297,7 @@ def _split_for_nlp(text: str) -> list[str]:
 
 
 class ResultCache:
-    """Bounded LRU of analysis results per text, keyed by a digest (never the raw text)."""
+    """Bounded LRU of analysis results per subject, keyed by a digest (never the raw text)."""
 
     def __init__(self, size: int) -> None:
         self.size = size
@@ -221,35 +306,44 @@ class ResultCache:
         self.hits = 0
         self.misses = 0
 
-    def split(self, segments: Sequence[Segment]) -> tuple[dict[str, tuple[Hit, ...]], list[str]]:
-        """The cached results among the segments' texts, and the texts still to analyse."""
-        known: dict[str, tuple[Hit, ...]] = {}
-        todo: list[str] = []
+    def split(
+        self, subjects: Iterable[Subject]
+    ) -> tuple[dict[Subject, tuple[Hit, ...]], list[Subject]]:
+        """The cached results among ``subjects``, and the subjects still to analyse."""
+        known: dict[Subject, tuple[Hit, ...]] = {}
+        todo: list[Subject] = []
         with self._lock:
-            for text in dict.fromkeys(s.text for s in segments):
-                key = text_key(text)
+            for subject in dict.fromkeys(subjects):
+                key = subject.key
                 cached = self._entries.get(key)
                 if cached is None:
-                    todo.append(text)
+                    todo.append(subject)
                 else:
                     self._entries.move_to_end(key)
-                    known[text] = cached
+                    known[subject] = cached
             self.hits += len(known)
             self.misses += len(todo)
         return known, todo
 
-    def store(self, fresh: dict[str, tuple[Hit, ...]]) -> None:
+    def store(self, fresh: dict[Subject, tuple[Hit, ...]]) -> None:
         if not self.size:
             return
         with self._lock:
-            for text, hits in fresh.items():
-                self._entries[text_key(text)] = hits
+            for subject, hits in fresh.items():
+                self._entries[subject.key] = hits
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+
+
+def request_subjects(segments: Sequence[Segment]) -> tuple[list[Subject], list[Join]]:
+    """What one request's analysis reads: every segment, and every join of their pieces."""
+    found = joins(segments)
+    bundle = join_subject(found)
+    return [subject_of(s) for s in segments] + ([bundle] if bundle else []), found
 
 
 class Detector:
@@ -307,39 +401,61 @@ class Detector:
         ``timings``, when given, receives the seconds spent per language analysed.
         """
         assert self._analyzer is not None and self._nlp is not None, "load() first"
-        known, todo = self.cache.split(segments)
+        subjects, found = request_subjects(segments)
+        known, todo = self.cache.split(subjects)
         if todo:
-            fresh = self.analyze_texts(todo, timings)
+            fresh = self.analyze_subjects(todo, timings)
             self.cache.store(fresh)
             known.update(fresh)
-        return findings_of(segments, known)
+        return findings_of(segments, known, found)
 
     def analyze_texts(
         self, texts: Sequence[str], timings: dict[str, float] | None = None
     ) -> dict[str, tuple[Hit, ...]]:
+        """Hits per plain text (no label), for tools and tests."""
+        hits = self.analyze_subjects([Subject(t) for t in texts], timings)
+        return {subject.text: found for subject, found in hits.items()}
+
+    def analyze_subjects(
+        self, subjects: Sequence[Subject], timings: dict[str, float] | None = None
+    ) -> dict[Subject, tuple[Hit, ...]]:
         assert self._analyzer is not None and self._nlp is not None
-        normalized = {t: normalize(t) for t in texts}
-        # Per (language, pass): (text, the view analysed). Passes: "full" runs the model and
-        # every recognizer; "ner" runs the model for its entities only; "patterns" runs every
-        # recognizer over a tokenizer-only document.
-        jobs: dict[tuple[str, str], list[tuple[str, str]]] = {}
-        for text, norm in normalized.items():
-            for lang, kind, view in self._passes(norm.text):
-                jobs.setdefault((lang, kind), []).append((text, view))
-        hits: dict[str, list[Hit]] = {t: [] for t in texts}
+        canonical: dict[Subject, Canonical] = {
+            s: canonicalize(s.text, start_view(s)) for s in subjects
+        }
+        # Per (language, pass): (subject, view, the text analysed). Passes: "full" runs the model
+        # and every recognizer; "ner" runs the model for its entities only; "patterns" runs
+        # every recognizer over a tokenizer-only document.
+        jobs: dict[tuple[str, str], list[tuple[Subject, Normalized, str]]] = {}
+        hits: dict[Subject, list[Hit]] = {s: [] for s in subjects}
+        for subject, canon in canonical.items():
+            for view in canon.views:
+                # A join is read for the numbers and addresses assembled in it, with the
+                # pattern recognizers only (its words are found where they stand).
+                passes = ([("ja" if "ja" in languages_of(view.text) else "en", "joins",
+                            view.text)] if subject.kind == "join" else self._passes(view.text))
+                for lang, kind, text in passes:
+                    jobs.setdefault((lang, kind), []).append((subject, view, text))
+            hits[subject].extend(
+                Hit(f.entity_type, 1.0, f.start, f.end, f"canonical:{f.rule}", "-")
+                for f in canon.flags
+            )
         for (lang, kind), items in jobs.items():
             started = time.perf_counter()
-            artifacts = self._artifacts([view for _, view in items], lang,
-                                        model=kind != "patterns")
-            for (text, view), nlp_artifacts in zip(items, artifacts, strict=True):
+            artifacts = self._artifacts([text for _, _, text in items], lang,
+                                        model=kind not in ("patterns", "joins"))
+            entities = (list(NER_ENTITIES) if kind == "ner" else
+                        list(JOINED_ENTITIES) if kind == "joins" else None)
+            for (subject, view, text), nlp_artifacts in zip(items, artifacts, strict=True):
                 results = self._analyzer.analyze(
-                    text=view, language=lang, nlp_artifacts=nlp_artifacts,
-                    entities=list(NER_ENTITIES) if kind == "ner" else None,
+                    text=text, language=lang, nlp_artifacts=nlp_artifacts, entities=entities,
                 )
-                hits[text].extend(self._hit(normalized[text], r, lang) for r in results)
+                hits[subject].extend(
+                    h for h in (self._hit(view, r, lang) for r in results) if h.end > h.start
+                )
             if timings is not None:
                 timings[lang] = timings.get(lang, 0.0) + time.perf_counter() - started
-        return {t: tuple(self._dedupe(h)) for t, h in hits.items()}
+        return {s: tuple(self._dedupe(h)) for s, h in hits.items()}
 
     def _passes(self, text: str) -> list[tuple[str, str, str]]:
         """(language, pass, view) for one normalised text."""

@@ -36,13 +36,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from proxy.detection.detector import Analyzer, Finding, values_of
+from proxy.config import DEFAULT_PRICES
+from proxy.detection.detector import Analyzer, Finding, contexts_of, values_of
 from proxy.detection.entities import ENTITY_TYPES
 from proxy.errors import InvalidRequest
 from proxy.exchange import Endpoint, extract, validate
 from proxy.policy.decide import Facts, evaluate, screen
 from proxy.policy.explain import SURROUNDING_CHARS, facts_for, mask
 from proxy.policy.model import Policy, Route
+
+# The models a default configuration knows (its price table): a corpus request naming one is
+# not inspected for its model name, as with ``sekisho serve``.
+KNOWN_MODELS = frozenset(DEFAULT_PRICES)
 
 DOMAINS = ("customer_support", "hr", "healthcare", "finance", "manufacturing", "software")
 
@@ -160,7 +165,7 @@ def _item(raw: Any, language: str, where: str, problems: list[str]) -> Item | No
     except InvalidRequest as exc:
         problems.append(f"{where}: the request would be rejected: {exc}")
         return None
-    segments, _ = extract(body)
+    segments, _ = extract(body, known_models=KNOWN_MODELS)
     texts: dict[str, str] = {s.path: s.text for s in segments}
     gold: list[GoldEntity] = []
     raw_entities = raw.get("entities")
@@ -396,13 +401,13 @@ def _scored_types(policy: Policy) -> dict[str, float]:
 
 
 def _counts(policy: Policy, endpoint: Endpoint, finding: Finding, value: str,
-            types: dict[str, float], surrounding: str = "") -> tuple[bool, str]:
+            types: dict[str, float], context: tuple[str, str] = ("", "")) -> tuple[bool, str]:
     """Whether the policy would act on one finding, and why not."""
     needed = types.get(finding.entity_type)
     if needed is None:
         return False, "type not in policy"
     facts = Facts(endpoint=endpoint, entities=((finding.entity_type, finding.score),),
-                  values=(value,), surroundings=(surrounding,))
+                  values=(value,), surroundings=(context,))
     kept, allowed = screen(policy, facts)
     if allowed:
         return False, "allow-listed"
@@ -425,10 +430,11 @@ def evaluate_item(
     types = _scored_types(policy) if types is None else types
     lang_types = report.per_language_types.setdefault(item.language, {})
     lang_routes = report.per_language.setdefault(item.language, RouteCounts())
-    segments, flags = extract(item.body)
+    segments, flags = extract(item.body, known_models=KNOWN_MODELS)
     findings = detector.analyze(segments)
     value = dict(zip(findings, values_of(segments, findings), strict=True))
-    around = dict(zip(findings, values_of(segments, findings, SURROUNDING_CHARS), strict=True))
+    around = dict(zip(findings, contexts_of(segments, findings, SURROUNDING_CHARS),
+                      strict=True))
     counted: list[Finding] = []
     rejected: list[tuple[Finding, str]] = []
     for f in findings:

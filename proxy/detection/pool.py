@@ -21,7 +21,15 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-from proxy.detection.detector import Detector, Finding, Hit, ResultCache, findings_of
+from proxy.detection.detector import (
+    Detector,
+    Finding,
+    Hit,
+    ResultCache,
+    Subject,
+    findings_of,
+    request_subjects,
+)
 from proxy.exchange import Segment
 
 log = logging.getLogger("sekisho.detection")
@@ -36,10 +44,10 @@ def _init_worker(ja_engine: str, en_ner: str) -> None:
     _worker_detector = detector
 
 
-def _work(texts: list[str]) -> tuple[dict[str, tuple[Hit, ...]], dict[str, float]]:
+def _work(subjects: list[Subject]) -> tuple[dict[Subject, tuple[Hit, ...]], dict[str, float]]:
     assert _worker_detector is not None
     timings: dict[str, float] = {}
-    return _worker_detector.analyze_texts(texts, timings), timings
+    return _worker_detector.analyze_subjects(subjects, timings), timings
 
 
 def _ready() -> int:
@@ -98,7 +106,8 @@ class DetectorPool:
     ) -> list[Finding]:
         executor = self._executor
         assert executor is not None, "load() first"
-        known, todo = self.cache.split(segments)
+        subjects, found = request_subjects(segments)
+        known, todo = self.cache.split(subjects)
         if todo:
             try:
                 fresh, spent = executor.submit(_work, todo).result()
@@ -113,7 +122,7 @@ class DetectorPool:
                     timings[language] = timings.get(language, 0.0) + seconds
             self.cache.store(fresh)
             known.update(fresh)
-        return findings_of(segments, known)
+        return findings_of(segments, known, found)
 
     def worker_pids(self) -> list[int]:
         executor = self._executor

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from proxy.config import Settings
-from proxy.detection.detector import Analyzer, Finding, values_of
+from proxy.detection.detector import Analyzer, Finding, contexts_of, values_of
 from proxy.exchange import Endpoint, Segment, extract, validate
 from proxy.policy.decide import Facts, evaluate
 from proxy.policy.model import Policy, Route
@@ -43,7 +43,7 @@ def facts_for(
         text=fold("\n".join(s.text for s in segments)),
         tokens=estimate_tokens([s.text for s in segments]),
         values=tuple(values_of(segments, findings)),
-        surroundings=tuple(values_of(segments, findings, SURROUNDING_CHARS)),
+        surroundings=tuple(contexts_of(segments, findings, SURROUNDING_CHARS)),
     )
 
 
@@ -63,7 +63,11 @@ def explain(
 ) -> dict[str, Any]:
     """The report; raises ``InvalidRequest`` for a body the proxy would reject."""
     body = validate(endpoint, raw_body)
-    segments, flags = extract(body)
+    model = body.get("model")
+    segments, flags = extract(
+        body, known_models=settings.configured_models(),
+        token_model=settings.cloud_model(model if isinstance(model, str) else None),
+    )
     findings = detector.analyze(segments)
     findings += [Finding(flag, 1.0, "", 0, 0, "extraction", "-") for flag in sorted(flags)]
     facts = facts_for(endpoint, body, segments, findings, tenant=tenant, headers=headers or {})
@@ -72,7 +76,9 @@ def explain(
     if decision.route is not Route.BLOCK:
         source = body
         if decision.route is Route.CLOUD and decision.redact_types:
-            source, _ = redact(body, segments, findings, decision.redact_types)
+            source, _ = redact(body, segments, findings, decision.redact_types,
+                               token_model=settings.cloud_model(
+                                   model if isinstance(model, str) else None))
         local_model = settings.local_model or "<local model>"
         if endpoint is Endpoint.EMBEDDINGS:
             local_model = settings.local_embedding_model or "<no local embedding model>"
