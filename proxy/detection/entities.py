@@ -50,7 +50,10 @@ ENTITY_TYPES: dict[str, tuple[Category, str]] = {
     "JP_PHONE_NUMBER": (Category.CONTACT, "A Japanese phone number: mobile, IP, landline, +81."),
     "JP_TOLL_FREE_NUMBER": (Category.GENERAL, "A Japanese toll-free number (0120/0800): public."),
     "JP_POSTAL_CODE": (Category.CONTACT, "A Japanese postal code (〒123-4567)."),
-    "JP_ADDRESS": (Category.CONTACT, "A Japanese street address (都道府県 + 市区町村 + 番地)."),
+    "JP_ADDRESS": (Category.CONTACT, "A Japanese street address (都道府県 + 市区町村 + 番地, or "
+                                     "in romaji)."),
+    "STREET_ADDRESS": (Category.CONTACT, "A UK or US street address (number, street, town, "
+                                         "postcode or ZIP)."),
     "JP_DRIVER_LICENSE": (Category.GOVERNMENT_ID, "運転免許証番号: 12 digits with 免許 context."),
     "JP_PASSPORT": (Category.GOVERNMENT_ID, "旅券番号: two letters + 7 digits with context."),
     "JP_HEALTH_INSURANCE": (Category.GOVERNMENT_ID, "健康保険証の記号・番号."),
@@ -73,7 +76,8 @@ ENTITY_TYPES: dict[str, tuple[Category, str]] = {
     "CONTENT_AUDIO": (Category.CONTENT, "An audio part (input_audio)."),
     "CONTENT_FILE": (Category.CONTENT, "A file part or data: URL that is not text."),
     "CONTENT_UNKNOWN": (Category.CONTENT, "A content part of a type Sekisho does not know."),
-    "CONTENT_TOKENS": (Category.CONTENT, "A prompt or input given as token ids, not text."),
+    "CONTENT_TOKENS": (Category.CONTENT, "Token ids no known tokenizer can read."),
+    "CONTENT_ENCODED": (Category.CONTENT, "Text encoded deeper or longer than Sekisho decodes."),
     # Sekisho's own signals.
     "DETECTION_FAILED": (Category.SIGNAL, "The detector errored or missed its deadline."),
 }

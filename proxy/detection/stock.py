@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 import phonenumbers
-import tldextract
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 from presidio_analyzer.predefined_recognizers import (
@@ -25,6 +24,7 @@ from presidio_analyzer.predefined_recognizers import (
     UsSsnRecognizer,
 )
 
+from proxy.detection.domains import has_public_suffix
 from proxy.detection.names import (
     LATIN_LOWER,
     LATIN_UPPER,
@@ -34,11 +34,6 @@ from proxy.detection.names import (
 )
 from proxy.detection.recognizers.japan import is_japanese_number
 from proxy.detection.recognizers.romaji_names import name_kind
-
-# Presidio validates e-mail domains with tldextract's default extractor, which fetches the public
-# suffix list from the internet on first use. This one only ever reads the snapshot bundled
-# with the package (no URLs, no cache directory), so validation never touches the network.
-_OFFLINE_TLD = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
 
 # Japan is left out on purpose: Japanese numbers are JP_PHONE_NUMBER, from our own recognizer.
 PHONE_REGIONS = ("US", "GB", "DE", "FR", "IN", "CA", "AU", "SG", "KR", "CN", "TW", "HK", "BR")
@@ -229,6 +224,8 @@ class NerRecognizer(SpacyRecognizer):
                 # "Warren Buffett's": the name is "Warren Buffett" (for the allow-list and for
                 # redaction, which keeps the "'s").
                 r.end -= 2
+            if r.entity_type == "PERSON":
+                r.start, r.end = _trim_words(text, r.start, r.end)
             if r.end > r.start and (
                 r.entity_type != "PERSON" or plausible_name(text[r.start:r.end])
             ):
@@ -243,9 +240,51 @@ class NerRecognizer(SpacyRecognizer):
         return kept
 
 
+_SPAN_WORD = re.compile(r"\S+")
+
+
+def _trim_words(text: str, start: int, end: int) -> tuple[int, int]:
+    """A person span without the everyday words the model swept into it at either end
+    ("Summarise Jack Welch" is "Jack Welch"): a leading or trailing word that is no known name
+    but an English or everyday word goes, as long as a word remains."""
+    names = lexicon()
+    words = list(_SPAN_WORD.finditer(text, start, end))
+
+    def extra(word: str) -> bool:
+        word = word.strip(",.;:!?")
+        return not names.is_name(word) and (names.is_english_form(word) or names.is_common(word))
+
+    while len(words) > 1 and extra(words[0].group()):
+        words.pop(0)
+    while len(words) > 1 and extra(words[-1].group()):
+        words.pop()
+    return words[0].start(), words[-1].end()
+
+
+# Characters Presidio's pattern allows in a local part that, before an address, end a URL's
+# path or query instead ("/u?email=liam@outlook.ie": the address starts after "=").
+_LOCAL_PART_STOP = re.compile(r"[?=&/:;,|]")
+
+
 class OfflineEmailRecognizer(EmailRecognizer):
+    """Presidio's e-mail recognizer, with its domain checked offline and its local part cut at
+    the query or path syntax in front of it."""
+
     def validate_result(self, pattern_text: str) -> bool:
-        return bool(_OFFLINE_TLD(pattern_text).fqdn)
+        # Offline: Presidio's own check would fetch the public suffix list (see domains).
+        return has_public_suffix(pattern_text.rsplit("@", 1)[-1])
+
+    def analyze(
+        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None,
+        regex_flags: int | None = None,
+    ) -> list[RecognizerResult]:
+        results = super().analyze(text, entities, nlp_artifacts, regex_flags)
+        for r in results:
+            at = text.rfind("@", r.start, r.end)
+            stops = list(_LOCAL_PART_STOP.finditer(text, r.start, at if at >= 0 else r.end))
+            if stops:
+                r.start = stops[-1].end()
+        return [r for r in results if r.end > r.start and text[r.start] != "@"]
 
 
 def stock_recognizers(language: str) -> list[EntityRecognizer]:

@@ -66,3 +66,18 @@ def test_general_medical_text_with_no_person_is_not_reported(text: str) -> None:
 def test_the_span_is_the_record_number_only() -> None:
     text = "MRN 55501234 please"
     assert detect(RECOGNIZER, text) == expect(text, ("MEDICAL_RECORD", "55501234"))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Mark was diagnosed with type 2 diabetes last week.",
+        "Priya started chemotherapy on Monday; please cover her shifts.",
+    ],
+)
+def test_a_given_name_beside_health_data_ties_it_to_a_person(text: str) -> None:
+    assert [e for e, _, _ in detect(RECOGNIZER, text)] == ["MEDICAL_RECORD"]
+
+
+def test_an_eponymous_illness_is_not_a_person() -> None:
+    assert detect(RECOGNIZER, "Patients diagnosed with Addison's disease need steroids.") == []

@@ -16,7 +16,6 @@ from proxy.detection.normalize import normalize
 from proxy.detection.recognizers import (
     DottedCardRecognizer,
     LowerCaseIbanRecognizer,
-    ObfuscatedEmailRecognizer,
     RegexRecognizer,
     SpacedCardRecognizer,
     TrunkPrefixPhoneRecognizer,
@@ -601,11 +600,6 @@ COMMON_FOUND = [
     (UsBankAccountLabelledRecognizer,
      "routing number 021000021, checking account number 483920174455", "483920174455"),
     (UsBankAccountLabelledRecognizer, "acct no. 00012345678", "00012345678"),
-    (ObfuscatedEmailRecognizer, "write to maya.goldberg [at] example [dot] net today",
-     "maya.goldberg [at] example [dot] net"),
-    (ObfuscatedEmailRecognizer, "contact: j.doe(at)mail.example.org", "j.doe(at)mail.example.org"),
-    (ObfuscatedEmailRecognizer, "sato at example dot co dot jp まで",
-     "sato at example dot co dot jp"),
     (TrunkPrefixPhoneRecognizer, "T: +44 (0)20 7946 0321 | M: …", "+44 (0)20 7946 0321"),
     (TrunkPrefixPhoneRecognizer, "Tel. +49 (0) 30 901820", "+49 (0) 30 901820"),
 ]
@@ -654,9 +648,6 @@ COMMON_NOT_FOUND = [
     pytest.param(UsBankAccountLabelledRecognizer, "account number: see ticket 12345678",
                  id="other-words-between"),
     pytest.param(UsBankAccountLabelledRecognizer, "account no 1234567", id="seven-digits"),
-    pytest.param(ObfuscatedEmailRecognizer, "meet John at example.com tomorrow",
-                 id="plain-at-and-literal-dot"),
-    pytest.param(ObfuscatedEmailRecognizer, "arrive at 9 dot 30", id="no-top-level-domain"),
     pytest.param(TrunkPrefixPhoneRecognizer, "+81 (0)3 1234 5678", id="japan-is-jp-phone"),
     pytest.param(TrunkPrefixPhoneRecognizer, "+44 (0)12", id="too-short"),
 ]

@@ -115,3 +115,20 @@ def test_names_of_things_are_not_confirmed(value: str, following: str, confirmed
 )
 def test_titles_and_irish_and_scottish_family_names(text: str, expected: list[str]) -> None:
     assert names(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("000231THORNBURY  MARGARET A     19570922F", ["THORNBURY  MARGARET"],
+                     id="fixed-width-record"),
+        pytest.param("  1.OLSEN/DEREK MR   2.OLSEN/KAREN MRS", ["OLSEN/DEREK", "OLSEN/KAREN"],
+                     id="airline-booking"),
+        pytest.param("CUSTOMER: JOHN SMITH, ACCT 1182", ["JOHN SMITH"], id="mainframe-caps"),
+        pytest.param("GRACE PERIOD ENDS", [], id="english-words"),
+        pytest.param("SWIFT/BIC DEUTDEFF", [], id="acronyms"),
+        pytest.param("README FILE, ERROR CODE, TOKYO STATION", [], id="headings"),
+    ],
+)
+def test_names_in_capitals_are_found(text: str, expected: list[str]) -> None:
+    assert [n for n in names(text) if n.isupper() or "/" in n] == expected

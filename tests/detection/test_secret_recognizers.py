@@ -26,6 +26,7 @@ from proxy.detection.recognizers.secrets import (
     PasswordRecognizer,
     PrivateKeyRecognizer,
     SlackTokenRecognizer,
+    VendorKeyRecognizer,
     secret_recognizers,
     shannon_entropy,
 )
@@ -114,6 +115,34 @@ VENDOR_FOUND = [
     (JwtRecognizer, f"トークン：{JWT}", JWT),
     (PrivateKeyRecognizer, f"key.pem:\n{PEM}\n", PEM),
     (PrivateKeyRecognizer, json.dumps({"private_key": PEM}), json.dumps(PEM)[1:-1]),
+]
+
+
+STRIPE_LIVE = "sk_" + "live_" + rand(99)
+STRIPE_RESTRICTED = "rk_" + "live_" + rand(99)
+SENDGRID = "SG." + rand(22, _B62 + "_-") + "." + rand(43, _B62 + "_-")
+VAULT = "hv" + "s." + rand(90, _B62 + "_-")
+NPM = "np" + "m_" + rand(36)
+PYPI = "pypi-" + "AgEIcHlwaS5vcmc" + rand(60, _B62 + "_-")
+GITLAB = "glp" + "at-" + rand(20, _B62 + "_-")
+HUGGINGFACE = "hf" + "_" + rand(34, string.ascii_letters)
+AZURE_KEY = rand(86, _B62 + "+/") + "=="
+SAS_SIG = rand(43, _B62 + "+/") + "="
+VENDOR_FOUND += [
+    (VendorKeyRecognizer, f"const stripe = require('stripe')('{STRIPE_LIVE}');", STRIPE_LIVE),
+    (VendorKeyRecognizer, f"STRIPE_RESTRICTED={STRIPE_RESTRICTED}", STRIPE_RESTRICTED),
+    (VendorKeyRecognizer, f"SendGridAPIClient('{SENDGRID}')", SENDGRID),
+    (VendorKeyRecognizer, f"export VAULT_TOKEN={VAULT}", VAULT),
+    (VendorKeyRecognizer, f"//registry.npmjs.org/:_authToken={NPM}", NPM),
+    (VendorKeyRecognizer, f"password = {PYPI}", PYPI),
+    (VendorKeyRecognizer, f"git remote set-url origin https://oauth2:{GITLAB}@gitlab.com/x",
+     GITLAB),
+    (VendorKeyRecognizer, f"HF_TOKEN={HUGGINGFACE}", HUGGINGFACE),
+    (VendorKeyRecognizer, f"DefaultEndpointsProtocol=https;AccountName=p;AccountKey={AZURE_KEY};",
+     AZURE_KEY),
+    (VendorKeyRecognizer, "https://acct.blob.core.windows.net/c?sv=2022-11-02&sp=r&sig="
+     + SAS_SIG.replace("+", "%2B").replace("/", "%2F").replace("=", "%3D"),
+     SAS_SIG.replace("+", "%2B").replace("/", "%2F").replace("=", "%3D")),
 ]
 
 
@@ -209,6 +238,18 @@ PASSWORD_FOUND = [
     ("Credentials: admin:Pa55word#1", ["Pa55word#1"]),
     ("the admin password for the Osaka plant HMI is Kumo!2024-blue", ["Kumo!2024-blue"]),
     ("ログイン情報は admin / Sakura2024x です", ["Sakura2024x"]),
+    ("・基幹システム ID: kanri01 / PW→Kanri#2024", ["Kanri#2024"]),
+    ("the pw is Kanri#2024 for now", ["Kanri#2024"]),
+    ("来客用Wi-Fi：WPA2キーは hM7r-22xq-Lp90。", ["hM7r-22xq-Lp90"]),
+    ("the wifi password is Sunny-Day-42", ["Sunny-Day-42"]),
+    ("the side door keypad code is 4-4-0-9 and the alarm code is 2 7 1 8",
+     ["4-4-0-9", "2 7 1 8"]),
+    ('{"card_last4": "6467", "pin": "4821", "cvv": "372", "security_answer": "ポチ"}',
+     ["4821", "372", "ポチ"]),
+    ("curl -u admin:Zq8!rTy2Lp https://api.internal/v1", ["Zq8!rTy2Lp"]),
+    ("net use \\\\fs01\\backup /user:CORP\\svc Sup3r$ecret!2024; robocopy", ["Sup3r$ecret!2024"]),
+    ("mysql -u root -pS3cretPw app", ["S3cretPw"]),
+    ("sshpass -p Rk9!mm2x ssh ops@host", ["Rk9!mm2x"]),
 ]
 
 
@@ -245,6 +286,10 @@ PASSWORD_NOT_FOUND = [
     pytest.param("credentials are user / password as in the docs", id="login-placeholder"),
     pytest.param("passenger=Tanaka", id="name-that-only-starts-with-pass"),
     pytest.param("bypass=true", id="name-that-ends-in-pass-without-separator"),
+    pytest.param("gpio_pin = 17", id="a-pin-of-a-chip"),
+    pytest.param("The door code is printed on the badge.", id="code-without-digits"),
+    pytest.param("curl -u $USER:$TOKEN https://x", id="shell-variables"),
+    pytest.param("Wi-Fi パスワードを変更済", id="japanese-wifi-prose"),
 ]
 
 

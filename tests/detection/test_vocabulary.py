@@ -5,8 +5,10 @@ from __future__ import annotations
 from proxy.detection import entities
 from proxy.detection.detector import LANGUAGES, Detector
 
+# Flagged by extraction (parts and token ids) or while canonicalising a text (data: URLs,
+# binary base64, encodings too deep to read), not by a recognizer.
 FLAGGED_BY_EXTRACTION = {"CONTENT_IMAGE", "CONTENT_AUDIO", "CONTENT_FILE", "CONTENT_UNKNOWN",
-                         "CONTENT_TOKENS"}
+                         "CONTENT_TOKENS", "CONTENT_ENCODED"}
 SIGNALS = {"DETECTION_FAILED"}
 
 

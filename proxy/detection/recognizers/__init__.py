@@ -396,38 +396,6 @@ class UsBankAccountLabelledRecognizer(LabelledNumberRecognizer):
         return not (13 <= len(digits) <= 19 and digits[0] in "3456" and luhn_valid(digits))
 
 
-# maya.goldberg [at] example [dot] net: "at" or "dot" must be bracketed or spelled as a word
-# (with literal dots and a bare " at ", "meet John at example.com" would be an address).
-_OBFUSCATED_EMAIL = re.compile(
-    r"(?<![A-Za-z0-9._%+-])(?P<local>[A-Za-z0-9][A-Za-z0-9._%+-]{0,63})"
-    r"(?P<at>[ ]*[\[({<][ ]*(?:at|@)[ ]*[\])}>][ ]*|[ ]+at[ ]+)"
-    r"(?P<domain>[A-Za-z0-9-]{1,63}"
-    r"(?:(?:[ ]*[\[({<][ ]*(?:dot|\.)[ ]*[\])}>][ ]*|[ ]+dot[ ]+|\.)[A-Za-z0-9-]{1,63}){1,4})"
-    r"(?![A-Za-z0-9-])",
-    re.IGNORECASE,
-)
-_OBFUSCATED_DOT = re.compile(r"[\[({<][ ]*(?:dot|\.)[ ]*[\])}>]|[ ]dot[ ]", re.IGNORECASE)
-_TLD = re.compile(r"[A-Za-z]{2,24}$")
-
-
-class ObfuscatedEmailRecognizer(RegexRecognizer):
-    """E-mail addresses written to dodge scrapers: ``name [at] example [dot] com``."""
-
-    ENTITIES = ("EMAIL_ADDRESS",)
-    CONTEXT = ("email", "e-mail", "mail", "メール")
-    GATE = ("at]", "at)", "at}", "at>", "@]", "@)", "@}", "@>", " dot ")
-    SCORE: ClassVar[float] = 0.8
-
-    def find(self, text: str) -> Iterator[Hit]:
-        for m in _OBFUSCATED_EMAIL.finditer(text):
-            bracketed_at = m.group("at").strip().lower() != "at"
-            if not bracketed_at and not _OBFUSCATED_DOT.search(m.group("domain")):
-                continue
-            if not _TLD.search(m.group("domain")):
-                continue
-            yield Hit("EMAIL_ADDRESS", m.start(), m.end(), self.SCORE, "email_obfuscated")
-
-
 # +44 (0)20 7946 0321, +49 (0) 30 901820: the national trunk 0 in brackets after the country
 # code. Japan's (+81 (0)3 …) is JP_PHONE_NUMBER's.
 _TRUNK_PHONE = re.compile(
@@ -468,7 +436,6 @@ def common_recognizers(language: str) -> list[EntityRecognizer]:
         UsPassportLabelledRecognizer(language),
         UsDriverLicenseLabelledRecognizer(language),
         UsBankAccountLabelledRecognizer(language),
-        ObfuscatedEmailRecognizer(language),
         TrunkPrefixPhoneRecognizer(language),
     ]
 
@@ -476,6 +443,7 @@ def common_recognizers(language: str) -> list[EntityRecognizer]:
 def sekisho_recognizers(language: str) -> list[EntityRecognizer]:
     """Every Sekisho recognizer for one language (Japanese, credential and common ones)."""
     # Imported here, not at the top: the submodules import the base class from this package.
+    from proxy.detection.recognizers.addresses import address_recognizers
     from proxy.detection.recognizers.health import health_recognizers
     from proxy.detection.recognizers.japan import japan_recognizers
     from proxy.detection.recognizers.lexicon_names import lexicon_name_recognizers
@@ -483,10 +451,12 @@ def sekisho_recognizers(language: str) -> list[EntityRecognizer]:
     from proxy.detection.recognizers.secrets import secret_recognizers
     from proxy.detection.recognizers.structured_names import structured_name_recognizers
     from proxy.detection.recognizers.tables import table_recognizers
+    from proxy.detection.recognizers.world_names import world_name_recognizers
 
     return [
         *japan_recognizers(language), *secret_recognizers(language),
         *common_recognizers(language), *health_recognizers(language),
         *structured_name_recognizers(language), *romaji_name_recognizers(language),
         *lexicon_name_recognizers(language), *table_recognizers(language),
+        *world_name_recognizers(language), *address_recognizers(language),
     ]

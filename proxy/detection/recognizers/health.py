@@ -5,7 +5,8 @@ Two shapes count as sensitive:
   an identifier;
 - a diagnosis, prescription, treatment or admission *tied to a person* — a medical-event word and,
   in the same sentence, a sign of a particular person: a patient, an honorific, a relative, a
-  first-person "I"/"my"/"私", "he"/"she".
+  first-person "I"/"my"/"私", "he"/"she", or a given name ("Mark was diagnosed with …": a lone
+  given name next to health data identifies a colleague or a patient).
 A general medical question ("What are the symptoms of influenza?", "糖尿病の治療法は？") names no
 person and is left alone. The span reported is the medical-event phrase, never more.
 """
@@ -17,6 +18,7 @@ from collections.abc import Iterable
 
 from presidio_analyzer import EntityRecognizer
 
+from proxy.detection.names import LATIN_LOWER, LATIN_UPPER, lexicon
 from proxy.detection.recognizers import Hit, RegexRecognizer
 
 _RECORD = re.compile(
@@ -51,6 +53,23 @@ _PERSON_CUE = re.compile(
 _SENTENCE = re.compile(r"(?:[^。．.!?！？\n]|(?<=\d)\.(?=\d))+[。．.!?！？\n]?")
 
 
+# A capitalised given name, as the subject of a note ("Priya was admitted", "Mark started
+# chemotherapy"): a person, even when the name is also a word. Not an eponym ("Addison's
+# disease", "Crohn's").
+_CAPITALISED = re.compile(rf"(?<![\w.@])[{LATIN_UPPER}][{LATIN_LOWER}]{{2,}}(?![\w@])")
+_EPONYM = re.compile(r"['’]s?\s+(?:disease|syndrome|palsy|sign|test|law|ulcer|lymphoma|"
+                     r"sarcoma|phenomenon|reflex|method|criteria)", re.IGNORECASE)
+
+
+def _names_someone(text: str, start: int, end: int) -> bool:
+    names = lexicon()
+    return any(
+        names.is_given(m.group()) and not names.is_common(m.group())
+        and not _EPONYM.match(text, m.end())
+        for m in _CAPITALISED.finditer(text, start, end)
+    )
+
+
 class MedicalRecordRecognizer(RegexRecognizer):
     ENTITIES = ("MEDICAL_RECORD",)
     CONTEXT = ("患者", "カルテ", "診断", "処方", "patient", "diagnosis", "mrn", "medical")
@@ -61,7 +80,8 @@ class MedicalRecordRecognizer(RegexRecognizer):
                       context_checked=True)
         for sentence in _SENTENCE.finditer(text):
             events = list(_EVENT.finditer(text, sentence.start(), sentence.end()))
-            if events and _PERSON_CUE.search(text, sentence.start(), sentence.end()):
+            if events and (_PERSON_CUE.search(text, sentence.start(), sentence.end())
+                           or _names_someone(text, sentence.start(), sentence.end())):
                 for e in events:
                     yield Hit("MEDICAL_RECORD", e.start(), e.end(), 0.7, "health-event-of-person",
                               context_checked=True)

@@ -62,6 +62,15 @@ _INITIAL = re.compile(
 _GAP = (" ", "\u00a0")
 _NEXT = re.compile(rf"[ \u00a0]([{_U}{_L}]+)")
 _LOWER_WORD = re.compile(rf"(?<![\w.@/\-])[{_L}][{_L}'’-]{{2,}}{_NOT_POSSESSIVE}(?![\w@])")
+# Names in capitals, as mainframe exports, airline bookings and passports write them:
+# "THORNBURY  MARGARET A", "OLSEN/DEREK MR", "000231THORNBURY" (a fixed-width record glues the
+# name to the id before it).
+_CAPS_WORD = rf"[{_U}](?:['’][{_U}])?[{_U}'’\-]+"
+_CAPS_PAIR = re.compile(
+    rf"(?<![{_U}{_L}@/\-])(?<![{_U}{_L}]\.)(?P<a>{_CAPS_WORD})(?P<gap>[ ]{{1,12}}|/|,[ ]?)"
+    rf"(?P<b>{_CAPS_WORD})"
+    rf"(?![{_U}{_L}])"
+)
 _CUE = re.compile(
     r"(?i:\b(?:dear|hi|hello|hey|thanks|thank you|cc|attn|ask|tell|remind|ping|call|email|"
     r"e-mail|message|congratulate|welcome|introduce)[,:]?[ \u00a0]+)"
@@ -77,6 +86,27 @@ def _family_score(word: str, names: Lexicon) -> float:
     if names.is_common(word) or word.isupper() and len(word) <= 4:
         return 0.0  # "Priya Team", "Maria API"
     return 0.7
+
+
+def _caps_pair_score(a: str, b: str, names: Lexicon, slash: bool = False) -> float:
+    """Two words in capitals as a name, read as the title-case rules read them: a given and a
+    family name in either order, neither an everyday word ("JOHN SMITH", "OLSEN/DEREK" as a
+    booking writes it); a known given name beside a word that is no English word (a family
+    name the lexicon lacks: "THORNBURY MARGARET"); in the FAMILY/GIVEN shape of bookings and
+    passports, a known family name before a given name the lexicon lacks ("OKONKWO/CHIDI")."""
+    if names.is_common(a) or names.is_common(b) or is_thing_word(a) or is_thing_word(b):
+        return 0.0
+    if (names.is_given(a) and names.is_family(b)) or (names.is_family(a) and names.is_given(b)):
+        return 0.8
+    if (slash and names.is_family(a) and len(b) >= 4 and not names.is_english(b)
+            and not names.is_common(b)):
+        return 0.75
+    for given, other in ((a, b), (b, a)):
+        # Both of four letters or more: ISO/IEC, JIS and other acronyms are not names.
+        if (names.is_given(given) and not names.is_english(given) and len(given) >= 4
+                and len(other) >= 4 and not names.is_english(other)):
+            return 0.7
+    return 0.0
 
 
 def _lower_pair_score(given: str, family: str, names: Lexicon) -> float:
@@ -147,6 +177,13 @@ class LexiconNameRecognizer(RegexRecognizer):
             if (names.is_given(given) and not names.is_common(given)
                     and not is_product_name(given) and m.start(1) >= used_until):
                 yield Hit("PERSON", m.start(1), m.end(1), 0.65, "cue-then-given-name")
+        for m in _CAPS_PAIR.finditer(text):
+            a, b = m.group("a"), m.group("b")
+            if m.start() < used_until or len(a) < 2 or len(b) < 2:
+                continue
+            score = _caps_pair_score(a, b, names, slash=m.group("gap") == "/")
+            if score:
+                yield Hit("PERSON", m.start(), m.end(), score, "capitals-full-name")
         for m in _INITIAL.finditer(text):
             # "J. Pryce-Evans": a double-barrelled name needs one known part and no everyday one
             parts = m.group(2).split("-")

@@ -189,6 +189,81 @@ class AwsKeyRecognizer(RegexRecognizer):
                           "aws_secret_access_key", True)
 
 
+# Every other vendor that prefixes its keys: (rule, pattern, what the body must not be). The
+# prefixes are the vendors' own documented formats; the body checks keep kebab-case identifiers
+# and placeholders out. They are reported as SECRET_TOKEN, the generic credential type.
+_VENDOR_KEYS: tuple[tuple[str, str], ...] = (
+    ("sendgrid_api_key", r"SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}"),
+    ("stripe_secret_key", r"(?:sk|rk)_(?:live|test)_[0-9A-Za-z]{20,247}"),
+    ("stripe_webhook_secret", r"whsec_[0-9A-Za-z]{24,}"),
+    ("vault_token", r"hv[sbr]\.[A-Za-z0-9_-]{24,}"),
+    ("npm_token", r"npm_[A-Za-z0-9]{36}"),
+    ("pypi_token", r"pypi-AgE[A-Za-z0-9_-]{50,}"),
+    ("gitlab_token", r"gl(?:pat|dt|rt|ptt|ft|cbt|oas)-[A-Za-z0-9_-]{20,}"),
+    ("huggingface_token", r"hf_[A-Za-z]{34}"),
+    ("digitalocean_token", r"do[opr]_v1_[a-f0-9]{64}"),
+    ("shopify_token", r"shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}"),
+    ("square_token", r"sq0(?:atp|csp)-[0-9A-Za-z_-]{22,43}"),
+    ("mailgun_key", r"key-[0-9a-f]{32}"),
+    ("mailchimp_key", r"[0-9a-f]{32}-us[0-9]{1,2}"),
+    ("atlassian_token", r"ATATT3[A-Za-z0-9_=-]{100,}"),
+    ("databricks_token", r"dapi[0-9a-f]{32}(?:-\d)?"),
+    ("grafana_token", r"gl(?:sa|c)_[A-Za-z0-9+/=_]{32,}"),
+    ("sentry_token", r"sntr[ysu]_[A-Za-z0-9+/=_]{50,}"),
+    ("linear_key", r"lin_api_[A-Za-z0-9]{40}"),
+    ("telegram_bot_token", r"\d{8,10}:AA[A-Za-z0-9_-]{33}"),
+    ("google_oauth_token", r"ya29\.[0-9A-Za-z_-]{20,}"),
+    ("google_oauth_secret", r"GOCSPX-[A-Za-z0-9_-]{28}"),
+    ("azure_client_secret", r"[A-Za-z0-9_~.-]{3}\dQ~[A-Za-z0-9_~.-]{31,34}"),
+    ("heroku_key", r"HRKU-[A-Za-z0-9_-]{60}"),
+    ("postman_key", r"PMAK-[0-9a-f]{24}-[0-9a-f]{34}"),
+    ("newrelic_key", r"NRAK-[A-Z0-9]{27}"),
+    ("dropbox_token", r"sl\.[A-Za-z0-9_-]{130,}"),
+    ("notion_token", r"(?:secret_[A-Za-z0-9]{43}|ntn_[0-9A-Za-z]{40,})"),
+    ("groq_key", r"gsk_[A-Za-z0-9]{52}"),
+    ("replicate_token", r"r8_[A-Za-z0-9]{37}"),
+    ("perplexity_key", r"pplx-[A-Za-z0-9]{48}"),
+    ("xai_key", r"xai-[A-Za-z0-9]{80}"),
+)
+_VENDOR_KEY = re.compile(
+    "|".join(f"(?P<{rule}>{_KEY_START}{pattern}{_KEY_END})" for rule, pattern in _VENDOR_KEYS)
+)
+# Credentials in the query of a signed URL or in a connection string: whoever has them has the
+# resource (Azure SAS ``sig=``, S3 and GCS presigned URLs, storage account keys).
+_SIGNED = re.compile(
+    r"(?:(?<=[?&;])(?:sig|signature|X-Amz-Signature|X-Goog-Signature|Signature|X-Amz-Security-Token)"
+    r"|(?<![A-Za-z])(?:AccountKey|SharedAccessKey|SharedAccessSignature))"
+    r"=(?P<value>[A-Za-z0-9%+/=_.-]{16,})",
+    re.IGNORECASE,
+)
+
+
+class VendorKeyRecognizer(RegexRecognizer):
+    """Keys of the many vendors that prefix theirs (SendGrid, Stripe, Vault, npm, PyPI, GitLab,
+    Hugging Face, …) and the signatures of signed URLs and connection strings."""
+
+    ENTITIES = ("SECRET_TOKEN",)
+    GATE = ("sg.", "sk_", "rk_", "whsec_", "sk", "hvs.", "hvb.", "hvr.", "npm_", "pypi-", "gl",
+            "hf_", "do", "shp", "sq0", "key-", "-us", "atatt3", "dapi", "sntr", "lin_api_", ":aa",
+            "ya29.", "gocspx-", "q~", "hrku-", "pmak-", "nrak-", "sl.", "secret_", "ntn_",
+            "gsk_", "r8_", "pplx-", "xai-", "sig=", "signature=", "accountkey=",
+            "sharedaccess", "security-token=")
+    CONTEXT = ("key", "token", "secret", "api")
+    SCORE: ClassVar[float] = 0.9
+    SCORE_SIGNED: ClassVar[float] = 0.8
+
+    def find(self, text: str) -> Iterator[Hit]:
+        for m in _VENDOR_KEY.finditer(text):
+            rule = m.lastgroup or "vendor_key"
+            if not looks_like_placeholder(m.group()):
+                yield Hit("SECRET_TOKEN", m.start(), m.end(), self.SCORE, rule)
+        for m in _SIGNED.finditer(text):
+            value = m.group("value")
+            if not looks_like_placeholder(value) and len(set(value)) >= 8:
+                yield Hit("SECRET_TOKEN", m.start("value"), m.end("value"), self.SCORE_SIGNED,
+                          "signed_url_or_account_key", True)
+
+
 # ---------------------------------------------------------------------------------------------
 # Structured secrets
 
@@ -265,10 +340,17 @@ class PrivateKeyRecognizer(RegexRecognizer):
 # (password_policy, passenger) do not count.
 # The prefix is bounded: an unbounded lazy run would make "1-1-1-…" quadratic.
 _PASSWORD_NAME = (
-    r"[A-Za-z0-9_.-]{0,40}?(?:password|passwd|passphrase|passcode|pwd)"
+    r"[A-Za-z0-9_.-]{0,40}?(?:password|passwd|passphrase|passcode|pwd|pw)"
     r"|(?:[A-Za-z0-9_.-]{0,40}?[_.-])?pass"
+    r"|(?:wpa[23]?|wi-?fi|wlan|network|psk)[_ -]?(?:key|passphrase|psk)"
 )
-_JA_PASSWORD_NAME = r"パスワード|暗証番号|パスコード|パスフレーズ"
+_JA_PASSWORD_NAME = (
+    r"パスワード|暗証番号|パスコード|パスフレーズ|解錠番号|解除コード|ドアコード|暗号化キー"
+    r"|(?:WPA[23]?|Wi-?Fi|無線LAN|ネットワーク)[ ]?(?:の)?(?:キー|パスワード)|セキュリティキー"
+)
+# Codes told in prose: "the side door keypad code is 4-4-0-9", "alarm code: 2 7 1 8".
+_CODE_WORD = (r"(?:door|keypad|alarm|gate|lock|safe|entry|access|garage|locker|security|"
+              r"unlock|lockbox|building)[ \t]+(?:code|pin|combination)")
 _QUOTED = (
     r"\"(?P<dq>[^\"\n]{1,200})\"|'(?P<sq>[^'\n]{1,200})'|「(?P<jq>[^」\n]{1,200})」"
     r"|`(?P<bq>[^`\n]{1,200})`"
@@ -276,23 +358,26 @@ _QUOTED = (
 # Printable ASCII up to a space, quote or a separator of connection strings and query strings
 # (Password=abc;User Id=x, pass=abc&user=x).
 _BARE = r"(?P<bare>(?:(?![\"'`,;&<>])[!-~]){1,200})"
+# A code read out digit by digit: "4-4-0-9", "2 7 1 8".
+_DIGITS = r"(?P<digits>\d(?:[ \-]\d){3,11})(?![0-9A-Za-z])"
 
 _PASSWORD = re.compile(
     rf"""
     (?:
         # config / code / JSON: password=..., "password": "...", PASSWORD: ...
         (?<![A-Za-z0-9_])["']?(?P<name>(?i:{_PASSWORD_NAME}))["']?
-            [ \t]*(?::=|=>|->|[:=])[ \t]*
+            [ \t]*(?::=|=>|->|→|[:=：])[ \t]*
       | # command line: --password hunter2, -password hunter2
         (?<![A-Za-z0-9_-])--?(?i:password|passwd|pass|pwd)[ \t]+(?=[^- \t])
-      | # prose: "the password is hunter2", "my PIN is 1234"
-        (?P<prose>(?<![A-Za-z0-9_])(?P<word>(?i:password|passphrase|passcode|pin))
+      | # prose: "the password is hunter2", "my PIN is 1234", "the pw is x", "door code is 4409"
+        (?P<prose>(?<![A-Za-z0-9_])(?P<word>(?i:password|passphrase|passcode|pin|pwd?|passwd
+            |{_CODE_WORD}|(?:wi-?fi|wpa[23]?|network)[ \t]+(?:password|key|passphrase)))
             (?:[ \t]+(?i:for|of|on|to)[ \t]+[^.\n:=]{{1,40}}?)?  # "password for the Osaka HMI is"
-            [ \t]+(?i:is|was)[ \t]+)
+            (?:[ \t]+(?i:is|was)[ \t]+|[ \t]*[:：][ \t]*))
       | # Japanese: パスワード：abc, パスワードは「abc」です
         (?P<ja>(?:{_JA_PASSWORD_NAME})[ \u3000]*(?:[:：=]|は|が|を|として|→)?[ \u3000]*)
     )
-    (?:{_QUOTED}|{_BARE})
+    (?:{_QUOTED}|{_DIGITS}|{_BARE})
     """,
     re.VERBOSE,
 )
@@ -333,8 +418,16 @@ class PasswordRecognizer(RegexRecognizer):
     """
 
     ENTITIES = ("SECRET_PASSWORD",)
-    GATE = ("pass", "pwd", "pin", "パスワード", "暗証番号", "パスコード", "パスフレーズ", "://",
-            "login", "credential", "creds", "sign", "ログイン", "認証情報", "アカウント情報")
+    GATE = ("pass", "pwd", "pw", "pin", "パスワード", "暗証番号", "パスコード", "パスフレーズ",
+            "://", "login", "credential", "creds", "sign", "ログイン", "認証情報", "アカウント情報",
+            "door", "keypad", "alarm", "gate", "lock", "safe", "entry", "access", "garage",
+            "security", "unlock", "building", "wi-fi", "wifi", "wpa", "wlan", "network", "psk",
+            "解錠", "解除コード", "ドアコード", "暗号化キー", "無線lan", "ネットワーク",
+            "セキュリティ",
+            "-u", "--user", "net use", "mysql", "sshpass", "cvv", "cvc", "csc", "answer", "答え")
+    # The cheaper families of the patterns below, each run only when its words are there.
+    _CLI_GATE = ("-u", "--user", "net use", "mysql", "sshpass")
+    _CARD_SECRET_GATE = ("pin", "cvv", "cvc", "csc", "security", "answer", "答え", "セキュリティ")
     CONTEXT = ("password", "passwd", "pwd", "パスワード", "暗証番号", "passphrase")
     SCORE_ASSIGNED: ClassVar[float] = 0.8
     SCORE_QUOTED_PROSE: ClassVar[float] = 0.75
@@ -344,9 +437,10 @@ class PasswordRecognizer(RegexRecognizer):
     def _looks_chosen(m: re.Match[str], value: str) -> bool:
         """In English prose a bare lower-case word after "password is" is usually just English
         ("the password is long"); a chosen password has a digit, a capital or a symbol. A PIN
-        is digits."""
-        if m.group("word").lower() == "pin":
-            return value.isdigit()
+        or a door code is digits."""
+        word = m.group("word").lower()
+        if word == "pin" or word.endswith(("code", "pin", "combination")):
+            return value.replace("-", "").replace(" ", "").isdigit()
         return not value.isalpha() or not value.islower()
 
     def find(self, text: str) -> Iterator[Hit]:
@@ -356,7 +450,8 @@ class PasswordRecognizer(RegexRecognizer):
                 yield Hit("SECRET_PASSWORD", m.start(1), m.end(1), self.SCORE_ASSIGNED,
                           "password_in_url", True)
         for m in _PASSWORD.finditer(text):
-            group = next(g for g in ("dq", "sq", "jq", "bq", "bare") if m.group(g) is not None)
+            group = next(g for g in ("dq", "sq", "jq", "bq", "digits", "bare")
+                         if m.group(g) is not None)
             start, end = m.start(group), m.end(group)
             value = m.group(group)
             labelled = text[m.start() : start]
@@ -380,15 +475,36 @@ class PasswordRecognizer(RegexRecognizer):
                 continue
             if _PLACEHOLDER.search(value) or len(set(value)) < 2:
                 continue
-            if m.group("word") is not None and group == "bare" and not self._looks_chosen(m, value):
+            if (m.group("word") is not None and group in ("bare", "digits")
+                    and not self._looks_chosen(m, value)):
                 continue
             if not in_prose:
                 score, rule = self.SCORE_ASSIGNED, "password_assignment"
+            elif group == "digits":
+                score, rule = self.SCORE_PROSE, "code_read_out"
             elif group != "bare":
                 score, rule = self.SCORE_QUOTED_PROSE, "password_quoted"
             else:
                 score, rule = self.SCORE_PROSE, "password_prose"
             yield Hit("SECRET_PASSWORD", start, end, score, rule, True)
+        lowered = text.lower()
+        cli = any(word in lowered for word in self._CLI_GATE)
+        card_secret = any(word in lowered for word in self._CARD_SECRET_GATE)
+        for m in _CLI_CREDENTIALS.finditer(text) if cli else ():
+            group = next(g for g in ("curl", "netuse", "netuse2", "mysql", "sshpass")
+                         if m.group(g) is not None)
+            value = m.group(group)
+            if not _PLACEHOLDER.search(value) and not _CODE_VALUE.search(value):
+                yield Hit("SECRET_PASSWORD", m.start(group), m.end(group), self.SCORE_ASSIGNED,
+                          "command_line_password", True)
+        for m in _CARD_SECRET.finditer(text) if card_secret else ():
+            group = next(g for g in ("dq", "sq", "bare") if m.group(g) is not None)
+            value = m.group(group)
+            answer = "answer" in m.group("name").lower() or "答え" in m.group("name")
+            if answer or value.isdigit() and 3 <= len(value) <= 8:
+                if not _PLACEHOLDER.search(value) and len(set(value)) >= 2 - answer:
+                    yield Hit("SECRET_PASSWORD", m.start(group), m.end(group),
+                              self.SCORE_ASSIGNED, "pin_or_security_answer", True)
         for m in _LOGIN_PAIR.finditer(text):
             value = m.group("pw").rstrip(_TRAILING_PUNCT)
             if (len(value) >= 6 and value.lower() not in _NOT_A_PASSWORD
@@ -396,6 +512,28 @@ class PasswordRecognizer(RegexRecognizer):
                     and _CHOSEN.search(value)):
                 yield Hit("SECRET_PASSWORD", m.start("pw"), m.start("pw") + len(value),
                           self.SCORE_PROSE, "login_user_slash_password", True)
+
+
+# Passwords on a command line: curl -u user:pass, net use \\host /user:CORP\svc pass,
+# mysql -pSecret, sshpass -p secret.
+_CLI_CREDENTIALS = re.compile(
+    r"(?<![\w-])(?:-u|--user)[ =]+[\"']?[^\s:\"']{1,64}:(?P<curl>[^\s\"']{3,128})"
+    r"|\bnet[ \t]+use\b[^\n]{0,120}?/user:[^\s]{1,64}[ \t]+(?P<netuse>[^\s/;]{3,128})"
+    r"|\bnet[ \t]+use[ \t]+\S+[ \t]+(?P<netuse2>[^\s/;*]{3,128})[ \t]+/user:"
+    r"|\bmysql(?:dump|admin)?\b[^\n]{0,80}?[ \t]-p(?P<mysql>[^\s\-][^\s]{2,127})"
+    r"|\bsshpass[ \t]+-p[ \t]*(?P<sshpass>[^\s]{3,128})",
+    re.IGNORECASE,
+)
+# A card's PIN or security code, or the answer to a security question, under its label
+# ("pin": "4821", cvv=372, security_answer: "ポチ").
+_CARD_SECRET = re.compile(
+    r"(?<![A-Za-z0-9_])[\"']?(?P<name>(?i:(?:[a-z0-9]{1,20}[_.-])?(?:pin|cvv2?|cvc2?|csc)"
+    r"(?:[_-]?(?:code|no|number))?|(?:card[_ -]?)?security[_ -]?code"
+    r"|(?:security|secret)[_ -]?(?:answer|question[_ -]?answer)"
+    r"|秘密の質問の答え|セキュリティコード))"
+    r"[\"']?[ \t]*(?::=|=>|[:=：])[ \t]*(?:\"(?P<dq>[^\"\n]{1,60})\"|'(?P<sq>[^'\n]{1,60})'"
+    r"|(?P<bare>[0-9]{3,8})(?![0-9A-Za-z]))"
+)
 
 
 # "the admin login for staging is admin / Winter2024!Grafana", "ログイン情報：admin / Pa55word":
@@ -421,7 +559,8 @@ _SECRET_WORDS = re.compile(
 )
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 # Shapes the vendor recognizers already report under their own, more precise names.
-_VENDOR_PREFIX = re.compile(r"sk-|gh[pousr]_|github_pat_|xox[abposr]-|xapp-|AIza|AKIA|ASIA|eyJ")
+_VENDOR_PREFIX = re.compile(r"sk-|gh[pousr]_|github_pat_|xox[abposr]-|xapp-|AIza|AKIA|ASIA|eyJ"
+                            r"|SG\.|[sr]k_(?:live|test)_|hv[sbr]\.|npm_|pypi-|glpat-|hf_")
 _HEX = frozenset("0123456789abcdefABCDEF")
 # Letter runs as a reader splits them: camelCase humps and SNAKE/kebab words.
 _LETTER_CHUNK = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
@@ -495,6 +634,7 @@ def secret_recognizers(language: str) -> list[EntityRecognizer]:
         SlackTokenRecognizer(language),
         GoogleApiKeyRecognizer(language),
         AwsKeyRecognizer(language),
+        VendorKeyRecognizer(language),
         JwtRecognizer(language),
         PrivateKeyRecognizer(language),
         PasswordRecognizer(language),
