@@ -252,10 +252,12 @@ def create_app(
                             cache_size=settings.detection_cache_size)
     cloud = Upstream("cloud", settings.cloud_url, settings.cloud_api_key,
                      connect_timeout=settings.connect_timeout_s,
-                     read_timeout=settings.upstream_timeout_s)
+                     read_timeout=settings.upstream_timeout_s,
+                     follow_same_origin_redirects=settings.follow_same_origin_redirects)
     local = Upstream("local", settings.local_url, settings.local_api_key,
                      connect_timeout=settings.connect_timeout_s,
-                     read_timeout=settings.upstream_timeout_s)
+                     read_timeout=settings.upstream_timeout_s,
+                     follow_same_origin_redirects=settings.follow_same_origin_redirects)
     # Detection is CPU-bound: it runs off the event loop so streams keep flowing meanwhile.
     # In-process, one thread: spaCy pipelines are not documented as safe for concurrent use,
     # and under the GIL a second thread would add contention, not throughput. With a process

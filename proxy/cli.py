@@ -125,6 +125,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def _policy_check(args: argparse.Namespace) -> int:
     from proxy.policy import load_policy
+    from proxy.policy.decide import warnings
 
     failed = False
     for name in args.files:
@@ -135,6 +136,8 @@ def _policy_check(args: argparse.Namespace) -> int:
             failed = True
         else:
             print(f"{name}: ok ({len(policy.rules)} rules, version {policy.version})")
+            for warning in warnings(policy):
+                print(f"{name}: warning: {warning}", file=sys.stderr)
     return 1 if failed else 0
 
 

@@ -4,6 +4,12 @@ Each upstream owns one ``ClientSession`` for the application's lifetime and send
 proxy's own credentials: requests are built from scratch, so no client header (``Authorization``,
 ``x-request-id``, cookies) can ever reach an upstream. Failures are classified so the pipeline
 can decide about fallback: ``UpstreamUnreachable`` means nothing was delivered.
+
+Redirects are never followed by default: a 307 or 308 from the local upstream (or an ingress in
+front of it) would re-send a sensitive body to wherever ``Location`` points — the cloud, say —
+while the client is told ``x-sekisho-route: local``. The 3xx answer reaches the pipeline, which
+refuses it as an upstream error. With ``follow_same_origin_redirects`` an upstream may redirect
+within its own origin (scheme, host and port of its base URL), three times at most.
 """
 
 from __future__ import annotations
@@ -12,9 +18,12 @@ import json
 from typing import Any
 
 import aiohttp
+from yarl import URL
 
 from proxy import __version__
 from proxy.errors import UpstreamError, UpstreamTimeout
+
+_MAX_REDIRECTS = 3
 
 
 class UpstreamUnreachable(UpstreamError):
@@ -32,9 +41,11 @@ class Upstream:
         *,
         connect_timeout: float,
         read_timeout: float,
+        follow_same_origin_redirects: bool = False,
     ) -> None:
         self.name = name
         self.base_url = base_url.rstrip("/")
+        self.follow_same_origin_redirects = follow_same_origin_redirects
         self._api_key = api_key
         self._timeout = aiohttp.ClientTimeout(
             total=None, connect=connect_timeout, sock_connect=connect_timeout,
@@ -71,10 +82,18 @@ class Upstream:
         """Send a request; return the open response (the caller reads and releases it)."""
         assert self._session is not None, "start() first"
         data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+        url = URL(self.base_url + path)
         try:
-            return await self._session.post(
-                self.base_url + path, data=data, headers=self._headers(stream)
-            )
+            for _hop in range(_MAX_REDIRECTS + 1):
+                resp = await self._session.post(
+                    url, data=data, headers=self._headers(stream), allow_redirects=False
+                )
+                target = self._same_origin_target(resp, url)
+                if target is None:
+                    return resp
+                resp.release()
+                url = target
+            return resp
         except (aiohttp.ClientConnectorError, aiohttp.ServerDisconnectedError) as exc:
             raise UpstreamUnreachable(
                 f"The {self.name} upstream is unreachable", param=None
@@ -84,6 +103,19 @@ class Upstream:
         except aiohttp.ClientError as exc:
             raise UpstreamError(f"The {self.name} upstream failed") from exc
 
+    def _same_origin_target(self, resp: aiohttp.ClientResponse, url: URL) -> URL | None:
+        """Where to re-send after a 307/308 within the upstream's own origin, if allowed."""
+        if not self.follow_same_origin_redirects or resp.status not in (307, 308):
+            return None
+        location = resp.headers.get("Location")
+        if not location:
+            return None
+        target = url.join(URL(location))
+        base = URL(self.base_url)
+        if (target.scheme, target.host, target.port) != (base.scheme, base.host, base.port):
+            return None
+        return target
+
     async def models(self, timeout: float) -> list[dict[str, Any]]:
         assert self._session is not None, "start() first"
         try:
@@ -91,6 +123,7 @@ class Upstream:
                 self.base_url + "/models",
                 headers=self._headers(False),
                 timeout=aiohttp.ClientTimeout(total=timeout),
+                allow_redirects=False,
             ) as resp:
                 if resp.status != 200:
                     raise UpstreamError(f"The {self.name} upstream answered {resp.status}")

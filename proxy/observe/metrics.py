@@ -3,7 +3,8 @@
 Label values are bounded — nothing a client sends becomes a label value:
 - ``route`` cloud|local|block; ``action`` forward|redact|pseudonymize|fallback|fail_closed;
   ``endpoint`` chat|completions|embeddings|responses; ``upstream`` cloud|local;
-- ``rule``: rule names of the loaded policies, plus ``default``, ``fail_closed``, ``none``;
+- ``rule``: rule names of the loaded policies, plus ``default``, ``fail_closed``,
+  ``uninspectable``, ``none``;
 - ``tenant``: ``default`` and the tenants of the keys file;
 - ``entity_type``: the documented vocabulary; ``language`` en|ja|none (``all`` for detection
   time of a whole request);
@@ -78,7 +79,7 @@ class Metrics:
         self.upstream_errors = Counter(
             "sekisho_upstream_errors_total",
             "Upstream failures by kind (connect, timeout, status_4xx, status_5xx, "
-            "stream_interrupted, protocol, models).",
+            "stream_interrupted, protocol, redirect, models).",
             ["upstream", "kind"], registry=r,
         )
         self.fallbacks = Counter(
@@ -89,7 +90,7 @@ class Metrics:
         self.fail_closed = Counter(
             "sekisho_fail_closed_total",
             "Requests kept off the cloud because Sekisho could not clear them "
-            "(detection_timeout, detection_error, local_unavailable).",
+            "(detection_timeout, detection_error, uninspectable, local_unavailable).",
             ["reason"], registry=r,
         )
         self.in_flight = Gauge(
@@ -134,13 +135,14 @@ class Metrics:
         )
         # Fixed label sets exist from the start at 0, so rate() and increase() see the very
         # first event of each kind (a series that appears at 1 has no earlier sample).
-        for reason in ("detection_timeout", "detection_error", "local_unavailable"):
+        for reason in ("detection_timeout", "detection_error", "uninspectable",
+                       "local_unavailable"):
             self.fail_closed.labels(reason)
         for result in ("success", "error"):
             self.policy_reloads.labels(result)
         for upstream in ("cloud", "local"):
             for kind in ("connect", "timeout", "status_4xx", "status_5xx",
-                         "stream_interrupted", "protocol", "models"):
+                         "stream_interrupted", "protocol", "redirect", "models"):
                 self.upstream_errors.labels(upstream, kind)
         self.fallbacks.labels(**{"from": "cloud", "to": "local"})
         self._policies: set[tuple[str, str]] = set()

@@ -14,6 +14,7 @@ from proxy.policy.model import Action, Decision, EntityAction, Policy, Route, Ru
 from proxy.policy.text import fold
 
 DETECTION_FAILED = "DETECTION_FAILED"
+UNINSPECTABLE = "uninspectable"
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,9 +34,10 @@ class Facts:
     tokens: int = 0
     values: tuple[str, ...] = ()
     """The detected value of each entity (same order), for allow-lists; empty when unknown."""
-    surroundings: tuple[str, ...] = ()
-    """Each value with up to 40 characters either side (same order): a finding that is part of
-    an allow-listed phrase ("Holmes" in "Sherlock Holmes") is set aside with it."""
+    surroundings: tuple[tuple[str, str], ...] = ()
+    """Up to 40 characters of text before and after each value (same order): a finding that
+    lies inside an occurrence of an allow-listed phrase ("Holmes" in "Sherlock Holmes") is set
+    aside with it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,13 +154,32 @@ def _apply_entity_actions(
 _FICTIONAL_PHONE = re.compile(r"(?:\+?1[\s.\-]?)?\(?\d{3}\)?[\s.\-]?555[\s.\-]?01\d\d")
 
 
-def _allowed(policy: Policy, entity_type: str, value: str, surrounding: str = "") -> bool:
+def _inside_phrase(bare: str, before: str, after: str, phrases: frozenset[str]) -> bool:
+    """Whether the value ``bare`` (folded), written between ``before`` and ``after``, lies
+    inside an occurrence of one of ``phrases`` there — not merely next to one elsewhere: in
+    "Send Jack the summary of Jack Welch's memoir" the colleague Jack is no public figure."""
+    head = fold(before)
+    around = head + bare + fold(after)
+    start, end = len(head), len(head) + len(bare)
+    for phrase in phrases:
+        if bare not in phrase or phrase == bare:
+            continue
+        at = around.find(phrase)
+        while at != -1:
+            if at <= start and end <= at + len(phrase):
+                return True
+            at = around.find(phrase, at + 1)
+    return False
+
+
+def _allowed(
+    policy: Policy, entity_type: str, value: str, context: tuple[str, str] = ("", "")
+) -> bool:
     if not value:
         return False
     folded = fold(value).strip()
     # "Warren Buffett's" is the person "Warren Buffett".
     bare = re.sub(r"['’]s$", "", folded)
-    around = fold(surrounding)
     for allow in policy.allow:
         if allow.entity_types is not None and entity_type not in allow.entity_types:
             continue
@@ -166,7 +187,7 @@ def _allowed(policy: Policy, entity_type: str, value: str, surrounding: str = ""
             p.fullmatch(folded) or p.fullmatch(bare) for p in allow.patterns
         ):
             return True
-        if around and bare and any(bare in v and v in around for v in allow.values):
+        if bare and any(context) and _inside_phrase(bare, *context, allow.values):
             return True  # "Holmes" where the text says "Sherlock Holmes"
         if (
             allow.fictional_phone_numbers
@@ -197,8 +218,8 @@ def screen(policy: Policy, facts: Facts) -> tuple[Facts, tuple[str, ...]]:
             kept.append((name, score))
             continue
         value = facts.values[i] if i < len(facts.values) else ""
-        surrounding = facts.surroundings[i] if i < len(facts.surroundings) else ""
-        if _allowed(policy, name, value, surrounding):
+        context = facts.surroundings[i] if i < len(facts.surroundings) else ("", "")
+        if _allowed(policy, name, value, context):
             allowed.append(name)
         elif score >= _threshold(policy, name):
             kept.append((name, score))
@@ -227,17 +248,55 @@ def _evaluate(policy: Policy, facts: Facts) -> tuple[Decision, list[RuleTrace]]:
         )
         return decision, [RuleTrace("fail_closed", True, "detection failed or timed out")]
     trace: list[RuleTrace] = []
+    decided: Rule | None = None
     for rule in policy.rules:
         matched, types, reason = _match(rule, facts)
         trace.append(RuleTrace(rule.name, matched, reason))
         if matched:
-            return _apply_entity_actions(rule, facts, types, policy), trace
-    trace.append(RuleTrace("default", True, "no rule matched"))
-    return (
-        Decision(policy.default_route, "default", Action.FORWARD, policy.version, frozenset(),
-                 policy.default_message),
-        trace,
-    )
+            decided = rule
+            decision = _apply_entity_actions(rule, facts, types, policy)
+            break
+    else:
+        trace.append(RuleTrace("default", True, "no rule matched"))
+        decision = Decision(policy.default_route, "default", Action.FORWARD, policy.version,
+                            frozenset(), policy.default_message)
+    unread = _unnamed_content(decided, facts)
+    if decision.route is Route.CLOUD and unread:
+        # Content that could not be inspected (images, files, token ids no tokenizer reads,
+        # unknown parts) reaches the cloud only where a rule names it; a default (or a rule
+        # about other data) that says cloud never sends it.
+        trace.append(RuleTrace(UNINSPECTABLE, True, "content that cannot be inspected, named by"
+                                                    f" no rule: {', '.join(sorted(unread))}"))
+        return (Decision(Route.LOCAL, UNINSPECTABLE, Action.FAIL_CLOSED, policy.version,
+                         unread), trace)
+    return decision, trace
+
+
+def _unnamed_content(rule: Rule | None, facts: Facts) -> frozenset[str]:
+    """The non-text content types present that ``rule`` does not name (by type, by glob, or
+    with ``non_text: true``)."""
+    present = frozenset(name for name, _ in facts.entities if name.startswith("CONTENT_"))
+    if not present or rule is not None and rule.non_text is True:
+        return frozenset()
+    named = rule.entity_types if rule is not None else frozenset()
+    return present - named
+
+
+def warnings(policy: Policy) -> list[str]:
+    """What ``policy check`` points out about a valid policy: behaviour its author may not
+    expect."""
+    out: list[str] = []
+    names_content = any(rule.non_text is not None
+                        or any(t.startswith("CONTENT_") for t in rule.entity_types)
+                        for rule in policy.rules)
+    if policy.default_route is Route.CLOUD and not names_content:
+        out.append(
+            "no rule names non-text content (CONTENT_*): under 'default: cloud' images, audio,"
+            " files, unknown content parts and token ids no tokenizer reads would go to the"
+            f" cloud uninspected; Sekisho keeps them local instead (rule '{UNINSPECTABLE}')."
+            " Add a rule for CONTENT_* to decide where they go."
+        )
+    return out
 
 
 def decide(policy: Policy, facts: Facts) -> Decision:

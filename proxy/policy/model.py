@@ -47,7 +47,7 @@ class EntityAction(StrEnum):
     BLOCK = "block"
 
 
-RESERVED_RULE_NAMES = frozenset({"default", "fail_closed", "none"})
+RESERVED_RULE_NAMES = frozenset({"default", "fail_closed", "none", "uninspectable"})
 _Strict = ConfigDict(extra="forbid", frozen=True)
 EndpointName = Literal["chat", "completions", "embeddings", "responses"]
 

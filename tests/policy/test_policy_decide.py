@@ -106,13 +106,33 @@ def test_part_of_an_allow_listed_phrase_is_set_aside_with_it() -> None:
     from proxy.policy import evaluate
 
     policy = DEFAULT
-    text = "Compare how Sherlock Holmes and Dr. Watson reason."
 
-    def facts(value: str, surrounding: str) -> Facts:
+    def facts(text: str, value: str, occurrence: int = 0) -> Facts:
+        start = -1
+        for _ in range(occurrence + 1):
+            start = text.index(value, start + 1)
+        context = (text[max(0, start - 40):start], text[start + len(value):start + len(value)
+                                                        + 40])
         return Facts(endpoint=Endpoint.CHAT, entities=(("PERSON", 0.85),), values=(value,),
-                     surroundings=(surrounding,))
+                     surroundings=(context,))
 
-    assert evaluate(policy, facts("Holmes", text))[0].route is Route.CLOUD
+    text = "Compare how Sherlock Holmes and Dr. Watson reason."
+    assert evaluate(policy, facts(text, "Holmes"))[0].route is Route.CLOUD
     # A colleague who shares the family name is not part of the phrase.
     colleague = "Ask Anna Holmes whether she read Sherlock Holmes."
-    assert evaluate(policy, facts("Anna Holmes", colleague))[0].route is Route.LOCAL
+    assert evaluate(policy, facts(colleague, "Anna Holmes"))[0].route is Route.LOCAL
+
+
+def test_a_name_only_next_to_an_allow_listed_phrase_is_not_set_aside() -> None:
+    from proxy.policy import evaluate
+
+    text = "Send Jack the summary of Jack Welch's memoir."
+    first = text.index("Jack")
+    context = (text[:first], text[first + 4:first + 44])
+    colleague = Facts(endpoint=Endpoint.CHAT, entities=(("PERSON", 0.85),), values=("Jack",),
+                      surroundings=(context,))
+    assert evaluate(DEFAULT, colleague)[0].route is Route.LOCAL
+    second = text.index("Jack", first + 1)
+    figure = Facts(endpoint=Endpoint.CHAT, entities=(("PERSON", 0.85),), values=("Jack",),
+                   surroundings=((text[:second], text[second + 4:second + 44]),))
+    assert evaluate(DEFAULT, figure)[0].route is Route.CLOUD
