@@ -135,6 +135,8 @@ class RecordingUpstream:
         self.stream_gate: threading.Event | None = None
         self.stream_pause: float = 0.0
         self.reply_text: str | None = None
+        # Answer POSTs with a 307 to this URL (but not those already carrying ?redirected=1).
+        self.redirect_to: str | None = None
         # internals
         self._ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
@@ -231,6 +233,9 @@ class RecordingUpstream:
             self._abort(request)
             return web.Response(status=503)
 
+        if (self.redirect_to is not None and request.method == "POST"
+                and "redirected" not in request.query):
+            return web.Response(status=307, headers={"Location": self.redirect_to})
         if self.fail_body is not None:
             status = self.fail_status if self.fail_status is not None else 200
             return web.Response(status=status, text=self.fail_body, content_type="text/plain")
