@@ -108,6 +108,8 @@ class WorldScriptNameRecognizer(RegexRecognizer):
     CONTEXT = ("name", "氏名", "이름", "имя")
 
     def find(self, text: str) -> Iterable[Hit]:
+        if text.isascii():
+            return
         names = _faker_names()
         yield from self._hangul(text, *names["hangul"])
         if _simplified_chars().search(text):
