@@ -127,6 +127,7 @@ PYPI = "pypi-" + "AgEIcHlwaS5vcmc" + rand(60, _B62 + "_-")
 GITLAB = "glp" + "at-" + rand(20, _B62 + "_-")
 HUGGINGFACE = "hf" + "_" + rand(34, string.ascii_letters)
 AZURE_KEY = rand(86, _B62 + "+/") + "=="
+TWILIO_KEY = "S" + "K" + rand(32, "0123456789abcdef")
 SAS_SIG = rand(43, _B62 + "+/") + "="
 VENDOR_FOUND += [
     (VendorKeyRecognizer, f"const stripe = require('stripe')('{STRIPE_LIVE}');", STRIPE_LIVE),
@@ -138,6 +139,7 @@ VENDOR_FOUND += [
     (VendorKeyRecognizer, f"git remote set-url origin https://oauth2:{GITLAB}@gitlab.com/x",
      GITLAB),
     (VendorKeyRecognizer, f"HF_TOKEN={HUGGINGFACE}", HUGGINGFACE),
+    (VendorKeyRecognizer, f"client = Client('{TWILIO_KEY}', secret)", TWILIO_KEY),
     (VendorKeyRecognizer, f"DefaultEndpointsProtocol=https;AccountName=p;AccountKey={AZURE_KEY};",
      AZURE_KEY),
     (VendorKeyRecognizer, "https://acct.blob.core.windows.net/c?sv=2022-11-02&sp=r&sig="
@@ -290,6 +292,7 @@ PASSWORD_NOT_FOUND = [
     pytest.param("The door code is printed on the badge.", id="code-without-digits"),
     pytest.param("curl -u $USER:$TOKEN https://x", id="shell-variables"),
     pytest.param("Wi-Fi パスワードを変更済", id="japanese-wifi-prose"),
+    pytest.param("TWILIO_AUTH_TOKEN=${TWILIO_AUTH_TOKEN}", id="twilio-token-variable"),
 ]
 
 

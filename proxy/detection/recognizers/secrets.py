@@ -198,6 +198,7 @@ _VENDOR_KEYS: tuple[tuple[str, str, str], ...] = (
     ("sendgrid_api_key", "SG.", r"SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}"),
     ("stripe_secret_key", "k_", r"(?:sk|rk)_(?:live|test)_[0-9A-Za-z]{20,247}"),
     ("stripe_webhook_secret", "whsec_", r"whsec_[0-9A-Za-z]{24,}"),
+    ("twilio_api_key", "SK", r"SK[0-9a-f]{32}"),
     ("vault_token", "hv", r"hv[sbr]\.[A-Za-z0-9_-]{24,}"),
     ("npm_token", "npm_", r"npm_[A-Za-z0-9]{36}"),
     ("pypi_token", "pypi-", r"pypi-AgE[A-Za-z0-9_-]{50,}"),
