@@ -1,31 +1,36 @@
 """The aiohttp application: routes, middlewares, start-up and shutdown.
 
 Heavy things are built once and held in typed ``AppKey``s for the application's lifetime: the
-detector (loaded in a worker thread at start-up, so ``/healthz`` answers at once and
-``/readyz`` turns 200 when models and policy are ready), the upstream sessions, the metrics
-registry. Until the detector is loaded, inspected endpoints answer 503: nothing is ever forwarded
-without inspection.
+detection runner (its detector loaded in a worker thread at start-up, so ``/healthz`` answers at
+once and ``/readyz`` turns 200 when models and policy are ready), the upstream sessions, the
+metrics registry. Until the detector is loaded, inspected endpoints answer 503: nothing is ever
+forwarded without inspection.
+
+Every request passes three middlewares, outermost first: ``exchange_middleware`` gives it an id
+and an ``Exchange``, stamps route, rule and id on the answer and records the finished Exchange
+(inspected endpoints); ``error_middleware`` renders any error OpenAI-style; ``auth_middleware``
+sets the tenant from the client's key (401 for an unknown one). Then the handler: the
+``Pipeline`` for the inspected endpoints.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import hmac
 import json
 import logging
 import signal
 import time
 from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from proxy.catalog import Catalog
 from proxy.config import Settings
-from proxy.detection.detector import Analyzer, Detector
-from proxy.detection.pool import DetectorPool
+from proxy.detection.detector import Analyzer
+from proxy.detection.runner import Runner
 from proxy.errors import (
     Handler,
     InvalidRequest,
@@ -35,22 +40,34 @@ from proxy.errors import (
     UpstreamError,
     error_middleware,
 )
-from proxy.exchange import Endpoint
+from proxy.exchange import Exchange
 from proxy.observe.audit import AuditLog
 from proxy.observe.metrics import Metrics
-from proxy.pipeline import OUTCOME, REQUEST_ID, Outcome, Pipeline, new_request_id, stamp_headers
+from proxy.observe.record import Recorder
+from proxy.parsing import parse
+from proxy.pipeline import Pipeline, new_request_id, stamp_headers
 from proxy.policy import Policy
-from proxy.policy.explain import explain
 from proxy.policy.store import DEFAULT_TENANT, PolicyStore
-from proxy.upstream import Upstream
+from proxy.state import MemoryConversations
+from proxy.tools.explain import report
+from proxy.upstream import Upstream, UpstreamModelsUnavailable
+from proxy.values import Endpoint, Route
 
 log = logging.getLogger("sekisho.app")
 
 PIPELINE = web.AppKey("pipeline", Pipeline)
 SETTINGS = web.AppKey("settings", Settings)
 METRICS = web.AppKey("metrics", Metrics)
-DETECTOR = web.AppKey("detector", Analyzer)
-READY = web.AppKey("ready", asyncio.Event)
+RUNNER = web.AppKey("runner", Runner)
+RECORDER = web.AppKey("recorder", Recorder)
+EXCHANGE = web.RequestKey("sekisho_exchange", Exchange)
+
+ENDPOINT_ROUTES: dict[str, Endpoint] = {
+    "/v1/chat/completions": Endpoint.CHAT,
+    "/v1/completions": Endpoint.COMPLETIONS,
+    "/v1/embeddings": Endpoint.EMBEDDINGS,
+    "/v1/responses": Endpoint.RESPONSES,
+}
 
 _REQUEST_ID_OK = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:")
 
@@ -63,26 +80,54 @@ def _client_request_id(value: str | None) -> str | None:
 
 
 @web.middleware
-async def sekisho_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Give every request an id and an ``Outcome``; stamp route, rule and id on every answer."""
-    request[REQUEST_ID] = (
-        _client_request_id(request.headers.get("x-request-id")) or new_request_id()
-    )
-    outcome = Outcome()
-    request[OUTCOME] = outcome
-    response = await handler(request)
-    if not response.prepared:
-        stamp_headers(response, outcome, request[REQUEST_ID],
-                      request.app[PIPELINE].store.default.version)
-    return response
+async def exchange_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Give every request an id and an ``Exchange``; stamp route, rule and id on every answer;
+    record what an inspected request came to once it is over."""
+    resource = request.match_info.route.resource
+    endpoint = ENDPOINT_ROUTES.get(resource.canonical) if resource is not None else None
+    exchange = Exchange(
+        _client_request_id(request.headers.get("x-request-id")) or new_request_id(), endpoint)
+    request[EXCHANGE] = exchange
+    app = request.app
+    if endpoint is None:
+        response = await handler(request)
+        stamp_headers(response, exchange, app[PIPELINE].store.default.version)
+        return response
+    metrics = app[METRICS]
+    metrics.in_flight.inc()
+    try:
+        response = await handler(request)
+        exchange.status = response.status
+        if not response.prepared:
+            stamp_headers(response, exchange, app[PIPELINE].store.default.version)
+        return response
+    finally:
+        # Recorded before in_flight drops, so "no requests in flight" means "all accounted":
+        # a streamed answer reaches the client before this runs.
+        try:
+            app[RECORDER].record(exchange)
+        finally:
+            metrics.in_flight.dec()
 
 
-def _endpoint_handler(endpoint: Endpoint) -> Handler:
-    async def handler(request: web.Request) -> web.StreamResponse:
-        return await request.app[PIPELINE].handle(
-            request, endpoint, ready=request.app[READY].is_set())
+@web.middleware
+async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The tenant of the client's API key for inspected endpoints; 401 for unknown keys when
+    keys are configured."""
+    exchange = request[EXCHANGE]
+    if exchange.endpoint is not None:
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        api_key = token.strip() if scheme.lower() == "bearer" else None
+        tenant = request.app[PIPELINE].store.tenant_for(api_key)
+        if tenant is None:
+            raise Unauthorized("Incorrect or missing API key for this Sekisho proxy.")
+        exchange.tenant = tenant
+    return await handler(request)
 
-    return handler
+
+async def inspected(request: web.Request) -> web.StreamResponse:
+    return await request.app[PIPELINE].handle(request, request[EXCHANGE])
 
 
 async def models(request: web.Request) -> web.Response:
@@ -90,20 +135,20 @@ async def models(request: web.Request) -> web.Response:
     pipeline = request.app[PIPELINE]
     settings = request.app[SETTINGS]
     timeout = settings.connect_timeout_s
-    results = await asyncio.gather(
-        pipeline.cloud.models(timeout), pipeline.local.models(timeout), return_exceptions=True
-    )
+    upstreams = (pipeline.upstreams[Route.CLOUD], pipeline.upstreams[Route.LOCAL])
+    results = await asyncio.gather(*(u.models(timeout) for u in upstreams),
+                                   return_exceptions=True)
     data: list[dict[str, Any]] = []
     seen: set[str] = set()
     failures = 0
-    for upstream, result in zip((pipeline.cloud, pipeline.local), results, strict=True):
+    for upstream, result in zip(upstreams, results, strict=True):
         if isinstance(result, BaseException):
-            if not isinstance(result, UpstreamError):
+            if not isinstance(result, UpstreamModelsUnavailable):
                 raise result
             failures += 1
-            pipeline.metrics.upstream_errors.labels(upstream.name, "models").inc()
+            request.app[METRICS].upstream_errors.labels(upstream.name, "models").inc()
             continue
-        pipeline.note_models(upstream, result)
+        pipeline.catalog.note(upstream.name, result)
         for model in result:
             if model["id"] not in seen:
                 seen.add(model["id"])
@@ -124,7 +169,7 @@ async def healthz(_request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
-    if request.app[READY].is_set():
+    if request.app[RUNNER].loaded:
         return web.json_response({"status": "ready"})
     return web.json_response({"status": "starting"}, status=503)
 
@@ -140,12 +185,12 @@ async def unknown_v1(request: web.Request) -> web.Response:
 
 def reload_policies(app: web.Application, *, force: bool = False) -> None:
     """Apply edited policy/keys files (each whole or not at all) and count the outcome."""
-    pipeline = app[PIPELINE]
-    results = pipeline.store.reload(force=force)
+    store, metrics = app[PIPELINE].store, app[METRICS]
+    results = store.reload(force=force)
     for _name, ok, _errors in results:
-        pipeline.metrics.policy_reloads.labels("success" if ok else "error").inc()
+        metrics.policy_reloads.labels("success" if ok else "error").inc()
     if results:
-        _export_policies(pipeline.metrics, pipeline.store)
+        _export_policies(metrics, store)
 
 
 def _export_policies(metrics: Metrics, store: PolicyStore) -> None:
@@ -154,18 +199,18 @@ def _export_policies(metrics: Metrics, store: PolicyStore) -> None:
 
 async def _probe_once(app: web.Application, timeout: float) -> None:
     """Ask each upstream for its model list: sekisho_upstream_up is the answer."""
-    pipeline = app[PIPELINE]
+    pipeline, metrics = app[PIPELINE], app[METRICS]
 
     async def probe(upstream: Upstream) -> None:
         try:
             models = await upstream.models(timeout)
-        except UpstreamError:
-            pipeline.metrics.upstream_up.labels(upstream.name).set(0)
+        except UpstreamModelsUnavailable:
+            metrics.upstream_up.labels(upstream.name).set(0)
         else:
-            pipeline.metrics.upstream_up.labels(upstream.name).set(1)
-            pipeline.note_models(upstream, models)
+            metrics.upstream_up.labels(upstream.name).set(1)
+            pipeline.catalog.note(upstream.name, models)
 
-    await asyncio.gather(probe(pipeline.cloud), probe(pipeline.local))
+    await asyncio.gather(*(probe(u) for u in pipeline.upstreams.values()))
 
 
 async def _probe_upstreams(app: web.Application) -> None:
@@ -196,14 +241,15 @@ def _on_sighup(app: web.Application) -> None:
 
 
 async def admin_explain(request: web.Request) -> web.Response:
-    """``POST /sekisho/explain?endpoint=chat&tenant=NAME`` with the admin key; body = request."""
+    """``POST /sekisho/explain?endpoint=chat&tenant=NAME`` with the admin key; body = request.
+    The request is inspected as the proxy would (under the deadline), and never forwarded."""
     settings = request.app[SETTINGS]
     header = request.headers.get("Authorization", "")
     given = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else ""
     if not settings.admin_key or not hmac.compare_digest(given.encode(),
                                                          settings.admin_key.encode()):
         raise Unauthorized("The admin API needs the admin key (SEKISHO_ADMIN_KEY).")
-    if not request.app[READY].is_set():
+    if not request.app[RUNNER].loaded:
         raise Unavailable("Sekisho is starting: the detector is not loaded yet", code="not_ready")
     try:
         endpoint = Endpoint(request.query.get("endpoint", "chat"))
@@ -214,79 +260,64 @@ async def admin_explain(request: web.Request) -> web.Response:
     pipeline = request.app[PIPELINE]
     if tenant not in pipeline.store.tenants:
         raise InvalidRequest(f"unknown tenant {tenant!r}", param="tenant")
-    try:
-        body = json.loads(await request.read())
-    except ValueError:
-        raise InvalidRequest("Request body is not valid JSON", code="invalid_json") from None
-    report = await asyncio.get_running_loop().run_in_executor(
-        pipeline.executor,
-        functools.partial(explain, body, endpoint, pipeline.store.policy_for(tenant),
-                          pipeline.detector, settings, tenant=tenant),
-    )
-    return web.json_response(report, dumps=lambda o: json.dumps(o, ensure_ascii=False))
+    exchange = Exchange(request[EXCHANGE].request_id, endpoint, tenant=tenant)
+    exchange.body = await parse(request, endpoint, settings.max_body_bytes)
+    inspection = await pipeline.inspect(exchange, {})
+    body = report(inspection, pipeline.store.policy_for(tenant), settings, tenant=tenant)
+    return web.json_response(body, dumps=lambda o: json.dumps(o, ensure_ascii=False))
 
 
 def create_app(
     settings: Settings,
     *,
-    detector: Detector | None = None,
+    detector: Analyzer | None = None,
     policy: Policy | None = None,
 ) -> web.Application:
     """Build the application. A pre-loaded ``detector`` (tests) skips model loading."""
     app = web.Application(
-        middlewares=[sekisho_headers, error_middleware],
+        middlewares=[exchange_middleware, error_middleware, auth_middleware],
         client_max_size=settings.max_body_bytes,
     )
     metrics = Metrics()
     store = PolicyStore(settings.policy, keys_path=settings.keys_file,
                         shadow_path=settings.shadow_policy, default_policy=policy)
     _export_policies(metrics, store)
-    analyzer: Analyzer
-    if detector is not None:
-        analyzer = detector
-    elif settings.detection_workers > 0:
-        analyzer = DetectorPool(settings.detection_workers, ja_engine=settings.ja_engine,
-                                en_ner=settings.en_ner, cache_size=settings.detection_cache_size)
-    else:
-        analyzer = Detector(ja_engine=settings.ja_engine, en_ner=settings.en_ner,
-                            cache_size=settings.detection_cache_size)
-    cloud = Upstream("cloud", settings.cloud_url, settings.cloud_api_key,
-                     connect_timeout=settings.connect_timeout_s,
-                     read_timeout=settings.upstream_timeout_s,
-                     follow_same_origin_redirects=settings.follow_same_origin_redirects)
-    local = Upstream("local", settings.local_url, settings.local_api_key,
-                     connect_timeout=settings.connect_timeout_s,
-                     read_timeout=settings.upstream_timeout_s,
-                     follow_same_origin_redirects=settings.follow_same_origin_redirects)
-    # Detection is CPU-bound: it runs off the event loop so streams keep flowing meanwhile.
-    # In-process, one thread: spaCy pipelines are not documented as safe for concurrent use,
-    # and under the GIL a second thread would add contention, not throughput. With a process
-    # pool, one waiting thread per worker process.
-    threads = settings.detection_workers if isinstance(analyzer, DetectorPool) else 1
-    executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="sekisho-detect")
+    runner = Runner.build(
+        workers=settings.detection_workers, ja_engine=settings.ja_engine,
+        en_ner=settings.en_ner, cache_size=settings.detection_cache_size,
+        max_pending=settings.detection_max_pending, detector=detector,
+    )
+    upstreams = {
+        route: Upstream(route.value, url, key,
+                        connect_timeout=settings.connect_timeout_s,
+                        read_timeout=settings.upstream_timeout_s,
+                        follow_same_origin_redirects=settings.follow_same_origin_redirects)
+        for route, url, key in ((Route.CLOUD, settings.cloud_url, settings.cloud_api_key),
+                                (Route.LOCAL, settings.local_url, settings.local_api_key))
+    }
+    local = upstreams[Route.LOCAL]
+    catalog = Catalog(settings, lambda: local.models(settings.connect_timeout_s))
+    conversations = MemoryConversations(settings.response_memory)
     audit = AuditLog(settings.audit_log)
     app[SETTINGS] = settings
     app[METRICS] = metrics
-    app[DETECTOR] = analyzer
-    app[READY] = asyncio.Event()
-    app[PIPELINE] = Pipeline(settings, analyzer, store, cloud, local, metrics, audit, executor)
+    app[RUNNER] = runner
+    app[RECORDER] = Recorder(metrics, audit, settings, catalog)
+    app[PIPELINE] = Pipeline(settings, runner, store, upstreams, catalog, conversations)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
-        await cloud.start()
-        await local.start()
+        for upstream in upstreams.values():
+            await upstream.start()
         loader: asyncio.Task[None] | None = None
-        if analyzer.loaded:
-            app[READY].set()
-        else:
+        if not runner.loaded:
             async def load() -> None:
                 try:
-                    await asyncio.get_running_loop().run_in_executor(executor, analyzer.load)
+                    await runner.load()
                 except Exception as exc:
                     # Never ready: /readyz stays 503 and requests get 503 (nothing is forwarded
                     # undetected); say why, or an operator sees only a proxy that never starts.
                     log.critical("the detector failed to load: %s: %s", type(exc).__name__, exc)
                     raise
-                app[READY].set()
                 log.info("detector loaded; ready")
 
             loader = asyncio.create_task(load())
@@ -302,21 +333,15 @@ def create_app(
         # Wait for them: a probe cancelled mid-request must release its connection before the
         # sessions close.
         await asyncio.gather(*tasks, return_exceptions=True)
-        await cloud.close()
-        await local.close()
-        executor.shutdown(wait=False, cancel_futures=True)
-        if isinstance(analyzer, DetectorPool):
-            analyzer.close()
+        for upstream in upstreams.values():
+            await upstream.close()
+        await conversations.close()
+        runner.close()
         audit.close()
 
     app.cleanup_ctx.append(lifecycle)
-    for endpoint, path in (
-        (Endpoint.CHAT, "/v1/chat/completions"),
-        (Endpoint.COMPLETIONS, "/v1/completions"),
-        (Endpoint.EMBEDDINGS, "/v1/embeddings"),
-        (Endpoint.RESPONSES, "/v1/responses"),
-    ):
-        app.router.add_post(path, _endpoint_handler(endpoint))
+    for path in ENDPOINT_ROUTES:
+        app.router.add_post(path, inspected)
     app.router.add_get("/v1/models", models)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)

@@ -144,7 +144,7 @@ def _policy_check(args: argparse.Namespace) -> int:
 def _policy_test(args: argparse.Namespace) -> int:
     from proxy.detection.detector import Detector
     from proxy.policy import load_policy
-    from proxy.policy.testing import run_policy_tests
+    from proxy.tools.policy_tests import run_policy_tests
 
     settings = _settings(args)
     detector = Detector(ja_engine=settings.ja_engine, en_ner=settings.en_ner, cache_size=0)
@@ -174,9 +174,9 @@ def _policy_test(args: argparse.Namespace) -> int:
 def _explain(args: argparse.Namespace) -> int:
     from proxy.detection.detector import Detector
     from proxy.errors import ProxyError
-    from proxy.exchange import Endpoint
     from proxy.policy import load_policy
-    from proxy.policy.explain import explain, render_text
+    from proxy.tools.explain import explain, render_text
+    from proxy.values import Endpoint
 
     settings = _settings(args)
     try:
@@ -241,13 +241,13 @@ def _tenant_policy(settings: Settings, tenant: str) -> Path:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from proxy.detection.evaluation import run
+    from proxy.tools.evaluation import run
 
     return run(args)
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from proxy.detection.benchmark import run
+    from proxy.tools.benchmark import run
 
     return run(args)
 

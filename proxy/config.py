@@ -104,6 +104,9 @@ class Settings(BaseModel):
     detection_workers: int = Field(default=2, ge=0, le=64)
     """Detection processes (each loads the models once); 0 runs detection in a thread of the
     serving process instead."""
+    detection_max_pending: int = Field(default=128, ge=1)
+    """Analyses running or waiting at once; one more is refused at once with 503 and
+    ``Retry-After`` (load shedding) instead of waiting until it fails closed at its deadline."""
 
     connect_timeout_s: float = Field(default=5.0, gt=0)
     upstream_timeout_s: float = Field(default=600.0, gt=0)

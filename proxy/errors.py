@@ -22,12 +22,17 @@ class ProxyError(Exception):
     type = "server_error"
     code = "internal_error"
 
-    def __init__(self, message: str, *, code: str | None = None, param: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, code: str | None = None, param: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         if code is not None:
             self.code = code
         self.param = param
+        self.headers = dict(headers or {})
+        """Extra response headers (``Retry-After`` on load shedding)."""
 
     def body(self) -> dict[str, object]:
         return {
@@ -105,6 +110,7 @@ def error_response(err: ProxyError) -> web.Response:
         status=err.status,
         body=json.dumps(err.body(), ensure_ascii=False).encode(),
         content_type="application/json",
+        headers=err.headers,
     )
 
 

@@ -1,23 +1,54 @@
-"""Transforms applied to the forwarded copy of a request, and scanning of what comes back.
+"""The request transforms: the body one upstream attempt sends, built from the original.
 
-Runs after ``decide``: the client's body is never modified in place, the upstream gets a copy.
+``body_for`` is the whole of it: for the cloud, the findings of the types the decision redacts
+become placeholders; for either upstream the model name becomes the one that upstream knows;
+a stream whose client did not ask for usage asks for it (``with_usage``: token and cost metrics
+need it; the response stage hides it again). Each attempt starts from the original body, never
+from another attempt's copy, so a redacted body never goes local and a fallback never sends
+placeholders. The client's body is never modified in place.
 """
 
 from __future__ import annotations
 
 import copy
-import json
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import Any
 
 from proxy import tokens
 from proxy.config import Settings
-from proxy.exchange import Location, Segment
-from proxy.policy.model import Route
+from proxy.inspection import Inspection
+from proxy.values import Endpoint, Finding, Location, Route, Segment
 
-if TYPE_CHECKING:
-    from proxy.detection.detector import Finding
+
+def body_for(
+    route: Route, inspection: Inspection, settings: Settings, local_model: str | None
+) -> tuple[dict[str, Any], int]:
+    """The body ``route``'s upstream is sent, and the number of spans redacted in it."""
+    body = inspection.prepared.body
+    decision = inspection.decision
+    redacted = 0
+    if route is Route.CLOUD and decision.redact_types:
+        model = body.get("model")
+        body, redacted = redact(
+            body, inspection.segments, inspection.findings, decision.redact_types,
+            token_model=settings.cloud_model(model if isinstance(model, str) else None),
+        )
+    return map_model(body, route, settings, local_model), redacted
+
+
+def lacks_usage(endpoint: Endpoint, body: dict[str, Any]) -> bool:
+    """A chat or completions stream whose client did not ask for usage."""
+    if body.get("stream") is not True or endpoint not in (Endpoint.CHAT, Endpoint.COMPLETIONS):
+        return False
+    options = body.get("stream_options")
+    return not (isinstance(options, dict) and options.get("include_usage") is True)
+
+
+def with_usage(body: dict[str, Any]) -> dict[str, Any]:
+    """``body`` asking the stream for its usage chunk."""
+    options = body.get("stream_options")
+    return {**body, "stream_options": {**(options if isinstance(options, dict) else {}),
+                                       "include_usage": True}}
 
 
 def map_model(
@@ -73,7 +104,7 @@ def _parent(body: Any, loc: Location) -> Any:
     return node
 
 
-def covered_types(findings: list[Finding], types: frozenset[str]) -> frozenset[str]:
+def covered_types(findings: Sequence[Finding], types: frozenset[str]) -> frozenset[str]:
     """Entity types whose every finding lies inside a span redacted for ``types``."""
     redacted = [(f.path, f.start, f.end) for f in findings if f.entity_type in types]
     covered: dict[str, bool] = {}
@@ -132,68 +163,3 @@ def redact(
         parent.clear()
         parent.update(renamed)
     return forwarded, count
-
-
-@dataclass
-class SseScanner:
-    """Reads an SSE byte stream as it is relayed, for ids and usage.
-
-    ``feed`` returns what to relay. Normally that is the chunk itself, untouched. With
-    ``hide_usage`` (the proxy asked the upstream for usage the client did not ask for) it is
-    the complete events received so far minus the usage-only chunk (``"choices": []`` with a
-    ``usage`` object), so the client sees the stream it asked for and the proxy still counts
-    tokens and cost.
-    """
-
-    hide_usage: bool = False
-    _buffer: bytes = b""
-    events: int = 0
-    response_ids: list[str] = field(default_factory=list)
-    usage: dict[str, Any] | None = None
-
-    def feed(self, chunk: bytes) -> bytes:
-        self._buffer += chunk.replace(b"\r\n", b"\n")
-        relay: list[bytes] = []
-        while b"\n\n" in self._buffer:
-            raw, self._buffer = self._buffer.split(b"\n\n", 1)
-            usage_only = False
-            for payload in _data_lines(raw):
-                usage_only = self._event(payload)
-            if not (self.hide_usage and usage_only):
-                relay.append(raw + b"\n\n")
-        return b"".join(relay) if self.hide_usage else chunk
-
-    def _event(self, payload: str) -> bool:
-        """Scan one event; True when it carries nothing but usage."""
-        self.events += 1
-        if payload.strip() == "[DONE]":
-            return False
-        try:
-            obj = json.loads(payload)
-        except ValueError:
-            return False
-        if not isinstance(obj, dict):
-            return False
-        response = obj.get("response")
-        if isinstance(response, dict):
-            note_response(response, self.response_ids)
-            if isinstance(response.get("usage"), dict):
-                self.usage = response["usage"]
-        elif isinstance(obj.get("usage"), dict):
-            self.usage = obj["usage"]
-            return obj.get("choices") == []
-        return False
-
-
-def _data_lines(raw: bytes) -> Iterator[str]:
-    data = [
-        line[5:].lstrip(b" ") for line in raw.split(b"\n") if line.startswith(b"data:")
-    ]
-    if data:
-        yield b"\n".join(data).decode("utf-8", "replace")
-
-
-def note_response(obj: dict[str, Any], ids: list[str]) -> None:
-    rid = obj.get("id")
-    if isinstance(rid, str) and rid not in ids:
-        ids.append(rid)

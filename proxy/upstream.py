@@ -2,34 +2,100 @@
 
 Each upstream owns one ``ClientSession`` for the application's lifetime and sends only the
 proxy's own credentials: requests are built from scratch, so no client header (``Authorization``,
-``x-request-id``, cookies) can ever reach an upstream. Failures are classified so the pipeline
-can decide about fallback: ``UpstreamUnreachable`` means nothing was delivered.
+``x-request-id``, cookies) can ever reach an upstream.
+
+``send`` returns a ``Reply`` whatever the status (status is data: a 429 or a 500 is an answer,
+for the caller to relay or to fall back on). What goes wrong before an answer is an
+``UpstreamFailure`` that says whether the request may have been delivered: a refused connection
+or a connect timeout delivered nothing (safe to send elsewhere or again); a read timeout or a
+connection lost after sending may have reached the upstream (never retried on it).
 
 Redirects are never followed by default: a 307 or 308 from the local upstream (or an ingress in
 front of it) would re-send a sensitive body to wherever ``Location`` points — the cloud, say —
-while the client is told ``x-sekisho-route: local``. The 3xx answer reaches the pipeline, which
-refuses it as an upstream error. With ``follow_same_origin_redirects`` an upstream may redirect
-within its own origin (scheme, host and port of its base URL), three times at most.
+while the client is told ``x-sekisho-route: local``. The 3xx answer is the reply, which the
+pipeline refuses. With ``follow_same_origin_redirects`` an upstream may redirect within its own
+origin (scheme, host and port of its base URL), three times at most.
 """
 
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+from multidict import CIMultiDictProxy
 from yarl import URL
 
 from proxy import __version__
-from proxy.errors import UpstreamError, UpstreamTimeout
 
 _MAX_REDIRECTS = 3
 
 
-class UpstreamUnreachable(UpstreamError):
-    """The connection could not be made: the request reached no upstream."""
+class UpstreamFailure(Exception):
+    """No (whole) answer came: ``kind`` is connect, timeout or protocol; ``delivered`` says
+    whether the request may have reached the upstream; ``message`` is for the client."""
 
-    code = "upstream_unreachable"
+    def __init__(self, upstream: str, kind: str, *, delivered: bool, message: str) -> None:
+        super().__init__(message)
+        self.upstream = upstream
+        self.kind = kind
+        self.delivered = delivered
+        self.message = message
+
+
+class UpstreamModelsUnavailable(Exception):
+    """The upstream's model list could not be had."""
+
+
+@dataclass
+class Reply:
+    """An upstream's answer, its body not read yet (``read`` it or iterate ``chunks``)."""
+
+    upstream: str
+    status: int
+    headers: CIMultiDictProxy[str]
+    connect_seconds: float
+    _response: aiohttp.ClientResponse
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("Content-Type", "application/json")
+
+    @property
+    def is_stream(self) -> bool:
+        return self.status == 200 and "text/event-stream" in self.content_type
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        """The body as it arrives (``iter_any``: whatever the socket gave, no re-chunking)."""
+        async for chunk in self._response.content.iter_any():
+            yield chunk
+
+    async def read(self, limit: int) -> bytes:
+        """The whole body; refuses more than ``limit`` bytes instead of exhausting memory.
+        Raises ``UpstreamFailure`` (delivered, of course) when the body does not come whole."""
+        parts: list[bytes] = []
+        size = 0
+        try:
+            async for chunk in self.chunks():
+                size += len(chunk)
+                if size > limit:
+                    raise UpstreamFailure(self.upstream, "protocol", delivered=True,
+                                          message="The upstream response is too large")
+                parts.append(chunk)
+        except TimeoutError:
+            raise UpstreamFailure(self.upstream, "timeout", delivered=True,
+                                  message="The upstream did not finish its answer in time"
+                                  ) from None
+        except aiohttp.ClientError:
+            raise UpstreamFailure(self.upstream, "protocol", delivered=True,
+                                  message="The upstream connection failed mid-answer") from None
+        return b"".join(parts)
+
+    def release(self) -> None:
+        self._response.release()
 
 
 class Upstream:
@@ -76,13 +142,12 @@ class Upstream:
             headers["Authorization"] = f"Bearer {self._api_key}"
         return headers
 
-    async def post(
-        self, path: str, body: dict[str, Any], *, stream: bool
-    ) -> aiohttp.ClientResponse:
-        """Send a request; return the open response (the caller reads and releases it)."""
+    async def send(self, path: str, body: dict[str, Any], *, stream: bool) -> Reply:
+        """POST ``body``; the reply whatever its status, or ``UpstreamFailure``."""
         assert self._session is not None, "start() first"
         data = json.dumps(body, ensure_ascii=False).encode("utf-8")
         url = URL(self.base_url + path)
+        started = time.perf_counter()
         try:
             for _hop in range(_MAX_REDIRECTS + 1):
                 resp = await self._session.post(
@@ -90,18 +155,31 @@ class Upstream:
                 )
                 target = self._same_origin_target(resp, url)
                 if target is None:
-                    return resp
+                    break
                 resp.release()
                 url = target
-            return resp
-        except (aiohttp.ClientConnectorError, aiohttp.ServerDisconnectedError) as exc:
-            raise UpstreamUnreachable(
-                f"The {self.name} upstream is unreachable", param=None
-            ) from exc
-        except TimeoutError as exc:
-            raise UpstreamTimeout(f"The {self.name} upstream did not answer in time") from exc
-        except aiohttp.ClientError as exc:
-            raise UpstreamError(f"The {self.name} upstream failed") from exc
+        except aiohttp.ConnectionTimeoutError:
+            # No connection in time (or no free pooled one): nothing was sent.
+            raise UpstreamFailure(self.name, "timeout", delivered=False,
+                                  message=f"The {self.name} upstream did not answer in time"
+                                  ) from None
+        except aiohttp.ClientConnectorError:
+            # Refused or unreachable: no connection, nothing sent.
+            raise UpstreamFailure(self.name, "connect", delivered=False,
+                                  message=f"The {self.name} upstream is unreachable") from None
+        except aiohttp.ServerDisconnectedError:
+            # Closed without an answer: a stale pooled connection, or a server that went down
+            # after reading the request — which cannot be told apart, so it may have been.
+            raise UpstreamFailure(self.name, "connect", delivered=True,
+                                  message=f"The {self.name} upstream is unreachable") from None
+        except TimeoutError:
+            raise UpstreamFailure(self.name, "timeout", delivered=True,
+                                  message=f"The {self.name} upstream did not answer in time"
+                                  ) from None
+        except aiohttp.ClientError:
+            raise UpstreamFailure(self.name, "protocol", delivered=True,
+                                  message=f"The {self.name} upstream failed") from None
+        return Reply(self.name, resp.status, resp.headers, time.perf_counter() - started, resp)
 
     def _same_origin_target(self, resp: aiohttp.ClientResponse, url: URL) -> URL | None:
         """Where to re-send after a 307/308 within the upstream's own origin, if allowed."""
@@ -126,30 +204,11 @@ class Upstream:
                 allow_redirects=False,
             ) as resp:
                 if resp.status != 200:
-                    raise UpstreamError(f"The {self.name} upstream answered {resp.status}")
+                    raise UpstreamModelsUnavailable(self.name)
                 payload = await resp.json(content_type=None)
         except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
-            raise UpstreamError(f"The {self.name} upstream's model list is unavailable") from exc
+            raise UpstreamModelsUnavailable(self.name) from exc
         data = payload.get("data") if isinstance(payload, dict) else None
         if not isinstance(data, list):
-            raise UpstreamError(f"The {self.name} upstream's model list is malformed")
+            raise UpstreamModelsUnavailable(self.name)
         return [m for m in data if isinstance(m, dict) and isinstance(m.get("id"), str)]
-
-
-async def read_limited(resp: aiohttp.ClientResponse, limit: int) -> bytes:
-    """Read a whole upstream body, refusing absurd sizes instead of exhausting memory."""
-    chunks: list[bytes] = []
-    size = 0
-    try:
-        async for chunk in resp.content.iter_any():
-            size += len(chunk)
-            if size > limit:
-                raise UpstreamError("The upstream response is too large")
-            chunks.append(chunk)
-    except TimeoutError as exc:
-        raise UpstreamTimeout("The upstream did not finish its answer in time") from exc
-    except aiohttp.ClientError as exc:
-        raise UpstreamError("The upstream connection failed mid-answer") from exc
-    return b"".join(chunks)
-
-

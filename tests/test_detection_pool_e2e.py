@@ -12,8 +12,8 @@ import aiohttp
 import pytest
 from conftest import Stack
 
-from proxy.app import DETECTOR
-from proxy.detection.pool import DetectorPool
+from proxy.app import RUNNER
+from proxy.detection.runner import DetectorPool
 
 pytestmark = pytest.mark.slow
 
@@ -46,7 +46,7 @@ def pooled(make_stack: Any) -> Stack:
 
 
 def test_pool_routes_like_the_in_process_detector(pooled: Stack) -> None:
-    pool = pooled.app[DETECTOR]
+    pool = pooled.app[RUNNER].analyzer
     assert isinstance(pool, DetectorPool)
     pids = pool.worker_pids()
     assert len(pids) == 2 and os.getpid() not in pids
@@ -61,7 +61,7 @@ def test_pool_routes_like_the_in_process_detector(pooled: Stack) -> None:
 
 
 def test_a_dead_worker_fails_closed_and_the_pool_recovers(pooled: Stack) -> None:
-    pool = pooled.app[DETECTOR]
+    pool = pooled.app[RUNNER].analyzer
     assert isinstance(pool, DetectorPool)
     os.kill(pool.worker_pids()[0], signal.SIGKILL)
     time.sleep(0.5)

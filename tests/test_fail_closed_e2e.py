@@ -10,9 +10,9 @@ from typing import Any
 import openai
 import pytest
 from conftest import Stack
-from presidio_analyzer import EntityRecognizer, RecognizerResult
 
 from proxy.detection.detector import Detector
+from proxy.detection.recognizers.base import Hit, PatternRecognizer
 
 EMAIL = "keiko.watanabe@example-bank.jp"
 CLEAN = "Explain the difference between TCP and UDP."
@@ -71,24 +71,20 @@ def test_detection_deadline_with_local_down_is_503(make_stack: Any) -> None:
     assert stack.posts(stack.cloud) == []
 
 
-class ExplodingRecognizer(EntityRecognizer):  # type: ignore[misc]
+class ExplodingRecognizer(PatternRecognizer):
     """A recognizer (as a deployment might register) that fails on every text."""
 
-    def __init__(self) -> None:
-        super().__init__(supported_entities=["PERSON"], name="exploding", supported_language="en")
+    ENTITIES = ("PERSON",)
+    CONTEXT = ()
 
-    def load(self) -> None:
-        pass
-
-    def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None
-                ) -> list[RecognizerResult]:
+    def find(self, text: str) -> list[Hit]:
         raise RuntimeError("recognizer crashed")
 
 
 def test_a_recognizer_that_raises_keeps_the_request_off_the_cloud(make_stack: Any) -> None:
     broken = Detector(cache_size=0)
     broken.load()
-    broken.add_recognizer(ExplodingRecognizer())
+    broken.add_recognizer("exploding", ExplodingRecognizer())
     stack = make_stack(detector_override=broken)
     raw = ask(stack, CLEAN)
     assert raw.headers["x-sekisho-route"] == "local"

@@ -12,8 +12,10 @@ analyzer never reads the originals again), which cost as much as the search itse
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Sequence
+from typing import Protocol
 
-from presidio_analyzer import EntityRecognizer, RecognizerResult
+from presidio_analyzer import RecognizerResult
 from presidio_analyzer.context_aware_enhancers import (
     ContextAwareEnhancer,
     LemmaContextAwareEnhancer,
@@ -23,13 +25,23 @@ from presidio_analyzer.nlp_engine import NlpArtifacts
 _INDEX = "_sekisho_context_index"
 
 
+class Contextual(Protocol):
+    """What the enhancer reads of a recognizer (Presidio's or Sekisho's): its id and words."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def context(self) -> Sequence[str]: ...
+
+
 class FastLemmaContextEnhancer(LemmaContextAwareEnhancer):
     def enhance_using_context(
         self,
         text: str,
         raw_results: list[RecognizerResult],
         nlp_artifacts: NlpArtifacts,
-        recognizers: list[EntityRecognizer],
+        recognizers: Sequence[Contextual],
         context: list[str] | None = None,
     ) -> list[RecognizerResult]:
         """Presidio's semantics: a result whose recognizer has context words, and whose score no
@@ -49,7 +61,7 @@ class FastLemmaContextEnhancer(LemmaContextAwareEnhancer):
                 nlp_artifacts, text[result.start:result.end], result.start
             ) + extra
             supporting = self._find_supportive_word_in_context(
-                words, recognizer.context, self.context_matching_mode
+                words, list(recognizer.context), self.context_matching_mode
             )
             if supporting:
                 result.score = min(

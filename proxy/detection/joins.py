@@ -29,7 +29,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from proxy.exchange import Segment
+from proxy.values import Segment
 
 JOINED_NUMBER_MIN_SCORE = 0.5
 _MAX_JOINS = 64

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from proxy.detection.entities import ENTITY_TYPES, Category
+from proxy.vocabulary import ENTITY_TYPES, Category
 
 # Entity categories that are personal or confidential data (the rest — URLs, dates, places — are
 # not, on their own).

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from proxy.policy.decide import Facts, RuleTrace, decide, evaluate
 from proxy.policy.loader import PolicyError, load_policy, parse_policy
-from proxy.policy.model import Decision, Policy, Route
+from proxy.policy.model import Policy
+from proxy.values import Decision, Route
 
 __all__ = [
     "Decision",

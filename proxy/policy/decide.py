@@ -9,9 +9,9 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from proxy.exchange import Endpoint
-from proxy.policy.model import Action, Decision, EntityAction, Policy, Route, Rule
+from proxy.policy.model import EntityAction, Policy, Rule
 from proxy.policy.text import fold
+from proxy.values import Action, Decision, Endpoint, Route
 
 DETECTION_FAILED = "DETECTION_FAILED"
 UNINSPECTABLE = "uninspectable"
@@ -260,6 +260,8 @@ def _evaluate(policy: Policy, facts: Facts) -> tuple[Decision, list[RuleTrace]]:
         trace.append(RuleTrace("default", True, "no rule matched"))
         decision = Decision(policy.default_route, "default", Action.FORWARD, policy.version,
                             frozenset(), policy.default_message)
+    if decision.route is Route.BLOCK and not decision.message:
+        decision = dataclasses.replace(decision, message=block_message(decision, decided))
     unread = _unnamed_content(decided, facts)
     if decision.route is Route.CLOUD and unread:
         # Content that could not be inspected (images, files, token ids no tokenizer reads,
@@ -270,6 +272,22 @@ def _evaluate(policy: Policy, facts: Facts) -> tuple[Decision, list[RuleTrace]]:
         return (Decision(Route.LOCAL, UNINSPECTABLE, Action.FAIL_CLOSED, policy.version,
                          unread), trace)
     return decision, trace
+
+
+def block_message(decision: Decision, rule: Rule | None = None) -> str:
+    """What a blocked client is told: which kinds of data decided, never the data itself."""
+    if decision.message:
+        return decision.message
+    if rule is None:
+        return ("This request was blocked by the policy's default route: no rule of the policy"
+                " allows it.")
+    kinds = sorted(decision.entity_types)
+    if rule.keywords is not None or rule.regex is not None:
+        kinds.append("a confidential marking or keyword")
+    if not kinds:
+        return f"This request was blocked by policy rule '{decision.rule}'."
+    return (f"This request was blocked by policy rule '{decision.rule}': it contains"
+            f" {', '.join(kinds)}.")
 
 
 def _unnamed_content(rule: Rule | None, facts: Facts) -> frozenset[str]:

@@ -20,19 +20,18 @@ from typing import Any, Union, get_args, get_origin
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from proxy.detection import entities
-from proxy.exchange import Endpoint
+from proxy import vocabulary as entities
 from proxy.policy.model import (
     REGEX_FLAGS,
     Allow,
     Policy,
     PolicySpec,
     PolicyTest,
-    Route,
     Rule,
     RuleSpec,
 )
 from proxy.policy.text import fold
+from proxy.values import Endpoint, Route
 
 PathKey = tuple[str | int, ...]
 Lines = dict[PathKey, int]

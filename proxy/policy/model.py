@@ -19,24 +19,8 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from proxy.detection import entities
-from proxy.exchange import Endpoint
-
-
-class Route(StrEnum):
-    CLOUD = "cloud"
-    LOCAL = "local"
-    BLOCK = "block"
-
-
-class Action(StrEnum):
-    """What happened to the request on its route (a bounded metric label)."""
-
-    FORWARD = "forward"
-    REDACT = "redact"
-    PSEUDONYMIZE = "pseudonymize"
-    FALLBACK = "fallback"
-    FAIL_CLOSED = "fail_closed"
+from proxy import vocabulary as entities
+from proxy.values import Endpoint, Route
 
 
 class EntityAction(StrEnum):
@@ -361,18 +345,3 @@ class Policy:
     tests: tuple[PolicyTest, ...] = field(default=())
     allow: tuple[Allow, ...] = ()
     thresholds: tuple[tuple[frozenset[str], float], ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Decision:
-    route: Route
-    rule: str
-    action: Action
-    policy_version: str
-    entity_types: frozenset[str]
-    """The entity types that made the deciding rule match (empty for the default)."""
-    message: str | None = None
-    redact_types: frozenset[str] = frozenset()
-    """Entity types to replace with placeholders before forwarding (cloud route only)."""
-    allowed: tuple[str, ...] = ()
-    """Entity types of findings the policy's allow-list set aside (one per finding)."""

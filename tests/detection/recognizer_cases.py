@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from proxy.detection.normalize import normalize
-from proxy.detection.recognizers import RegexRecognizer
+from proxy.detection.recognizers.base import Recognizer, scan
 
 Span = tuple[str, int, int]
 
@@ -19,8 +19,8 @@ def expect(text: str, *found: tuple[str, str]) -> list[Span]:
     return sorted(spans)
 
 
-def detect(recognizer: RegexRecognizer, text: str) -> list[Span]:
+def detect(recognizer: Recognizer, text: str) -> list[Span]:
     """Run one recognizer on the normalised text; spans mapped back to ``text``."""
     norm = normalize(text)
-    results = recognizer.analyze(norm.text, list(recognizer.supported_entities), None)
-    return sorted((r.entity_type, *norm.to_original(r.start, r.end)) for r in results)
+    hits = scan(recognizer, norm.text)
+    return sorted((h.entity, *norm.to_original(h.start, h.end)) for h in hits)

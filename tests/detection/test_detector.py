@@ -6,10 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from proxy.detection.detector import Detector, languages_of, ner_view
-from proxy.detection.evaluation import load_corpus
+from proxy.detection.detector import Detector
+from proxy.detection.engine import languages_of, ner_view
 from proxy.detection.nlp import build_ja_pipeline
-from proxy.exchange import Segment, extract
+from proxy.extraction import extract
+from proxy.tools.evaluation import load_corpus
+from proxy.values import Segment
 
 
 def found(detector: Detector, text: str) -> set[tuple[str, str]]:

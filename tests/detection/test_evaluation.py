@@ -17,8 +17,9 @@ from pathlib import Path
 import pytest
 
 from proxy.detection.detector import Detector
-from proxy.detection.entities import ENTITY_TYPES
-from proxy.detection.evaluation import (
+from proxy.extraction import extract
+from proxy.policy import Policy, load_policy
+from proxy.tools.evaluation import (
     DOMAINS,
     TARGET_OVER_ROUTING,
     TARGET_PERSON_RECALL,
@@ -31,8 +32,8 @@ from proxy.detection.evaluation import (
     occurrences,
     run,
 )
-from proxy.exchange import Endpoint, extract
-from proxy.policy import Policy, load_policy
+from proxy.values import Endpoint
+from proxy.vocabulary import ENTITY_TYPES
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "tests" / "detection" / "corpus"

@@ -7,7 +7,7 @@ from recognizer_cases import detect, expect
 
 from proxy.detection.recognizers.health import MedicalRecordRecognizer
 
-RECOGNIZER = MedicalRecordRecognizer("en")
+RECOGNIZER = MedicalRecordRecognizer()
 
 
 @pytest.mark.parametrize(

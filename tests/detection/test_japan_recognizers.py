@@ -8,23 +8,20 @@ the recognizers check their context themselves. All identifiers are synthetic.
 from __future__ import annotations
 
 import pytest
-from presidio_analyzer import RecognizerResult
 from recognizer_cases import detect, expect
 
-from proxy.detection.entities import ENTITY_TYPES
+from proxy.detection.detector import Detector
 from proxy.detection.normalize import normalize
-from proxy.detection.recognizers import (
+from proxy.detection.recognizers.base import Hit, PatternRecognizer, scan
+from proxy.detection.recognizers.common import (
     DottedCardRecognizer,
     LowerCaseIbanRecognizer,
-    RegexRecognizer,
     SpacedCardRecognizer,
     TrunkPrefixPhoneRecognizer,
     UsBankAccountLabelledRecognizer,
     UsDriverLicenseLabelledRecognizer,
     UsPassportLabelledRecognizer,
     UsSsnLabelledRecognizer,
-    common_recognizers,
-    sekisho_recognizers,
 )
 from proxy.detection.recognizers.japan import (
     DateOfBirthRecognizer,
@@ -38,9 +35,10 @@ from proxy.detection.recognizers.japan import (
     JapanPostalCodeRecognizer,
     JapanTollFreeRecognizer,
     is_valid_my_number,
-    japan_recognizers,
     my_number_check_digit,
 )
+from proxy.detection.registry import SEKISHO_RECOGNIZERS, Registry
+from proxy.vocabulary import ENTITY_TYPES
 
 
 def check_digit(first_eleven: str) -> int:
@@ -68,46 +66,47 @@ MN2 = my_number("98765432109")
 MN_BAD = bad_check_digit("12345678901")
 
 
-
-
-
-
-def results_for(recognizer: RegexRecognizer, text: str) -> list[RecognizerResult]:
-    return list(recognizer.analyze(normalize(text).text, list(recognizer.supported_entities), None))
+def results_for(recognizer: PatternRecognizer, text: str) -> list[Hit]:
+    return scan(recognizer, normalize(text).text)
 
 
 # ---------------------------------------------------------------------------------------------
-# The factory
+# The registry
 
 
-def test_every_recognizer_emits_only_documented_entities_for_both_languages() -> None:
-    for language in ("ja", "en"):
-        recognizers = sekisho_recognizers(language)
-        assert recognizers
-        for recognizer in recognizers:
-            name = type(recognizer).__name__
-            assert recognizer.supported_language == language, name
-            assert set(recognizer.supported_entities) <= set(ENTITY_TYPES), name
+def test_every_recognizer_emits_only_documented_entities() -> None:
+    recognizers = Registry().build()
+    assert len(recognizers) == len(SEKISHO_RECOGNIZERS)
+    for recognizer in recognizers:
+        name = type(recognizer).__name__
+        assert recognizer.entities, name
+        assert set(recognizer.entities) <= set(ENTITY_TYPES), name
 
 
 def test_every_recognizer_has_japanese_and_english_context_words() -> None:
-    for recognizer in japan_recognizers("ja"):
+    japanese = [r for r in Registry().build()
+                if type(r).__module__ == "proxy.detection.recognizers.japan"]
+    assert len(japanese) == 10
+    for recognizer in japanese:
         name = type(recognizer).__name__
         assert any(not w.isascii() for w in recognizer.context), name
         assert any(w.isascii() for w in recognizer.context), name
 
 
-def test_self_checked_context_is_marked_so_presidio_does_not_boost_twice() -> None:
-    (result,) = results_for(JapanPassportRecognizer("ja"), "旅券番号 TK1234567")
-    assert result.recognition_metadata[RecognizerResult.IS_SCORE_ENHANCED_BY_CONTEXT_KEY]
-    assert result.recognition_metadata[RecognizerResult.RECOGNIZER_NAME_KEY] == (
-        "JapanPassportRecognizer"
-    )
+def test_self_checked_context_is_marked_so_it_is_not_boosted_twice(detector: Detector) -> None:
+    (hit,) = results_for(JapanPassportRecognizer(), "旅券番号 TK1234567")
+    assert hit.context_checked
+    assert JapanPassportRecognizer().name == "JapanPassportRecognizer"
+    # Through the engine: the score is the recognizer's own, the enhancer adds nothing.
+    found = detector.analyze_texts(["旅券番号 TK1234567"])["旅券番号 TK1234567"]
+    (passport,) = [d for d in found if d.entity_type == "JP_PASSPORT"]
+    assert passport.score == round(hit.score, 4)
+    assert passport.recognizer == "JapanPassportRecognizer"
 
 
 def test_unrequested_entities_are_not_reported() -> None:
-    recognizer = JapanMyNumberRecognizer("ja")
-    assert recognizer.analyze(f"マイナンバー {MN}", ["JP_PASSPORT"], None) == []
+    recognizer = JapanMyNumberRecognizer()
+    assert scan(recognizer, f"マイナンバー {MN}", ["JP_PASSPORT"]) == []
 
 
 # ---------------------------------------------------------------------------------------------
@@ -156,12 +155,12 @@ MY_NUMBER_FOUND = [
 def test_my_number_with_valid_check_digit_is_reported(
     text: str, found: list[tuple[str, str]]
 ) -> None:
-    assert detect(JapanMyNumberRecognizer("ja"), text) == expect(text, *found)
+    assert detect(JapanMyNumberRecognizer(), text) == expect(text, *found)
 
 
 def test_my_number_without_context_is_reported_with_a_lower_score() -> None:
-    (bare,) = results_for(JapanMyNumberRecognizer("en"), f"ID {MN}")
-    (labelled,) = results_for(JapanMyNumberRecognizer("en"), f"my number {MN}")
+    (bare,) = results_for(JapanMyNumberRecognizer(), f"ID {MN}")
+    (labelled,) = results_for(JapanMyNumberRecognizer(), f"my number {MN}")
     assert 0.5 <= bare.score < labelled.score
 
 
@@ -185,13 +184,13 @@ MY_NUMBER_NOT_FOUND = [
 
 @pytest.mark.parametrize("text", MY_NUMBER_NOT_FOUND)
 def test_my_number_with_bad_check_digit_or_wrong_shape_is_not_reported(text: str) -> None:
-    assert detect(JapanMyNumberRecognizer("ja"), text) == []
+    assert detect(JapanMyNumberRecognizer(), text) == []
 
 
 def test_my_number_is_found_in_raw_text_where_kana_touch_the_digits() -> None:
     # Without the normaliser's spaces: \b would see no boundary between は and the digits.
     text = f"マイナンバーは{MN}です"
-    (result,) = JapanMyNumberRecognizer("ja").analyze(text, ["JP_MY_NUMBER"], None)
+    (result,) = scan(JapanMyNumberRecognizer(), text, ["JP_MY_NUMBER"])
     assert text[result.start : result.end] == MN
 
 
@@ -222,7 +221,7 @@ PHONE_FOUND = [
 
 @pytest.mark.parametrize(("text", "found"), PHONE_FOUND)
 def test_japanese_phone_numbers_are_reported(text: str, found: list[tuple[str, str]]) -> None:
-    assert detect(JapanPhoneRecognizer("ja"), text) == expect(text, *found)
+    assert detect(JapanPhoneRecognizer(), text) == expect(text, *found)
 
 
 PHONE_NOT_FOUND = [
@@ -242,12 +241,12 @@ PHONE_NOT_FOUND = [
 
 @pytest.mark.parametrize("text", PHONE_NOT_FOUND)
 def test_things_that_only_look_like_phone_numbers_are_not_reported(text: str) -> None:
-    assert detect(JapanPhoneRecognizer("ja"), text) == []
+    assert detect(JapanPhoneRecognizer(), text) == []
 
 
 def test_phone_number_next_to_a_label_scores_higher() -> None:
-    (bare,) = results_for(JapanPhoneRecognizer("ja"), "090-1234-5678")
-    (labelled,) = results_for(JapanPhoneRecognizer("ja"), "電話番号 090-1234-5678")
+    (bare,) = results_for(JapanPhoneRecognizer(), "090-1234-5678")
+    (labelled,) = results_for(JapanPhoneRecognizer(), "電話番号 090-1234-5678")
     assert bare.score < labelled.score
 
 
@@ -263,17 +262,17 @@ def test_phone_number_next_to_a_label_scores_higher() -> None:
 def test_toll_free_numbers_are_reported_as_toll_free(
     text: str, found: list[tuple[str, str]]
 ) -> None:
-    assert detect(JapanTollFreeRecognizer("ja"), text) == expect(text, *found)
+    assert detect(JapanTollFreeRecognizer(), text) == expect(text, *found)
 
 
 @pytest.mark.parametrize("text", ["090-1234-5678", "01201234567", "10120-123-456"])
 def test_other_numbers_are_not_toll_free(text: str) -> None:
-    assert detect(JapanTollFreeRecognizer("ja"), text) == []
+    assert detect(JapanTollFreeRecognizer(), text) == []
 
 
 def test_toll_free_numbers_score_below_personal_phone_numbers() -> None:
-    (toll_free,) = results_for(JapanTollFreeRecognizer("ja"), "0120-123-456")
-    (mobile,) = results_for(JapanPhoneRecognizer("ja"), "090-1234-5678")
+    (toll_free,) = results_for(JapanTollFreeRecognizer(), "0120-123-456")
+    (mobile,) = results_for(JapanPhoneRecognizer(), "090-1234-5678")
     assert toll_free.score < mobile.score
 
 
@@ -295,7 +294,7 @@ POSTAL_FOUND = [
 def test_postal_codes_with_mark_label_or_address_are_reported(
     text: str, found: list[tuple[str, str]]
 ) -> None:
-    assert detect(JapanPostalCodeRecognizer("ja"), text) == expect(text, *found)
+    assert detect(JapanPostalCodeRecognizer(), text) == expect(text, *found)
 
 
 @pytest.mark.parametrize(
@@ -309,7 +308,7 @@ def test_postal_codes_with_mark_label_or_address_are_reported(
     ],
 )
 def test_unlabelled_nnn_nnnn_is_not_a_postal_code(text: str) -> None:
-    assert detect(JapanPostalCodeRecognizer("ja"), text) == []
+    assert detect(JapanPostalCodeRecognizer(), text) == []
 
 
 ADDRESS_FOUND = [
@@ -345,7 +344,7 @@ ADDRESS_FOUND = [
 
 @pytest.mark.parametrize(("text", "found"), ADDRESS_FOUND)
 def test_street_addresses_are_reported(text: str, found: list[tuple[str, str]]) -> None:
-    assert detect(JapanAddressRecognizer("ja"), text) == expect(text, *found)
+    assert detect(JapanAddressRecognizer(), text) == expect(text, *found)
 
 
 ADDRESS_NOT_FOUND = [
@@ -363,7 +362,7 @@ ADDRESS_NOT_FOUND = [
 
 @pytest.mark.parametrize("text", ADDRESS_NOT_FOUND)
 def test_places_without_a_street_address_are_not_reported(text: str) -> None:
-    assert detect(JapanAddressRecognizer("ja"), text) == []
+    assert detect(JapanAddressRecognizer(), text) == []
 
 
 # ---------------------------------------------------------------------------------------------
@@ -390,10 +389,10 @@ LABELLED_FOUND = [
 
 @pytest.mark.parametrize(("recognizer", "text", "value"), LABELLED_FOUND)
 def test_labelled_identifiers_are_reported(
-    recognizer: type[RegexRecognizer], text: str, value: str
+    recognizer: type[PatternRecognizer], text: str, value: str
 ) -> None:
     entity = recognizer.ENTITIES[0]
-    assert detect(recognizer("ja"), text) == expect(text, (entity, value))
+    assert detect(recognizer(), text) == expect(text, (entity, value))
 
 
 LABELLED_NOT_FOUND = [
@@ -415,9 +414,9 @@ LABELLED_NOT_FOUND = [
 
 @pytest.mark.parametrize(("recognizer", "text"), LABELLED_NOT_FOUND)
 def test_label_dependent_identifiers_without_their_label_are_not_reported(
-    recognizer: type[RegexRecognizer], text: str
+    recognizer: type[PatternRecognizer], text: str
 ) -> None:
-    assert detect(recognizer("ja"), text) == []
+    assert detect(recognizer(), text) == []
 
 
 BANK_FORMS_FOUND = [
@@ -436,7 +435,7 @@ BANK_FORMS_FOUND = [
 def test_yucho_with_labels_and_branch_account_forms_are_reported(
     text: str, found: list[tuple[str, str]]
 ) -> None:
-    assert detect(JapanBankAccountRecognizer("ja"), text) == expect(text, *found)
+    assert detect(JapanBankAccountRecognizer(), text) == expect(text, *found)
 
 
 @pytest.mark.parametrize(
@@ -449,12 +448,12 @@ def test_yucho_with_labels_and_branch_account_forms_are_reported(
     ],
 )
 def test_bank_account_shapes_without_their_label_are_not_reported(text: str) -> None:
-    assert detect(JapanBankAccountRecognizer("ja"), text) == []
+    assert detect(JapanBankAccountRecognizer(), text) == []
 
 
 def test_label_far_before_the_number_does_not_count() -> None:
     text = "パスポートの申請方法について説明します。窓口で受け取った整理券は TK1234567 です"
-    assert detect(JapanPassportRecognizer("ja"), text) == []
+    assert detect(JapanPassportRecognizer(), text) == []
 
 
 HEALTH_INSURANCE_FOUND = [
@@ -480,7 +479,7 @@ HEALTH_INSURANCE_FOUND = [
 def test_health_insurance_card_numbers_are_reported(
     text: str, found: list[tuple[str, str]]
 ) -> None:
-    assert detect(JapanHealthInsuranceRecognizer("ja"), text) == expect(text, *found)
+    assert detect(JapanHealthInsuranceRecognizer(), text) == expect(text, *found)
 
 
 @pytest.mark.parametrize(
@@ -494,7 +493,7 @@ def test_health_insurance_card_numbers_are_reported(
     ],
 )
 def test_numbers_that_are_not_insurance_card_numbers_are_not_reported(text: str) -> None:
-    assert detect(JapanHealthInsuranceRecognizer("ja"), text) == []
+    assert detect(JapanHealthInsuranceRecognizer(), text) == []
 
 
 # ---------------------------------------------------------------------------------------------
@@ -524,7 +523,7 @@ BIRTH_DATE_FOUND = [
 
 @pytest.mark.parametrize(("text", "found"), BIRTH_DATE_FOUND)
 def test_dates_of_birth_are_reported(text: str, found: list[tuple[str, str]]) -> None:
-    assert detect(DateOfBirthRecognizer("ja"), text) == expect(text, *found)
+    assert detect(DateOfBirthRecognizer(), text) == expect(text, *found)
 
 
 @pytest.mark.parametrize(
@@ -539,7 +538,7 @@ def test_dates_of_birth_are_reported(text: str, found: list[tuple[str, str]]) ->
     ],
 )
 def test_dates_without_a_birth_label_are_not_reported(text: str) -> None:
-    assert detect(DateOfBirthRecognizer("ja"), text) == []
+    assert detect(DateOfBirthRecognizer(), text) == []
 
 
 # ---------------------------------------------------------------------------------------------
@@ -607,10 +606,10 @@ COMMON_FOUND = [
 
 @pytest.mark.parametrize(("recognizer", "text", "value"), COMMON_FOUND)
 def test_shapes_presidio_misses_are_reported(
-    recognizer: type[RegexRecognizer], text: str, value: str
+    recognizer: type[PatternRecognizer], text: str, value: str
 ) -> None:
     entity = recognizer.ENTITIES[0]
-    assert detect(recognizer("en"), text) == expect(text, (entity, value))
+    assert detect(recognizer(), text) == expect(text, (entity, value))
 
 
 COMMON_NOT_FOUND = [
@@ -655,12 +654,15 @@ COMMON_NOT_FOUND = [
 
 @pytest.mark.parametrize(("recognizer", "text"), COMMON_NOT_FOUND)
 def test_shapes_that_only_look_like_identifiers_are_not_reported(
-    recognizer: type[RegexRecognizer], text: str
+    recognizer: type[PatternRecognizer], text: str
 ) -> None:
-    assert detect(recognizer("en"), text) == []
+    assert detect(recognizer(), text) == []
 
 
-def test_common_recognizers_are_part_of_every_language() -> None:
-    for language in ("en", "ja"):
-        names = {type(r).__name__ for r in sekisho_recognizers(language)}
-        assert {type(r).__name__ for r in common_recognizers(language)} <= names
+def test_common_recognizers_are_registered() -> None:
+    names = {type(r).__name__ for r in Registry().build()}
+    common = {DottedCardRecognizer, SpacedCardRecognizer, LowerCaseIbanRecognizer,
+              UsSsnLabelledRecognizer, UsPassportLabelledRecognizer,
+              UsDriverLicenseLabelledRecognizer, UsBankAccountLabelledRecognizer,
+              TrunkPrefixPhoneRecognizer}
+    assert {c.__name__ for c in common} <= names

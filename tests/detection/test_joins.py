@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from proxy.detection.detector import Detector
-from proxy.exchange import Segment, extract
+from proxy.extraction import extract
+from proxy.values import Segment
 
 
 def found(detector: Detector, body: dict[str, Any]) -> set[str]:

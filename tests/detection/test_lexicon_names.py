@@ -9,7 +9,7 @@ from proxy.detection.names import lexicon
 from proxy.detection.recognizers.lexicon_names import LexiconNameRecognizer
 from proxy.detection.stock import confirmed_name
 
-RECOGNIZER = LexiconNameRecognizer("en")
+RECOGNIZER = LexiconNameRecognizer()
 
 
 def names(text: str) -> list[str]:

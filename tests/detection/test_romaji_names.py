@@ -7,7 +7,7 @@ from recognizer_cases import detect
 
 from proxy.detection.recognizers.romaji_names import RomajiNameRecognizer, to_katakana
 
-RECOGNIZER = RomajiNameRecognizer("en")
+RECOGNIZER = RomajiNameRecognizer()
 
 
 def names(text: str) -> list[str]:

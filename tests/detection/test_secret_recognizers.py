@@ -14,7 +14,7 @@ import string
 import pytest
 from recognizer_cases import Span, detect, expect
 
-from proxy.detection.recognizers import RegexRecognizer
+from proxy.detection.recognizers.base import PatternRecognizer
 from proxy.detection.recognizers.secrets import (
     AnthropicKeyRecognizer,
     AwsKeyRecognizer,
@@ -27,9 +27,9 @@ from proxy.detection.recognizers.secrets import (
     PrivateKeyRecognizer,
     SlackTokenRecognizer,
     VendorKeyRecognizer,
-    secret_recognizers,
     shannon_entropy,
 )
+from proxy.detection.registry import Registry
 
 _rng = random.Random(20240412)
 _B62 = string.ascii_letters + string.digits
@@ -84,9 +84,10 @@ PEM = "-----BEGIN RSA " + "PRIVATE KEY-----\n" + PEM_BODY + "\n-----END RSA PRIV
 def detect_all(text: str) -> list[Span]:
     """Every credential recognizer together, to check they do not double-report one value."""
     found: list[Span] = []
-    for recognizer in secret_recognizers("en"):
-        assert isinstance(recognizer, RegexRecognizer)
-        found += detect(recognizer, text)
+    for recognizer in Registry().build():
+        if type(recognizer).__module__ == "proxy.detection.recognizers.secrets":
+            assert isinstance(recognizer, PatternRecognizer)
+            found += detect(recognizer, text)
     return sorted(found)
 
 
@@ -150,16 +151,16 @@ VENDOR_FOUND += [
 
 @pytest.mark.parametrize(("recognizer", "text", "value"), VENDOR_FOUND)
 def test_vendor_keys_are_reported_without_context(
-    recognizer: type[RegexRecognizer], text: str, value: str
+    recognizer: type[PatternRecognizer], text: str, value: str
 ) -> None:
-    assert detect(recognizer("en"), text) == expect(text, (recognizer.ENTITIES[0], value))
+    assert detect(recognizer(), text) == expect(text, (recognizer.ENTITIES[0], value))
 
 
 def test_truncated_private_key_is_reported_up_to_the_end_of_its_body() -> None:
     begin = "-----BEGIN OPENSSH " + "PRIVATE KEY-----\n"
     body = rand(70, _B62 + "+/") + "\n" + rand(30, _B62 + "+/")
     text = f"my key is\n{begin}{body}\n\nwhy does ssh fail?"
-    assert detect(PrivateKeyRecognizer("en"), text) == expect(
+    assert detect(PrivateKeyRecognizer(), text) == expect(
         text, ("SECRET_PRIVATE_KEY", begin + body)
     )
 
@@ -188,9 +189,9 @@ VENDOR_NOT_FOUND = [
 
 @pytest.mark.parametrize(("recognizer", "text"), VENDOR_NOT_FOUND)
 def test_placeholders_and_lookalikes_are_not_reported_as_keys(
-    recognizer: type[RegexRecognizer], text: str
+    recognizer: type[PatternRecognizer], text: str
 ) -> None:
-    assert detect(recognizer("en"), text) == []
+    assert detect(recognizer(), text) == []
 
 
 def test_each_credential_is_reported_once_under_its_most_precise_name() -> None:
@@ -258,7 +259,7 @@ PASSWORD_FOUND = [
 @pytest.mark.parametrize(("text", "values"), PASSWORD_FOUND)
 def test_password_values_are_reported_without_their_label(text: str, values: list[str]) -> None:
     expected = expect(text, *(("SECRET_PASSWORD", v) for v in values))
-    assert detect(PasswordRecognizer("ja"), text) == expected
+    assert detect(PasswordRecognizer(), text) == expected
 
 
 PASSWORD_NOT_FOUND = [
@@ -298,7 +299,7 @@ PASSWORD_NOT_FOUND = [
 
 @pytest.mark.parametrize("text", PASSWORD_NOT_FOUND)
 def test_password_words_without_a_password_value_are_not_reported(text: str) -> None:
-    assert detect(PasswordRecognizer("ja"), text) == []
+    assert detect(PasswordRecognizer(), text) == []
 
 
 # ---------------------------------------------------------------------------------------------
@@ -316,7 +317,7 @@ TOKEN_FOUND = [
 
 @pytest.mark.parametrize(("text", "value"), TOKEN_FOUND)
 def test_high_entropy_tokens_next_to_secret_words_are_reported(text: str, value: str) -> None:
-    assert detect(HighEntropyTokenRecognizer("ja"), text) == expect(text, ("SECRET_TOKEN", value))
+    assert detect(HighEntropyTokenRecognizer(), text) == expect(text, ("SECRET_TOKEN", value))
 
 
 TOKEN_NOT_FOUND = [
@@ -334,7 +335,7 @@ TOKEN_NOT_FOUND = [
 
 @pytest.mark.parametrize("text", TOKEN_NOT_FOUND)
 def test_ordinary_strings_near_or_far_from_secret_words_are_not_tokens(text: str) -> None:
-    assert detect(HighEntropyTokenRecognizer("ja"), text) == []
+    assert detect(HighEntropyTokenRecognizer(), text) == []
 
 
 def test_entropy_is_measured_in_bits_per_character() -> None:

@@ -7,7 +7,7 @@ from recognizer_cases import detect
 
 from proxy.detection.recognizers.structured_names import StructuredNameRecognizer
 
-RECOGNIZER = StructuredNameRecognizer("en")
+RECOGNIZER = StructuredNameRecognizer()
 
 
 def names(text: str) -> list[str]:

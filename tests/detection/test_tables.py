@@ -7,8 +7,8 @@ from recognizer_cases import detect
 
 from proxy.detection.recognizers.tables import HL7PatientRecognizer, TableColumnRecognizer
 
-TABLE = TableColumnRecognizer("en")
-HL7 = HL7PatientRecognizer("en")
+TABLE = TableColumnRecognizer()
+HL7 = HL7PatientRecognizer()
 
 
 def found(

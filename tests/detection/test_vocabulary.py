@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from proxy.detection import entities
-from proxy.detection.detector import LANGUAGES, Detector
+from proxy import vocabulary as entities
+from proxy.detection.detector import Detector
 
 # Flagged by extraction (parts and token ids) or while canonicalising a text (data: URLs,
 # binary base64, encodings too deep to read), not by a recognizer.
@@ -15,11 +15,7 @@ SIGNALS = {"DETECTION_FAILED"}
 def test_every_vocabulary_entity_has_a_source_and_every_source_is_in_the_vocabulary(
     detector: Detector,
 ) -> None:
-    assert detector._analyzer is not None
-    emitted: set[str] = set()
-    for language in LANGUAGES:
-        for recognizer in detector._analyzer.registry.get_recognizers(language, all_fields=True):
-            emitted |= set(recognizer.supported_entities)
+    emitted = detector.engine.entities()
     assert emitted <= set(entities.ENTITY_TYPES)
     assert set(entities.ENTITY_TYPES) - FLAGGED_BY_EXTRACTION - SIGNALS <= emitted
 

@@ -6,19 +6,20 @@ import pytest
 from recognizer_cases import detect
 
 from proxy.detection.recognizers.addresses import StreetAddressRecognizer
+from proxy.detection.recognizers.base import PatternRecognizer, scan
 from proxy.detection.recognizers.world_names import WorldScriptNameRecognizer
 
-NAMES = WorldScriptNameRecognizer("ja")
-ADDRESSES = StreetAddressRecognizer("en")
+NAMES = WorldScriptNameRecognizer()
+ADDRESSES = StreetAddressRecognizer()
 
 
 def found(recognizer: object, text: str, threshold: float = 0.6) -> list[tuple[str, str]]:
     from proxy.detection.normalize import normalize
 
     norm = normalize(text)
-    results = recognizer.analyze(norm.text, None, None)  # type: ignore[attr-defined]
-    return [(r.entity_type, text[slice(*norm.to_original(r.start, r.end))])
-            for r in results if r.score >= threshold]
+    assert isinstance(recognizer, PatternRecognizer)
+    return [(h.entity, text[slice(*norm.to_original(h.start, h.end))])
+            for h in scan(recognizer, norm.text) if h.score >= threshold]
 
 
 @pytest.mark.parametrize(

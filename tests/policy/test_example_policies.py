@@ -12,9 +12,9 @@ import pytest
 
 from proxy.config import Settings
 from proxy.detection.detector import Detector
-from proxy.exchange import Endpoint
 from proxy.policy import Facts, Route, decide, evaluate, load_policy
-from proxy.policy.testing import run_policy_tests
+from proxy.tools.policy_tests import run_policy_tests
+from proxy.values import Endpoint
 
 ROOT = Path(__file__).resolve().parents[2]
 POLICIES = sorted((ROOT / "policies").glob("**/*.yaml"))

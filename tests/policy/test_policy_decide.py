@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from proxy.exchange import Endpoint
 from proxy.policy import Facts, PolicyError, Route, decide, load_policy, parse_policy
+from proxy.values import Endpoint
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT = load_policy(ROOT / "policies" / "default.yaml")

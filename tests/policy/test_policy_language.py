@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from proxy.exchange import Endpoint
 from proxy.policy import Facts, PolicyError, Route, decide, parse_policy
-from proxy.policy.model import Action
 from proxy.policy.text import estimate_tokens, fold
+from proxy.values import Action, Endpoint
 
 POLICY = parse_policy(
     """

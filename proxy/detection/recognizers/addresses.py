@@ -23,9 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from presidio_analyzer import EntityRecognizer
-
-from proxy.detection.recognizers import Hit, RegexRecognizer
+from proxy.detection.recognizers.base import Hit, PatternRecognizer
 
 _WORD = r"[A-Z][A-Za-z'’.\-]*"
 _STREET_TYPES = (
@@ -68,7 +66,7 @@ _ROMAJI_ADDRESS = re.compile(
 )
 
 
-class StreetAddressRecognizer(RegexRecognizer):
+class StreetAddressRecognizer(PatternRecognizer):
     """UK and US street addresses, and Japanese ones written in romaji."""
 
     ENTITIES = ("STREET_ADDRESS", "JP_ADDRESS")
@@ -86,7 +84,3 @@ class StreetAddressRecognizer(RegexRecognizer):
             yield Hit("STREET_ADDRESS", m.start(), end, score, rule)
         for m in _ROMAJI_ADDRESS.finditer(text):
             yield Hit("JP_ADDRESS", m.start(), m.end(), self.SCORE_FULL, "address_romaji")
-
-
-def address_recognizers(language: str) -> list[EntityRecognizer]:
-    return [StreetAddressRecognizer(language)]

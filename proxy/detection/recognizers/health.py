@@ -16,10 +16,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from presidio_analyzer import EntityRecognizer
-
 from proxy.detection.names import LATIN_LOWER, LATIN_UPPER, lexicon
-from proxy.detection.recognizers import Hit, RegexRecognizer
+from proxy.detection.recognizers.base import Hit, PatternRecognizer
 
 _RECORD = re.compile(
     r"(?:\b(?:mrn|medical[\s_-]+record(?:[\s_-]+(?:no\.?|number|#|id))?|"
@@ -70,7 +68,7 @@ def _names_someone(text: str, start: int, end: int) -> bool:
     )
 
 
-class MedicalRecordRecognizer(RegexRecognizer):
+class MedicalRecordRecognizer(PatternRecognizer):
     ENTITIES = ("MEDICAL_RECORD",)
     CONTEXT = ("患者", "カルテ", "診断", "処方", "patient", "diagnosis", "mrn", "medical")
 
@@ -85,7 +83,3 @@ class MedicalRecordRecognizer(RegexRecognizer):
                 for e in events:
                     yield Hit("MEDICAL_RECORD", e.start(), e.end(), 0.7, "health-event-of-person",
                               context_checked=True)
-
-
-def health_recognizers(language: str) -> list[EntityRecognizer]:
-    return [MedicalRecordRecognizer(language)]

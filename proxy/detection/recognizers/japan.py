@@ -15,13 +15,11 @@ from collections.abc import Iterator
 from functools import lru_cache
 from typing import ClassVar
 
-from presidio_analyzer import EntityRecognizer
-
-from proxy.detection.recognizers import (
+from proxy.detection.recognizers.base import (
     CONTEXT_BOOST,
     Hit,
     LabelledNumberRecognizer,
-    RegexRecognizer,
+    PatternRecognizer,
     context_before,
     context_near,
 )
@@ -103,7 +101,7 @@ _TWELVE_DIGITS = re.compile(
 )
 
 
-class JapanMyNumberRecognizer(RegexRecognizer):
+class JapanMyNumberRecognizer(PatternRecognizer):
     """個人番号: 12 digits whose mod-11 check digit is right; reported with or without a label.
 
     One random 12-digit number in eleven passes the check, so an unlabelled number scores
@@ -180,7 +178,7 @@ def _classify_phone(groups: tuple[str, ...]) -> str | None:
     return "landline"
 
 
-class JapanPhoneRecognizer(RegexRecognizer):
+class JapanPhoneRecognizer(PatternRecognizer):
     """Japanese phone numbers: mobile/IP (070/080/090/050), landlines, +81 and bracket forms.
 
     The digit groups are checked against the numbering plan (11 digits for mobile/IP, 10 for
@@ -229,7 +227,7 @@ _TOLL_FREE = re.compile(
 )
 
 
-class JapanTollFreeRecognizer(RegexRecognizer):
+class JapanTollFreeRecognizer(PatternRecognizer):
     """フリーダイヤル 0120-xxx-xxx and 0800-xxx-xxxx: businesses' public numbers.
 
     Reported separately and at a low score so policies can treat them as informational; they
@@ -265,7 +263,7 @@ _POSTAL_MARKED = re.compile(r"〒[ ]?(" + _digit_run(r"\d", r"\d{2}-?\d{4}") + _
 _POSTAL_BARE = re.compile(_digit_run(r"\d", r"\d{2}(?:-\d{4}|\d{4})") + _NUM_END)
 
 
-class JapanPostalCodeRecognizer(RegexRecognizer):
+class JapanPostalCodeRecognizer(PatternRecognizer):
     """郵便番号: 〒123-4567 / 〒1234567, or NNN-NNNN next to a label or followed by a prefecture.
 
     Without 〒, a label or an address after it, NNN-NNNN is far more often a fragment of
@@ -369,7 +367,7 @@ _ADDRESS_LOOKBACK = 60
 _ADDRESS_LOOKAHEAD = 80
 
 
-class JapanAddressRecognizer(RegexRecognizer):
+class JapanAddressRecognizer(PatternRecognizer):
     """住所: prefecture and/or municipality, town, and a block number (丁目/番地/号 or 1-2-3).
 
     A block number is required: 東京 or 大阪市 alone is a place, not where someone lives.
@@ -543,7 +541,7 @@ _INSURANCE = re.compile(
 )
 
 
-class JapanHealthInsuranceRecognizer(RegexRecognizer):
+class JapanHealthInsuranceRecognizer(PatternRecognizer):
     """健康保険証の記号・番号: the values after 記号 / 番号 / 枝番 / 保険者番号 / 被保険者番号.
 
     記号, 番号 and "number" are everyday words, so they count only with 保険 / insurance in the
@@ -641,7 +639,7 @@ def plausible_date(m: re.Match[str]) -> bool:
     return True
 
 
-class DateOfBirthRecognizer(RegexRecognizer):
+class DateOfBirthRecognizer(PatternRecognizer):
     """生年月日: a date right after 生年月日/誕生日/DOB/date of birth/born, or before 生まれ.
 
     The label must come at most 30 characters before the date with no other number and no
@@ -689,25 +687,9 @@ class DateOfBirthRecognizer(RegexRecognizer):
                               "birth_date_label_after", True)
 
 
-def japan_recognizers(language: str) -> list[EntityRecognizer]:
-    """All Japanese-identifier recognizers, for one analyzer language ("ja" or "en")."""
-    return [
-        JapanMyNumberRecognizer(language),
-        JapanPhoneRecognizer(language),
-        JapanTollFreeRecognizer(language),
-        JapanPostalCodeRecognizer(language),
-        JapanAddressRecognizer(language),
-        JapanDriverLicenseRecognizer(language),
-        JapanPassportRecognizer(language),
-        JapanBankAccountRecognizer(language),
-        JapanHealthInsuranceRecognizer(language),
-        DateOfBirthRecognizer(language),
-    ]
-
-
 @lru_cache(maxsize=1)
-def _number_recognizers() -> tuple[RegexRecognizer, ...]:
-    return JapanPhoneRecognizer("ja"), JapanTollFreeRecognizer("ja")
+def _number_recognizers() -> tuple[PatternRecognizer, ...]:
+    return JapanPhoneRecognizer(), JapanTollFreeRecognizer()
 
 
 def is_japanese_number(window: str, start: int, end: int) -> bool:

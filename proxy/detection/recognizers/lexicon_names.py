@@ -29,8 +29,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from presidio_analyzer import EntityRecognizer
-
 from proxy.detection.names import (
     LATIN_LOWER,
     LATIN_UPPER,
@@ -39,9 +37,9 @@ from proxy.detection.names import (
     is_thing_word,
     lexicon,
 )
-from proxy.detection.recognizers import Hit, RegexRecognizer
+from proxy.detection.recognizers.base import Hit, PatternRecognizer
 
-__all__ = ["LexiconNameRecognizer", "lexicon_name_recognizers"]
+__all__ = ["LexiconNameRecognizer"]
 
 # A capitalised name word: Smith, O'Connell, McDonald, Al-Sayed, Chloé, Wiśniewska; or an
 # all-caps family name as Japanese business text writes it (TANAKA).
@@ -122,7 +120,7 @@ def _lower_pair_score(given: str, family: str, names: Lexicon) -> float:
     return 0.7
 
 
-class LexiconNameRecognizer(RegexRecognizer):
+class LexiconNameRecognizer(PatternRecognizer):
     ENTITIES = ("PERSON",)
     CONTEXT = ("name", "mr", "ms", "mrs", "dr", "patient", "employee", "customer")
 
@@ -191,7 +189,3 @@ class LexiconNameRecognizer(RegexRecognizer):
                     and not any(names.is_common(p) or names.is_english(p) and not names.is_family(p)
                                 for p in parts)):
                 yield Hit("PERSON", m.start(1), m.end(2), 0.75, "initial-then-family-name")
-
-
-def lexicon_name_recognizers(language: str) -> list[EntityRecognizer]:
-    return [LexiconNameRecognizer(language)]

@@ -14,11 +14,10 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
-from presidio_analyzer import EntityRecognizer
 from sudachipy import dictionary as sudachi_dictionary
 from sudachipy import tokenizer as sudachi_tokenizer
 
-from proxy.detection.recognizers import Hit, RegexRecognizer
+from proxy.detection.recognizers.base import Hit, PatternRecognizer
 
 _KANA = {
     "a": "ア", "i": "イ", "u": "ウ", "e": "エ", "o": "オ",
@@ -101,7 +100,7 @@ def name_kind(word: str) -> str | None:
     return ""
 
 
-class RomajiNameRecognizer(RegexRecognizer):
+class RomajiNameRecognizer(PatternRecognizer):
     ENTITIES = ("PERSON",)
     CONTEXT = ("name", "san", "さん", "様", "氏")
 
@@ -131,7 +130,3 @@ class RomajiNameRecognizer(RegexRecognizer):
             used_until = second.end()
             yield Hit("PERSON", first.start(), second.end(), score, "romaji-name",
                       context_checked=True)
-
-
-def romaji_name_recognizers(language: str) -> list[EntityRecognizer]:
-    return [RomajiNameRecognizer(language)]

@@ -19,9 +19,7 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import ClassVar
 
-from presidio_analyzer import EntityRecognizer
-
-from proxy.detection.recognizers import Hit, RegexRecognizer, context_before
+from proxy.detection.recognizers.base import Hit, PatternRecognizer, context_before
 
 # Markers of documentation or template values rather than live credentials.
 _PLACEHOLDER = re.compile(
@@ -51,7 +49,7 @@ _KEY_START = r"(?<![A-Za-z0-9_-])"
 _KEY_END = r"(?![A-Za-z0-9_-])"
 
 
-class _PrefixedKeyRecognizer(RegexRecognizer):
+class _PrefixedKeyRecognizer(PatternRecognizer):
     """A key recognised by its vendor prefix; the body must not be a placeholder."""
 
     PATTERN: ClassVar[re.Pattern[str]]
@@ -159,7 +157,7 @@ _AWS_SECRET_NAME = (
 )
 
 
-class AwsKeyRecognizer(RegexRecognizer):
+class AwsKeyRecognizer(PatternRecognizer):
     """AWS access key ids (``AKIA``/``ASIA`` + 16) and secret access keys.
 
     A secret access key is 40 characters of base64 with no prefix, so it is reported only when
@@ -244,7 +242,7 @@ _SIGNED = re.compile(
 )
 
 
-class VendorKeyRecognizer(RegexRecognizer):
+class VendorKeyRecognizer(PatternRecognizer):
     """Keys of the many vendors that prefix theirs (SendGrid, Stripe, Vault, npm, PyPI, GitLab,
     Hugging Face, …) and the signatures of signed URLs and connection strings."""
 
@@ -284,7 +282,7 @@ def _b64url_json(part: str) -> object:
     return json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
 
 
-class JwtRecognizer(RegexRecognizer):
+class JwtRecognizer(PatternRecognizer):
     """JSON Web Tokens: three base64url parts whose header decodes to JSON with ``alg``.
 
     The header check keeps dotted base64-looking strings (hashes, file names) out. Unsigned
@@ -310,7 +308,7 @@ class JwtRecognizer(RegexRecognizer):
                 yield Hit("SECRET_JWT", m.start(), m.end(), self.SCORE, "jwt_header")
 
 
-class PrivateKeyRecognizer(RegexRecognizer):
+class PrivateKeyRecognizer(PatternRecognizer):
     """PEM private keys: the whole block, BEGIN line through END line.
 
     A block cut off before its END line (a truncated paste) is still reported, from BEGIN to the
@@ -419,7 +417,7 @@ _OPENING = {")": "(", "]": "[", "}": "{"}
 _MIN_PASSWORD_LENGTH = 3
 
 
-class PasswordRecognizer(RegexRecognizer):
+class PasswordRecognizer(PatternRecognizer):
     """Password assignments in code, config and prose, in English and Japanese.
 
     The span is the value only, so redaction keeps ``password=`` and the reader still sees what
@@ -577,7 +575,7 @@ _HEX = frozenset("0123456789abcdefABCDEF")
 _LETTER_CHUNK = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
 
 
-class HighEntropyTokenRecognizer(RegexRecognizer):
+class HighEntropyTokenRecognizer(PatternRecognizer):
     """Opaque high-entropy tokens (≥ 20 chars) within 40 characters after a secret word.
 
     Entropy alone would flag every git SHA, UUID and base64 blob, so a key/secret/token/認証/
@@ -634,20 +632,3 @@ class HighEntropyTokenRecognizer(RegexRecognizer):
             if any(s <= m.start() and m.end() <= e for s, e in claimed):
                 continue
             yield Hit("SECRET_TOKEN", m.start(), m.end(), self.SCORE, "high_entropy_token", True)
-
-
-def secret_recognizers(language: str) -> list[EntityRecognizer]:
-    """All credential recognizers; they are language-independent but registered per language."""
-    return [
-        AnthropicKeyRecognizer(language),
-        OpenAIKeyRecognizer(language),
-        GitHubTokenRecognizer(language),
-        SlackTokenRecognizer(language),
-        GoogleApiKeyRecognizer(language),
-        AwsKeyRecognizer(language),
-        VendorKeyRecognizer(language),
-        JwtRecognizer(language),
-        PrivateKeyRecognizer(language),
-        PasswordRecognizer(language),
-        HighEntropyTokenRecognizer(language),
-    ]

@@ -11,10 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from presidio_analyzer import EntityRecognizer
-
 from proxy.detection.names import LATIN_LOWER, LATIN_UPPER, Lexicon, is_thing_word, lexicon
-from proxy.detection.recognizers import Hit, RegexRecognizer
+from proxy.detection.recognizers.base import Hit, PatternRecognizer
 from proxy.detection.recognizers.tables import column_cells
 
 _NAME_KEYS = (
@@ -115,7 +113,7 @@ def _looks_like_name(value: str) -> bool:
     )
 
 
-class StructuredNameRecognizer(RegexRecognizer):
+class StructuredNameRecognizer(PatternRecognizer):
     ENTITIES = ("PERSON",)
     CONTEXT = ("name", "氏名", "名前")
     GATE = ("name", "customer", "patient", "employee", "operator", "holder", "contact",
@@ -178,7 +176,3 @@ class StructuredNameRecognizer(RegexRecognizer):
 
 def _name_column(cell: str) -> str | None:
     return "PERSON" if _HEADER_CELL.match(cell) else None
-
-
-def structured_name_recognizers(language: str) -> list[EntityRecognizer]:
-    return [StructuredNameRecognizer(language)]

@@ -15,12 +15,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator
 
-from presidio_analyzer import EntityRecognizer
-
-from proxy.detection.recognizers import Hit, RegexRecognizer
+from proxy.detection.recognizers.base import Hit, PatternRecognizer
 from proxy.detection.recognizers.japan import DATE_PATTERN, plausible_date
 
-__all__ = ["HL7PatientRecognizer", "TableColumnRecognizer", "column_cells", "table_recognizers"]
+__all__ = ["HL7PatientRecognizer", "TableColumnRecognizer", "column_cells"]
 
 _SEPARATORS = (",", "\t", ";", "|")
 
@@ -88,7 +86,7 @@ def _column_kind(cell: str) -> str | None:
     return None
 
 
-class TableColumnRecognizer(RegexRecognizer):
+class TableColumnRecognizer(PatternRecognizer):
     """Dates of birth and patient numbers in the columns of CSV, TSV and pipe tables."""
 
     ENTITIES = ("DATE_OF_BIRTH", "MEDICAL_RECORD")
@@ -111,7 +109,7 @@ class TableColumnRecognizer(RegexRecognizer):
 _PID = re.compile(r"(?m)^PID(?P<sep>[|^~\\&])")
 
 
-class HL7PatientRecognizer(RegexRecognizer):
+class HL7PatientRecognizer(PatternRecognizer):
     """The patient in an HL7 v2 ``PID`` segment: identifiers (PID-2, PID-3, PID-4), name and
     alias (PID-5, PID-9), date of birth (PID-7), phone numbers (PID-13, PID-14), SSN (PID-19)
     and driver's licence (PID-20). Each field is reported whole, components and all, so
@@ -138,7 +136,3 @@ class HL7PatientRecognizer(RegexRecognizer):
                 if kind is not None and any(ch.isalnum() for ch in field):
                     yield Hit(kind, start, start + len(field), 0.9, f"hl7-pid-{number}", True)
                 start += len(field) + 1
-
-
-def table_recognizers(language: str) -> list[EntityRecognizer]:
-    return [TableColumnRecognizer(language), HL7PatientRecognizer(language)]

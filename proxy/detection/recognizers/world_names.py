@@ -28,9 +28,7 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
-from presidio_analyzer import EntityRecognizer
-
-from proxy.detection.recognizers import Hit, RegexRecognizer
+from proxy.detection.recognizers.base import Hit, PatternRecognizer
 
 _HANGUL = "\uac00-\ud7a3"
 _HANGUL_WORD = re.compile(f"(?<![{_HANGUL}])[{_HANGUL}]{{2,4}}(?![{_HANGUL}])")
@@ -103,7 +101,7 @@ def _simplified_chars() -> re.Pattern[str]:
                                     for a, b in ranges) + "]")
 
 
-class WorldScriptNameRecognizer(RegexRecognizer):
+class WorldScriptNameRecognizer(PatternRecognizer):
     ENTITIES = ("PERSON",)
     CONTEXT = ("name", "氏名", "이름", "имя")
 
@@ -190,7 +188,3 @@ class WorldScriptNameRecognizer(RegexRecognizer):
                 continue
             yield Hit("PERSON", run[0].start(), run[-1].end(), score, "cyrillic-name")
             i += len(run)
-
-
-def world_name_recognizers(language: str) -> list[EntityRecognizer]:
-    return [WorldScriptNameRecognizer(language)]

@@ -1,7 +1,8 @@
 """``explain``: how one request would be inspected, decided and forwarded — values masked.
 
-Shared by ``sekisho explain`` and the admin endpoint ``POST /sekisho/explain``. Runs the same
-stages as the pipeline (extract, detect, decide, transform) without forwarding anything.
+Shared by ``sekisho explain`` and the admin endpoint ``POST /sekisho/explain``. The same
+inspection as the proxy (``proxy.inspection``) and the same request transforms for the route it
+decides, without forwarding anything.
 """
 
 from __future__ import annotations
@@ -10,45 +11,18 @@ from collections.abc import Mapping
 from typing import Any
 
 from proxy.config import Settings
-from proxy.detection.detector import Analyzer, Finding, contexts_of, values_of
-from proxy.exchange import Endpoint, Segment, extract, validate
-from proxy.policy.decide import Facts, evaluate
-from proxy.policy.model import Policy, Route
-from proxy.policy.text import estimate_tokens, fold
-from proxy.transform import map_model, redact
+from proxy.detection.detector import Analyzer
+from proxy.extraction import validate
+from proxy.inspection import Inspection, context_for, inspect
+from proxy.policy.model import Policy
+from proxy.transform import body_for
+from proxy.values import Endpoint, Route
 
 
 def mask(text: str) -> str:
     if len(text) <= 2:
         return "*" * len(text)
     return text[0] + "*" * (len(text) - 2) + text[-1]
-
-
-def facts_for(
-    endpoint: Endpoint,
-    body: dict[str, Any],
-    segments: list[Segment],
-    findings: list[Finding],
-    *,
-    tenant: str,
-    headers: Mapping[str, str],
-) -> Facts:
-    model = body.get("model")
-    return Facts(
-        endpoint=endpoint,
-        entities=tuple((f.entity_type, f.score) for f in findings),
-        model=model if isinstance(model, str) else None,
-        tenant=tenant,
-        headers={k.lower(): v for k, v in headers.items()},
-        text=fold("\n".join(s.text for s in segments)),
-        tokens=estimate_tokens([s.text for s in segments]),
-        values=tuple(values_of(segments, findings)),
-        surroundings=tuple(contexts_of(segments, findings, SURROUNDING_CHARS)),
-    )
-
-
-# How far around a finding an allow-listed phrase that contains it is looked for.
-SURROUNDING_CHARS = 40
 
 
 def explain(
@@ -61,28 +35,26 @@ def explain(
     tenant: str = "default",
     headers: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The report; raises ``InvalidRequest`` for a body the proxy would reject."""
+    """The report, inspecting in this thread; raises ``InvalidRequest`` for a body the proxy
+    would reject."""
     body = validate(endpoint, raw_body)
-    model = body.get("model")
-    segments, flags = extract(
-        body, known_models=settings.configured_models(),
-        token_model=settings.cloud_model(model if isinstance(model, str) else None),
-    )
-    findings = detector.analyze(segments)
-    findings += [Finding(flag, 1.0, "", 0, 0, "extraction", "-") for flag in sorted(flags)]
-    facts = facts_for(endpoint, body, segments, findings, tenant=tenant, headers=headers or {})
-    decision, trace = evaluate(policy, facts)
+    context = context_for(settings, body, tenant=tenant, headers=headers)
+    return report(inspect(endpoint, body, detector, policy, context), policy, settings,
+                  tenant=tenant)
+
+
+def report(
+    inspection: Inspection, policy: Policy, settings: Settings, *, tenant: str = "default"
+) -> dict[str, Any]:
+    """What an inspection found and decided, values masked, and the body its route would get
+    (the same transform as the proxy's first attempt; the local model named by setting)."""
+    decision, facts, segments = inspection.decision, inspection.facts, inspection.segments
     forwarded: dict[str, Any] | None = None
     if decision.route is not Route.BLOCK:
-        source = body
-        if decision.route is Route.CLOUD and decision.redact_types:
-            source, _ = redact(body, segments, findings, decision.redact_types,
-                               token_model=settings.cloud_model(
-                                   model if isinstance(model, str) else None))
         local_model = settings.local_model or "<local model>"
-        if endpoint is Endpoint.EMBEDDINGS:
+        if inspection.prepared.endpoint is Endpoint.EMBEDDINGS:
             local_model = settings.local_embedding_model or "<no local embedding model>"
-        forwarded = map_model(source, decision.route, settings, local_model)
+        forwarded, _ = body_for(decision.route, inspection, settings, local_model)
     return {
         "route": decision.route.value,
         "rule": decision.rule,
@@ -91,16 +63,17 @@ def explain(
         "policy": policy.path,
         "policy_version": policy.version,
         "inspected": [{"path": s.path, "chars": len(s.text)} for s in segments],
-        "content_flags": sorted(flags),
+        "content_flags": sorted(inspection.prepared.flags),
         "entities": [
             {
                 "type": f.entity_type, "score": f.score, "recognizer": f.recognizer,
                 "path": f.path, "start": f.start, "end": f.end, "masked": mask(value),
             }
-            for f, value in zip(findings, facts.values, strict=True)
+            for f, value in zip(inspection.findings, facts.values, strict=True)
         ],
         "estimated_tokens": facts.tokens,
-        "rules": [{"rule": t.rule, "matched": t.matched, "reason": t.reason} for t in trace],
+        "rules": [{"rule": t.rule, "matched": t.matched, "reason": t.reason}
+                  for t in inspection.trace],
         "redacted_types": sorted(decision.redact_types),
         "forwarded_body": forwarded,
     }

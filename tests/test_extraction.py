@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from proxy.errors import InvalidRequest
-from proxy.exchange import Endpoint, extract, validate
+from proxy.extraction import extract, validate
+from proxy.values import Endpoint
 
 
 def texts(body: dict[str, Any], **kwargs: Any) -> dict[str, str]:

@@ -16,8 +16,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from proxy.detection.detector import Detector, languages_of
-from proxy.exchange import Segment, extract
+from proxy.detection.detector import Detector
+from proxy.detection.engine import languages_of
+from proxy.extraction import extract
+from proxy.values import Segment
 
 SIZES = (100, 1_000, 10_000)
 

@@ -37,13 +37,16 @@ from pathlib import Path
 from typing import Any
 
 from proxy.config import DEFAULT_PRICES
-from proxy.detection.detector import Analyzer, Finding, contexts_of, values_of
-from proxy.detection.entities import ENTITY_TYPES
+from proxy.detection.detector import Analyzer
+from proxy.detection.subjects import contexts_of, values_of
 from proxy.errors import InvalidRequest
-from proxy.exchange import Endpoint, extract, validate
-from proxy.policy.decide import Facts, evaluate, screen
-from proxy.policy.explain import SURROUNDING_CHARS, facts_for, mask
-from proxy.policy.model import Policy, Route
+from proxy.extraction import extract, validate
+from proxy.inspection import SURROUNDING_CHARS, Context, inspect
+from proxy.policy.decide import Facts, screen
+from proxy.policy.model import Policy
+from proxy.tools.explain import mask
+from proxy.values import Endpoint, Finding, Route
+from proxy.vocabulary import ENTITY_TYPES
 
 # The models a default configuration knows (its price table): a corpus request naming one is
 # not inspected for its model name, as with ``sekisho serve``.
@@ -430,8 +433,10 @@ def evaluate_item(
     types = _scored_types(policy) if types is None else types
     lang_types = report.per_language_types.setdefault(item.language, {})
     lang_routes = report.per_language.setdefault(item.language, RouteCounts())
-    segments, flags = extract(item.body, known_models=KNOWN_MODELS)
-    findings = detector.analyze(segments)
+    inspection = inspect(item.endpoint, item.body, detector, policy,
+                         Context(known_models=KNOWN_MODELS))
+    segments = inspection.segments
+    findings = [f for f in inspection.findings if f.path]  # without the content flags
     value = dict(zip(findings, values_of(segments, findings), strict=True))
     around = dict(zip(findings, contexts_of(segments, findings, SURROUNDING_CHARS),
                       strict=True))
@@ -486,11 +491,7 @@ def evaluate_item(
                                       f"score {f.score:.2f}, {f.recognizer}"))
 
     # Request.
-    all_findings = findings + [Finding(flag, 1.0, "", 0, 0, "extraction", "-")
-                               for flag in sorted(flags)]
-    facts = facts_for(item.endpoint, item.body, segments, all_findings, tenant="default",
-                      headers={})
-    decision, _ = evaluate(policy, facts)
+    decision = inspection.decision
     for routes in (report.routes, lang_routes):
         if item.sensitive:
             routes.sensitive += 1

@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from proxy.config import Settings
-from proxy.detection.detector import Detector
+from proxy.detection.detector import Analyzer
 from proxy.errors import ProxyError
-from proxy.policy.explain import explain
 from proxy.policy.model import Policy
+from proxy.tools.explain import explain
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +23,7 @@ class TestResult:
     got: str
 
 
-def run_policy_tests(policy: Policy, detector: Detector, settings: Settings) -> list[TestResult]:
+def run_policy_tests(policy: Policy, detector: Analyzer, settings: Settings) -> list[TestResult]:
     results = []
     for test in policy.tests:
         expected = test.route.value + (f" by {test.rule}" if test.rule else "")

@@ -1,0 +1,1 @@
+"""Detection: every value of a request in, ``Finding``s out (see ``detector`` and ``runner``)."""

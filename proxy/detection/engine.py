@@ -1,0 +1,381 @@
+"""The detection engine: the views of each subject through the recognizers, spans mapped back.
+
+Per subject it builds the canonical text and its decoded views (``decoding``), decides which
+languages to analyse each view in — Japanese when it contains kana or kanji, English when it
+contains Latin words or no Japanese at all, both for mixed text — runs spaCy once per language
+over every view that needs it (``nlp.pipe``), then two kinds of recognizers on each view:
+
+- **Presidio's** stock recognizers and the NER recognizer, inside Presidio's ``AnalyzerEngine``
+  (its context enhancement, duplicate removal and score threshold included);
+- **Sekisho's** (``registry``), run here: each recognizer's cheap gate on the lower-cased view,
+  then ``find``. Their hits become Presidio results (Presidio's result model stays the
+  currency), get the same lemma context enhancement when they did not check their context
+  themselves, and are thresholded and de-duplicated together with Presidio's.
+
+Every span maps back to the original characters of the subject (``Normalized.to_original``).
+Presidio's orchestration is bypassed for Sekisho's recognizers because it buys them nothing:
+they need no NLP artifacts but for the context step, and going through ``EntityRecognizer``
+subclasses tied them to Presidio's private API.
+
+English NER is the costliest step, and since the name lexicon decides which of its person
+guesses count (``stock.confirmed_name``), it is only worth running where a known name could be.
+With ``en_ner="cascade"`` (the default) the pattern recognizers read every text with a
+tokenizer-only document, and the NER model reads only the sentences that contain a word the name
+lexicon or Sudachi's romaji check knows; the other sentences are blanked (offsets unchanged).
+Every person guess that the lexicon would confirm is still made; what the cascade skips are the
+unconfirmed guesses (0.45, below the shipped thresholds) and place, date and group names in the
+other sentences, which no shipped policy routes on. ``en_ner="always"`` runs the model on every
+English text, for policies that route on those.
+
+The engine raises on failure, and with ``DeadlinePassed`` once the request's deadline (a
+``time.monotonic()`` instant, comparable across processes) has passed between two steps: a
+request already failed closed stops using its worker.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterable, Sequence
+
+from presidio_analyzer import (
+    AnalysisExplanation,
+    AnalyzerEngine,
+    EntityRecognizer,
+    RecognizerRegistry,
+    RecognizerResult,
+)
+from presidio_analyzer.nlp_engine import NlpArtifacts
+from spacy.tokens import Doc
+
+from proxy.detection.context import FastLemmaContextEnhancer
+from proxy.detection.decoding import Canonical, canonicalize
+from proxy.detection.joins import JOINED_ENTITIES
+from proxy.detection.names import LATIN_LOWER, LATIN_UPPER, lexicon
+from proxy.detection.nlp import SCORES_KEY, SekishoNlpEngine
+from proxy.detection.normalize import Normalized
+from proxy.detection.recognizers.base import Recognizer
+from proxy.detection.recognizers.romaji_names import name_kind
+from proxy.detection.registry import Registry
+from proxy.detection.stock import stock_recognizers
+from proxy.detection.subjects import Detected, Subject, start_view
+
+LANGUAGES = ("en", "ja")
+NER_ENTITIES = ("PERSON", "LOCATION", "NRP", "DATE_TIME")
+_JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
+_LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+EN_NER_MODES = ("cascade", "always")
+# Where a sentence ends: a line break, Japanese end punctuation, or . ! ? before a space —
+# but not after an initial or a title ("W. Edwards Deming", "Dr. Hassan"), which would cut a
+# name in two.
+_SENTENCE_END = re.compile(
+    r"\n+|[。！？]+|(?<![A-Z])(?<!\bMr)(?<!\bMs)(?<!\bDr)(?<!\bSt)(?<!\bMrs)(?<!\bProf)"
+    r"[.!?]+(?=\s)"
+)
+_NOT_BLANK = re.compile(r"\S")
+_NAME_CANDIDATE = re.compile(f"[{LATIN_UPPER}{LATIN_LOWER}'’]{{3,}}")
+# Sudachi refuses inputs over ~49 KB; Japanese is 3 bytes a character in UTF-8.
+_MAX_NLP_CHARS = 10_000
+
+
+# A generic finding inside a more specific one says nothing new: Presidio's URL recognizer
+# reports the domain of every e-mail address, and its phone recognizer re-reports Japanese
+# numbers (including public toll-free ones, which must not count as contact details) and reads
+# digit groups of cards, IBANs and My Numbers as phone numbers.
+_SHADOWED_BY: dict[str, tuple[str, ...]] = {
+    "URL": ("EMAIL_ADDRESS",),
+    "PHONE_NUMBER": ("JP_PHONE_NUMBER", "JP_TOLL_FREE_NUMBER", "CREDIT_CARD", "IBAN_CODE",
+                     "JP_MY_NUMBER"),
+    # spaCy's small English model often tags a whole e-mail address as a PERSON.
+    "PERSON": ("EMAIL_ADDRESS",),
+}
+
+
+class DeadlinePassed(Exception):
+    """The request's detection deadline passed before its analysis was done."""
+
+
+def _check(deadline: float | None) -> None:
+    if deadline is not None and time.monotonic() > deadline:
+        raise DeadlinePassed
+
+
+def languages_of(text: str) -> tuple[str, ...]:
+    has_ja = _JAPANESE.search(text) is not None
+    if not has_ja:
+        return ("en",)
+    if _LATIN_WORD.search(text):
+        return ("ja", "en")
+    return ("ja",)
+
+
+def _mask_japanese(text: str) -> str:
+    """English NER on mixed text sees only the Latin parts; offsets stay the same."""
+    return _JAPANESE.sub(" ", text)
+
+
+def _may_hold_a_name(sentence: str) -> bool:
+    """A capitalised word that is a known name (or romaji for one), or two lower-case known
+    names in a row ("dwayne kowalski"): a lone lower-case name is usually a word ("post",
+    "holder" and "pan" are family names somewhere)."""
+    names = lexicon()
+    previous_lower_name = False
+    for word in _NAME_CANDIDATE.findall(sentence):
+        if word.isupper():
+            previous_lower_name = False
+            continue
+        known = names.is_name(word) and not names.is_common(word)
+        if word[0].isupper():
+            if known or name_kind(word) in ("姓", "名"):
+                return True
+            previous_lower_name = False
+        else:
+            if known and previous_lower_name:
+                return True
+            previous_lower_name = known
+    return False
+
+
+def ner_view(text: str) -> str | None:
+    """``text`` with every sentence that holds no known name blanked; None when none does."""
+    kept = False
+    parts: list[str] = []
+    start = 0
+    for end in [m.end() for m in _SENTENCE_END.finditer(text)] + [len(text)]:
+        sentence = text[start:end]
+        start = end
+        if _may_hold_a_name(sentence):
+            kept = True
+            parts.append(sentence)
+        else:
+            parts.append(_NOT_BLANK.sub(" ", sentence))
+    return "".join(parts) if kept else None
+
+
+def _split_for_nlp(text: str) -> list[str]:
+    """Cut long text into pieces the tokenizers accept, at line, sentence or word ends."""
+    pieces: list[str] = []
+    rest = text
+    while len(rest) > _MAX_NLP_CHARS:
+        window = rest[:_MAX_NLP_CHARS]
+        cut = max(window.rfind("\n"), window.rfind("。"), window.rfind(". "), window.rfind(" "))
+        cut = cut + 1 if cut > _MAX_NLP_CHARS // 2 else _MAX_NLP_CHARS
+        pieces.append(rest[:cut])
+        rest = rest[cut:]
+    pieces.append(rest)
+    return pieces
+
+
+class Engine:
+    """Presidio on spaCy for English and Japanese, plus Sekisho's recognizers. Build once."""
+
+    def __init__(self, *, ja_engine: str = "sudachi", en_ner: str = "cascade",
+                 min_score: float = 0.3, registry: Registry | None = None) -> None:
+        if en_ner not in EN_NER_MODES:
+            raise ValueError(f"en_ner must be one of {EN_NER_MODES}, not {en_ner!r}")
+        self.ja_engine = ja_engine
+        self.en_ner = en_ner
+        self.min_score = min_score
+        self.registry = registry if registry is not None else Registry()
+        self.recognizers: list[Recognizer] = []
+        self._nlp: SekishoNlpEngine | None = None
+        self._presidio: AnalyzerEngine | None = None
+        self._enhancer = FastLemmaContextEnhancer()
+
+    def load(self) -> None:
+        nlp = SekishoNlpEngine(ja_engine=self.ja_engine)
+        nlp.load()
+        stock = RecognizerRegistry(supported_languages=list(LANGUAGES))
+        for language in LANGUAGES:
+            for recognizer in stock_recognizers(language):
+                stock.add_recognizer(recognizer)
+        self.recognizers = self.registry.build()
+        self._nlp = nlp
+        self._presidio = AnalyzerEngine(
+            registry=stock,
+            nlp_engine=nlp,
+            supported_languages=list(LANGUAGES),
+            default_score_threshold=self.min_score,
+            context_aware_enhancer=self._enhancer,
+        )
+
+    @property
+    def loaded(self) -> bool:
+        return self._presidio is not None
+
+    def entities(self) -> frozenset[str]:
+        """Every entity type a recognizer of this engine can report (Presidio's and ours)."""
+        assert self._presidio is not None, "load() first"
+        emitted = {e for r in self.recognizers for e in r.entities}
+        for language in LANGUAGES:
+            for recognizer in self._presidio.registry.get_recognizers(language, all_fields=True):
+                emitted |= set(recognizer.supported_entities)
+        return frozenset(emitted)
+
+    def add(self, name: str, recognizer: Recognizer) -> None:
+        """Run one more recognizer (custom deployments, tests)."""
+        self.registry.register(name, lambda: recognizer)
+        self.recognizers.append(recognizer)
+
+    def analyze_subjects(
+        self, subjects: Sequence[Subject], timings: dict[str, float] | None = None,
+        deadline: float | None = None,
+    ) -> dict[Subject, tuple[Detected, ...]]:
+        """Every subject's findings. Raises on any failure, ``DeadlinePassed`` when late."""
+        assert self._presidio is not None and self._nlp is not None, "load() first"
+        canonical: dict[Subject, Canonical] = {}
+        for subject in subjects:
+            _check(deadline)
+            canonical[subject] = canonicalize(subject.text, start_view(subject))
+        # Per (language, pass): (subject, view, the text analysed). Passes: "full" runs the model
+        # and every recognizer; "ner" runs the model for its entities only; "patterns" runs
+        # every recognizer over a tokenizer-only document; "joins" the recognizers of what a
+        # join can assemble, over a tokenizer-only document.
+        jobs: dict[tuple[str, str], list[tuple[Subject, Normalized, str]]] = {}
+        found: dict[Subject, list[Detected]] = {s: [] for s in subjects}
+        for subject, canon in canonical.items():
+            for view in canon.views:
+                # A join is read for the numbers and addresses assembled in it, with the
+                # pattern recognizers only (its words are found where they stand).
+                passes = ([("ja" if "ja" in languages_of(view.text) else "en", "joins",
+                            view.text)] if subject.kind == "join" else self._passes(view.text))
+                for lang, kind, text in passes:
+                    jobs.setdefault((lang, kind), []).append((subject, view, text))
+            found[subject].extend(
+                Detected(f.entity_type, 1.0, f.start, f.end, f"canonical:{f.rule}", "-")
+                for f in canon.flags
+            )
+        for (lang, kind), items in jobs.items():
+            _check(deadline)
+            started = time.perf_counter()
+            artifacts = self._artifacts([text for _, _, text in items], lang,
+                                        model=kind not in ("patterns", "joins"))
+            entities = (list(NER_ENTITIES) if kind == "ner" else
+                        list(JOINED_ENTITIES) if kind == "joins" else None)
+            for (subject, view, text), nlp_artifacts in zip(items, artifacts, strict=True):
+                _check(deadline)
+                results = self._results(text, lang, nlp_artifacts, entities)
+                found[subject].extend(
+                    d for d in (self._detected(view, r, lang) for r in results) if d.end > d.start
+                )
+            if timings is not None:
+                timings[lang] = timings.get(lang, 0.0) + time.perf_counter() - started
+        return {s: tuple(_dedupe(d)) for s, d in found.items()}
+
+    def _results(
+        self, text: str, lang: str, artifacts: NlpArtifacts, entities: list[str] | None,
+    ) -> list[RecognizerResult]:
+        """Presidio's recognizers and Sekisho's on one view (those of ``entities``, if given)."""
+        assert self._presidio is not None
+        results: list[RecognizerResult] = self._presidio.analyze(
+            text=text, language=lang, nlp_artifacts=artifacts, entities=entities)
+        wanted = set(entities) if entities is not None else None
+        lowered = text.lower()
+        mine: list[RecognizerResult] = []
+        ran: list[Recognizer] = []
+        for recognizer in self.recognizers:
+            if wanted is not None and wanted.isdisjoint(recognizer.entities):
+                continue
+            if not recognizer.gate(lowered):
+                continue
+            ran.append(recognizer)
+            for hit in recognizer.find(text):
+                if hit.score <= 0 or wanted is not None and hit.entity not in wanted:
+                    continue
+                mine.append(RecognizerResult(
+                    entity_type=hit.entity, start=hit.start, end=hit.end,
+                    score=min(hit.score, 1.0),
+                    analysis_explanation=AnalysisExplanation(
+                        recognizer=recognizer.name, original_score=hit.score,
+                        pattern_name=hit.rule,
+                        textual_explanation=f"Detected by `{recognizer.name}` using rule"
+                                            f" `{hit.rule}`"),
+                    recognition_metadata={
+                        RecognizerResult.RECOGNIZER_NAME_KEY: recognizer.name,
+                        RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: recognizer.id,
+                        RecognizerResult.IS_SCORE_ENHANCED_BY_CONTEXT_KEY: hit.context_checked,
+                    },
+                ))
+        if mine:
+            mine = self._enhancer.enhance_using_context(text, mine, artifacts, ran)
+            mine = [r for r in mine if r.score >= self.min_score]
+            results = EntityRecognizer.remove_duplicates(results + mine)
+        return results
+
+    def _passes(self, text: str) -> list[tuple[str, str, str]]:
+        """(language, pass, view) for one normalised text."""
+        langs = languages_of(text)
+        passes: list[tuple[str, str, str]] = []
+        if "ja" in langs:
+            passes.append(("ja", "full", text))
+        if "en" in langs:
+            # Mixed text: the Japanese pass runs every pattern recognizer over the whole text;
+            # the English pass reads a copy with the Japanese blanked out, for names only.
+            mixed = len(langs) > 1
+            english = _mask_japanese(text) if mixed else text
+            if self.en_ner == "always":
+                passes.append(("en", "ner" if mixed else "full", english))
+            else:
+                if not mixed:
+                    passes.append(("en", "patterns", text))
+                view = ner_view(english)
+                if view is not None:
+                    passes.append(("en", "ner", view))
+        return passes
+
+    def _artifacts(self, views: list[str], lang: str, *, model: bool = True
+                   ) -> list[NlpArtifacts]:
+        """NLP artifacts per view; ``model=False`` tokenizes only (no entities)."""
+        assert self._nlp is not None
+        nlp = self._nlp.get_nlp(lang)
+        pieces_per_view = [_split_for_nlp(v) for v in views]
+        flat = [p for pieces in pieces_per_view for p in pieces]
+        docs = iter(nlp.pipe(flat, batch_size=64) if model else map(nlp.make_doc, flat))
+        out: list[NlpArtifacts] = []
+        for pieces in pieces_per_view:
+            part_docs = [next(docs) for _ in pieces]
+            if len(part_docs) == 1:
+                doc = part_docs[0]
+            else:
+                scores = [s for d in part_docs for s in self._nlp._get_scores_for_entities(d)]
+                for part in part_docs:
+                    # spaCy cannot merge list-valued user data; the scores are carried over here.
+                    part.user_data.pop(SCORES_KEY, None)
+                doc = Doc.from_docs(part_docs, ensure_whitespace=False)
+                doc.user_data[SCORES_KEY] = scores
+            out.append(self._nlp._doc_to_nlp_artifact(doc, lang))
+        return out
+
+    @staticmethod
+    def _detected(norm: Normalized, result: RecognizerResult, lang: str) -> Detected:
+        start, end = norm.to_original(result.start, result.end)
+        meta = result.recognition_metadata or {}
+        return Detected(
+            entity_type=result.entity_type,
+            score=round(float(result.score), 4),
+            start=start,
+            end=end,
+            recognizer=str(meta.get("recognizer_name", "unknown")),
+            language=lang,
+        )
+
+
+def _dedupe(hits: Iterable[Detected]) -> list[Detected]:
+    """One hit per span; none inside a hit of a shadowing type, or inside an at least as
+    sure hit of its own type (as Presidio does within one pass: "John Maynard" inside
+    "John Maynard Keynes")."""
+    best: dict[tuple[str, int, int], Detected] = {}
+    for h in hits:
+        key = (h.entity_type, h.start, h.end)
+        if key not in best or h.score > best[key].score:
+            best[key] = h
+    kept = [
+        h for h in best.values()
+        if not any(
+            o is not h and o.start <= h.start and h.end <= o.end
+            and (o.entity_type in _SHADOWED_BY.get(h.entity_type, ())
+                 or o.entity_type == h.entity_type and o.score >= h.score)
+            for o in best.values()
+        )
+    ]
+    return sorted(kept, key=lambda h: (h.start, h.end, h.entity_type))

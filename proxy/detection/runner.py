@@ -1,0 +1,233 @@
+"""The detection runner: a request's analysis off the event loop, under its deadline, with a
+bounded queue that sheds load early.
+
+Detection is CPU-bound. With ``workers`` > 0 it runs in worker processes (``spawn``; each loads
+its own engine once, at start-up), so two cores serve concurrent requests; with 0 it runs in
+one thread of the serving process (spaCy pipelines are not documented as safe for concurrent
+use, and under the GIL a second thread adds contention, not throughput). The per-subject result
+cache stays in the serving process either way, so a conversation that resends its history skips
+the round trip whichever worker served the earlier turns.
+
+The runner owns the deadline: it is an instant (``time.monotonic()``) handed into the work, so a
+worker stops between two steps once it has passed instead of finishing an analysis nobody waits
+for, and the await is bounded by it too. It owns the queue: at most ``max_pending`` analyses
+run or wait at once; one more is refused at once (``Overloaded``: the proxy answers 503 with
+``Retry-After``) rather than queued until every request fails closed at its deadline.
+
+A worker that dies (out of memory, a crash in native code) breaks the pool: the request in
+flight fails — and is therefore kept off the cloud — and the pool is rebuilt for the next one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+import threading
+import time
+from collections.abc import Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+
+from proxy.detection.cache import ResultCache
+from proxy.detection.detector import Analyzer, Detector
+from proxy.detection.engine import DeadlinePassed, Engine
+from proxy.detection.subjects import Detected, Subject, findings_of, request_subjects
+from proxy.values import Finding, Segment
+
+log = logging.getLogger("sekisho.detection")
+
+
+class DetectionTimeout(Exception):
+    """The deadline passed before the analysis was done."""
+
+
+class DetectionError(Exception):
+    """The analysis failed (a recognizer raised, a worker died)."""
+
+
+class Overloaded(Exception):
+    """Too many analyses are running or waiting: this one was refused at once."""
+
+
+@dataclass
+class Analysis:
+    findings: list[Finding]
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+# --- worker processes -------------------------------------------------------------------------
+
+_worker_engine: Engine | None = None
+
+
+def _init_worker(ja_engine: str, en_ner: str) -> None:
+    global _worker_engine
+    engine = Engine(ja_engine=ja_engine, en_ner=en_ner)
+    engine.load()
+    _worker_engine = engine
+
+
+def _work(subjects: list[Subject], deadline: float | None
+          ) -> tuple[dict[Subject, tuple[Detected, ...]], dict[str, float]]:
+    assert _worker_engine is not None
+    timings: dict[str, float] = {}
+    return _worker_engine.analyze_subjects(subjects, timings, deadline), timings
+
+
+def _ready() -> int:
+    """This worker's pid once its models are loaded; slow enough that idle workers share the
+    readiness checks instead of one fast worker answering them all."""
+    assert _worker_engine is not None
+    time.sleep(0.05)
+    return os.getpid()
+
+
+class DetectorPool:
+    """The engine in worker processes; the cache here. An ``Analyzer`` like ``Detector``."""
+
+    def __init__(self, workers: int, *, ja_engine: str = "sudachi", en_ner: str = "cascade",
+                 cache_size: int = 4096) -> None:
+        self.workers = workers
+        self.ja_engine = ja_engine
+        self.en_ner = en_ner
+        self.cache = ResultCache(cache_size)
+        self._lock = threading.Lock()
+        self._executor: ProcessPoolExecutor | None = None
+        self._loaded = False
+
+    @property
+    def loaded(self) -> bool:
+        return self._loaded
+
+    def _new_executor(self) -> ProcessPoolExecutor:
+        # spawn, not fork: the proxy process has threads (event loop, executors) by now.
+        return ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_init_worker,
+            initargs=(self.ja_engine, self.en_ner),
+        )
+
+    def load(self) -> None:
+        """Start every worker and wait until each has loaded its models.
+
+        A request sent to a worker still loading would wait for it and could pass its detection
+        deadline (and fail closed), so readiness waits for every worker to answer.
+        """
+        self._executor = self._new_executor()
+        ready: set[int] = set()
+        while len(ready) < self.workers:
+            futures = [self._executor.submit(_ready) for _ in range(self.workers)]
+            ready |= {future.result() for future in futures}
+        self._loaded = True
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
+
+    def analyze(
+        self, segments: Sequence[Segment], timings: dict[str, float] | None = None,
+        deadline: float | None = None,
+    ) -> list[Finding]:
+        executor = self._executor
+        assert executor is not None, "load() first"
+        subjects, found = request_subjects(segments)
+        known, todo = self.cache.split(subjects)
+        if todo:
+            future: Future[tuple[dict[Subject, tuple[Detected, ...]], dict[str, float]]] | None
+            future = None
+            try:
+                # A broken pool refuses at submit; one that breaks later, at result.
+                future = executor.submit(_work, todo, deadline)
+                remaining = None if deadline is None else max(deadline - time.monotonic(), 0.0)
+                fresh, spent = future.result(timeout=remaining)
+            except BrokenProcessPool:
+                log.error("a detection worker died; rebuilding the pool")
+                with self._lock:
+                    if self._executor is executor:
+                        self._executor = self._new_executor()
+                raise
+            except TimeoutError:
+                assert future is not None
+                future.cancel()  # still queued: it never runs; running: it stops at its check
+                raise DeadlinePassed from None
+            if timings is not None:
+                for language, seconds in spent.items():
+                    timings[language] = timings.get(language, 0.0) + seconds
+            self.cache.store(fresh)
+            known.update(fresh)
+        return findings_of(segments, known, found)
+
+    def worker_pids(self) -> list[int]:
+        executor = self._executor
+        processes = getattr(executor, "_processes", None) or {}
+        return sorted(processes)
+
+
+# --- the runner -------------------------------------------------------------------------------
+
+
+class Runner:
+    """Runs ``analyzer.analyze`` for the pipeline: off the loop, under a deadline, bounded."""
+
+    def __init__(self, analyzer: Analyzer, *, threads: int, max_pending: int) -> None:
+        self.analyzer = analyzer
+        self.max_pending = max_pending
+        self.pending = 0
+        self._executor: Executor = ThreadPoolExecutor(max_workers=threads,
+                                                      thread_name_prefix="sekisho-detect")
+
+    @classmethod
+    def build(cls, *, workers: int, ja_engine: str, en_ner: str, cache_size: int,
+              max_pending: int, detector: Analyzer | None = None) -> Runner:
+        """The analyzer for the settings (a pre-loaded ``detector`` wins: tests, tools)."""
+        analyzer: Analyzer
+        if detector is not None:
+            analyzer = detector
+        elif workers > 0:
+            analyzer = DetectorPool(workers, ja_engine=ja_engine, en_ner=en_ner,
+                                    cache_size=cache_size)
+        else:
+            analyzer = Detector(ja_engine=ja_engine, en_ner=en_ner, cache_size=cache_size)
+        # One waiting thread per worker process; in-process, one thread (see module docstring).
+        threads = workers if isinstance(analyzer, DetectorPool) else 1
+        return cls(analyzer, threads=max(threads, 1), max_pending=max_pending)
+
+    @property
+    def loaded(self) -> bool:
+        return self.analyzer.loaded
+
+    async def load(self) -> None:
+        await asyncio.get_running_loop().run_in_executor(self._executor, self.analyzer.load)
+
+    async def analyze(self, segments: Sequence[Segment], timeout: float) -> Analysis:
+        """The findings of one request. Raises ``DetectionTimeout`` once ``timeout`` seconds
+        have passed, ``DetectionError`` on any failure, ``Overloaded`` when full."""
+        if timeout <= 0:
+            raise DetectionTimeout
+        if self.pending >= self.max_pending:
+            raise Overloaded
+        deadline = time.monotonic() + timeout
+        timings: dict[str, float] = {}
+        self.pending += 1
+        try:
+            loop = asyncio.get_running_loop()
+            work = loop.run_in_executor(self._executor, self.analyzer.analyze, segments,
+                                        timings, deadline)
+            findings = await asyncio.wait_for(work, timeout=timeout)
+        except (TimeoutError, DeadlinePassed):
+            raise DetectionTimeout from None
+        except Exception as exc:  # noqa: BLE001 - any failure of the detector fails closed
+            raise DetectionError(type(exc).__name__) from exc
+        finally:
+            self.pending -= 1
+        return Analysis(findings, timings)
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
+        if isinstance(self.analyzer, DetectorPool):
+            self.analyzer.close()
