@@ -1,0 +1,54 @@
+"""The attempt plan as a table: every decision, conversation owner and fallback setting.
+
+The invariant the table pins: a decision that is not ``cloud`` never yields a cloud target.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from proxy.attempts import CONVERSATION_ON_CLOUD, Plan, Target, plan
+from proxy.values import Route
+
+CLOUD, LOCAL, BLOCK = Route.CLOUD, Route.LOCAL, Route.BLOCK
+FALLBACK = Target(LOCAL, fallback=True)
+
+TABLE = [
+    # route, owner, cloud_fallback → plan
+    (CLOUD, None, True, Plan((Target(CLOUD), FALLBACK))),
+    (CLOUD, None, False, Plan((Target(CLOUD),))),
+    (LOCAL, None, True, Plan((Target(LOCAL),))),
+    (LOCAL, None, False, Plan((Target(LOCAL),))),
+    (BLOCK, None, True, Plan(())),
+    (BLOCK, None, False, Plan(())),
+    # A conversation continues where its history is.
+    (CLOUD, CLOUD, True, Plan((Target(CLOUD),))),
+    (CLOUD, LOCAL, True, Plan((Target(LOCAL),))),
+    (LOCAL, LOCAL, True, Plan((Target(LOCAL),))),
+    (LOCAL, LOCAL, False, Plan((Target(LOCAL),))),
+    # ... but a cloud conversation cannot take input that must stay on-prem.
+    (LOCAL, CLOUD, True, Plan((), refusal=CONVERSATION_ON_CLOUD)),
+    (LOCAL, CLOUD, False, Plan((), refusal=CONVERSATION_ON_CLOUD)),
+    (BLOCK, CLOUD, True, Plan(())),
+    (BLOCK, LOCAL, True, Plan(())),
+]
+
+
+@pytest.mark.parametrize(("route", "owner", "fallback", "expected"), TABLE)
+def test_plan_table(route: Route, owner: Route | None, fallback: bool, expected: Plan) -> None:
+    assert plan(route, owner=owner, cloud_fallback=fallback) == expected
+
+
+def test_no_decision_but_cloud_ever_yields_a_cloud_target() -> None:
+    owners: list[Route | None] = [None, CLOUD, LOCAL]
+    for route, owner, fallback in itertools.product(list(Route), owners, [True, False]):
+        result = plan(route, owner=owner, cloud_fallback=fallback)
+        if route is not CLOUD:
+            assert all(t.route is LOCAL for t in result.targets), (route, owner, fallback)
+        if route is BLOCK:
+            assert result.targets == ()
+        # Only a cloud target is ever followed by another, and only by the local fallback.
+        assert all(t.route is CLOUD for t in result.targets[:-1])
+        assert all(t.fallback == (i > 0) for i, t in enumerate(result.targets))
