@@ -7,6 +7,7 @@ Validation happens once at start-up and names the field (and file) that is wrong
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from collections.abc import Mapping
@@ -15,6 +16,8 @@ from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from proxy.pseudonyms import DEFAULT_FORMAT, FormatError, PlaceholderFormat
 
 DEFAULT_CLOUD_URL = "https://api.openai.com/v1"
 DEFAULT_LOCAL_URL = "http://127.0.0.1:8000/v1"
@@ -113,6 +116,8 @@ class Settings(BaseModel):
     cloud_fallback_to_local: bool = True
     follow_same_origin_redirects: bool = False
     """Follow an upstream's 307/308 to the same scheme, host and port (never elsewhere)."""
+    pseudonym_format: str = DEFAULT_FORMAT
+    """Placeholders of pseudonymized values: ``prefix{type}separator{n}suffix``."""
     response_memory: int = Field(default=10000, ge=0)
     models_cache_s: float = Field(default=30.0, ge=0)
 
@@ -139,6 +144,19 @@ class Settings(BaseModel):
         alias = self.model_aliases.get(requested) if requested is not None else None
         return alias.cloud if alias is not None and alias.cloud else requested
 
+    @property
+    def placeholder_format(self) -> PlaceholderFormat:
+        return _placeholder_format(self.pseudonym_format)
+
+    @field_validator("pseudonym_format")
+    @classmethod
+    def _restorable(cls, value: str) -> str:
+        try:
+            _placeholder_format(value)
+        except FormatError as err:
+            raise ValueError(str(err)) from None
+        return value
+
     @field_validator("cloud_url", "local_url")
     @classmethod
     def _base_url(cls, value: str) -> str:
@@ -148,6 +166,11 @@ class Settings(BaseModel):
         if not value.endswith("/v1"):
             raise ValueError("must be a base URL ending in /v1, as the openai SDK's base_url")
         return value
+
+
+@functools.lru_cache(maxsize=8)
+def _placeholder_format(template: str) -> PlaceholderFormat:
+    return PlaceholderFormat(template)
 
 
 ENV_VARS: Mapping[str, str] = {

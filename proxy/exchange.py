@@ -21,6 +21,7 @@ from typing import Any
 
 from proxy.attempts import Plan, Target
 from proxy.inspection import Inspection
+from proxy.pseudonyms import Pseudonyms
 from proxy.values import Action, Decision, Endpoint, Route
 
 
@@ -35,7 +36,15 @@ class Attempt:
     transformed for this target."""
     model: str | None
     redacted: int = 0
+    """Spans replaced by ``<TYPE>`` in ``body``."""
+    pseudonymized: int = 0
     """Spans replaced by placeholders in ``body``."""
+    covered: dict[str, frozenset[str]] = field(default_factory=dict)
+    """``redact`` / ``pseudonymize`` → entity types every finding of which was replaced so."""
+    pseudonyms: Pseudonyms | None = None
+    """This attempt's mapping (only in memory, only for this request)."""
+    restored: int = 0
+    """Placeholders put back into the answer."""
     hides_usage: bool = False
     """Sekisho asked for the stream's usage; the client did not."""
     started: float = field(default_factory=time.perf_counter)
@@ -137,10 +146,17 @@ class Exchange:
         return self.fail_closed[0] if self.fail_closed else None
 
     @property
+    def delivered(self) -> Attempt | None:
+        """The attempt whose body went where the request went (the last, if it may have been
+        delivered): what was replaced in it is what the upstream saw."""
+        last = self.last_attempt
+        return last if last is not None and last.delivered else None
+
+    @property
     def redacted(self) -> int:
         """Spans redacted in the body that went where the request went."""
-        last = self.last_attempt
-        return last.redacted if last is not None and last.delivered else 0
+        delivered = self.delivered
+        return delivered.redacted if delivered is not None else 0
 
     @property
     def upstream_seconds(self) -> float:

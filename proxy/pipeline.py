@@ -31,15 +31,24 @@ from proxy.attempts import CONVERSATION_ON_CLOUD, Plan, Target, plan
 from proxy.catalog import Catalog, NoLocalEmbeddingModel
 from proxy.config import Settings
 from proxy.detection.runner import DetectionError, DetectionTimeout, Overloaded, Runner
-from proxy.errors import Blocked, ProxyError, Unavailable, UpstreamError, UpstreamTimeout
+from proxy.errors import (
+    Blocked,
+    InvalidRequest,
+    ProxyError,
+    Unavailable,
+    UpstreamError,
+    UpstreamTimeout,
+)
 from proxy.exchange import Attempt, Exchange
 from proxy.inspection import Inspection, conclude, context_for, prepare
 from proxy.parsing import parse
 from proxy.policy.decide import UNINSPECTABLE
 from proxy.policy.store import PolicyStore
-from proxy.relay import relay_for
+from proxy.pseudonyms import Restorer
+from proxy.relay import Relay, relay_for
+from proxy.restore import Restoration
 from proxy.state import ConversationStore
-from proxy.transform import body_for, lacks_usage, with_usage
+from proxy.transform import asks_logprobs, body_for, lacks_usage, with_usage
 from proxy.upstream import Reply, Upstream, UpstreamFailure
 from proxy.values import ENDPOINT_PATHS, Action, Endpoint, Route
 
@@ -86,8 +95,9 @@ class Pipeline:
             raise Blocked(
                 "This conversation was created on the cloud upstream (previous_response_id),"
                 " and the new input contains data that must stay on-prem"
-                f" ({describe_types(decision.entity_types)}). A conversation cannot move;"
-                " start a new one without previous_response_id.",
+                f" ({describe_types(decision.entity_types)}). A conversation cannot move:"
+                " send its full input (the earlier turns included) without"
+                " previous_response_id, and it is routed as a whole.",
                 code=CONVERSATION_ON_CLOUD,
             )
         return await self.forward(request, exchange)
@@ -177,13 +187,24 @@ class Pipeline:
                     " embedding model is configured (setting: local_embedding_model).",
                     code="no_local_embedding_model",
                 ) from None
-        body, redacted = body_for(target.route, exchange.inspection, self.settings, local_model)
+        rewrite = body_for(target.route, exchange.inspection, self.settings, local_model)
+        body = rewrite.body
+        if rewrite.pseudonyms is not None and asks_logprobs(exchange.endpoint, body):
+            # Log-probabilities are per token of the placeholders the cloud saw: they cannot
+            # be restored, and dropping them would break a client that reads them.
+            raise InvalidRequest(
+                "This request's personal data is pseudonymized for the cloud, and token"
+                " log-probabilities cannot be mapped back to the restored text: send it"
+                " without logprobs / top_logprobs.", code="logprobs_with_pseudonyms",
+                param="logprobs")
         hides_usage = lacks_usage(exchange.endpoint, body)
         if hides_usage:
             body = with_usage(body)
         model = body.get("model")
         attempt = Attempt(target, upstream.name, body, model if isinstance(model, str) else None,
-                          redacted=redacted, hides_usage=hides_usage)
+                          redacted=rewrite.redacted, pseudonymized=rewrite.pseudonymized,
+                          covered=rewrite.covered, pseudonyms=rewrite.pseudonyms,
+                          hides_usage=hides_usage)
         exchange.attempts.append(attempt)
         try:
             reply = await upstream.send(ENDPOINT_PATHS[exchange.endpoint], body,
@@ -238,12 +259,12 @@ class Pipeline:
                 err = UpstreamError(f"The upstream answered {reply.status} with a non-JSON body")
                 return web.json_response(err.body(), status=502)
         else:
-            assert exchange.endpoint is not None
-            relay = relay_for(exchange.endpoint, stream=False, hide_usage=False)
+            relay, restoration = self.relay(exchange, attempt, stream=False)
             relay.feed(payload)
             payload = relay.finish()
             await self.remember(relay.fresh_ids(), attempt.target.route)
             attempt.usage = relay.usage.usage
+            attempt.restored = restoration.restorer.restored if restoration else 0
         attempt.relayed = True
         out = web.Response(status=reply.status, body=payload,
                            content_type=reply.content_type.split(";")[0])
@@ -273,7 +294,7 @@ class Pipeline:
         exchange.status = 200
         stamp_headers(out, exchange, self.store.default.version)
         await out.prepare(request)
-        relay = relay_for(exchange.endpoint, stream=True, hide_usage=attempt.hides_usage)
+        relay, restoration = self.relay(exchange, attempt, stream=True)
         route = attempt.target.route
         try:
             # Each upstream chunk goes out as it comes (unless a transform must see whole
@@ -294,8 +315,22 @@ class Pipeline:
         if tail:
             await out.write(tail)
         attempt.usage = relay.usage.usage
+        attempt.restored = restoration.restorer.restored if restoration else 0
         await out.write_eof()
         return out
+
+    def relay(self, exchange: Exchange, attempt: Attempt, *, stream: bool
+              ) -> tuple[Relay, Restoration | None]:
+        """The response stage of this attempt's answer (restoring what it pseudonymized)."""
+        assert exchange.endpoint is not None
+        restoration = None
+        if attempt.pseudonyms is not None:
+            restoration = Restoration(exchange.endpoint, Restorer(attempt.pseudonyms),
+                                      stream=stream)
+        relay = relay_for(exchange.endpoint, stream=stream,
+                          hide_usage=stream and attempt.hides_usage,
+                          extra=[restoration] if restoration is not None else ())
+        return relay, restoration
 
     async def remember(self, response_ids: list[str], route: Route) -> None:
         for rid in response_ids:
@@ -326,8 +361,10 @@ def describe_types(types: frozenset[str]) -> str:
 
 
 def stamp_headers(out: web.StreamResponse, exchange: Exchange, default_version: str) -> None:
-    """Route, rule, request id and the version of the policy that decided (every response)."""
+    """Route, action, rule, request id and the version of the policy that decided (every
+    response)."""
     out.headers["x-sekisho-route"] = exchange.route.value
+    out.headers["x-sekisho-action"] = exchange.action.value
     out.headers["x-sekisho-rule"] = exchange.rule
     out.headers["x-request-id"] = exchange.request_id
     out.headers["x-sekisho-policy-version"] = exchange.policy_version or default_version

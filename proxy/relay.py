@@ -39,6 +39,9 @@ class Event:
     _parsed: bool = False
     changed: bool = False
     drop: bool = False
+    before: list[Event] = field(default_factory=list)
+    """Events a transform inserts ahead of this one (a restored tail flushed before a
+    stream's end)."""
 
     @property
     def payload(self) -> Payload | None:
@@ -57,6 +60,13 @@ class Event:
         self._payload = payload
         self._parsed = True
         self.changed = True
+
+    @classmethod
+    def synthetic(cls, payload: Payload, head: bytes = b"") -> Event:
+        """A new event with ``payload`` (and, for SSE, ``head`` lines such as ``event:``)."""
+        event = cls(head)
+        event.replace(payload)
+        return event
 
 
 # --- framings ---------------------------------------------------------------------------------
@@ -344,7 +354,7 @@ class Relay:
             self._through(event)
         if self._passthrough:
             return chunk
-        return b"".join(self.framing.encode(e) for e in events)
+        return b"".join(self._encode(e) for e in events)
 
     def finish(self) -> bytes:
         """What to send the client at the end of the answer."""
@@ -356,7 +366,10 @@ class Relay:
             extra.extend(transform.finish())
         # Passed through, the leftover bytes went out with their chunks already.
         out = extra if self._passthrough else [*events, *extra]
-        return b"".join(self.framing.encode(e) for e in out)
+        return b"".join(self._encode(e) for e in out)
+
+    def _encode(self, event: Event) -> bytes:
+        return b"".join(self.framing.encode(e) for e in (*event.before, event))
 
     def fresh_ids(self) -> list[str]:
         return self.ids.fresh() if self.ids is not None else []
@@ -368,8 +381,10 @@ class Relay:
             transform.event(event)
 
 
-def relay_for(endpoint: Endpoint, *, stream: bool, hide_usage: bool) -> Relay:
-    """The relay of one answer: a stream (``SseFraming``) or a JSON body (``JsonFraming``)."""
+def relay_for(endpoint: Endpoint, *, stream: bool, hide_usage: bool,
+              extra: Sequence[Transform] = ()) -> Relay:
+    """The relay of one answer: a stream (``SseFraming``) or a JSON body (``JsonFraming``),
+    through the usual transforms and ``extra`` ones (restoration), in that order."""
     shape = shape_for(endpoint)
     usage = UsageCapture(shape)
     transforms: list[Transform] = [usage]
@@ -378,5 +393,6 @@ def relay_for(endpoint: Endpoint, *, stream: bool, hide_usage: bool) -> Relay:
         transforms.append(ids)
     if stream and hide_usage:
         transforms.append(HideUsage(shape))
+    transforms.extend(extra)
     framing: Framing = SseFraming() if stream else JsonFraming()
     return Relay(framing, transforms, usage=usage, ids=ids)

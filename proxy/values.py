@@ -92,6 +92,9 @@ class Decision:
     message: str | None = None
     """For a block: what the client is told (kinds of data, never data)."""
     redact_types: frozenset[str] = frozenset()
-    """Entity types to replace with placeholders before forwarding (cloud route only)."""
+    """Entity types to replace with ``<TYPE>`` before forwarding (cloud route only)."""
+    pseudonymize_types: frozenset[str] = frozenset()
+    """Entity types to replace with placeholders that are restored in the answer (cloud route
+    only; a type in both sets is pseudonymized)."""
     allowed: tuple[str, ...] = ()
     """Entity types of findings the policy's allow-list set aside (one per finding)."""

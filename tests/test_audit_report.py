@@ -148,3 +148,22 @@ def test_rejected_requests_are_audited_with_their_request_id_and_counted_apart(
     assert rejected["upstream_status"] is None
     report = report_file(audit, None, None)
     assert report.rejected == 1 and report.by_route == {"block": 1, "cloud": 1}
+
+
+def test_pseudonymized_data_counts_as_kept_from_the_cloud_and_restorations_are_summed(
+    make_stack: Any, tmp_path: Path
+) -> None:
+    audit = tmp_path / "audit.jsonl"
+    stack = make_stack(audit_log=str(audit),
+                       policy=ROOT / "policies" / "examples" / "customer-support.yaml")
+    stack.cloud.reply_text = "Dear [[PERSON_1]], we will write to [[EMAIL_1]]."
+    answer = stack.openai().chat.completions.create(
+        model="gpt-4o-mini",
+        messages=[{"role": "user", "content": f"Draft a reply to Kenji Mori ({EMAIL})"}])
+    assert answer.choices[0].message.content == f"Dear Kenji Mori, we will write to {EMAIL}."
+    (line,) = [json.loads(x) for x in audit.read_text().splitlines()]
+    assert line["pseudonymized_types"] == ["EMAIL_ADDRESS", "PERSON"]
+    report = report_file(audit, None, None).as_dict()
+    assert report["entities_pseudonymized_before_cloud"] == {"EMAIL_ADDRESS": 1, "PERSON": 1}
+    assert report["placeholders_restored"] == 2
+    assert report["personal_data_to_cloud"] == []

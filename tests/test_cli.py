@@ -277,3 +277,21 @@ def test_the_sekisho_console_script_is_installed_and_works(tmp_path: Path) -> No
                             capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 0, result.stderr
     assert "ok" in result.stdout
+
+
+def test_explain_shows_the_pseudonymized_body_and_placeholders_per_kind() -> None:
+    policy = ROOT / "policies" / "examples" / "customer-support.yaml"
+    request = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content":
+               "山田花子様（yamada.hanako@example-shop.jp）への返信を書いて。山田花子様は常連です。"}]}
+    result = run_cli("explain", "--json", "--policy", str(policy),
+                     stdin=json.dumps(request, ensure_ascii=False))
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert (report["route"], report["action"]) == ("cloud", "pseudonymize")
+    assert report["pseudonyms"] == {"EMAIL": 1, "PERSON": 1}
+    sent = report["forwarded_body"]["messages"][0]["content"]
+    assert sent == "[[PERSON_1]]様（[[EMAIL_1]]）への返信を書いて。[[PERSON_1]]様は常連です。"
+    text = run_cli("explain", "--policy", str(policy),
+                   stdin=json.dumps(request, ensure_ascii=False))
+    assert "placeholders (restored in the answer): EMAIL 1, PERSON 1" in text.stdout
+    assert "山田花子" not in text.stdout

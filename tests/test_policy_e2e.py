@@ -223,11 +223,11 @@ def test_invalid_edit_is_rejected_and_the_last_good_policy_stays(
     write(policy, "default: {route: local\n")  # broken YAML
     wait_until(lambda: 'sekisho_policy_reloads_total{result="error"} 2.0' in metrics_text(stack))
     assert chat(client, "ping").headers["x-sekisho-route"] == "local"
-    # An action that does not exist yet is refused at reload as it is at start.
+    # An action that cannot apply is refused at reload as it is at start.
     write(policy, "default: {route: cloud}\nrules:\n  - name: p\n    when: {entities: [PERSON]}\n"
-                  "    route: cloud\n    action: pseudonymize\n")
+                  "    route: local\n    action: pseudonymize\n")
     wait_until(lambda: 'sekisho_policy_reloads_total{result="error"} 3.0' in metrics_text(stack))
-    assert "pseudonymize" in caplog.text
+    assert "action 'pseudonymize' only applies to route 'cloud'" in caplog.text
     assert chat(client, "ping").headers["x-sekisho-route"] == "local"
     assert stack.posts(stack.cloud) == []
 

@@ -51,13 +51,13 @@ def test_the_cloud_gets_placeholders_and_local_the_original() -> None:
     original = copy.deepcopy(body)
     seen = inspection(body, [("EMAIL_ADDRESS", "messages[0].content", EMAIL)])
     assert seen.decision.redact_types == {"EMAIL_ADDRESS"}
-    cloud, redacted = body_for(Route.CLOUD, seen, SETTINGS, None)
-    assert cloud["messages"][0]["content"] == "Mail <EMAIL_ADDRESS> today"
-    assert redacted == 1
+    cloud = body_for(Route.CLOUD, seen, SETTINGS, None)
+    assert cloud.body["messages"][0]["content"] == "Mail <EMAIL_ADDRESS> today"
+    assert cloud.redacted == 1 and cloud.covered["redact"] == {"EMAIL_ADDRESS"}
     # The fallback to local is built from the original body again, never from the cloud copy.
-    local, redacted = body_for(Route.LOCAL, seen, SETTINGS, "qwen-local")
-    assert local["messages"][0]["content"] == f"Mail {EMAIL} today"
-    assert local["model"] == "qwen-local" and redacted == 0
+    local = body_for(Route.LOCAL, seen, SETTINGS, "qwen-local")
+    assert local.body["messages"][0]["content"] == f"Mail {EMAIL} today"
+    assert local.body["model"] == "qwen-local" and local.redacted == 0
     assert body == original  # the client's body is never modified in place
 
 
@@ -65,8 +65,8 @@ def test_nothing_is_redacted_without_a_redact_decision() -> None:
     body = chat(f"Mail {EMAIL}")
     seen = inspection(body, [])
     assert seen.decision.rule == "default"
-    forwarded, redacted = body_for(Route.CLOUD, seen, SETTINGS, None)
-    assert forwarded == body and forwarded is not body and redacted == 0
+    forwarded = body_for(Route.CLOUD, seen, SETTINGS, None)
+    assert forwarded.body == body and forwarded.body is not body and forwarded.redacted == 0
 
 
 def test_aliases_map_per_route_and_local_takes_the_local_model() -> None:

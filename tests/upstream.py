@@ -25,6 +25,7 @@ import re
 import struct
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -135,6 +136,14 @@ class RecordingUpstream:
         self.stream_gate: threading.Event | None = None
         self.stream_pause: float = 0.0
         self.reply_text: str | None = None
+        # Compute the reply from the request body (an echo of what was received, say).
+        self.reply_fn: Callable[[dict[str, Any]], str] | None = None
+        # How a streamed reply (or tool-call arguments) is cut into pieces.
+        self.pieces_fn: Callable[[str], list[str]] | None = None
+        # Write every byte of a stream separately, yielding in between.
+        self.byte_writes: bool = False
+        # Answer with a tool call (name, arguments JSON) instead of text when this returns one.
+        self.tool_call: Callable[[dict[str, Any]], tuple[str, str] | None] | None = None
         # Answer POSTs with a 307 to this URL (but not those already carrying ?redirected=1).
         self.redirect_to: str | None = None
         # internals
@@ -188,8 +197,16 @@ class RecordingUpstream:
     def clear(self) -> None:
         self.requests.clear()
 
-    def _reply(self) -> str:
+    def _reply(self, body: dict[str, Any] | None = None) -> str:
+        if self.reply_fn is not None and body is not None:
+            return self.reply_fn(body)
         return self.reply_text if self.reply_text is not None else f"reply from {self.name}"
+
+    def _pieces(self, text: str) -> list[str]:
+        return self.pieces_fn(text) if self.pieces_fn is not None else _split_text(text)
+
+    def _tool(self, body: dict[str, Any]) -> tuple[str, str] | None:
+        return self.tool_call(body) if self.tool_call is not None else None
 
     def _next_id(self) -> int:
         return next(self._ids)
@@ -286,7 +303,12 @@ class RecordingUpstream:
                     await self._wait_gate(gate)
                 if i > 0:
                     await self._sleep(pause)
-                await resp.write(event)
+                if self.byte_writes:
+                    for k in range(len(event)):
+                        await resp.write(event[k:k + 1])
+                        await asyncio.sleep(0)
+                else:
+                    await resp.write(event)
             await resp.write_eof()
         except _Stopped:
             self._abort(request)
@@ -300,7 +322,10 @@ class RecordingUpstream:
             return _error(400, "'messages' is a required property")
         n = self._next_id()
         cid, created = f"chatcmpl-{self.name}-{n}", int(time.time())
-        model, text = body["model"], self._reply()
+        tool = self._tool(body)
+        model, text = body["model"], self._reply(body) if tool is None else ""
+        choices = body.get("n") if isinstance(body.get("n"), int) and body["n"] > 1 else 1
+        texts = [text] if choices == 1 else [f"({i}) {text}" for i in range(choices)]
         prompt_tokens = max(1, _count_tokens(body["messages"]))
         completion_tokens = _count_tokens(text)
         usage = {
@@ -309,6 +334,13 @@ class RecordingUpstream:
             "total_tokens": prompt_tokens + completion_tokens,
         }
         if not body.get("stream"):
+            def message(i: int) -> dict[str, Any]:
+                if tool is None:
+                    return {"role": "assistant", "content": texts[i], "refusal": None}
+                return {"role": "assistant", "content": None, "refusal": None, "tool_calls": [
+                    {"id": f"call_{n}", "type": "function",
+                     "function": {"name": tool[0], "arguments": tool[1]}}]}
+
             return web.json_response(
                 {
                     "id": cid,
@@ -317,11 +349,12 @@ class RecordingUpstream:
                     "model": model,
                     "choices": [
                         {
-                            "index": 0,
-                            "message": {"role": "assistant", "content": text, "refusal": None},
+                            "index": i,
+                            "message": message(i),
                             "logprobs": None,
-                            "finish_reason": "stop",
+                            "finish_reason": "stop" if tool is None else "tool_calls",
                         }
+                        for i in range(choices)
                     ],
                     "usage": usage,
                 }
@@ -329,23 +362,36 @@ class RecordingUpstream:
         opts = body.get("stream_options")
         include_usage = isinstance(opts, dict) and opts.get("include_usage") is True
 
-        def chunk(delta: dict[str, Any], finish: str | None) -> bytes:
+        def chunk(delta: dict[str, Any], finish: str | None, index: int = 0) -> bytes:
             obj: dict[str, Any] = {
                 "id": cid,
                 "object": "chat.completion.chunk",
                 "created": created,
                 "model": model,
                 "choices": [
-                    {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
+                    {"index": index, "delta": delta, "logprobs": None, "finish_reason": finish}
                 ],
             }
             if include_usage:
                 obj["usage"] = None
             return _sse_data(obj)
 
-        events = [chunk({"role": "assistant", "content": ""}, None)]
-        events += [chunk({"content": piece}, None) for piece in _split_text(text)]
-        events.append(chunk({}, "stop"))
+        events: list[bytes] = []
+        if tool is not None:
+            first, *rest = self._pieces(tool[1]) or [""]
+            events.append(chunk({"role": "assistant", "content": None, "tool_calls": [
+                {"index": 0, "id": f"call_{n}", "type": "function",
+                 "function": {"name": tool[0], "arguments": first}}]}, None))
+            events += [chunk({"tool_calls": [{"index": 0, "function": {"arguments": piece}}]},
+                             None) for piece in rest]
+            events.append(chunk({}, "tool_calls"))
+        else:
+            streams = [[chunk({"role": "assistant", "content": ""}, None, i)]
+                       + [chunk({"content": piece}, None, i) for piece in self._pieces(t)]
+                       for i, t in enumerate(texts)]
+            for step in itertools.zip_longest(*streams):  # choices interleaved
+                events += [e for e in step if e is not None]
+            events += [chunk({}, "stop", i) for i in range(choices)]
         if include_usage:
             events.append(
                 _sse_data(
@@ -367,7 +413,7 @@ class RecordingUpstream:
             return _error(400, "'prompt' is a required property")
         n = self._next_id()
         cid, created = f"cmpl-{self.name}-{n}", int(time.time())
-        model, text = body["model"], self._reply()
+        model, text = body["model"], self._reply(body)
         prompt_tokens = max(1, _count_tokens(body["prompt"]))
         completion_tokens = _count_tokens(text)
         usage = {
@@ -392,7 +438,7 @@ class RecordingUpstream:
             return web.json_response(obj(text, "stop", True))
         opts = body.get("stream_options")
         include_usage = isinstance(opts, dict) and opts.get("include_usage") is True
-        events = [_sse_data(obj(piece, None, False)) for piece in _split_text(text)]
+        events = [_sse_data(obj(piece, None, False)) for piece in self._pieces(text)]
         events.append(_sse_data(obj("", "stop", False)))
         if include_usage:
             last = obj("", None, True)
@@ -433,7 +479,8 @@ class RecordingUpstream:
     async def _responses(self, request: web.Request, body: dict[str, Any]) -> web.StreamResponse:
         n = self._next_id()
         rid, mid = f"resp_{self.name}_{n}", f"msg_{self.name}_{n}"
-        created, text = int(time.time()), self._reply()
+        tool = self._tool(body)
+        created, text = int(time.time()), self._reply(body) if tool is None else ""
         input_tokens = max(
             1, _count_tokens(body.get("input")) + _count_tokens(body.get("instructions"))
         )
@@ -481,10 +528,30 @@ class RecordingUpstream:
                 "user": body.get("user"),
             }
 
+        call = None
+        if tool is not None:
+            call = {"type": "function_call", "id": f"fc_{self.name}_{n}", "call_id": f"call_{n}",
+                    "name": tool[0], "arguments": tool[1], "status": "completed"}
+        output = [message] if call is None else [call]
         if not body.get("stream"):
-            return web.json_response(response("completed", [message], True))
+            return web.json_response(response("completed", output, True))
 
         seq = itertools.count()
+        if call is not None:
+            fc = {"item_id": call["id"], "output_index": 0}
+            tool_events: list[dict[str, Any]] = [
+                {"type": "response.created", "response": response("in_progress", [], False)},
+                {"type": "response.output_item.added", "output_index": 0,
+                 "item": {**call, "arguments": "", "status": "in_progress"}},
+                *[{"type": "response.function_call_arguments.delta", **fc, "delta": piece}
+                  for piece in self._pieces(call["arguments"])],
+                {"type": "response.function_call_arguments.done", **fc,
+                 "arguments": call["arguments"]},
+                {"type": "response.output_item.done", "output_index": 0, "item": call},
+                {"type": "response.completed", "response": response("completed", output, True)},
+            ]
+            return await self._stream(request, [_sse_event({**ev, "sequence_number": next(seq)})
+                                                 for ev in tool_events])
         base = {"item_id": mid, "output_index": 0, "content_index": 0}
         raw_events: list[dict[str, Any]] = [
             {"type": "response.created", "response": response("in_progress", [], False)},
@@ -500,7 +567,7 @@ class RecordingUpstream:
                 "part": {**part, "text": ""},
             },
         ]
-        for piece in _split_text(text):
+        for piece in self._pieces(text):
             raw_events.append(
                 {"type": "response.output_text.delta", **base, "delta": piece, "logprobs": []}
             )

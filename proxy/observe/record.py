@@ -20,7 +20,6 @@ from proxy.detection.subjects import values_of
 from proxy.exchange import Attempt, Exchange
 from proxy.observe.audit import AuditLog, entity_counts, keyed_hash, now_iso
 from proxy.observe.metrics import OTHER, Metrics
-from proxy.transform import covered_types
 from proxy.values import Route
 
 log = logging.getLogger("sekisho.observe")
@@ -129,6 +128,7 @@ class Recorder:
         types = [f.entity_type for f in findings if f.score >= CONFIDENT]
         weak = [f.entity_type for f in findings if f.score < CONFIDENT]
         last, answered = exchange.last_attempt, exchange.answered
+        delivered = exchange.delivered
         redacted = exchange.redacted
         known = self.catalog.known()
         assert exchange.endpoint is not None
@@ -148,8 +148,13 @@ class Recorder:
             "entities": entity_counts(_without(types, decision.allowed if decision else ())),
             "allowed_entities": entity_counts(list(decision.allowed) if decision else []),
             "low_confidence_entities": entity_counts(weak),
-            "redacted_types": sorted(covered_types(findings, decision.redact_types))
-            if redacted and decision else [],
+            "redacted_types": sorted(delivered.covered.get("redact", ()))
+            if delivered is not None and delivered.redacted else [],
+            "pseudonymized": dict(sorted(delivered.pseudonyms.issued.items()))
+            if delivered is not None and delivered.pseudonyms is not None else {},
+            "pseudonymized_types": sorted(delivered.covered.get("pseudonymize", ()))
+            if delivered is not None and delivered.pseudonymized else [],
+            "restored": delivered.restored if delivered is not None else 0,
             "detection_ms": round((exchange.detection_seconds or 0.0) * 1000, 2),
             "upstream_ms": round(exchange.upstream_seconds * 1000, 2),
             "total_ms": round(seconds * 1000, 2),

@@ -44,6 +44,8 @@ class Report:
     by_action: Counter[str] = field(default_factory=Counter)
     kept_on_prem: Counter[str] = field(default_factory=Counter)
     redacted_to_cloud: Counter[str] = field(default_factory=Counter)
+    pseudonymized_to_cloud: Counter[str] = field(default_factory=Counter)
+    restored: int = 0
     personal_data_to_cloud: list[dict[str, Any]] = field(default_factory=list)
     fail_closed: Counter[str] = field(default_factory=Counter)
     rejected: int = 0
@@ -58,6 +60,9 @@ class Report:
             "by_action": dict(sorted(self.by_action.items())),
             "entities_kept_on_prem": dict(self.kept_on_prem.most_common()),
             "entities_redacted_before_cloud": dict(self.redacted_to_cloud.most_common()),
+            "entities_pseudonymized_before_cloud":
+                dict(self.pseudonymized_to_cloud.most_common()),
+            "placeholders_restored": self.restored,
             "personal_data_to_cloud": self.personal_data_to_cloud,
             "fail_closed": dict(sorted(self.fail_closed.items())),
             "rejected": self.rejected,
@@ -84,6 +89,8 @@ def summarise(lines: Iterable[str], since: datetime | None, until: datetime | No
         action = str(record.get("action"))
         report.by_route[route] += 1
         report.by_action[action] += 1
+        restored = record.get("restored")
+        report.restored += restored if isinstance(restored, int) else 0
         if route == "block" and record.get("rule") == "none":
             report.rejected += 1  # bad JSON, unknown key, oversize: refused before a decision
         sensitive = {t: n for t, n in entities.items() if is_sensitive(t)}
@@ -93,8 +100,12 @@ def summarise(lines: Iterable[str], since: datetime | None, until: datetime | No
             report.kept_on_prem.update(sensitive)
         elif route == "cloud" and sensitive:
             redacted = set(record.get("redacted_types") or [])
+            pseudonymized = set(record.get("pseudonymized_types") or [])
             report.redacted_to_cloud.update({t: n for t, n in sensitive.items() if t in redacted})
-            leaked = {t: n for t, n in sensitive.items() if t not in redacted}
+            report.pseudonymized_to_cloud.update(
+                {t: n for t, n in sensitive.items() if t in pseudonymized and t not in redacted})
+            leaked = {t: n for t, n in sensitive.items()
+                      if t not in redacted and t not in pseudonymized}
             if leaked:
                 report.personal_data_to_cloud.append({
                     "time": record["time"], "request_id": record.get("request_id"),
@@ -129,6 +140,10 @@ def render(report: Report) -> str:
     if d["entities_redacted_before_cloud"]:
         lines.append("entity types redacted before going to the cloud:")
         lines += [f"  {k:<22} {v}" for k, v in d["entities_redacted_before_cloud"].items()]
+    if d["entities_pseudonymized_before_cloud"]:
+        lines.append("entity types pseudonymized before going to the cloud (placeholders"
+                     f" restored in answers: {report.restored}):")
+        lines += [f"  {k:<22} {v}" for k, v in d["entities_pseudonymized_before_cloud"].items()]
     lines.append(f"personal data sent to the cloud unredacted: "
                  f"{len(report.personal_data_to_cloud)}")
     for item in report.personal_data_to_cloud:

@@ -121,14 +121,19 @@ def _match(rule: Rule, facts: Facts) -> tuple[bool, frozenset[str], str]:
 def _apply_entity_actions(
     rule: Rule, facts: Facts, types: frozenset[str], policy: Policy
 ) -> Decision:
+    """The rule's decision with its entity actions applied: block > local > pseudonymize >
+    redact, whatever order they are written in."""
     present = {name for name, _ in facts.entities}
     forced: EntityAction | None = None
     forced_types: set[str] = set()
     redact: set[str] = set(rule.entity_types) if rule.redact else set()
+    pseudonymize: set[str] = set(rule.entity_types) if rule.pseudonymize else set()
     for names, action in rule.entity_actions:
         hit = names & present
         if action is EntityAction.REDACT:
             redact |= names
+        elif action is EntityAction.PSEUDONYMIZE:
+            pseudonymize |= names
         elif hit:
             # block outranks local, whatever order the entity actions are written in.
             if action is EntityAction.BLOCK or forced is None:
@@ -143,10 +148,19 @@ def _apply_entity_actions(
     if rule.route is Route.BLOCK:
         return Decision(Route.BLOCK, rule.name, Action.FORWARD, policy.version, types,
                         rule.message)
+    redact -= pseudonymize
+    to_pseudonymize = frozenset(pseudonymize & present)
+    if to_pseudonymize and facts.endpoint is Endpoint.EMBEDDINGS:
+        # A vector of placeholders means nothing and nothing comes back to restore: what a
+        # rule would pseudonymize in an embeddings input stays on-prem instead.
+        return Decision(Route.LOCAL, rule.name, Action.FORWARD, policy.version,
+                        types | to_pseudonymize)
     to_redact = frozenset(redact & present)
+    done = (Action.PSEUDONYMIZE if to_pseudonymize else
+            Action.REDACT if to_redact else Action.FORWARD)
     return Decision(
-        Route.CLOUD, rule.name, Action.REDACT if to_redact else Action.FORWARD, policy.version,
-        types, rule.message, redact_types=frozenset(redact),
+        Route.CLOUD, rule.name, done, policy.version, types, rule.message,
+        redact_types=frozenset(redact), pseudonymize_types=frozenset(pseudonymize),
     )
 
 

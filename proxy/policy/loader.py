@@ -230,6 +230,7 @@ def _compile_rule(r: RuleSpec) -> Rule:
         min_tokens=w.min_tokens,
         max_tokens=w.max_tokens,
         redact=r.action == "redact",
+        pseudonymize=r.action == "pseudonymize",
         entity_actions=tuple((_expand_all([n]), a) for n, a in r.entity_actions.items()),
         message=r.message,
     )

@@ -24,9 +24,11 @@ from proxy.values import Endpoint, Route
 
 
 class EntityAction(StrEnum):
-    """What a rule does with one entity type found in the request."""
+    """What a rule does with one entity type found in the request. Precedence, whatever the
+    order they are written in: block > local > pseudonymize > redact."""
 
     REDACT = "redact"
+    PSEUDONYMIZE = "pseudonymize"
     LOCAL = "local"
     BLOCK = "block"
 
@@ -153,9 +155,11 @@ class RuleSpec(BaseModel):
     when: MatchSpec
     route: Route
     action: Literal["forward", "redact", "pseudonymize"] = "forward"
-    """``redact``: replace every entity of the rule's types with ``<TYPE>`` before forwarding."""
+    """``redact``: replace every entity of the rule's types with ``<TYPE>`` before forwarding;
+    ``pseudonymize``: with a placeholder that is put back in the answer (``[[PERSON_1]]``)."""
     entity_actions: dict[str, EntityAction] = Field(default_factory=dict)
-    """Per entity type (or glob): ``redact`` it, or force the request ``local`` or ``block``."""
+    """Per entity type (or glob): ``redact`` or ``pseudonymize`` it, or force the request
+    ``local`` or ``block``."""
     message: str | None = None
     """For ``block``: the message returned to the client (names data kinds, never data)."""
 
@@ -175,15 +179,11 @@ class RuleSpec(BaseModel):
     @model_validator(mode="after")
     def _coherent(self) -> RuleSpec:
         errors: list[tuple[tuple[str | int, ...], str]] = []
-        if self.action == "pseudonymize":
-            errors.append((("action",),
-                           "action 'pseudonymize' is not available yet (reversible placeholders"
-                           " are planned); use 'redact' or route the request local"))
-        elif self.action == "redact" and self.route is not Route.CLOUD:
-            errors.append((("action",), "action 'redact' only applies to route 'cloud'"))
-        elif self.action == "redact" and not self.when.entities:
-            errors.append((("action",), "action 'redact' needs when.entities: the types to"
-                                        " redact"))
+        if self.action != "forward" and self.route is not Route.CLOUD:
+            errors.append((("action",), f"action '{self.action}' only applies to route 'cloud'"))
+        elif self.action != "forward" and not self.when.entities:
+            errors.append((("action",), f"action '{self.action}' needs when.entities: the types"
+                                        f" to {self.action}"))
         for name, action in self.entity_actions.items():
             problem = _idle_entity_action(self.route, action)
             if problem:
@@ -310,6 +310,7 @@ class Rule:
     min_tokens: int | None = None
     max_tokens: int | None = None
     redact: bool = False
+    pseudonymize: bool = False
     entity_actions: tuple[tuple[frozenset[str], EntityAction], ...] = ()
     message: str | None = None
 

@@ -47,14 +47,19 @@ def report(
     inspection: Inspection, policy: Policy, settings: Settings, *, tenant: str = "default"
 ) -> dict[str, Any]:
     """What an inspection found and decided, values masked, and the body its route would get
-    (the same transform as the proxy's first attempt; the local model named by setting)."""
+    (the same transform as the proxy's first attempt; the local model named by setting) with
+    the number of placeholders per kind it carries (``pseudonyms``; never the values)."""
     decision, facts, segments = inspection.decision, inspection.facts, inspection.segments
     forwarded: dict[str, Any] | None = None
+    pseudonyms: dict[str, int] = {}
     if decision.route is not Route.BLOCK:
         local_model = settings.local_model or "<local model>"
         if inspection.prepared.endpoint is Endpoint.EMBEDDINGS:
             local_model = settings.local_embedding_model or "<no local embedding model>"
-        forwarded, _ = body_for(decision.route, inspection, settings, local_model)
+        rewrite = body_for(decision.route, inspection, settings, local_model)
+        forwarded = rewrite.body
+        if rewrite.pseudonyms is not None:
+            pseudonyms = dict(sorted(rewrite.pseudonyms.issued.items()))
     return {
         "route": decision.route.value,
         "rule": decision.rule,
@@ -75,6 +80,8 @@ def report(
         "rules": [{"rule": t.rule, "matched": t.matched, "reason": t.reason}
                   for t in inspection.trace],
         "redacted_types": sorted(decision.redact_types),
+        "pseudonymized_types": sorted(decision.pseudonymize_types),
+        "pseudonyms": pseudonyms,
         "forwarded_body": forwarded,
     }
 
@@ -95,6 +102,9 @@ def render_text(report: dict[str, Any]) -> str:
     lines.append("rules:")
     for t in report["rules"]:
         lines.append(f"  {'MATCH' if t['matched'] else '-    '} {t['rule']:<20} {t['reason']}")
+    if report["pseudonyms"]:
+        counts = ", ".join(f"{kind} {n}" for kind, n in report["pseudonyms"].items())
+        lines.append(f"placeholders (restored in the answer): {counts}")
     action = f", {report['action']}" if report["action"] != "forward" else ""
     lines.append(f"route    {report['route']}  (rule {report['rule']}{action})")
     return "\n".join(lines)

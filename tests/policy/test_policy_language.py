@@ -103,8 +103,10 @@ def test_all_conditions_of_a_rule_must_hold() -> None:
 @pytest.mark.parametrize(
     ("rule", "error"),
     [
-        ("    when: {entities: [PERSON]}\n    route: cloud\n    action: pseudonymize\n",
-         "action 'pseudonymize' is not available yet"),
+        ("    when: {entities: [PERSON]}\n    route: local\n    action: pseudonymize\n",
+         "action 'pseudonymize' only applies to route 'cloud'"),
+        ("    when: {}\n    route: cloud\n    action: pseudonymize\n",
+         "action 'pseudonymize' needs when.entities"),
         ("    when: {entities: [PERSON]}\n    route: local\n    action: redact\n",
          "action 'redact' only applies to route 'cloud'"),
         ("    when: {}\n    route: cloud\n    action: redact\n",
@@ -113,7 +115,7 @@ def test_all_conditions_of_a_rule_must_hold() -> None:
         ("    when: {}\n    route: cloud\n    entity_actions: {EMAL: redact}\n",
          "unknown entity type 'EMAL'"),
         ("    when: {}\n    route: cloud\n    entity_actions: {PERSON: cloud}\n",
-         "expected redact|local|block"),
+         "expected redact|pseudonymize|local|block"),
         ("    when: {keywords: ['  ']}\n    route: local\n", "keywords must not be empty"),
         ("    when: {endpoints: [chats]}\n    route: local\n",
          "expected chat|completions|embeddings|responses"),
