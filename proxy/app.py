@@ -19,6 +19,7 @@ import asyncio
 import hmac
 import json
 import logging
+import os
 import signal
 import time
 from collections.abc import AsyncIterator
@@ -34,6 +35,7 @@ from proxy.detection.runner import Runner
 from proxy.errors import (
     Handler,
     InvalidRequest,
+    MethodNotAllowed,
     NotFound,
     Unauthorized,
     Unavailable,
@@ -60,6 +62,8 @@ SETTINGS = web.AppKey("settings", Settings)
 METRICS = web.AppKey("metrics", Metrics)
 RUNNER = web.AppKey("runner", Runner)
 RECORDER = web.AppKey("recorder", Recorder)
+METRICS_LISTENER = web.AppKey("metrics_listener", dict)
+"""``{"host", "port"}`` of the metrics listener once it is bound (port 0 picks a free one)."""
 EXCHANGE = web.RequestKey("sekisho_exchange", Exchange)
 
 ENDPOINT_ROUTES: dict[str, Endpoint] = {
@@ -68,6 +72,8 @@ ENDPOINT_ROUTES: dict[str, Endpoint] = {
     "/v1/embeddings": Endpoint.EMBEDDINGS,
     "/v1/responses": Endpoint.RESPONSES,
 }
+# The methods each known /v1 path answers (a wrong one is 405 with Allow, not 404).
+KNOWN_METHODS = {**{path: "POST" for path in ENDPOINT_ROUTES}, "/v1/models": "GET, HEAD"}
 
 _REQUEST_ID_OK = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:")
 
@@ -112,10 +118,10 @@ async def exchange_middleware(request: web.Request, handler: Handler) -> web.Str
 
 @web.middleware
 async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """The tenant of the client's API key for inspected endpoints; 401 for unknown keys when
-    keys are configured."""
+    """The tenant of the client's API key for every ``/v1`` route; 401 for an unknown key when
+    a keys file is configured."""
     exchange = request[EXCHANGE]
-    if exchange.endpoint is not None:
+    if request.path.startswith("/v1/") or request.path == "/v1":
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
         api_key = token.strip() if scheme.lower() == "bearer" else None
@@ -174,13 +180,55 @@ async def readyz(request: web.Request) -> web.Response:
     return web.json_response({"status": "starting"}, status=503)
 
 
-async def metrics_handler(request: web.Request) -> web.Response:
-    body = generate_latest(request.app[METRICS].registry)
+def _metrics_response(metrics: Metrics) -> web.Response:
+    body = generate_latest(metrics.registry)
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
+async def metrics_handler(request: web.Request) -> web.Response:
+    """``/metrics`` on the API port: for the admin key only (tenant names and policy paths are
+    not for every client); Prometheus scrapes the metrics listener instead."""
+    require_admin(request)
+    return _metrics_response(request.app[METRICS])
+
+
+def require_admin(request: web.Request) -> None:
+    settings = request.app[SETTINGS]
+    header = request.headers.get("Authorization", "")
+    given = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else ""
+    if not settings.admin_key or not hmac.compare_digest(given.encode(),
+                                                         settings.admin_key.encode()):
+        raise Unauthorized("This needs the admin key (SEKISHO_ADMIN_KEY); metrics are served"
+                           " without it on the metrics listener (metrics_host:metrics_port).")
+
+
 async def unknown_v1(request: web.Request) -> web.Response:
+    allowed = KNOWN_METHODS.get(request.path)
+    if allowed is not None:
+        raise MethodNotAllowed(f"Method {request.method} not allowed on {request.path}",
+                               headers={"Allow": allowed})
     raise NotFound(f"Unknown endpoint: {request.method} {request.path}", code="unknown_url")
+
+
+async def _start_metrics_listener(app: web.Application) -> web.AppRunner:
+    """``GET /metrics`` without authentication, on its own address (loopback by default), for
+    Prometheus. With ``--workers N`` every worker listens on the same port (the values are
+    shared, so any one of them answers for all)."""
+    settings, metrics = app[SETTINGS], app[METRICS]
+
+    async def scrape(_request: web.Request) -> web.Response:
+        return _metrics_response(metrics)
+
+    metrics_app = web.Application()
+    metrics_app.router.add_get("/metrics", scrape)
+    runner = web.AppRunner(metrics_app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.metrics_host, settings.metrics_port,
+                       reuse_port=bool(os.environ.get("SEKISHO_WORKER")))
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    app[METRICS_LISTENER].update(host=host, port=port)
+    return runner
 
 
 def reload_policies(app: web.Application, *, force: bool = False) -> None:
@@ -244,11 +292,7 @@ async def admin_explain(request: web.Request) -> web.Response:
     """``POST /sekisho/explain?endpoint=chat&tenant=NAME`` with the admin key; body = request.
     The request is inspected as the proxy would (under the deadline), and never forwarded."""
     settings = request.app[SETTINGS]
-    header = request.headers.get("Authorization", "")
-    given = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else ""
-    if not settings.admin_key or not hmac.compare_digest(given.encode(),
-                                                         settings.admin_key.encode()):
-        raise Unauthorized("The admin API needs the admin key (SEKISHO_ADMIN_KEY).")
+    require_admin(request)
     if not request.app[RUNNER].loaded:
         raise Unavailable("Sekisho is starting: the detector is not loaded yet", code="not_ready")
     try:
@@ -261,7 +305,7 @@ async def admin_explain(request: web.Request) -> web.Response:
     if tenant not in pipeline.store.tenants:
         raise InvalidRequest(f"unknown tenant {tenant!r}", param="tenant")
     exchange = Exchange(request[EXCHANGE].request_id, endpoint, tenant=tenant)
-    exchange.body = await parse(request, endpoint, settings.max_body_bytes)
+    exchange.body = await parse(request, endpoint, settings.limits)
     inspection = await pipeline.inspect(exchange, {})
     body = report(inspection, pipeline.store.policy_for(tenant), settings, tenant=tenant)
     return web.json_response(body, dumps=lambda o: json.dumps(o, ensure_ascii=False))
@@ -326,7 +370,10 @@ def create_app(
         await _probe_once(app, min(settings.connect_timeout_s, 2.0))
         prober = asyncio.create_task(_probe_upstreams(app))
         _on_sighup(app)
+        listener = await _start_metrics_listener(app) if settings.metrics_port is not None else None
         yield
+        if listener is not None:
+            await listener.cleanup()
         tasks = [t for t in (loader, watcher, prober) if t is not None and not t.done()]
         for task in tasks:
             task.cancel()
@@ -339,6 +386,7 @@ def create_app(
         runner.close()
         audit.close()
 
+    app[METRICS_LISTENER] = {}
     app.cleanup_ctx.append(lifecycle)
     for path in ENDPOINT_ROUTES:
         app.router.add_post(path, inspected)

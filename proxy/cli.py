@@ -22,8 +22,13 @@ def _serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
     from proxy.app import create_app
+    from proxy.config import exposure_problem
 
     settings = _settings(args)
+    problem = exposure_problem(settings)
+    if problem is not None:
+        print(f"sekisho: {problem}", file=sys.stderr)
+        return 2
     logging.basicConfig(
         level=settings.log_level,
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
@@ -119,6 +124,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         key: getattr(args, key, None)
         for key in ("host", "port", "policy", "cloud_url", "local_url", "workers")
     }
+    if getattr(args, "allow_unauthenticated", False):
+        flags["allow_unauthenticated"] = True
     config = getattr(args, "config", None)
     return load_settings(Path(config) if config else None, flags)
 
@@ -298,6 +305,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--cloud-url", dest="cloud_url")
     serve.add_argument("--local-url", dest="local_url")
     serve.add_argument("--workers", type=int, help="worker processes sharing the port")
+    serve.add_argument("--allow-unauthenticated", action="store_true",
+                       help="listen on a non-loopback address without a keys file")
     serve.set_defaults(func=_serve)
 
     explain = sub.add_parser("explain", help="show how a request would be inspected and routed")

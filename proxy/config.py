@@ -8,6 +8,7 @@ Validation happens once at start-up and names the field (and file) that is wrong
 from __future__ import annotations
 
 import functools
+import ipaddress
 import os
 import sys
 from collections.abc import Mapping
@@ -18,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from proxy.pseudonyms import DEFAULT_FORMAT, FormatError, PlaceholderFormat
+from proxy.values import Limits
 
 DEFAULT_CLOUD_URL = "https://api.openai.com/v1"
 DEFAULT_LOCAL_URL = "http://127.0.0.1:8000/v1"
@@ -88,6 +90,13 @@ class Settings(BaseModel):
     cloud_api_key: str | None = Field(default=None, repr=False)
     local_api_key: str | None = Field(default=None, repr=False)
     admin_key: str | None = Field(default=None, repr=False)
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int | None = Field(default=9464, ge=0, le=65535)
+    """The unauthenticated metrics listener for Prometheus (None: none; ``/metrics`` on the
+    API port always needs the admin key)."""
+    allow_unauthenticated: bool = False
+    """Listen on a non-loopback address without a keys file (every client is tenant
+    ``default``, unauthenticated)."""
     audit_hmac_key: str | None = Field(default=None, repr=False)
     """When set, audit lines carry a keyed hash of each detected value (for correlation)."""
 
@@ -98,6 +107,12 @@ class Settings(BaseModel):
     model_aliases: dict[str, ModelAlias] = Field(default_factory=dict)
 
     max_body_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    max_json_depth: int = Field(default=64, ge=4, le=256)
+    max_messages: int = Field(default=4096, ge=1)
+    """Messages of a chat request, or input items of a Responses request."""
+    max_content_parts: int = Field(default=4096, ge=1)
+    max_text_chars: int = Field(default=2_000_000, ge=1)
+    """Characters of all strings of a request together (keys included)."""
     detection_deadline_ms: int = Field(default=5000, ge=0)
     ja_engine: Literal["sudachi", "ginza"] = "sudachi"
     en_ner: Literal["cascade", "always"] = "cascade"
@@ -145,6 +160,11 @@ class Settings(BaseModel):
         return alias.cloud if alias is not None and alias.cloud else requested
 
     @property
+    def limits(self) -> Limits:
+        return Limits(self.max_body_bytes, self.max_json_depth, self.max_messages,
+                      self.max_content_parts, self.max_text_chars)
+
+    @property
     def placeholder_format(self) -> PlaceholderFormat:
         return _placeholder_format(self.pseudonym_format)
 
@@ -166,6 +186,23 @@ class Settings(BaseModel):
         if not value.endswith("/v1"):
             raise ValueError("must be a base URL ending in /v1, as the openai SDK's base_url")
         return value
+
+
+def exposure_problem(settings: Settings) -> str | None:
+    """Why the proxy must not start as configured: listening beyond this machine with no
+    client authentication, unless that is asked for explicitly."""
+    if settings.keys_file is not None or settings.allow_unauthenticated:
+        return None
+    host = settings.host.strip("[]")
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host == "localhost"
+    if loopback:
+        return None
+    return (f"refusing to listen on {settings.host} without client authentication: any client"
+            " that can reach it could use the proxy. Configure a keys file (keys_file /"
+            " SEKISHO_KEYS_FILE), listen on 127.0.0.1, or pass --allow-unauthenticated.")
 
 
 @functools.lru_cache(maxsize=8)

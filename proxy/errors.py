@@ -128,8 +128,10 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         if exc.status == 404:
             return error_response(NotFound(f"Unknown path: {request.method} {request.path}"))
         if exc.status == 405:
+            allow = exc.headers.get("Allow")
             return error_response(
-                MethodNotAllowed(f"Method {request.method} not allowed on {request.path}")
+                MethodNotAllowed(f"Method {request.method} not allowed on {request.path}",
+                                 headers={"Allow": allow} if allow else None)
             )
         if exc.status == 413:
             return error_response(PayloadTooLarge("Request body too large"))

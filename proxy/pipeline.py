@@ -85,7 +85,7 @@ class Pipeline:
             raise Unavailable("Sekisho is starting: the detector is not loaded yet",
                               code="not_ready")
         assert exchange.endpoint is not None
-        exchange.body = await parse(request, exchange.endpoint, self.settings.max_body_bytes)
+        exchange.body = await parse(request, exchange.endpoint, self.settings.limits)
         inspection = await self.inspect(exchange, request.headers)
         decision = inspection.decision
         if decision.route is Route.BLOCK:

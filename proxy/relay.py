@@ -51,7 +51,7 @@ class Event:
             if self.data is not None and self.data.strip() not in ("", "[DONE]"):
                 try:
                     value = json.loads(self.data)
-                except ValueError:
+                except (ValueError, RecursionError):
                     value = None
                 self._payload = value if isinstance(value, dict) else None
         return self._payload if isinstance(self._payload, dict) else None

@@ -66,7 +66,7 @@ class Restoration:
         if not self.stream:
             payload = event.payload
             if payload is not None:
-                restored = self.whole(payload)
+                restored = self._whole_or_same(payload)
                 if restored is not payload:
                     event.replace(restored)
             return
@@ -174,9 +174,17 @@ class Restoration:
             event.before.extend(self._flush([k for k in self._streams if k[1] == item_id]))
         if kind in ("response.completed", "response.incomplete", "response.failed"):
             event.before.extend(self._flush_all())
-        restored = self.whole(payload)
+        restored = self._whole_or_same(payload)
         if restored is not payload:
             event.replace(restored)
+
+    def _whole_or_same(self, payload: Payload) -> Any:
+        """``whole``, or the payload as it came when it nests deeper than Python can walk
+        (placeholders stay placeholders: nothing the cloud saw is revealed)."""
+        try:
+            return self.whole(payload)
+        except RecursionError:
+            return payload
 
     def _flush(self, keys: list[StreamKey]) -> list[Event]:
         """One more delta event per held-back tail (Responses), or per choice (chat)."""

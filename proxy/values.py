@@ -5,6 +5,7 @@ this one, and it depends on none of them.
 - ``Segment``: one value extraction found, with where it sits in the body.
 - ``Finding``: one entity detection found in a segment (never its value).
 - ``Route``, ``Action``, ``Decision``: what the policy decided.
+- ``Limits``: the bounds a request body must keep.
 """
 
 from __future__ import annotations
@@ -98,3 +99,14 @@ class Decision:
     only; a type in both sets is pseudonymized)."""
     allowed: tuple[str, ...] = ()
     """Entity types of findings the policy's allow-list set aside (one per finding)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """What a request body may hold (``parsing`` refuses more with a 4xx)."""
+
+    max_bytes: int = 10 * 1024 * 1024
+    max_depth: int = 64
+    max_messages: int = 4096
+    max_parts: int = 4096
+    max_text_chars: int = 2_000_000

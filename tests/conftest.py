@@ -69,6 +69,17 @@ class Stack:
     def root_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def metrics_address(self) -> str:
+        """``host:port`` of the metrics listener (no authentication; loopback)."""
+        from proxy.app import METRICS_LISTENER
+
+        return f"127.0.0.1:{self.app[METRICS_LISTENER]['port']}"
+
+    @property
+    def metrics_url(self) -> str:
+        return f"http://{self.metrics_address}/metrics"
+
     def openai(self, **kwargs: Any) -> Any:
         import openai
 
@@ -136,6 +147,7 @@ def make_stack(detector: Detector, loop_thread: LoopThread) -> Iterator[StackFac
                 "local_api_key": "proxy-local-key",
                 "connect_timeout_s": 2.0,
                 "upstream_timeout_s": 10.0,
+                "metrics_port": 0,
             }
             values.update(overrides)
             settings = Settings.model_validate(values)

@@ -225,10 +225,10 @@ def test_workers_share_the_port_and_metrics_are_aggregated(
     local = RecordingUpstream("local", models=["qwen"])
     loop_thread.run(cloud.start())
     loop_thread.run(local.start())
-    port = _free_port()
+    port, metrics_port = _free_port(), _free_port()
     config = tmp_path / "sekisho.yaml"
     # One detection process per worker keeps this test light on two cores.
-    config.write_text("detection_workers: 1\n")
+    config.write_text(f"detection_workers: 1\nmetrics_port: {metrics_port}\n")
     proc = subprocess.Popen(
         [sys.executable, "-m", "proxy", "serve", "--workers", "2", "--port", str(port),
          "--config", str(config), "--cloud-url", cloud.base_url, "--local-url", local.base_url],
@@ -255,7 +255,8 @@ def test_workers_share_the_port_and_metrics_are_aggregated(
                 client.chat.completions.create(
                     model="gpt-4o-mini", messages=[{"role": "user", "content": f"q{i}"}])
         for _ in range(3):
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as resp:
+            with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics",
+                                        timeout=5) as resp:
                 text = resp.read().decode()
             total = sum(
                 float(line.rsplit(" ", 1)[1]) for line in text.splitlines()

@@ -45,7 +45,7 @@ def write(path: Path, text: str) -> Path:
 def metrics_text(stack: Stack) -> str:
     async def go() -> str:
         async with aiohttp.ClientSession() as session:
-            async with session.get(stack.root_url + "/metrics") as resp:
+            async with session.get(stack.metrics_url) as resp:
                 return await resp.text()
 
     return stack.loop.run(go())

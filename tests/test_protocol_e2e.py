@@ -184,10 +184,14 @@ def _post(stack: Stack, path: str, data: bytes, headers: dict[str, str] | None =
     return stack.loop.run(go())
 
 
-def _get(stack: Stack, path: str) -> tuple[int, Any, str]:
+def _get(stack: Stack, path: str, **kwargs: Any) -> tuple[int, Any, str]:
+    return _get_url(stack, stack.root_url + path, **kwargs)
+
+
+def _get_url(stack: Stack, url: str, **kwargs: Any) -> tuple[int, Any, str]:
     async def go() -> tuple[int, Any, str]:
         async with aiohttp.ClientSession() as session:
-            async with session.get(stack.root_url + path) as resp:
+            async with session.get(url, **kwargs) as resp:
                 return resp.status, resp.headers.copy(), await resp.text()
 
     return stack.loop.run(go())
@@ -322,9 +326,9 @@ def test_health_readiness_and_metrics(stack: Stack) -> None:
     stack.openai().chat.completions.create(
         model="gpt-4o-mini", messages=[{"role": "user", "content": "Hello"}]
     )
-    status, headers, text = _get(stack, "/metrics")
+    status, headers, text = _get_url(stack, stack.metrics_url)
     assert status == 200 and headers["Content-Type"].startswith("text/plain")
-    version = headers["x-sekisho-policy-version"]
+    version = _get(stack, "/healthz")[1]["x-sekisho-policy-version"]
     assert ('sekisho_routing_decisions_total{action="forward",endpoint="chat",'
             f'policy_version="{version}",route="local",rule="contact-details",'
             'tenant="default"} 1.0') in text
@@ -356,7 +360,7 @@ def test_readyz_is_503_until_the_detector_is_loaded(make_stack: Any) -> None:
     # Refused while starting is still a request: counted and answered with the usual headers.
     assert "not_ready" in str(info.value.body)
     assert info.value.response.headers["x-sekisho-rule"] == "none"
-    _, _, metrics = _get(stack, "/metrics")
+    _, _, metrics = _get_url(stack, stack.metrics_url)
     assert 'route="block",rule="none"' in metrics
     release.set()
     deadline = time.monotonic() + 30

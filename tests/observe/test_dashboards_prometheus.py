@@ -238,7 +238,7 @@ def wait_for_reload_errors(stack: Stack, count: int) -> None:
     """Until the proxy itself has counted ``count`` rejected policy edits (polled, bounded)."""
     line = f'sekisho_policy_reloads_total{{result="error"}} {float(count)}'
     deadline = time.monotonic() + 10
-    while line not in httpx.get(f"{stack.root_url}/metrics", timeout=5).text:
+    while line not in httpx.get(stack.metrics_url, timeout=5).text:
         assert time.monotonic() < deadline, f"the proxy did not count {count} reload errors"
         time.sleep(0.05)
 
@@ -258,7 +258,7 @@ def test_every_dashboard_query_and_alert_has_data(
                       health_interval_s=0.5, audit_log=str(tmp_path / "audit.jsonl"))
     slow = make_stack(detector_override=SlowDetector(detector, 0.8),
                       detection_deadline_ms=600, health_interval_s=0.5)
-    prom = prometheus_factory([f"127.0.0.1:{main.port}", f"127.0.0.1:{slow.port}"])
+    prom = prometheus_factory([main.metrics_address, slow.metrics_address])
     prom.wait_scraped(2)
     client, slow_client = main.openai(), slow.openai()
 
@@ -303,7 +303,7 @@ def test_every_dashboard_query_and_alert_has_data(
     # Every metric a dashboard or alert query names is exported by Sekisho.
     exported: set[str] = set()
     for stack in (main, slow):
-        exported |= exported_series_names(httpx.get(f"{stack.root_url}/metrics", timeout=5).text)
+        exported |= exported_series_names(httpx.get(stack.metrics_url, timeout=5).text)
     dashboard = json.loads(DASHBOARD_JSON.read_text(encoding="utf-8"))
     panel_exprs = [(f"panel {title!r} {ref}", grafana_substitute(expr))
                    for title, ref, expr in dashboard_targets(dashboard)]
@@ -364,19 +364,20 @@ def test_every_dashboard_query_and_alert_has_data(
     assert prom.query("sum(sekisho_cloud_cost_avoided_usd_total) > 0")
     assert prom.query(f'{decisions}{{route="block", rule="no-secrets"}} > 0')
     assert prom.query('sekisho_shadow_disagreements_total{shadow_route="local"} > 0')
-    assert prom.query(f'sekisho_upstream_up{{upstream="local", instance="127.0.0.1:{main.port}"}}'
+    assert prom.query(f'sekisho_upstream_up{{upstream="local", instance="{main.metrics_address}"}}'
                       " == 0")
     (policy_info,) = prom.query(
-        f'sekisho_policy_info{{instance="127.0.0.1:{main.port}"}} == 1')
+        f'sekisho_policy_info{{instance="{main.metrics_address}"}} == 1')
     assert policy_info["metric"]["path"].endswith("policy.yaml")
 
     # Every alert is active in Prometheus' rule evaluation, on the instance it is about.
+    main_port, slow_port = (int(s.metrics_address.rsplit(":", 1)[1]) for s in (main, slow))
     expected = {
-        "SekishoLocalUpstreamDownWithSensitiveTraffic": main.port,
-        "SekishoCloudErrorRateHigh": main.port,
-        "SekishoPolicyReloadFailed": main.port,
-        "SekishoFailClosedSpike": slow.port,
-        "SekishoOverheadP99High": slow.port,
+        "SekishoLocalUpstreamDownWithSensitiveTraffic": main_port,
+        "SekishoCloudErrorRateHigh": main_port,
+        "SekishoPolicyReloadFailed": main_port,
+        "SekishoFailClosedSpike": slow_port,
+        "SekishoOverheadP99High": slow_port,
     }
     assert set(expected) == {rule["alert"] for rule in alert_rules()}
     active: dict[str, set[int]] = {}

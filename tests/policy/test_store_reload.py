@@ -69,7 +69,7 @@ def test_keys_file_naming_a_missing_policy_applies_once_the_policy_is_created(
 def errors_counted(stack: Any) -> float:
     async def go() -> str:
         async with aiohttp.ClientSession() as session:
-            async with session.get(stack.root_url + "/metrics") as resp:
+            async with session.get(stack.metrics_url) as resp:
                 return await resp.text()
 
     for line in stack.loop.run(go()).splitlines():
