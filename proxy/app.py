@@ -41,6 +41,7 @@ from proxy.errors import (
     Unavailable,
     UpstreamError,
     error_middleware,
+    quiet_http_layer,
 )
 from proxy.exchange import Exchange
 from proxy.observe.audit import AuditLog
@@ -318,6 +319,7 @@ def create_app(
     policy: Policy | None = None,
 ) -> web.Application:
     """Build the application. A pre-loaded ``detector`` (tests) skips model loading."""
+    quiet_http_layer()
     app = web.Application(
         middlewares=[exchange_middleware, error_middleware, auth_middleware],
         client_max_size=settings.max_body_bytes,

@@ -17,6 +17,31 @@ from aiohttp import web
 log = logging.getLogger("sekisho.errors")
 
 
+class ContentFreeRecords(logging.Filter):
+    """Rewrites a third-party logger's records to their exception type alone.
+
+    aiohttp's HTTP layer logs a request it cannot parse (a request line or header over 8,190
+    bytes) at ERROR with the start of the offending line — a client's bearer key, a query
+    string with an e-mail address. What an operator needs is that it happened and why."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        record.msg = "%s: %s (content not logged)"
+        record.args = (record.name, type(exc).__name__ if exc is not None else "error")
+        record.exc_info = None
+        record.exc_text = None
+        record.stack_info = None
+        return True
+
+
+def quiet_http_layer() -> None:
+    """Install ``ContentFreeRecords`` on aiohttp's server-side loggers (once)."""
+    for name in ("aiohttp.server", "aiohttp.web", "aiohttp.websocket"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, ContentFreeRecords) for f in logger.filters):
+            logger.addFilter(ContentFreeRecords())
+
+
 class ProxyError(Exception):
     status = 500
     type = "server_error"
