@@ -115,7 +115,8 @@ class Pipeline:
         findings, failure = None, None
         try:
             analysis = await self.runner.analyze(
-                prepared.segments, self.settings.detection_deadline_ms / 1000)
+                prepared.segments, self.settings.detection_deadline_ms / 1000,
+                scope=exchange.tenant)
             findings = analysis.findings
             exchange.detection_timings = analysis.timings
         except DetectionTimeout:

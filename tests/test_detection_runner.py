@@ -46,13 +46,13 @@ class Gated:
         pass
 
     def analyze(self, segments: Sequence[Segment], timings: dict[str, float] | None = None,
-                deadline: float | None = None) -> list[Finding]:
+                deadline: float | None = None, scope: str = "") -> list[Finding]:
         self.deadlines.append(deadline)
         self.entered.release()
         self.gate.wait(30)
         if self.fail:
             raise RuntimeError("the detector crashed")
-        return self.detector.analyze(segments, timings, deadline)
+        return self.detector.analyze(segments, timings, deadline, scope)
 
 
 SEGMENTS = [Segment("messages[0].content", "Write to hana.ito@example.jp")]
@@ -137,3 +137,17 @@ def test_shed_requests_get_503_with_retry_after_and_reach_no_upstream(
 
     metrics = generate_latest(stack.app[METRICS].registry).decode()
     assert 'sekisho_fail_closed_total{reason="detection_overloaded"} 1.0' in metrics
+
+
+def test_the_result_cache_is_kept_per_tenant(detector: Detector) -> None:
+    """A hit answers sooner than a miss: shared across tenants, the cache would tell one
+    tenant whether another recently sent a text."""
+    fresh = Detector(cache_size=64)
+    fresh.engine = detector.engine  # the loaded models, a cache of its own
+    text = [Segment("messages[0].content", "Schedule a call with Hana Ito on Friday.")]
+    fresh.analyze(text, scope="tenant-a")
+    misses = fresh.cache.misses
+    fresh.analyze(text, scope="tenant-a")
+    assert fresh.cache.misses == misses  # a hit within the tenant
+    fresh.analyze(text, scope="tenant-b")
+    assert fresh.cache.misses > misses  # another tenant does not hit it

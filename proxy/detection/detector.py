@@ -23,7 +23,8 @@ class Analyzer(Protocol):
     """What inspection needs from detection: ``analyze`` a request's segments.
 
     Blocking, CPU-bound, raises on failure; ``deadline`` is a ``time.monotonic()`` instant after
-    which the work stops. Implemented by the in-process ``Detector`` and by the runner's pool.
+    which the work stops; ``scope`` (the tenant) partitions the result cache. Implemented by
+    the in-process ``Detector`` and by the runner's pool.
     """
 
     @property
@@ -33,7 +34,7 @@ class Analyzer(Protocol):
 
     def analyze(
         self, segments: Sequence[Segment], timings: dict[str, float] | None = None,
-        deadline: float | None = None,
+        deadline: float | None = None, scope: str = "",
     ) -> list[Finding]: ...
 
 
@@ -68,7 +69,7 @@ class Detector:
 
     def analyze(
         self, segments: Sequence[Segment], timings: dict[str, float] | None = None,
-        deadline: float | None = None,
+        deadline: float | None = None, scope: str = "",
     ) -> list[Finding]:
         """Analyse all segments of one request together. Raises on any failure.
 
@@ -76,10 +77,10 @@ class Detector:
         """
         assert self.loaded, "load() first"
         subjects, found = request_subjects(segments)
-        known, todo = self.cache.split(subjects)
+        known, todo = self.cache.split(subjects, scope)
         if todo:
             fresh = self.engine.analyze_subjects(todo, timings, deadline)
-            self.cache.store(fresh)
+            self.cache.store(fresh, scope)
             known.update(fresh)
         return findings_of(segments, known, found)
 

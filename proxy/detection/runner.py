@@ -131,12 +131,12 @@ class DetectorPool:
 
     def analyze(
         self, segments: Sequence[Segment], timings: dict[str, float] | None = None,
-        deadline: float | None = None,
+        deadline: float | None = None, scope: str = "",
     ) -> list[Finding]:
         executor = self._executor
         assert executor is not None, "load() first"
         subjects, found = request_subjects(segments)
-        known, todo = self.cache.split(subjects)
+        known, todo = self.cache.split(subjects, scope)
         if todo:
             future: Future[tuple[dict[Subject, tuple[Detected, ...]], dict[str, float]]] | None
             future = None
@@ -158,7 +158,7 @@ class DetectorPool:
             if timings is not None:
                 for language, seconds in spent.items():
                     timings[language] = timings.get(language, 0.0) + seconds
-            self.cache.store(fresh)
+            self.cache.store(fresh, scope)
             known.update(fresh)
         return findings_of(segments, known, found)
 
@@ -204,7 +204,8 @@ class Runner:
     async def load(self) -> None:
         await asyncio.get_running_loop().run_in_executor(self._executor, self.analyzer.load)
 
-    async def analyze(self, segments: Sequence[Segment], timeout: float) -> Analysis:
+    async def analyze(self, segments: Sequence[Segment], timeout: float, scope: str = ""
+                      ) -> Analysis:
         """The findings of one request. Raises ``DetectionTimeout`` once ``timeout`` seconds
         have passed, ``DetectionError`` on any failure, ``Overloaded`` when full."""
         if timeout <= 0:
@@ -217,7 +218,7 @@ class Runner:
         try:
             loop = asyncio.get_running_loop()
             work = loop.run_in_executor(self._executor, self.analyzer.analyze, segments,
-                                        timings, deadline)
+                                        timings, deadline, scope)
             findings = await asyncio.wait_for(work, timeout=timeout)
         except (TimeoutError, DeadlinePassed):
             raise DetectionTimeout from None
