@@ -58,8 +58,12 @@ $(RUN_STAMP): $(RUN_LOCK) pyproject.toml | $(VPY)
 	$(PIP) install --no-deps --no-build-isolation -e .
 	@touch $@
 
-$(TEST_STAMP): $(TEST_LOCK) $(RUN_STAMP) pyproject.toml | $(VPY)
+# The Node SDK (tests/node, pinned by its package-lock.json) for the retry-hint tests; without
+# npm those tests skip and say why (.ci/run installs Node).
+$(TEST_STAMP): $(TEST_LOCK) $(RUN_STAMP) pyproject.toml tests/node/package-lock.json | $(VPY)
 	$(PIP) install --require-hashes -r $(TEST_LOCK)
+	@if command -v npm >/dev/null; then npm ci --prefix tests/node --no-audit --no-fund; \
+	else echo "npm not found: the Node SDK tests will skip"; fi
 	@touch $@
 
 install: $(RUN_STAMP)

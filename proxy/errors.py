@@ -46,6 +46,8 @@ class ProxyError(Exception):
     status = 500
     type = "server_error"
     code = "internal_error"
+    default_headers: dict[str, str] = {}
+    """Headers every error of this class carries (whether a retry can help)."""
 
     def __init__(
         self, message: str, *, code: str | None = None, param: str | None = None,
@@ -56,8 +58,9 @@ class ProxyError(Exception):
         if code is not None:
             self.code = code
         self.param = param
-        self.headers = dict(headers or {})
-        """Extra response headers (``Retry-After`` on load shedding)."""
+        self.headers = {**type(self).default_headers, **(headers or {})}
+        """Response headers: ``Retry-After`` where waiting helps, ``x-should-retry: false``
+        where nothing but a change of the request or the configuration does."""
 
     def body(self) -> dict[str, object]:
         return {
@@ -88,6 +91,7 @@ class Blocked(ProxyError):
     status = 403
     type = "invalid_request_error"
     code = "blocked_by_policy"
+    default_headers = {"x-should-retry": "false"}
 
 
 class NotFound(ProxyError):

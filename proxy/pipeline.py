@@ -55,10 +55,20 @@ from proxy.values import ENDPOINT_PATHS, Action, Endpoint, Route
 log = logging.getLogger("sekisho.pipeline")
 
 MAX_UPSTREAM_BODY = 256 * 1024 * 1024
+# Seconds a client is asked to wait when the on-prem upstream is down for a request that may
+# only go there (the health probe notices a restart within health_interval_s).
+LOCAL_RETRY_AFTER_S = 2
 # Upstream response headers worth passing on; everything else (cookies, server internals) stays.
-_PASS_HEADERS = ("openai-processing-ms", "x-ratelimit-limit-requests",
-                 "x-ratelimit-remaining-requests", "x-ratelimit-limit-tokens",
-                 "x-ratelimit-remaining-tokens", "retry-after")
+# Upstream response headers a client's SDK acts on (rate limits, when and whether to retry,
+# processing time), passed on with JSON and streamed answers alike; everything else (cookies,
+# the upstream's organisation and request ids, server internals) stays.
+_PASS_HEADERS = frozenset({"openai-processing-ms", "openai-version", "retry-after",
+                           "retry-after-ms", "x-should-retry"})
+
+
+def passed_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    return {name: value for name, value in headers.items()
+            if name.lower() in _PASS_HEADERS or name.lower().startswith("x-ratelimit-")}
 
 
 class Pipeline:
@@ -83,7 +93,7 @@ class Pipeline:
         Never sends anything the inspection did not clear for where it goes."""
         if not self.runner.loaded:
             raise Unavailable("Sekisho is starting: the detector is not loaded yet",
-                              code="not_ready")
+                              code="not_ready", headers={"Retry-After": "1"})
         assert exchange.endpoint is not None
         exchange.body = await parse(request, exchange.endpoint, self.settings.limits)
         inspection = await self.inspect(exchange, request.headers)
@@ -186,7 +196,7 @@ class Pipeline:
                 raise Unavailable(
                     "This embeddings input contains data that must stay on-prem, and no local"
                     " embedding model is configured (setting: local_embedding_model).",
-                    code="no_local_embedding_model",
+                    code="no_local_embedding_model", headers={"x-should-retry": "false"},
                 ) from None
         rewrite = body_for(target.route, exchange.inspection, self.settings, local_model)
         body = rewrite.body
@@ -228,7 +238,8 @@ class Pipeline:
             exchange.fail_closed.append("local_unavailable")
             return Unavailable(
                 "The on-prem upstream is unavailable, and this request may not be sent to the"
-                " cloud. Try again later.", code="local_unavailable")
+                " cloud. Try again later.", code="local_unavailable",
+                headers={"Retry-After": str(LOCAL_RETRY_AFTER_S)})
         if attempt.failure == "timeout":
             return UpstreamTimeout(f"The {attempt.upstream} upstream did not answer in time")
         if attempt.failure == "connect":
@@ -251,9 +262,10 @@ class Pipeline:
         if exchange.stream and reply.is_stream:
             return await self.relay_stream(request, exchange, attempt, reply)
         payload = await self.read(attempt, reply)
-        if failed_status(reply.status):
-            raise status_error(reply.status, payload)
         if reply.status >= 400:
+            # Relayed as the upstream sent it (status, error body, rate-limit and retry
+            # headers), so the client's SDK retries when and only when the upstream says to;
+            # only a body that is not JSON is replaced by Sekisho's own error.
             try:
                 json.loads(payload)
             except ValueError:
@@ -269,9 +281,7 @@ class Pipeline:
         attempt.relayed = True
         out = web.Response(status=reply.status, body=payload,
                            content_type=reply.content_type.split(";")[0])
-        for name in _PASS_HEADERS:
-            if name in reply.headers:
-                out.headers[name] = reply.headers[name]
+        out.headers.update(passed_headers(reply.headers))
         return out
 
     async def read(self, attempt: Attempt, reply: Reply) -> bytes:
@@ -291,6 +301,7 @@ class Pipeline:
         out.content_type = "text/event-stream"
         out.headers["Cache-Control"] = "no-cache"
         out.headers["X-Accel-Buffering"] = "no"
+        out.headers.update(passed_headers(reply.headers))
         attempt.relayed = True
         exchange.status = 200
         stamp_headers(out, exchange, self.store.default.version)
@@ -341,20 +352,6 @@ class Pipeline:
 def failed_status(status: int) -> bool:
     """An answer worth trying the next target for (and, on the last, not relayed as is)."""
     return status >= 500 or status == 429
-
-
-def status_error(status: int, payload: bytes) -> ProxyError:
-    """Sekisho's error for an upstream's 429 or 5xx (its message quoted when it has one)."""
-    message = f"The upstream answered {status}"
-    try:
-        upstream_error = json.loads(payload)["error"]
-        if isinstance(upstream_error.get("message"), str):
-            message = f"{message}: {upstream_error['message']}"
-    except (ValueError, KeyError, TypeError, AttributeError):
-        pass
-    error = UpstreamError(message, code="upstream_status")
-    error.status = status if status in (429, 502, 503, 504) else 502
-    return error
 
 
 def describe_types(types: frozenset[str]) -> str:

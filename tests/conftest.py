@@ -84,7 +84,8 @@ class Stack:
         import openai
 
         kwargs.setdefault("api_key", "sk-client-key-never-forwarded")
-        client = openai.OpenAI(base_url=self.base_url, max_retries=0, **kwargs)
+        kwargs.setdefault("max_retries", 0)
+        client = openai.OpenAI(base_url=self.base_url, **kwargs)
         self.clients.append(client)
         return client
 

@@ -110,14 +110,15 @@ def _sse_event(obj: dict[str, Any]) -> bytes:
     return head + _sse_data(obj)
 
 
-def _error(status: int, message: str, code: str | None = None) -> web.Response:
+def _error(status: int, message: str, code: str | None = None,
+           headers: dict[str, str] | None = None) -> web.Response:
     etype, default_code = _ERROR_TYPES.get(
         status, ("server_error" if status >= 500 else "invalid_request_error", None)
     )
     payload = {
         "error": {"message": message, "type": etype, "param": None, "code": code or default_code}
     }
-    return web.json_response(payload, status=status)
+    return web.json_response(payload, status=status, headers=headers)
 
 
 class RecordingUpstream:
@@ -132,6 +133,10 @@ class RecordingUpstream:
         # behaviour knobs
         self.fail_status: int | None = None
         self.fail_body: str | None = None
+        self.fail_code: str | None = None
+        self.fail_headers: dict[str, str] = {}
+        # Headers on every answer to a POST (rate limits, say), streamed ones included.
+        self.reply_headers: dict[str, str] = {}
         self.delay: float = 0.0
         self.stream_gate: threading.Event | None = None
         self.stream_pause: float = 0.0
@@ -257,7 +262,8 @@ class RecordingUpstream:
             status = self.fail_status if self.fail_status is not None else 200
             return web.Response(status=status, text=self.fail_body, content_type="text/plain")
         if self.fail_status is not None:
-            return _error(self.fail_status, f"injected failure from upstream {self.name}")
+            return _error(self.fail_status, f"injected failure from upstream {self.name}",
+                          self.fail_code, {**self.reply_headers, **self.fail_headers})
 
         method, path = request.method, request.path
         if method == "GET" and path == "/v1/models":
@@ -280,7 +286,10 @@ class RecordingUpstream:
                 return _error(400, "We could not parse the JSON body of your request.")
             if not isinstance(body.get("model"), str):
                 return _error(400, "you must provide a model parameter", "missing_model")
-            return await handlers[path](request, body)
+            answer = await handlers[path](request, body)
+            if not answer.prepared:
+                answer.headers.update(self.reply_headers)
+            return answer
         return _error(404, f"Unknown request URL: {method} {path}.", "unknown_url")
 
     def _model_obj(self, model_id: str) -> dict[str, Any]:
@@ -294,6 +303,7 @@ class RecordingUpstream:
             headers={
                 "Content-Type": "text/event-stream; charset=utf-8",
                 "Cache-Control": "no-cache",
+                **self.reply_headers,
             },
         )
         await resp.prepare(request)
