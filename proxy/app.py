@@ -21,8 +21,10 @@ import json
 import logging
 import os
 import signal
+import ssl
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -51,6 +53,7 @@ from proxy.parsing import parse
 from proxy.pipeline import Pipeline, new_request_id, stamp_headers
 from proxy.policy import Policy
 from proxy.policy.store import DEFAULT_TENANT, PolicyStore
+from proxy.resilience import CircuitBreaker, State
 from proxy.state import MemoryConversations
 from proxy.tools.explain import report
 from proxy.upstream import Upstream, UpstreamModelsUnavailable
@@ -176,9 +179,14 @@ async def healthz(_request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
+    """Ready once the detector is loaded; each upstream's breaker state beside it (an open
+    breaker does not make Sekisho unready: it still serves what the other upstream can)."""
+    breakers = request.app[PIPELINE].breakers
+    upstreams = {route.value: {"circuit": breaker.state.value}
+                 for route, breaker in breakers.items()}
     if request.app[RUNNER].loaded:
-        return web.json_response({"status": "ready"})
-    return web.json_response({"status": "starting"}, status=503)
+        return web.json_response({"status": "ready", "upstreams": upstreams})
+    return web.json_response({"status": "starting", "upstreams": upstreams}, status=503)
 
 
 def _metrics_response(metrics: Metrics) -> web.Response:
@@ -232,6 +240,24 @@ async def _start_metrics_listener(app: web.Application) -> web.AppRunner:
     return runner
 
 
+def _breaker_metrics(metrics: Metrics, route: Route) -> Callable[[State], None]:
+    codes = {State.CLOSED: 0, State.HALF_OPEN: 1, State.OPEN: 2}
+
+    def changed(state: State) -> None:
+        metrics.circuit_state.labels(route.value).set(codes[state])
+        metrics.circuit_transitions.labels(route.value, state.value).inc()
+        log.warning("%s upstream circuit %s", route.value, state.value)
+
+    return changed
+
+
+def _upstream_tls(ca_bundle: Path | None) -> ssl.SSLContext | bool:
+    """Certificates are verified (True: the system's CAs); a CA bundle adds an on-prem CA."""
+    if ca_bundle is None:
+        return True
+    return ssl.create_default_context(cafile=str(ca_bundle))
+
+
 def reload_policies(app: web.Application, *, force: bool = False) -> None:
     """Apply edited policy/keys files (each whole or not at all) and count the outcome."""
     store, metrics = app[PIPELINE].store, app[METRICS]
@@ -250,16 +276,18 @@ async def _probe_once(app: web.Application, timeout: float) -> None:
     """Ask each upstream for its model list: sekisho_upstream_up is the answer."""
     pipeline, metrics = app[PIPELINE], app[METRICS]
 
-    async def probe(upstream: Upstream) -> None:
+    async def probe(route: Route, upstream: Upstream) -> None:
         try:
             models = await upstream.models(timeout)
         except UpstreamModelsUnavailable:
             metrics.upstream_up.labels(upstream.name).set(0)
+            pipeline.breakers[route].probe(False)
         else:
             metrics.upstream_up.labels(upstream.name).set(1)
+            pipeline.breakers[route].probe(True)
             pipeline.catalog.note(upstream.name, models)
 
-    await asyncio.gather(*(probe(u) for u in pipeline.upstreams.values()))
+    await asyncio.gather(*(probe(r, u) for r, u in pipeline.upstreams.items()))
 
 
 async def _probe_upstreams(app: web.Application) -> None:
@@ -337,10 +365,17 @@ def create_app(
         route: Upstream(route.value, url, key,
                         connect_timeout=settings.connect_timeout_s,
                         read_timeout=settings.upstream_timeout_s,
-                        follow_same_origin_redirects=settings.follow_same_origin_redirects)
-        for route, url, key in ((Route.CLOUD, settings.cloud_url, settings.cloud_api_key),
-                                (Route.LOCAL, settings.local_url, settings.local_api_key))
+                        follow_same_origin_redirects=settings.follow_same_origin_redirects,
+                        pool_size=settings.upstream_pool_size,
+                        pool_timeout=settings.upstream_pool_timeout_s,
+                        on_pool_wait=metrics.pool_waits.labels(route.value).inc,
+                        ssl=_upstream_tls(ca))
+        for route, url, key, ca in (
+            (Route.CLOUD, settings.cloud_url, settings.cloud_api_key, settings.cloud_ca_bundle),
+            (Route.LOCAL, settings.local_url, settings.local_api_key, settings.local_ca_bundle))
     }
+    breakers = {route: CircuitBreaker(settings.breaker, _breaker_metrics(metrics, route))
+                for route in upstreams}
     local = upstreams[Route.LOCAL]
     catalog = Catalog(settings, lambda: local.models(settings.connect_timeout_s))
     conversations = MemoryConversations(settings.response_memory)
@@ -349,7 +384,8 @@ def create_app(
     app[METRICS] = metrics
     app[RUNNER] = runner
     app[RECORDER] = Recorder(metrics, audit, settings, catalog)
-    app[PIPELINE] = Pipeline(settings, runner, store, upstreams, catalog, conversations)
+    app[PIPELINE] = Pipeline(settings, runner, store, upstreams, catalog, conversations,
+                             breakers)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         for upstream in upstreams.values():

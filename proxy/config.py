@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from proxy.pseudonyms import DEFAULT_FORMAT, FormatError, PlaceholderFormat
+from proxy.resilience import BreakerSettings
 from proxy.values import Limits
 
 DEFAULT_CLOUD_URL = "https://api.openai.com/v1"
@@ -129,6 +130,20 @@ class Settings(BaseModel):
     connect_timeout_s: float = Field(default=5.0, gt=0)
     upstream_timeout_s: float = Field(default=600.0, gt=0)
     cloud_fallback_to_local: bool = True
+    upstream_retries: int = Field(default=2, ge=0, le=10)
+    """Times a request is sent again to the same upstream after a failure that delivered
+    nothing (refused connection, no connection in time); never after it may have arrived."""
+    upstream_retry_backoff_s: float = Field(default=0.05, ge=0)
+    upstream_pool_size: int = Field(default=256, ge=1)
+    """Connections per upstream; one more request waits (counted) up to upstream_pool_timeout_s."""
+    upstream_pool_timeout_s: float = Field(default=30.0, gt=0)
+    breaker_window_s: float = Field(default=30.0, gt=0)
+    breaker_min_failures: int = Field(default=5, ge=1)
+    breaker_failure_rate: float = Field(default=0.5, gt=0, le=1)
+    breaker_open_s: float = Field(default=10.0, gt=0)
+    cloud_ca_bundle: Path | None = None
+    local_ca_bundle: Path | None = None
+    """A CA bundle for the on-prem server's certificate (certificates are always verified)."""
     follow_same_origin_redirects: bool = False
     """Follow an upstream's 307/308 to the same scheme, host and port (never elsewhere)."""
     pseudonym_format: str = DEFAULT_FORMAT
@@ -158,6 +173,11 @@ class Settings(BaseModel):
         """The model name the cloud receives for a requested one (aliases applied)."""
         alias = self.model_aliases.get(requested) if requested is not None else None
         return alias.cloud if alias is not None and alias.cloud else requested
+
+    @property
+    def breaker(self) -> BreakerSettings:
+        return BreakerSettings(self.breaker_window_s, self.breaker_min_failures,
+                               self.breaker_failure_rate, self.breaker_open_s)
 
     @property
     def limits(self) -> Limits:

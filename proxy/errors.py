@@ -145,14 +145,28 @@ def error_response(err: ProxyError) -> web.Response:
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
+STARTED = web.RequestKey("sekisho_started_response", web.StreamResponse)
+"""A streamed answer whose headers were sent: an error after that cannot become a JSON error
+response (the middleware returns the started answer as it is)."""
+
 
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
-    except ProxyError as err:
-        return error_response(err)
-    except web.HTTPException as exc:
+    except Exception as exc:
+        started: web.StreamResponse | None = request.get(STARTED)
+        if started is not None:
+            log.error("error after the answer started: %s in %s %s", type(exc).__name__,
+                      request.method, request.path)
+            return started
+        return _render(request, exc)
+
+
+def _render(request: web.Request, exc: Exception) -> web.StreamResponse:
+    if isinstance(exc, ProxyError):
+        return error_response(exc)
+    if isinstance(exc, web.HTTPException):
         # aiohttp's own routing errors (404 for unknown paths, 405) become OpenAI-style errors.
         if exc.status == 404:
             return error_response(NotFound(f"Unknown path: {request.method} {request.path}"))
@@ -167,6 +181,6 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         generic = ProxyError(exc.reason or "HTTP error")
         generic.status = exc.status
         return error_response(generic)
-    except Exception as exc:  # noqa: BLE001 - the last line of defence: never a traceback to clients
-        log.error("unhandled %s in %s %s", type(exc).__name__, request.method, request.path)
-        return error_response(ProxyError("Internal proxy error"))
+    # The last line of defence: never a traceback (or content) to clients or the log.
+    log.error("unhandled %s in %s %s", type(exc).__name__, request.method, request.path)
+    return error_response(ProxyError("Internal proxy error"))

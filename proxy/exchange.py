@@ -45,6 +45,10 @@ class Attempt:
     """This attempt's mapping (only in memory, only for this request)."""
     restored: int = 0
     """Placeholders put back into the answer."""
+    retry: bool = False
+    """Sent again after an attempt of the same target that delivered nothing."""
+    client_gone: bool = False
+    """The client went away before the answer was complete (the upstream was cut off)."""
     hides_usage: bool = False
     """Sekisho asked for the stream's usage; the client did not."""
     started: float = field(default_factory=time.perf_counter)

@@ -18,8 +18,10 @@ Privacy rules enforced here, each with tests:
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import math
 import time
 import uuid
 from collections.abc import Mapping
@@ -27,11 +29,12 @@ from collections.abc import Mapping
 import aiohttp
 from aiohttp import web
 
-from proxy.attempts import CONVERSATION_ON_CLOUD, Plan, Target, plan
+from proxy.attempts import CIRCUIT_OPEN, CONVERSATION_ON_CLOUD, Plan, Target, plan
 from proxy.catalog import Catalog, NoLocalEmbeddingModel
 from proxy.config import Settings
 from proxy.detection.runner import DetectionError, DetectionTimeout, Overloaded, Runner
 from proxy.errors import (
+    STARTED,
     Blocked,
     InvalidRequest,
     ProxyError,
@@ -46,6 +49,7 @@ from proxy.policy.decide import UNINSPECTABLE
 from proxy.policy.store import PolicyStore
 from proxy.pseudonyms import Restorer
 from proxy.relay import Relay, relay_for
+from proxy.resilience import CircuitBreaker, backoff
 from proxy.restore import Restoration
 from proxy.state import ConversationStore
 from proxy.transform import asks_logprobs, body_for, lacks_usage, with_usage
@@ -80,6 +84,7 @@ class Pipeline:
         upstreams: Mapping[Route, Upstream],
         catalog: Catalog,
         conversations: ConversationStore,
+        breakers: Mapping[Route, CircuitBreaker] | None = None,
     ) -> None:
         self.settings = settings
         self.runner = runner
@@ -87,6 +92,8 @@ class Pipeline:
         self.upstreams = dict(upstreams)
         self.catalog = catalog
         self.conversations = conversations
+        self.breakers = dict(breakers) if breakers is not None else {
+            route: CircuitBreaker(settings.breaker) for route in self.upstreams}
 
     async def handle(self, request: web.Request, exchange: Exchange) -> web.StreamResponse:
         """Takes an authenticated request; returns the answer or raises a ``ProxyError``.
@@ -110,6 +117,8 @@ class Pipeline:
                 " previous_response_id, and it is routed as a whole.",
                 code=CONVERSATION_ON_CLOUD,
             )
+        if exchange.plan.refusal == CIRCUIT_OPEN:
+            raise self.circuit_open(exchange)
         return await self.forward(request, exchange)
 
     # -- inspection -------------------------------------------------------------------------
@@ -158,8 +167,24 @@ class Pipeline:
         previous = exchange.body.get("previous_response_id")
         if exchange.endpoint is Endpoint.RESPONSES and isinstance(previous, str):
             owner = await self.conversations.owner(previous)
+        available = frozenset(r for r, b in self.breakers.items() if b.available())
         return plan(exchange.decision.route, owner=owner,
-                    cloud_fallback=self.settings.cloud_fallback_to_local)
+                    cloud_fallback=self.settings.cloud_fallback_to_local, available=available)
+
+    def circuit_open(self, exchange: Exchange) -> ProxyError:
+        """What a request is told when every upstream it may go to has an open breaker."""
+        assert exchange.decision is not None
+        waits = [b.retry_after() for b in self.breakers.values() if not b.available()]
+        wait = str(max(1, math.ceil(min(waits, default=1.0))))
+        if exchange.decision.route is Route.LOCAL:
+            exchange.fail_closed.append("local_unavailable")
+            return Unavailable(
+                "The on-prem upstream is failing (its circuit breaker is open), and this request"
+                " may not be sent to the cloud. Try again later.", code="local_unavailable",
+                headers={"Retry-After": wait})
+        return Unavailable(
+            "The upstream this request may go to is failing (its circuit breaker is open)."
+            " Try again later.", code=CIRCUIT_OPEN, headers={"Retry-After": wait})
 
     # -- upstream attempts ------------------------------------------------------------------
 
@@ -169,7 +194,25 @@ class Pipeline:
         targets = exchange.plan.targets
         for index, target in enumerate(targets):
             last = index == len(targets) - 1
+            breaker = self.breakers[target.route]
+            if not breaker.allows():
+                # Another request took the half-open trial since the plan was made.
+                if last:
+                    raise self.circuit_open(exchange)
+                continue
             attempt, reply = await self.attempt(exchange, target)
+            retries = 0
+            while (reply is None and not attempt.delivered
+                   and retries < self.settings.upstream_retries):
+                # Nothing was delivered and nothing was sent to the client yet: safe to send
+                # the same body to the same upstream again, after a jittered pause.
+                breaker.record(False)
+                retries += 1
+                await asyncio.sleep(backoff(retries, base=self.settings.upstream_retry_backoff_s))
+                if not breaker.allows():
+                    break
+                attempt, reply = await self.attempt(exchange, target, retry=True)
+            breaker.record(reply is not None and not failed_status(reply.status))
             try:
                 if reply is None:
                     if last or attempt.failure == "protocol":
@@ -184,7 +227,8 @@ class Pipeline:
                 attempt.done()
         raise AssertionError("a plan without targets is refused before forwarding")
 
-    async def attempt(self, exchange: Exchange, target: Target) -> tuple[Attempt, Reply | None]:
+    async def attempt(self, exchange: Exchange, target: Target, *, retry: bool = False
+                      ) -> tuple[Attempt, Reply | None]:
         """Send the body for ``target``; the attempt, and the reply if one came."""
         assert exchange.inspection is not None and exchange.endpoint is not None
         upstream = self.upstreams[target.route]
@@ -215,7 +259,7 @@ class Pipeline:
         attempt = Attempt(target, upstream.name, body, model if isinstance(model, str) else None,
                           redacted=rewrite.redacted, pseudonymized=rewrite.pseudonymized,
                           covered=rewrite.covered, pseudonyms=rewrite.pseudonyms,
-                          hides_usage=hides_usage)
+                          hides_usage=hides_usage, retry=retry)
         exchange.attempts.append(attempt)
         try:
             reply = await upstream.send(ENDPOINT_PATHS[exchange.endpoint], body,
@@ -296,6 +340,11 @@ class Pipeline:
     async def relay_stream(
         self, request: web.Request, exchange: Exchange, attempt: Attempt, reply: Reply
     ) -> web.StreamResponse:
+        """The stream as it comes, through the response transforms. Once the answer has
+        started nothing is raised (a JSON error can no longer be sent): an upstream that stops
+        early or sends no events gets an error event the client's SDK raises; a client that
+        goes away cuts the upstream off (no orphaned generation) and nothing more is
+        written."""
         assert exchange.endpoint is not None
         out = web.StreamResponse(status=200)
         out.content_type = "text/event-stream"
@@ -306,29 +355,53 @@ class Pipeline:
         exchange.status = 200
         stamp_headers(out, exchange, self.store.default.version)
         await out.prepare(request)
+        request[STARTED] = out
         relay, restoration = self.relay(exchange, attempt, stream=True)
         route = attempt.target.route
-        try:
-            # Each upstream chunk goes out as it comes (unless a transform must see whole
-            # events); ids are recorded before the client can see them.
-            async for chunk in reply.chunks():
-                if attempt.first_chunk_seconds is None:
-                    attempt.first_chunk_seconds = time.perf_counter() - attempt.started
-                data = relay.feed(chunk)
-                await self.remember(relay.fresh_ids(), route)
-                if data:
+
+        async def send(data: bytes) -> None:
+            if data:
+                try:
                     await out.write(data)
-        except (aiohttp.ClientError, TimeoutError) as exc:
+                except ConnectionResetError:
+                    raise _ClientGone from None
+
+        try:
+            try:
+                # Each complete event goes out as it comes; ids are recorded before the client
+                # can see them.
+                async for chunk in reply.chunks():
+                    if attempt.first_chunk_seconds is None:
+                        attempt.first_chunk_seconds = time.perf_counter() - attempt.started
+                    data = relay.feed(chunk)
+                    await self.remember(relay.fresh_ids(), route)
+                    await send(data)
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                attempt.interrupted = True
+                log.warning("upstream stream interrupted: %s (request %s)", type(exc).__name__,
+                            exchange.request_id)
+            # An event cut off by an interruption is not passed on; a last one the upstream
+            # did not terminate (``data: [DONE]`` without its blank line) is, terminated.
+            tail = relay.finish(complete=not attempt.interrupted)
+            await self.remember(relay.fresh_ids(), route)
+            await send(tail)
+            problem = ("The upstream stream ended before it was complete" if attempt.interrupted
+                       else None if relay.events else
+                       "The upstream answered a stream without any events")
+            if problem is not None:
+                await send(error_event(problem, "stream_interrupted"
+                                       if attempt.interrupted else "upstream_bad_stream"))
+            await out.write_eof()
+        except _ClientGone:
+            attempt.client_gone = True
+            reply.abort()
+        except Exception as exc:  # noqa: BLE001 - the answer has started: nothing can be raised
             attempt.interrupted = True
-            log.warning("upstream stream interrupted: %s (request %s)", type(exc).__name__,
-                        exchange.request_id)
-        tail = relay.finish()
-        await self.remember(relay.fresh_ids(), route)
-        if tail:
-            await out.write(tail)
+            reply.abort()
+            log.error("stream relay failed: %s (request %s)", type(exc).__name__,
+                      exchange.request_id)
         attempt.usage = relay.usage.usage
         attempt.restored = restoration.restorer.restored if restoration else 0
-        await out.write_eof()
         return out
 
     def relay(self, exchange: Exchange, attempt: Attempt, *, stream: bool
@@ -352,6 +425,17 @@ class Pipeline:
 def failed_status(status: int) -> bool:
     """An answer worth trying the next target for (and, on the last, not relayed as is)."""
     return status >= 500 or status == 429
+
+
+class _ClientGone(Exception):
+    """The client closed its connection during a streamed answer."""
+
+
+def error_event(message: str, code: str) -> bytes:
+    """An SSE event the openai SDKs raise as an ``APIError`` (also a Responses ``error``)."""
+    error = {"message": message, "type": "upstream_error", "code": code}
+    payload = {"type": "error", **error, "error": error}
+    return b"data: " + json.dumps(payload).encode() + b"\n\n"
 
 
 def describe_types(types: frozenset[str]) -> str:

@@ -8,10 +8,10 @@ chat, completions, embeddings and Responses payloads keep their usage, their ids
 
 Transforms see every event in order and may observe it (usage capture, response ids for
 conversation ownership) or change it (hiding the usage chunk Sekisho asked for; restoring
-pseudonyms). ``Relay.feed(bytes) -> bytes`` returns what to send the client now; ``finish()``
-what is left at the end. While no transform changes anything, every chunk goes out as it
-arrived, the moment it arrived; an event a transform changed is written anew, others as they
-came.
+pseudonyms). ``Relay.feed(bytes) -> bytes`` returns what to send the client now — the events
+the bytes completed, each as it came unless a transform changed it (then written anew) — and
+``finish()`` what is left at the end: a last event the upstream did not terminate, terminated,
+or nothing of an event an interruption cut off.
 """
 
 from __future__ import annotations
@@ -258,11 +258,8 @@ def shape_for(endpoint: Endpoint) -> Shape:
 
 
 class Transform(Protocol):
-    """One step of the response stage. ``mutates`` says whether it may change or drop
-    events (then events are relayed whole, once complete); ``event`` sees each event in order;
-    ``finish`` returns events to add at the end."""
-
-    mutates: bool
+    """One step of the response stage: ``event`` sees each event in order (and may change it,
+    drop it, or put events before it); ``finish`` returns events to add at the end."""
 
     def event(self, event: Event) -> None: ...
 
@@ -275,7 +272,6 @@ class UsageCapture:
 
     shape: Shape
     usage: Payload | None = None
-    mutates: bool = False
 
     def event(self, event: Event) -> None:
         payload = event.payload
@@ -297,7 +293,6 @@ class ResponseIds:
     shape: Shape
     seen: list[str] = field(default_factory=list)
     _taken: int = 0
-    mutates: bool = False
 
     def event(self, event: Event) -> None:
         payload = event.payload
@@ -323,7 +318,6 @@ class HideUsage:
     for it, to count tokens and cost): the client gets the stream it asked for."""
 
     shape: Shape
-    mutates: bool = True
 
     def event(self, event: Event) -> None:
         payload = event.payload
@@ -344,29 +338,39 @@ class Relay:
         self.transforms = list(transforms)
         self.usage = usage
         self.ids = ids
-        # Untouched chunks can go out the moment they arrive only if nothing changes events.
-        self._passthrough = framing.incremental and not any(t.mutates for t in self.transforms)
-
+        self.events = 0
+        """Events with data seen (0 for a stream of garbage)."""
+        self._last = b""  # the last bytes sent
     def feed(self, chunk: bytes) -> bytes:
-        """What to send the client now, for this chunk of the answer."""
+        """What to send the client now, for this chunk of the answer: the events it completed
+        (as they came, unless a transform changed them), so a client never holds half an
+        event when the stream stops."""
         events = self.framing.feed(chunk)
         for event in events:
             self._through(event)
-        if self._passthrough:
-            return chunk
-        return b"".join(self._encode(e) for e in events)
+        return self._sent(b"".join(self._encode(e) for e in events))
 
-    def finish(self) -> bytes:
-        """What to send the client at the end of the answer."""
+    def finish(self, *, complete: bool = True) -> bytes:
+        """What to send the client at the end of the answer. ``complete``: the upstream ended
+        the answer itself; otherwise an event it left unfinished is dropped, not passed on
+        truncated."""
         events = self.framing.finish()
+        if not complete and self.framing.incremental:
+            events = []
         for event in events:
             self._through(event)
         extra: list[Event] = []
         for transform in self.transforms:
             extra.extend(transform.finish())
-        # Passed through, the leftover bytes went out with their chunks already.
-        out = extra if self._passthrough else [*events, *extra]
-        return b"".join(self._encode(e) for e in out)
+        out = b"".join(self._encode(e) for e in events)
+        if out and self.framing.incremental:
+            out = terminated(self._last, out)
+        return self._sent(out + b"".join(self._encode(e) for e in extra))
+
+    def _sent(self, data: bytes) -> bytes:
+        if data:
+            self._last = (self._last + data)[-4:]
+        return data
 
     def _encode(self, event: Event) -> bytes:
         return b"".join(self.framing.encode(e) for e in (*event.before, event))
@@ -375,10 +379,24 @@ class Relay:
         return self.ids.fresh() if self.ids is not None else []
 
     def _through(self, event: Event) -> None:
+        if event.data is not None:
+            self.events += 1
         for transform in self.transforms:
             if event.drop:
                 break
             transform.event(event)
+
+
+def terminated(before: bytes, raw: bytes) -> bytes:
+    """``raw`` (sent after ``before``) ending in a blank line, so a client dispatches the last
+    event and whatever is written next starts an event of its own."""
+    stream = before + raw
+    if stream.endswith((b"\n\n", b"\r\n\r\n", b"\r\r", b"\n\r\n")):
+        return raw
+    for end in (b"\r\n", b"\n", b"\r"):
+        if stream.endswith(end):
+            return raw + end
+    return raw + b"\n\n"
 
 
 def relay_for(endpoint: Endpoint, *, stream: bool, hide_usage: bool,

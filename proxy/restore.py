@@ -34,8 +34,6 @@ StreamKey = tuple[Any, ...]
 class Restoration:
     """Restores one answer (``stream`` or JSON) of one endpoint. A response transform."""
 
-    mutates = True
-
     def __init__(self, endpoint: Endpoint, restorer: Restorer, *, stream: bool) -> None:
         self.endpoint = endpoint
         self.restorer = restorer

@@ -20,8 +20,9 @@ origin (scheme, host and port of its base URL), three times at most.
 from __future__ import annotations
 
 import json
+import ssl as ssl_module
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -97,6 +98,11 @@ class Reply:
     def release(self) -> None:
         self._response.release()
 
+    def abort(self) -> None:
+        """Close the connection mid-answer: the upstream sees the client gone and stops
+        generating (vLLM aborts a request whose connection closes)."""
+        self._response.close()
+
 
 class Upstream:
     def __init__(
@@ -108,21 +114,41 @@ class Upstream:
         connect_timeout: float,
         read_timeout: float,
         follow_same_origin_redirects: bool = False,
+        pool_size: int = 256,
+        pool_timeout: float = 30.0,
+        on_pool_wait: Callable[[], None] | None = None,
+        ssl: ssl_module.SSLContext | bool = True,
     ) -> None:
         self.name = name
         self.base_url = base_url.rstrip("/")
         self.follow_same_origin_redirects = follow_same_origin_redirects
         self._api_key = api_key
+        # ``connect`` bounds waiting for a free pooled connection plus connecting;
+        # ``sock_connect`` the connecting alone. Either passing delivered nothing.
         self._timeout = aiohttp.ClientTimeout(
-            total=None, connect=connect_timeout, sock_connect=connect_timeout,
+            total=None, connect=pool_timeout + connect_timeout, sock_connect=connect_timeout,
             sock_read=read_timeout,
         )
+        self._pool_size = pool_size
+        self._on_pool_wait = on_pool_wait
+        self._ssl = ssl
         self._session: aiohttp.ClientSession | None = None
 
     async def start(self) -> None:
+        trace = aiohttp.TraceConfig()
+        if self._on_pool_wait is not None:
+            on_wait = self._on_pool_wait
+
+            async def queued(*_args: Any) -> None:
+                on_wait()
+
+            trace.on_connection_queued_start.append(queued)
         self._session = aiohttp.ClientSession(
             timeout=self._timeout,
             auto_decompress=True,
+            connector=aiohttp.TCPConnector(limit=self._pool_size,
+                                           limit_per_host=self._pool_size, ssl=self._ssl),
+            trace_configs=[trace],
             # Environment proxies and .netrc must not redirect or authenticate our traffic.
             trust_env=False,
         )

@@ -92,9 +92,11 @@ NEWLINES = [pytest.param("\n", id="lf"), pytest.param("\r\n", id="crlf"),
 @pytest.mark.parametrize("final_blank", [True, False], ids=["blank-end", "no-blank-end"])
 def test_untouched_streams_pass_through_byte_for_byte(newline: str, final_blank: bool) -> None:
     raw = encode(chat_stream(), newline, final_blank=final_blank, comment=True)
+    # A last event without its blank line is terminated, so the client dispatches it.
+    expected = raw if final_blank else raw + newline.encode()
     for chunks in chunkings(raw):
         out, usage, _ = run(Endpoint.CHAT, chunks)
-        assert out == raw
+        assert out == expected
         assert usage == USAGE
 
 
@@ -147,12 +149,20 @@ def test_multi_line_data_and_a_data_line_without_colon_follow_the_specification(
     assert [e.data for e in events] == ["a\nb\n"]
 
 
-def test_garbage_and_an_unterminated_tail_are_relayed_as_they_came() -> None:
+def test_garbage_and_an_unterminated_tail_are_relayed_as_they_came_terminated() -> None:
     raw = b"data: {not json}\n\nthis is not sse at all"
     for chunks in chunkings(raw):
         out, usage, _ = run(Endpoint.CHAT, chunks, hide_usage=True)
-        assert out == raw
+        assert out == raw + b"\n\n"
         assert usage is None
+
+
+def test_an_event_cut_off_by_an_interruption_is_not_passed_on() -> None:
+    raw = encode(chat_stream())
+    cut = raw.index(b"data:", 10) + 20  # inside the second event
+    relay = relay_for(Endpoint.CHAT, stream=True, hide_usage=False)
+    out = relay.feed(raw[:cut]) + relay.finish(complete=False)
+    assert out == raw[:raw.index(b"data:", 10)]
 
 
 def test_completions_streams_capture_usage() -> None:

@@ -137,6 +137,12 @@ class RecordingUpstream:
         self.fail_headers: dict[str, str] = {}
         # Headers on every answer to a POST (rate limits, say), streamed ones included.
         self.reply_headers: dict[str, str] = {}
+        # Streams whose reader went away before the end (a proxy cancelling the request).
+        self.stream_disconnects = 0
+        # Send this body as a 200 event stream instead of a well-formed one.
+        self.stream_body: bytes | None = None
+        # Close the connection after this many events of a stream (an upstream crashing).
+        self.stream_abort_after: int | None = None
         self.delay: float = 0.0
         self.stream_gate: threading.Event | None = None
         self.stream_pause: float = 0.0
@@ -298,6 +304,8 @@ class RecordingUpstream:
     async def _stream(self, request: web.Request, events: list[bytes]) -> web.StreamResponse:
         """Send each SSE event with its own write. Waits on stream_gate after the first."""
         gate, pause = self.stream_gate, self.stream_pause
+        if self.stream_body is not None:
+            events = [self.stream_body]
         resp = web.StreamResponse(
             status=200,
             headers={
@@ -309,6 +317,9 @@ class RecordingUpstream:
         await resp.prepare(request)
         try:
             for i, event in enumerate(events):
+                if self.stream_abort_after is not None and i == self.stream_abort_after:
+                    self._abort(request)
+                    return resp
                 if i == 1 and gate is not None:
                     await self._wait_gate(gate)
                 if i > 0:
@@ -323,7 +334,7 @@ class RecordingUpstream:
         except _Stopped:
             self._abort(request)
         except ConnectionResetError:  # client went away mid-stream
-            pass
+            self.stream_disconnects += 1
         return resp
 
     # ------------------------------------------------------------------ endpoints

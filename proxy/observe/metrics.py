@@ -90,8 +90,34 @@ class Metrics:
         self.fail_closed = Counter(
             "sekisho_fail_closed_total",
             "Requests kept off the cloud because Sekisho could not clear them "
-            "(detection_timeout, detection_error, uninspectable, local_unavailable).",
+            "(detection_timeout, detection_error, detection_overloaded, uninspectable, "
+            "local_unavailable).",
             ["reason"], registry=r,
+        )
+        self.retries = Counter(
+            "sekisho_upstream_retries_total",
+            "Requests sent again to the same upstream after a failure that delivered nothing.",
+            ["upstream"], registry=r,
+        )
+        self.pool_waits = Counter(
+            "sekisho_upstream_pool_waits_total",
+            "Requests that waited for a free connection of an upstream's pool.",
+            ["upstream"], registry=r,
+        )
+        self.circuit_state = Gauge(
+            "sekisho_circuit_state",
+            "Each upstream's circuit breaker: 0 closed, 1 half-open, 2 open.",
+            ["upstream"], registry=r, multiprocess_mode="mostrecent",
+        )
+        self.circuit_transitions = Counter(
+            "sekisho_circuit_transitions_total",
+            "Circuit breaker state changes by upstream and new state.",
+            ["upstream", "state"], registry=r,
+        )
+        self.client_disconnects = Counter(
+            "sekisho_client_disconnects_total",
+            "Clients that went away before their answer was complete (the upstream request "
+            "is cancelled).", ["endpoint"], registry=r,
         )
         self.in_flight = Gauge(
             "sekisho_in_flight_requests", "Requests being processed.", registry=r,
@@ -135,8 +161,8 @@ class Metrics:
         )
         # Fixed label sets exist from the start at 0, so rate() and increase() see the very
         # first event of each kind (a series that appears at 1 has no earlier sample).
-        for reason in ("detection_timeout", "detection_error", "uninspectable",
-                       "local_unavailable"):
+        for reason in ("detection_timeout", "detection_error", "detection_overloaded",
+                       "uninspectable", "local_unavailable"):
             self.fail_closed.labels(reason)
         for result in ("success", "error"):
             self.policy_reloads.labels(result)
@@ -144,6 +170,11 @@ class Metrics:
             for kind in ("connect", "timeout", "status_4xx", "status_5xx",
                          "stream_interrupted", "protocol", "redirect", "models"):
                 self.upstream_errors.labels(upstream, kind)
+            self.retries.labels(upstream)
+            self.pool_waits.labels(upstream)
+            self.circuit_state.labels(upstream).set(0)
+            for state in ("closed", "half_open", "open"):
+                self.circuit_transitions.labels(upstream, state)
         self.fallbacks.labels(**{"from": "cloud", "to": "local"})
         self._policies: set[tuple[str, str]] = set()
         if multiprocess():

@@ -51,7 +51,7 @@ class Recorder:
         m.overhead.observe(max(seconds - exchange.upstream_seconds, 0.0))
         self._detection(exchange)
         for attempt in exchange.attempts:
-            self._attempt(attempt)
+            self._attempt(attempt, exchange.endpoint.value)
         if exchange.fallback:
             m.fallbacks.labels(**{"from": "cloud", "to": "local"}).inc()
         for reason in exchange.fail_closed:
@@ -82,10 +82,14 @@ class Recorder:
                      decision.route.value, decision.rule, shadow.route.value, shadow.rule,
                      exchange.request_id)
 
-    def _attempt(self, attempt: Attempt) -> None:
+    def _attempt(self, attempt: Attempt, endpoint: str) -> None:
         m = self.metrics
         name = attempt.upstream
         m.upstream_duration.labels(name).observe(attempt.seconds)
+        if attempt.retry:
+            m.retries.labels(name).inc()
+        if attempt.client_gone:
+            m.client_disconnects.labels(endpoint).inc()
         if attempt.status is not None:
             m.upstream_up.labels(name).set(1)
             status = attempt.status
