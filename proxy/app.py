@@ -6,11 +6,13 @@ once and ``/readyz`` turns 200 when models and policy are ready), the upstream s
 metrics registry. Until the detector is loaded, inspected endpoints answer 503: nothing is ever
 forwarded without inspection.
 
-Every request passes three middlewares, outermost first: ``exchange_middleware`` gives it an id
+Every request passes four middlewares, outermost first: ``exchange_middleware`` gives it an id
 and an ``Exchange``, stamps route, rule and id on the answer and records the finished Exchange
 (inspected endpoints); ``error_middleware`` renders any error OpenAI-style; ``auth_middleware``
-sets the tenant from the client's key (401 for an unknown one). Then the handler: the
-``Pipeline`` for the inspected endpoints.
+sets the tenant from the client's key (401 for an unknown one); ``body_middleware`` reads the
+body under ``body_timeout_s`` (after authentication, so an unknown client cannot hold a read
+open). Then the handler: the ``Pipeline`` for the inspected endpoints. The listener's own
+bounds (connections, request heads, TLS, graceful stop) are ``proxy.serving``'s.
 """
 
 from __future__ import annotations
@@ -39,10 +41,13 @@ from proxy.errors import (
     InvalidRequest,
     MethodNotAllowed,
     NotFound,
+    PayloadTooLarge,
+    RequestTimeout,
     Unauthorized,
     Unavailable,
     UpstreamError,
     error_middleware,
+    error_response,
     quiet_http_layer,
 )
 from proxy.exchange import Exchange
@@ -68,7 +73,12 @@ RUNNER = web.AppKey("runner", Runner)
 RECORDER = web.AppKey("recorder", Recorder)
 METRICS_LISTENER = web.AppKey("metrics_listener", dict)
 """``{"host", "port"}`` of the metrics listener once it is bound (port 0 picks a free one)."""
+DRAINING = web.AppKey("draining", asyncio.Event)
+"""Set when the process has been asked to stop (``proxy.serving``): ``/readyz`` answers 503."""
 EXCHANGE = web.RequestKey("sekisho_exchange", Exchange)
+CLOSE_CONNECTION = web.RequestKey("sekisho_close_connection", bool)
+"""Set on a request whose connection is closed once its answer is written (a body that
+did not arrive in time): the listener skips aiohttp's lingering read of the rest."""
 
 ENDPOINT_ROUTES: dict[str, Endpoint] = {
     "/v1/chat/completions": Endpoint.CHAT,
@@ -136,6 +146,31 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     return await handler(request)
 
 
+@web.middleware
+async def body_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Read a request's body within ``body_timeout_s`` (a slow client gets 408 and the
+    connection closes); the handlers then find it read."""
+    if request.body_exists:
+        settings = request.app[SETTINGS]
+        too_large = PayloadTooLarge(
+            f"Request body exceeds the limit of {settings.max_body_bytes} bytes")
+        if request.content_length is not None and request.content_length > settings.max_body_bytes:
+            raise too_large
+        try:
+            async with asyncio.timeout(settings.body_timeout_s):
+                await request.read()
+        except TimeoutError:
+            request.app[METRICS].connections_refused.labels("body_timeout").inc()
+            response = error_response(RequestTimeout(
+                f"The request body did not arrive within {settings.body_timeout_s:g} s"))
+            response.force_close()
+            request[CLOSE_CONNECTION] = True
+            return response
+        except web.HTTPRequestEntityTooLarge:
+            raise too_large from None  # a chunked body has no Content-Length to refuse up front
+    return await handler(request)
+
+
 async def inspected(request: web.Request) -> web.StreamResponse:
     return await request.app[PIPELINE].handle(request, request[EXCHANGE])
 
@@ -179,11 +214,14 @@ async def healthz(_request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
-    """Ready once the detector is loaded; each upstream's breaker state beside it (an open
-    breaker does not make Sekisho unready: it still serves what the other upstream can)."""
+    """Ready once the detector is loaded, until the process is asked to stop (``draining``);
+    each upstream's breaker state beside it (an open breaker does not make Sekisho unready: it
+    still serves what the other upstream can)."""
     breakers = request.app[PIPELINE].breakers
     upstreams = {route.value: {"circuit": breaker.state.value}
                  for route, breaker in breakers.items()}
+    if request.app[DRAINING].is_set():
+        return web.json_response({"status": "draining", "upstreams": upstreams}, status=503)
     if request.app[RUNNER].loaded:
         return web.json_response({"status": "ready", "upstreams": upstreams})
     return web.json_response({"status": "starting", "upstreams": upstreams}, status=503)
@@ -349,7 +387,7 @@ def create_app(
     """Build the application. A pre-loaded ``detector`` (tests) skips model loading."""
     quiet_http_layer()
     app = web.Application(
-        middlewares=[exchange_middleware, error_middleware, auth_middleware],
+        middlewares=[exchange_middleware, error_middleware, auth_middleware, body_middleware],
         client_max_size=settings.max_body_bytes,
     )
     metrics = Metrics()
@@ -425,6 +463,7 @@ def create_app(
         audit.close()
 
     app[METRICS_LISTENER] = {}
+    app[DRAINING] = asyncio.Event()
     app.cleanup_ctx.append(lifecycle)
     for path in ENDPOINT_ROUTES:
         app.router.add_post(path, inspected)

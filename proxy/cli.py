@@ -19,10 +19,11 @@ from proxy.policy import PolicyError
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from aiohttp import web
+    import asyncio
 
     from proxy.app import create_app
     from proxy.config import exposure_problem
+    from proxy.serving import serve
 
     settings = _settings(args)
     problem = exposure_problem(settings)
@@ -43,14 +44,14 @@ def _serve(args: argparse.Namespace) -> int:
     except PolicyError as err:
         print(err, file=sys.stderr)
         return 1
+    scheme = "https" if settings.tls_cert else "http"
     print(
-        f"sekisho: listening on http://{settings.host}:{settings.port}/v1 "
+        f"sekisho: listening on {scheme}://{settings.host}:{settings.port}/v1 "
         f"(cloud {settings.cloud_url}, local {settings.local_url}, policy {settings.policy})",
         flush=True,
     )
     # Workers share the port (SO_REUSEPORT): the kernel spreads connections across them.
-    web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None,
-                reuse_port=bool(os.environ.get(WORKER_ENV)))
+    asyncio.run(serve(app, settings, reuse_port=bool(os.environ.get(WORKER_ENV))))
     return 0
 
 
@@ -122,7 +123,8 @@ def _supervise(settings: Settings) -> int:
 def _settings(args: argparse.Namespace) -> Settings:
     flags = {
         key: getattr(args, key, None)
-        for key in ("host", "port", "policy", "cloud_url", "local_url", "workers")
+        for key in ("host", "port", "policy", "cloud_url", "local_url", "workers", "tls_cert",
+                    "tls_key")
     }
     if getattr(args, "allow_unauthenticated", False):
         flags["allow_unauthenticated"] = True
@@ -307,6 +309,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, help="worker processes sharing the port")
     serve.add_argument("--allow-unauthenticated", action="store_true",
                        help="listen on a non-loopback address without a keys file")
+    serve.add_argument("--tls-cert", dest="tls_cert", help="PEM certificate of the listener")
+    serve.add_argument("--tls-key", dest="tls_key", help="PEM private key of the listener")
     serve.set_defaults(func=_serve)
 
     explain = sub.add_parser("explain", help="show how a request would be inspected and routed")

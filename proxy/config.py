@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from proxy.pseudonyms import DEFAULT_FORMAT, FormatError, PlaceholderFormat
 from proxy.resilience import BreakerSettings
@@ -100,6 +100,24 @@ class Settings(BaseModel):
     ``default``, unauthenticated)."""
     audit_hmac_key: str | None = Field(default=None, repr=False)
     """When set, audit lines carry a keyed hash of each detected value (for correlation)."""
+    tls_cert: Path | None = None
+    """PEM certificate (chain) of the API listener; with ``tls_key``, clients connect by https."""
+    tls_key: Path | None = None
+
+    max_connections: int = Field(default=1024, ge=1)
+    """Open client connections per serving process; one more gets 503 and ``Retry-After``."""
+    header_timeout_s: float = Field(default=10.0, ge=0)
+    """A request head must be complete this long after its first byte, else 408 and the
+    connection closes (slow clients; 0 turns the bound off)."""
+    body_timeout_s: float = Field(default=60.0, gt=0)
+    """A request body must be complete this long after its head, else 408."""
+    keepalive_timeout_s: float = Field(default=75.0, gt=0)
+    """An idle keep-alive connection is closed after this long."""
+    shutdown_delay_s: float = Field(default=0.0, ge=0)
+    """On SIGTERM, how long ``/readyz`` answers 503 while still serving, before the listener
+    stops accepting (a load balancer's readiness period)."""
+    shutdown_timeout_s: float = Field(default=30.0, ge=0)
+    """On SIGTERM, how long requests and streams in flight may take to finish."""
 
     local_model: str | None = None
     """Model sent to the local upstream; when unset, the first model the local upstream lists."""
@@ -196,6 +214,12 @@ class Settings(BaseModel):
         except FormatError as err:
             raise ValueError(str(err)) from None
         return value
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> Settings:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("tls_cert and tls_key go together")
+        return self
 
     @field_validator("cloud_url", "local_url")
     @classmethod

@@ -106,6 +106,14 @@ class MethodNotAllowed(ProxyError):
     code = "method_not_allowed"
 
 
+class RequestTimeout(ProxyError):
+    """The client did not send its request body in time; the connection is closed."""
+
+    status = 408
+    type = "invalid_request_error"
+    code = "body_timeout"
+
+
 class PayloadTooLarge(ProxyError):
     status = 413
     type = "invalid_request_error"

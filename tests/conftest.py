@@ -23,6 +23,7 @@ from upstream import RecordingUpstream
 from proxy.app import create_app
 from proxy.config import Settings
 from proxy.detection.detector import Detector
+from proxy.serving import listen
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_POLICY = ROOT / "policies" / "default.yaml"
@@ -155,10 +156,8 @@ def make_stack(detector: Detector, loop_thread: LoopThread) -> Iterator[StackFac
             app = create_app(
                 settings, detector=None if pooled else (detector_override or detector)
             )
-            runner = web.AppRunner(app, access_log=None)
-            await runner.setup()
-            site = web.TCPSite(runner, "127.0.0.1", 0)
-            await site.start()
+            # The listener `sekisho serve` runs: its connection bounds apply to every test.
+            runner = await listen(app, settings)
             port = runner.addresses[0][1]
             return Stack(loop_thread, cloud, local, settings, app, runner, port)
 

@@ -22,6 +22,7 @@ import hashlib
 import itertools
 import json
 import re
+import ssl
 import struct
 import threading
 import time
@@ -163,9 +164,9 @@ class RecordingUpstream:
         self._stopping = asyncio.Event()
 
     # ------------------------------------------------------------------ lifecycle
-    async def start(self, port: int = 0) -> None:
-        """Start listening on 127.0.0.1:port (0 = free port). Restartable after stop():
-        pass ``port=up.port`` to come back on the same address."""
+    async def start(self, port: int = 0, ssl_context: ssl.SSLContext | None = None) -> None:
+        """Start listening on 127.0.0.1:port (0 = free port), by https with ``ssl_context``.
+        Restartable after stop(): pass ``port=up.port`` to come back on the same address."""
         if self._runner is not None:
             raise RuntimeError(f"upstream {self.name!r} already started")
         self._stopping = asyncio.Event()
@@ -173,7 +174,7 @@ class RecordingUpstream:
         app.router.add_route("*", "/{tail:.*}", self._handle)
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", port)
+        site = web.TCPSite(runner, "127.0.0.1", port, ssl_context=ssl_context)
         try:
             await site.start()
         except BaseException:
@@ -181,7 +182,8 @@ class RecordingUpstream:
             raise
         self._runner = runner
         self.port = int(runner.addresses[0][1])
-        self.base_url = f"http://127.0.0.1:{self.port}/v1"
+        scheme = "https" if ssl_context is not None else "http"
+        self.base_url = f"{scheme}://127.0.0.1:{self.port}/v1"
 
     async def stop(self) -> None:
         """Stop listening (connections are refused afterwards). In-flight delays, gates

@@ -119,6 +119,11 @@ class Metrics:
             "Clients that went away before their answer was complete (the upstream request "
             "is cancelled).", ["endpoint"], registry=r,
         )
+        self.connections_refused = Counter(
+            "sekisho_connections_refused_total",
+            "Client connections refused or closed by a listener bound: limit (too many open),"
+            " header_timeout, body_timeout.", ["reason"], registry=r,
+        )
         self.in_flight = Gauge(
             "sekisho_in_flight_requests", "Requests being processed.", registry=r,
             multiprocess_mode="livesum",
