@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from proxy.pseudonyms import DEFAULT_FORMAT, FormatError, PlaceholderFormat
 from proxy.resilience import BreakerSettings
-from proxy.values import Limits
+from proxy.values import Limits, RateLimits
 
 DEFAULT_CLOUD_URL = "https://api.openai.com/v1"
 DEFAULT_LOCAL_URL = "http://127.0.0.1:8000/v1"
@@ -145,6 +145,14 @@ class Settings(BaseModel):
     """Analyses running or waiting at once; one more is refused at once with 503 and
     ``Retry-After`` (load shedding) instead of waiting until it fails closed at its deadline."""
 
+    tenant_requests_per_minute: int = Field(default=0, ge=0)
+    """Requests per minute per tenant (0: unlimited); a tenant's ``limits`` in the keys file
+    override the three tenant defaults."""
+    tenant_tokens_per_minute: int = Field(default=0, ge=0)
+    """Estimated tokens per minute per tenant (0: unlimited; see ``proxy.limits``)."""
+    tenant_max_concurrent: int = Field(default=0, ge=0)
+    """Requests of one tenant in flight at once (0: unlimited)."""
+
     connect_timeout_s: float = Field(default=5.0, gt=0)
     upstream_timeout_s: float = Field(default=600.0, gt=0)
     cloud_fallback_to_local: bool = True
@@ -201,6 +209,11 @@ class Settings(BaseModel):
     def limits(self) -> Limits:
         return Limits(self.max_body_bytes, self.max_json_depth, self.max_messages,
                       self.max_content_parts, self.max_text_chars)
+
+    @property
+    def rate_limits(self) -> RateLimits:
+        return RateLimits(self.tenant_requests_per_minute, self.tenant_tokens_per_minute,
+                          self.tenant_max_concurrent)
 
     @property
     def placeholder_format(self) -> PlaceholderFormat:

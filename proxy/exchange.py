@@ -88,6 +88,8 @@ class Exchange:
     fail_closed: list[str] = field(default_factory=list)
     """Why the request was kept off the cloud against what was asked, in order
     (``detection_timeout``, ``uninspectable``, ``local_unavailable`` …)."""
+    rate_limited: str | None = None
+    """The tenant limit that refused the request (``requests``, ``tokens``, ``concurrency``)."""
     status: int = 0
 
     @property

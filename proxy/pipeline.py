@@ -44,6 +44,7 @@ from proxy.errors import (
 )
 from proxy.exchange import Attempt, Exchange
 from proxy.inspection import Inspection, conclude, context_for, prepare
+from proxy.limits import Limiter, MemoryLimiter, RateLimited, estimate_tokens
 from proxy.parsing import parse
 from proxy.policy.decide import UNINSPECTABLE
 from proxy.policy.store import PolicyStore
@@ -54,7 +55,7 @@ from proxy.restore import Restoration
 from proxy.state import ConversationStore
 from proxy.transform import asks_logprobs, body_for, lacks_usage, with_usage
 from proxy.upstream import Reply, Upstream, UpstreamFailure
-from proxy.values import ENDPOINT_PATHS, Action, Endpoint, Route
+from proxy.values import ENDPOINT_PATHS, Action, Endpoint, RateLimits, Route
 
 log = logging.getLogger("sekisho.pipeline")
 
@@ -62,7 +63,6 @@ MAX_UPSTREAM_BODY = 256 * 1024 * 1024
 # Seconds a client is asked to wait when the on-prem upstream is down for a request that may
 # only go there (the health probe notices a restart within health_interval_s).
 LOCAL_RETRY_AFTER_S = 2
-# Upstream response headers worth passing on; everything else (cookies, server internals) stays.
 # Upstream response headers a client's SDK acts on (rate limits, when and whether to retry,
 # processing time), passed on with JSON and streamed answers alike; everything else (cookies,
 # the upstream's organisation and request ids, server internals) stays.
@@ -85,6 +85,7 @@ class Pipeline:
         catalog: Catalog,
         conversations: ConversationStore,
         breakers: Mapping[Route, CircuitBreaker] | None = None,
+        limiter: Limiter | None = None,
     ) -> None:
         self.settings = settings
         self.runner = runner
@@ -94,6 +95,7 @@ class Pipeline:
         self.conversations = conversations
         self.breakers = dict(breakers) if breakers is not None else {
             route: CircuitBreaker(settings.breaker) for route in self.upstreams}
+        self.limiter = limiter if limiter is not None else MemoryLimiter()
 
     async def handle(self, request: web.Request, exchange: Exchange) -> web.StreamResponse:
         """Takes an authenticated request; returns the answer or raises a ``ProxyError``.
@@ -102,7 +104,28 @@ class Pipeline:
             raise Unavailable("Sekisho is starting: the detector is not loaded yet",
                               code="not_ready", headers={"Retry-After": "1"})
         assert exchange.endpoint is not None
+        limits = self.store.limits_for(exchange.tenant, self.settings.rate_limits)
+        try:
+            await self.limiter.admit(exchange.tenant, limits)
+        except RateLimited as err:
+            exchange.rate_limited = err.limit
+            raise
+        try:
+            return await self._admitted(request, exchange, limits)
+        finally:
+            await self.limiter.release(exchange.tenant)
+
+    async def _admitted(self, request: web.Request, exchange: Exchange, limits: RateLimits
+                        ) -> web.StreamResponse:
+        assert exchange.endpoint is not None
         exchange.body = await parse(request, exchange.endpoint, self.settings.limits)
+        try:
+            await self.limiter.spend(
+                exchange.tenant, estimate_tokens(len(await request.read()), exchange.body),
+                limits)
+        except RateLimited as err:
+            exchange.rate_limited = err.limit
+            raise
         inspection = await self.inspect(exchange, request.headers)
         decision = inspection.decision
         if decision.route is Route.BLOCK:

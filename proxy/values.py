@@ -110,3 +110,14 @@ class Limits:
     max_messages: int = 4096
     max_parts: int = 4096
     max_text_chars: int = 2_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimits:
+    """A tenant's request budget; 0 means unlimited (``limits`` enforces it with 429s)."""
+
+    requests_per_minute: int = 0
+    tokens_per_minute: int = 0
+    """Estimated tokens: the request body's bytes / 4 plus the output tokens it asks for."""
+    max_concurrent: int = 0
+    """Requests of the tenant in flight at once (a stream counts until it ends)."""

@@ -119,6 +119,11 @@ class Metrics:
             "Clients that went away before their answer was complete (the upstream request "
             "is cancelled).", ["endpoint"], registry=r,
         )
+        self.rate_limited = Counter(
+            "sekisho_rate_limited_total",
+            "Requests refused with 429 by a tenant limit: requests, tokens or concurrency.",
+            ["tenant", "limit"], registry=r,
+        )
         self.connections_refused = Counter(
             "sekisho_connections_refused_total",
             "Client connections refused or closed by a listener bound: limit (too many open),"

@@ -56,6 +56,8 @@ class Recorder:
             m.fallbacks.labels(**{"from": "cloud", "to": "local"}).inc()
         for reason in exchange.fail_closed:
             m.fail_closed.labels(reason).inc()
+        if exchange.rate_limited is not None:
+            m.rate_limited.labels(exchange.tenant, exchange.rate_limited).inc()
         relayed = exchange.relayed
         if relayed is not None and relayed.usage is not None:
             self._usage(exchange, relayed)

@@ -13,13 +13,14 @@ import hashlib
 import hmac
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from proxy.policy.loader import PolicyError, load_policy, read_yaml, validation_errors
 from proxy.policy.model import Policy, field_errors
+from proxy.values import RateLimits
 
 log = logging.getLogger("sekisho.policy")
 
@@ -28,12 +29,22 @@ _HASH = re.compile(r"^[0-9a-f]{64}$")
 _TENANT = re.compile(r"[a-z0-9][a-z0-9_\-]{0,63}")
 
 
+class LimitsSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    requests_per_minute: int | None = Field(default=None, ge=0)
+    tokens_per_minute: int | None = Field(default=None, ge=0)
+    max_concurrent: int | None = Field(default=None, ge=0)
+    """0 means unlimited for this tenant, whatever the default."""
+
+
 class TenantSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     keys: list[str] = Field(min_length=1)
     """SHA-256 hex digests of the tenant's API keys (``sekisho keys hash KEY`` prints one)."""
     policy: Path | None = None
     """The tenant's policy file; unset means the proxy's default policy."""
+    limits: LimitsSpec | None = None
+    """The tenant's own rate limits; unset fields take the proxy's defaults (settings)."""
 
     @field_validator("keys")
     @classmethod
@@ -76,6 +87,7 @@ class KeysSpec(BaseModel):
 class TenantKeys:
     by_hash: dict[str, str]
     policies: dict[str, Path]
+    limits: dict[str, LimitsSpec] = field(default_factory=dict)
 
 
 def hash_key(key: str) -> str:
@@ -99,7 +111,8 @@ def load_keys(path: Path) -> TenantKeys:
         raise PolicyError(validation_errors(err, lines, str(path), KeysSpec)) from None
     by_hash = {key: name for name, t in spec.tenants.items() for key in t.keys}
     policies = {name: t.policy for name, t in spec.tenants.items() if t.policy is not None}
-    return TenantKeys(by_hash, policies)
+    limits = {name: t.limits for name, t in spec.tenants.items() if t.limits is not None}
+    return TenantKeys(by_hash, policies, limits)
 
 
 def _fingerprint(path: Path) -> bytes | None:
@@ -164,6 +177,18 @@ class PolicyStore:
         if self.keys is not None and tenant in self.keys.policies:
             return self._policies[self.keys.policies[tenant]]
         return self.default
+
+    def limits_for(self, tenant: str, defaults: RateLimits) -> RateLimits:
+        """The tenant's rate limits: the keys file's, field by field over ``defaults``."""
+        spec = self.keys.limits.get(tenant) if self.keys is not None else None
+        if spec is None:
+            return defaults
+        return RateLimits(
+            defaults.requests_per_minute if spec.requests_per_minute is None
+            else spec.requests_per_minute,
+            defaults.tokens_per_minute if spec.tokens_per_minute is None
+            else spec.tokens_per_minute,
+            defaults.max_concurrent if spec.max_concurrent is None else spec.max_concurrent)
 
     @property
     def tenants(self) -> list[str]:
