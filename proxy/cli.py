@@ -10,11 +10,13 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from proxy.config import ConfigError, Settings, load_settings
+from proxy.lifetime import PARENT_ENV, watch_parent
 from proxy.policy import PolicyError
 
 
@@ -36,6 +38,10 @@ def _serve(args: argparse.Namespace) -> int:
     )
     if settings.workers > 1 and not os.environ.get(WORKER_ENV):
         return _supervise(settings)
+    if os.environ.get(PARENT_ENV):
+        # A worker of a supervisor that is killed outright stops too (gracefully).
+        watch_parent(int(os.environ[PARENT_ENV]),
+                     lambda: os.kill(os.getpid(), signal.SIGTERM))
     # Third-party loggers may quote text they were given; keep them quiet.
     for noisy in ("presidio-analyzer", "spacy", "aiohttp.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
@@ -65,7 +71,6 @@ def _supervise(settings: Settings) -> int:
     ``PROMETHEUS_MULTIPROC_DIR`` pointing at a directory this supervisor owns, so a scrape of
     any worker shows the whole instance. SIGTERM/SIGINT stop all workers; SIGHUP is passed on.
     """
-    import signal
     import subprocess
     import tempfile
 
@@ -80,6 +85,7 @@ def _supervise(settings: Settings) -> int:
         for stale in Path(env["PROMETHEUS_MULTIPROC_DIR"]).glob("*.db"):
             stale.unlink()
     env[WORKER_ENV] = "1"
+    env[PARENT_ENV] = str(os.getpid())
     argv = [sys.executable, "-m", "proxy", *_invocation]
     workers = [subprocess.Popen(argv, env=env) for _ in range(settings.workers)]
     print(f"sekisho: supervising {settings.workers} workers "

@@ -296,3 +296,76 @@ def test_explain_shows_the_pseudonymized_body_and_placeholders_per_kind() -> Non
                    stdin=json.dumps(request, ensure_ascii=False))
     assert "placeholders (restored in the answer): EMAIL 1, PERSON 1" in text.stdout
     assert "山田花子" not in text.stdout
+
+
+def _descendants(pid: int) -> set[int]:
+    """Every live process below ``pid`` (from /proc)."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[0] != "Z":
+            parents[int(stat.parent.name)] = int(fields[1])
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        parent = todo.pop()
+        children = {p for p, pp in parents.items() if pp == parent}
+        found |= children
+        todo.extend(children)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc (Linux)")
+def test_no_process_outlives_a_supervisor_killed_outright(tmp_path: Path) -> None:
+    port = _free_port()
+    config = tmp_path / "sekisho.yaml"
+    config.write_text("detection_workers: 1\nmetrics_port: null\n")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "proxy", "serve", "--workers", "2", "--port", str(port),
+         "--config", str(config), "--cloud-url", "http://127.0.0.1:9/v1",
+         "--local-url", "http://127.0.0.1:9/v1"],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    children: set[int] = set()
+    try:
+        # Two serving workers, each with its detection process (and multiprocessing's resource
+        # tracker): wait until they all exist and a worker is ready.
+        deadline = time.monotonic() + 120
+        while True:
+            assert time.monotonic() < deadline, "workers did not start"
+            assert proc.poll() is None
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2):
+                    pass
+                workers = _descendants(proc.pid) - set().union(
+                    *(_descendants(w) for w in _descendants(proc.pid)))
+                if len(workers) == 2 and all(_descendants(w) for w in workers):
+                    break
+            except (urllib.error.URLError, ConnectionError):
+                pass
+            time.sleep(0.3)
+        children = _descendants(proc.pid)
+        proc.kill()
+        proc.wait(10)
+        deadline = time.monotonic() + 30
+        while any(_alive(pid) for pid in children):
+            left = sorted(p for p in children if _alive(p))
+            assert time.monotonic() < deadline, f"still running after the supervisor: {left}"
+            time.sleep(0.2)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        for pid in children | _descendants(proc.pid):
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
