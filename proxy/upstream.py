@@ -198,6 +198,11 @@ class Upstream:
             # after reading the request — which cannot be told apart, so it may have been.
             raise UpstreamFailure(self.name, "connect", delivered=True,
                                   message=f"The {self.name} upstream is unreachable") from None
+        except aiohttp.ClientOSError:
+            # Reset or broken while sending: a pooled connection the upstream closed as it
+            # went down (a restart), or one that broke after the request left — may have been.
+            raise UpstreamFailure(self.name, "connect", delivered=True,
+                                  message=f"The {self.name} upstream is unreachable") from None
         except TimeoutError:
             raise UpstreamFailure(self.name, "timeout", delivered=True,
                                   message=f"The {self.name} upstream did not answer in time"

@@ -82,6 +82,21 @@ def readable(value: str, received: str) -> bool:
     return len(squeezed) >= 6 and any(squeezed in _squeeze(f) for f in forms)
 
 
+def readable_values(values: list[str], received: str) -> list[str]:
+    """Those of ``values`` readable in ``received`` (``readable`` for many values at once: the
+    received text is decoded and folded once)."""
+    forms = decoded_forms(received)
+    folded = [_fold(f) for f in forms]
+    squeezed_forms = [_squeeze(f) for f in forms]
+    found = []
+    for value in values:
+        squeezed = _squeeze(value)
+        if (any(value in f for f in forms) or any(_fold(value) in f for f in folded)
+                or (len(squeezed) >= 6 and any(squeezed in f for f in squeezed_forms))):
+            found.append(value)
+    return found
+
+
 def cloud_text(cloud: RecordingUpstream) -> str:
     """Everything the cloud upstream received in POST bodies, as raw text."""
     return "\n".join(r.raw.decode("utf-8", "replace") for r in cloud.requests
