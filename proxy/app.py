@@ -41,7 +41,6 @@ from proxy.errors import (
     InvalidRequest,
     MethodNotAllowed,
     NotFound,
-    PayloadTooLarge,
     RequestTimeout,
     Unauthorized,
     Unavailable,
@@ -54,7 +53,7 @@ from proxy.exchange import Exchange
 from proxy.observe.audit import AuditLog
 from proxy.observe.metrics import Metrics
 from proxy.observe.record import Recorder
-from proxy.parsing import parse
+from proxy.parsing import parse, read_body
 from proxy.pipeline import Pipeline, new_request_id, stamp_headers
 from proxy.policy import Policy
 from proxy.policy.store import DEFAULT_TENANT, PolicyStore
@@ -152,22 +151,14 @@ async def body_middleware(request: web.Request, handler: Handler) -> web.StreamR
     connection closes); the handlers then find it read."""
     if request.body_exists:
         settings = request.app[SETTINGS]
-        too_large = PayloadTooLarge(
-            f"Request body exceeds the limit of {settings.max_body_bytes} bytes")
-        if request.content_length is not None and request.content_length > settings.max_body_bytes:
-            raise too_large
         try:
-            async with asyncio.timeout(settings.body_timeout_s):
-                await request.read()
-        except TimeoutError:
+            await read_body(request, settings.max_body_bytes, settings.body_timeout_s)
+        except RequestTimeout as err:
             request.app[METRICS].connections_refused.labels("body_timeout").inc()
-            response = error_response(RequestTimeout(
-                f"The request body did not arrive within {settings.body_timeout_s:g} s"))
+            response = error_response(err)
             response.force_close()
             request[CLOSE_CONNECTION] = True
             return response
-        except web.HTTPRequestEntityTooLarge:
-            raise too_large from None  # a chunked body has no Content-Length to refuse up front
     return await handler(request)
 
 
@@ -250,7 +241,8 @@ def require_admin(request: web.Request) -> None:
 
 
 async def unknown_v1(request: web.Request) -> web.Response:
-    allowed = KNOWN_METHODS.get(request.path)
+    # The raw path: /v1/chat%2Fcompletions is not the chat route, whatever it decodes to.
+    allowed = KNOWN_METHODS.get(request.rel_url.raw_path)
     if allowed is not None:
         raise MethodNotAllowed(f"Method {request.method} not allowed on {request.path}",
                                headers={"Allow": allowed})
@@ -407,10 +399,12 @@ def create_app(
                         pool_size=settings.upstream_pool_size,
                         pool_timeout=settings.upstream_pool_timeout_s,
                         on_pool_wait=metrics.pool_waits.labels(route.value).inc,
-                        ssl=_upstream_tls(ca))
-        for route, url, key, ca in (
-            (Route.CLOUD, settings.cloud_url, settings.cloud_api_key, settings.cloud_ca_bundle),
-            (Route.LOCAL, settings.local_url, settings.local_api_key, settings.local_ca_bundle))
+                        ssl=_upstream_tls(ca), organization=organization, project=project)
+        for route, url, key, ca, organization, project in (
+            (Route.CLOUD, settings.cloud_url, settings.cloud_api_key, settings.cloud_ca_bundle,
+             settings.cloud_organization, settings.cloud_project),
+            (Route.LOCAL, settings.local_url, settings.local_api_key, settings.local_ca_bundle,
+             settings.local_organization, settings.local_project))
     }
     breakers = {route: CircuitBreaker(settings.breaker, _breaker_metrics(metrics, route))
                 for route in upstreams}

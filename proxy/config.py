@@ -87,6 +87,15 @@ class Settings(BaseModel):
     """How often policy and keys files are checked for edits; 0 means only on SIGHUP."""
     cloud_url: str = DEFAULT_CLOUD_URL
     local_url: str = DEFAULT_LOCAL_URL
+    cloud_organization: str | None = None
+    """Sent to the cloud as ``OpenAI-Organization``, only when set: a client's own
+    ``OpenAI-Organization`` header is never forwarded."""
+    cloud_project: str | None = None
+    """Sent to the cloud as ``OpenAI-Project``, only when set (never the client's own)."""
+    local_organization: str | None = None
+    """``OpenAI-Organization`` for the local upstream (a gateway in front of it may want one)."""
+    local_project: str | None = None
+    """``OpenAI-Project`` for the local upstream, only when set."""
     # Secrets: filled from the environment only (see load_settings), never from the file.
     cloud_api_key: str | None = Field(default=None, repr=False)
     local_api_key: str | None = Field(default=None, repr=False)
@@ -233,6 +242,14 @@ class Settings(BaseModel):
         if (self.tls_cert is None) != (self.tls_key is None):
             raise ValueError("tls_cert and tls_key go together")
         return self
+
+    @field_validator("cloud_organization", "cloud_project", "local_organization",
+                     "local_project")
+    @classmethod
+    def _header_value(cls, value: str | None) -> str | None:
+        if value is not None and not (value and value.isascii() and value.isprintable()):
+            raise ValueError("must be a non-empty line of printable ASCII (it is sent as a header)")
+        return value
 
     @field_validator("cloud_url", "local_url")
     @classmethod

@@ -223,17 +223,21 @@ class _Walker:
         schema: bool = True,
     ) -> None:
         part_type = obj.get("type")
+        # Binary fields are flagged instead of read only in a content part at the schema's own
+        # positions: anywhere else (metadata, an unknown field, a message, the body itself)
+        # {"type": "image", "data": …} is whatever the client put there, and is inspected.
+        payload = is_part and schema
         binary = False
         if isinstance(part_type, str):
             if part_type in _IMAGE_PART_TYPES:
                 self.flags.add("CONTENT_IMAGE")
-                binary = True
+                binary = payload
             elif part_type in _AUDIO_PART_TYPES:
                 self.flags.add("CONTENT_AUDIO")
-                binary = True
+                binary = payload
             elif part_type in _FILE_PART_TYPES:
                 self.flags.add("CONTENT_FILE")
-                binary = True
+                binary = payload
             elif is_part and part_type not in _TEXT_PART_TYPES:
                 # A content part or input item of a type we do not know (a new modality?):
                 # its strings are still inspected, and the flag lets the policy keep it local.
@@ -260,10 +264,16 @@ class _Walker:
         elif isinstance(item, dict):
             for key, sub in item.items():
                 child = _child(path, key)
+                known = key in _KNOWN_KEYS
+                if not known:
+                    self.string(key, f"{child}#key", (*loc, key), is_key=True, kind="key")
                 if key in _BINARY_FIELDS:
                     self._binary(sub, child, (*loc, key))
                 else:
-                    self.value(sub, child, (*loc, key), key)
+                    self.value(sub, child, (*loc, key), key, known and key not in _FREE_FORM_KEYS)
+        else:
+            # Not the shape of a payload (a list, a number): inspected like any other value.
+            self.value(item, path, loc)
 
 
 def _identifier_number(value: int | float) -> str | None:

@@ -13,6 +13,7 @@ for a float (``1e400``) are refused rather than forwarded as invalid JSON.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import re
@@ -20,34 +21,46 @@ from typing import Any
 
 from aiohttp import web
 
-from proxy.errors import InvalidRequest, PayloadTooLarge
+from proxy.errors import InvalidRequest, PayloadTooLarge, RequestTimeout
 from proxy.extraction import validate
 from proxy.values import Endpoint, Limits
 
-# A \uD800-\uDFFF escape, or the same code point written as (invalid) UTF-8 bytes, which
-# json.loads accepts from bytes.
-_MAY_HOLD_A_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
+# A \uD800-\uDFFF escape, or the code point itself, which the decoding lets through (as
+# json.loads does: invalid UTF-8 bytes \xed\xa0\x80, or an unpaired UTF-16 or UTF-32 unit).
+_MAY_HOLD_A_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]|[\ud800-\udfff]")
+
+
+async def read_body(request: web.Request, max_bytes: int, timeout_s: float) -> bytes:
+    """The whole body, within ``max_bytes`` (413) and ``timeout_s`` (408, ``RequestTimeout``);
+    later reads of the request return it at once."""
+    too_large = PayloadTooLarge(f"Request body exceeds the limit of {max_bytes} bytes")
+    if request.content_length is not None and request.content_length > max_bytes:
+        raise too_large
+    try:
+        async with asyncio.timeout(timeout_s):
+            return await request.read()
+    except TimeoutError:
+        raise RequestTimeout(f"The request body did not arrive within {timeout_s:g} s") from None
+    except web.HTTPRequestEntityTooLarge:
+        raise too_large from None  # a chunked body has no Content-Length to refuse up front
 
 
 async def parse(request: web.Request, endpoint: Endpoint, limits: Limits) -> dict[str, Any]:
-    too_large = PayloadTooLarge(f"Request body exceeds the limit of {limits.max_bytes} bytes")
-    if request.content_length is not None and request.content_length > limits.max_bytes:
-        raise too_large
-    try:
-        raw = await request.read()
-    except web.HTTPRequestEntityTooLarge:
-        raise too_large from None  # a chunked body has no Content-Length to refuse up front
-    return parse_bytes(raw, endpoint, limits)
+    """The request's body (read by ``read_body`` in the body middleware), parsed."""
+    return parse_bytes(await request.read(), endpoint, limits)
 
 
 def parse_bytes(raw: bytes, endpoint: Endpoint, limits: Limits | None = None) -> dict[str, Any]:
     limits = limits or Limits()
     try:
-        body = json.loads(raw, parse_constant=_reject_constant, parse_float=_finite)
+        # Decoded as json.loads decodes bytes (UTF-8, -16 or -32, told by the first bytes), so
+        # that the surrogate check below reads the same text whatever the encoding.
+        text = raw.decode(json.detect_encoding(raw), "surrogatepass")
+        body = json.loads(text, parse_constant=_reject_constant, parse_float=_finite)
     except (ValueError, UnicodeError, RecursionError):
         raise InvalidRequest("Request body is not valid JSON", code="invalid_json") from None
     check_limits(body, endpoint, limits)
-    if _MAY_HOLD_A_SURROGATE.search(raw):
+    if _MAY_HOLD_A_SURROGATE.search(text):
         # A lone surrogate ("\ud800") parses but cannot be forwarded as UTF-8; only bodies that
         # could hold one pay for the check (after the depth check: this walk recurses).
         try:

@@ -1,8 +1,12 @@
 """``Upstream``: one backend (the cloud or the local vLLM) behind an OpenAI-compatible base URL.
 
 Each upstream owns one ``ClientSession`` for the application's lifetime and sends only the
-proxy's own credentials: requests are built from scratch, so no client header (``Authorization``,
-``x-request-id``, cookies) can ever reach an upstream.
+proxy's own credentials: requests are built from scratch (``_headers``), so no client header —
+``Authorization``, cookies, ``OpenAI-Organization`` / ``OpenAI-Project``, ``x-request-id``,
+hop-by-hop (``Connection``, ``Keep-Alive``, ``TE``, ``Upgrade``, ``Proxy-*``) or forwarding
+(``Host``, ``X-Forwarded-*``) headers — can ever reach an upstream. A request's URL is the
+configured base URL and the endpoint's canonical path: nothing of the client's request (its
+path, headers or body fields) takes part in it.
 
 ``send`` returns a ``Reply`` whatever the status (status is data: a 429 or a 500 is an answer,
 for the caller to relay or to fall back on). What goes wrong before an answer is an
@@ -118,11 +122,15 @@ class Upstream:
         pool_timeout: float = 30.0,
         on_pool_wait: Callable[[], None] | None = None,
         ssl: ssl_module.SSLContext | bool = True,
+        organization: str | None = None,
+        project: str | None = None,
     ) -> None:
         self.name = name
         self.base_url = base_url.rstrip("/")
         self.follow_same_origin_redirects = follow_same_origin_redirects
         self._api_key = api_key
+        self._organization = organization
+        self._project = project
         # ``connect`` bounds waiting for a free pooled connection plus connecting;
         # ``sock_connect`` the connecting alone. Either passing delivered nothing.
         self._timeout = aiohttp.ClientTimeout(
@@ -159,6 +167,19 @@ class Upstream:
             self._session = None
 
     def _headers(self, stream: bool) -> dict[str, str]:
+        """Every header of a request to this upstream — the allow-list, built from scratch
+        from the configuration, never from the client's request:
+
+        - ``Content-Type: application/json`` and ``Accept`` (``text/event-stream`` for a
+          stream, else ``application/json``);
+        - ``User-Agent: sekisho/<version>``;
+        - ``Authorization: Bearer <the proxy's key for this upstream>``, when one is configured;
+        - ``OpenAI-Organization`` and ``OpenAI-Project``, only when configured for this
+          upstream (the client's own values are never forwarded).
+
+        The HTTP client adds only what the connection itself needs: ``Host`` (of the configured
+        base URL), ``Content-Length`` and ``Accept-Encoding``.
+        """
         headers = {
             "Content-Type": "application/json",
             "Accept": "text/event-stream" if stream else "application/json",
@@ -166,6 +187,10 @@ class Upstream:
         }
         if self._api_key:
             headers["Authorization"] = f"Bearer {self._api_key}"
+        if self._organization:
+            headers["OpenAI-Organization"] = self._organization
+        if self._project:
+            headers["OpenAI-Project"] = self._project
         return headers
 
     async def send(self, path: str, body: dict[str, Any], *, stream: bool) -> Reply:
