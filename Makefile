@@ -31,7 +31,7 @@ TEST_STAMP := $(VENV)/.sekisho-test.stamp
 # they are collected from every configured source (PyPI plus any local
 # find-links / extra indexes), so the locks install both here and on a machine
 # that only has PyPI.
-COMPILE_OPTS := --generate-hashes --allow-unsafe \
+COMPILE_OPTS := --generate-hashes --allow-unsafe --no-strip-extras \
 	--build-deps-for editable \
 	--no-emit-index-url --no-emit-find-links --no-emit-trusted-host \
 	$(LOCK_ARGS)
