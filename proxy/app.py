@@ -50,6 +50,7 @@ from proxy.errors import (
     quiet_http_layer,
 )
 from proxy.exchange import Exchange
+from proxy.limits import Limiter, MemoryLimiter, RedisLimiter
 from proxy.observe.audit import AuditLog
 from proxy.observe.metrics import Metrics
 from proxy.observe.record import Recorder
@@ -58,7 +59,7 @@ from proxy.pipeline import Pipeline, new_request_id, stamp_headers
 from proxy.policy import Policy
 from proxy.policy.store import DEFAULT_TENANT, PolicyStore
 from proxy.resilience import CircuitBreaker, State
-from proxy.state import MemoryConversations
+from proxy.state import ConversationStore, MemoryConversations, RedisBackend, RedisConversations
 from proxy.tools.explain import report
 from proxy.upstream import Upstream, UpstreamModelsUnavailable
 from proxy.values import Endpoint, Route
@@ -206,16 +207,17 @@ async def healthz(_request: web.Request) -> web.Response:
 
 async def readyz(request: web.Request) -> web.Response:
     """Ready once the detector is loaded, until the process is asked to stop (``draining``);
-    each upstream's breaker state beside it (an open breaker does not make Sekisho unready: it
-    still serves what the other upstream can)."""
+    each upstream's breaker state and the state backend's beside it (neither an open breaker
+    nor an unreachable Redis makes Sekisho unready: it still serves, failing closed)."""
     breakers = request.app[PIPELINE].breakers
     upstreams = {route.value: {"circuit": breaker.state.value}
                  for route, breaker in breakers.items()}
+    detail = {"upstreams": upstreams, "state": request.app[PIPELINE].conversations.status()}
     if request.app[DRAINING].is_set():
-        return web.json_response({"status": "draining", "upstreams": upstreams}, status=503)
+        return web.json_response({"status": "draining", **detail}, status=503)
     if request.app[RUNNER].loaded:
-        return web.json_response({"status": "ready", "upstreams": upstreams})
-    return web.json_response({"status": "starting", "upstreams": upstreams}, status=503)
+        return web.json_response({"status": "ready", **detail})
+    return web.json_response({"status": "starting", **detail}, status=503)
 
 
 def _metrics_response(metrics: Metrics) -> web.Response:
@@ -279,6 +281,20 @@ def _breaker_metrics(metrics: Metrics, route: Route) -> Callable[[State], None]:
         log.warning("%s upstream circuit %s", route.value, state.value)
 
     return changed
+
+
+def _state(settings: Settings, metrics: Metrics
+           ) -> tuple[RedisBackend | None, ConversationStore, Limiter]:
+    """The conversation store and the limiter of ``state_backend``."""
+    if settings.state_backend == "memory":
+        return None, MemoryConversations(settings.response_memory), MemoryLimiter()
+    backend = RedisBackend(settings.state_backend, timeout_s=settings.state_timeout_s,
+                           backoff_s=settings.state_backoff_s,
+                           on_error=lambda operation: metrics.state_errors.labels(operation).inc())
+    # A lease outlives the longest request a client can hold open, silence included.
+    lease = settings.upstream_timeout_s + settings.shutdown_timeout_s
+    return (backend, RedisConversations(backend, settings.state_ttl_s),
+            RedisLimiter(backend, lease_s=lease))
 
 
 def _upstream_tls(ca_bundle: Path | None) -> ssl.SSLContext | bool:
@@ -410,14 +426,14 @@ def create_app(
                 for route in upstreams}
     local = upstreams[Route.LOCAL]
     catalog = Catalog(settings, lambda: local.models(settings.connect_timeout_s))
-    conversations = MemoryConversations(settings.response_memory)
+    backend, conversations, limiter = _state(settings, metrics)
     audit = AuditLog(settings.audit_log)
     app[SETTINGS] = settings
     app[METRICS] = metrics
     app[RUNNER] = runner
     app[RECORDER] = Recorder(metrics, audit, settings, catalog)
     app[PIPELINE] = Pipeline(settings, runner, store, upstreams, catalog, conversations,
-                             breakers)
+                             breakers, limiter)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         for upstream in upstreams.values():
@@ -453,6 +469,8 @@ def create_app(
         for upstream in upstreams.values():
             await upstream.close()
         await conversations.close()
+        if backend is not None:
+            await backend.close()
         runner.close()
         audit.close()
 

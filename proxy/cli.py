@@ -36,7 +36,7 @@ def _serve(args: argparse.Namespace) -> int:
         level=settings.log_level,
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
-    if settings.workers > 1 and not os.environ.get(WORKER_ENV):
+    if settings.worker_count > 1 and not os.environ.get(WORKER_ENV):
         return _supervise(settings)
     if os.environ.get(PARENT_ENV):
         # A worker of a supervisor that is killed outright stops too (gracefully).
@@ -87,8 +87,8 @@ def _supervise(settings: Settings) -> int:
     env[WORKER_ENV] = "1"
     env[PARENT_ENV] = str(os.getpid())
     argv = [sys.executable, "-m", "proxy", *_invocation]
-    workers = [subprocess.Popen(argv, env=env) for _ in range(settings.workers)]
-    print(f"sekisho: supervising {settings.workers} workers "
+    workers = [subprocess.Popen(argv, env=env) for _ in range(settings.worker_count)]
+    print(f"sekisho: supervising {settings.worker_count} workers "
           f"(pids {', '.join(str(w.pid) for w in workers)})", flush=True)
     stopping = False
 
@@ -124,6 +124,15 @@ def _supervise(settings: Settings) -> int:
 
             shutil.rmtree(owned_dir, ignore_errors=True)
     return code
+
+
+def _workers(value: str) -> int | str:
+    if value == "auto":
+        return value
+    try:
+        return int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected a number or auto") from None
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -312,7 +321,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--policy", help="policy file (default policies/default.yaml)")
     serve.add_argument("--cloud-url", dest="cloud_url")
     serve.add_argument("--local-url", dest="local_url")
-    serve.add_argument("--workers", type=int, help="worker processes sharing the port")
+    serve.add_argument("--workers", type=_workers,
+                       help="worker processes sharing the port, or auto (one per core)")
     serve.add_argument("--allow-unauthenticated", action="store_true",
                        help="listen on a non-loopback address without a keys file")
     serve.add_argument("--tls-cert", dest="tls_cert", help="PEM certificate of the listener")

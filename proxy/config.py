@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -76,8 +76,9 @@ class Settings(BaseModel):
 
     host: str = "127.0.0.1"
     port: int = Field(default=8787, ge=0, le=65535)
-    workers: int = Field(default=1, ge=1, le=64)
-    """Worker processes sharing the port; metrics are aggregated across them."""
+    workers: Annotated[int, Field(ge=1, le=64)] | Literal["auto"] = 1
+    """Worker processes sharing the port; metrics are aggregated across them. ``auto``: one
+    per core this process may run on."""
     policy: Path = Field(default_factory=default_policy_path)
     keys_file: Path | None = None
     """Tenants and their API keys (SHA-256 hashes); unset means no client authentication."""
@@ -183,6 +184,16 @@ class Settings(BaseModel):
     """Follow an upstream's 307/308 to the same scheme, host and port (never elsewhere)."""
     pseudonym_format: str = DEFAULT_FORMAT
     """Placeholders of pseudonymized values: ``prefix{type}separator{n}suffix``."""
+    state_backend: str = "memory"
+    """Where conversation ownership and tenant limits live: ``memory`` (this process) or a
+    ``redis://`` / ``rediss://`` URL (Redis or Valkey, shared by every worker and replica)."""
+    state_ttl_s: int = Field(default=30 * 24 * 3600, gt=0)
+    """How long a conversation's owner is remembered in Redis (OpenAI keeps stored responses
+    30 days)."""
+    state_timeout_s: float = Field(default=0.25, gt=0)
+    """Longest wait for Redis; then the request goes on without it (counted)."""
+    state_backoff_s: float = Field(default=2.0, ge=0)
+    """After a Redis failure, how long it is not asked again."""
     response_memory: int = Field(default=10000, ge=0)
     models_cache_s: float = Field(default=30.0, ge=0)
 
@@ -208,6 +219,12 @@ class Settings(BaseModel):
         """The model name the cloud receives for a requested one (aliases applied)."""
         alias = self.model_aliases.get(requested) if requested is not None else None
         return alias.cloud if alias is not None and alias.cloud else requested
+
+    @property
+    def worker_count(self) -> int:
+        if self.workers == "auto":
+            return max(1, min(64, len(os.sched_getaffinity(0))))
+        return self.workers
 
     @property
     def breaker(self) -> BreakerSettings:
@@ -251,6 +268,13 @@ class Settings(BaseModel):
             raise ValueError("must be a non-empty line of printable ASCII (it is sent as a header)")
         return value
 
+    @field_validator("state_backend")
+    @classmethod
+    def _state_backend(cls, value: str) -> str:
+        if value != "memory" and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must be memory or a redis://, rediss:// or unix:// URL")
+        return value
+
     @field_validator("cloud_url", "local_url")
     @classmethod
     def _base_url(cls, value: str) -> str:
@@ -292,6 +316,7 @@ ENV_VARS: Mapping[str, str] = {
     "SEKISHO_SHADOW_POLICY": "shadow_policy",
     "SEKISHO_LOCAL_MODEL": "local_model",
     "SEKISHO_AUDIT_LOG": "audit_log",
+    "SEKISHO_STATE_BACKEND": "state_backend",
 }
 SECRET_ENV_VARS: Mapping[str, str] = {
     "OPENAI_API_KEY": "cloud_api_key",

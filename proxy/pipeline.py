@@ -52,7 +52,7 @@ from proxy.pseudonyms import Restorer
 from proxy.relay import Relay, relay_for
 from proxy.resilience import CircuitBreaker, backoff
 from proxy.restore import Restoration
-from proxy.state import ConversationStore
+from proxy.state import ConversationStore, StateUnavailable, references_in
 from proxy.transform import asks_logprobs, body_for, lacks_usage, with_usage
 from proxy.upstream import Reply, Upstream, UpstreamFailure
 from proxy.values import ENDPOINT_PATHS, Action, Endpoint, RateLimits, Route
@@ -106,14 +106,14 @@ class Pipeline:
         assert exchange.endpoint is not None
         limits = self.store.limits_for(exchange.tenant, self.settings.rate_limits)
         try:
-            await self.limiter.admit(exchange.tenant, limits)
+            hold = await self.limiter.admit(exchange.tenant, limits)
         except RateLimited as err:
             exchange.rate_limited = err.limit
             raise
         try:
             return await self._admitted(request, exchange, limits)
         finally:
-            await self.limiter.release(exchange.tenant)
+            await self.limiter.release(hold)
 
     async def _admitted(self, request: web.Request, exchange: Exchange, limits: RateLimits
                         ) -> web.StreamResponse:
@@ -187,9 +187,18 @@ class Pipeline:
         """The targets to try, in order (``attempts.plan``), with the conversation's owner."""
         assert exchange.body is not None and exchange.decision is not None
         owner = None
-        previous = exchange.body.get("previous_response_id")
-        if exchange.endpoint is Endpoint.RESPONSES and isinstance(previous, str):
-            owner = await self.conversations.owner(previous)
+        references = references_in(exchange.body) if exchange.endpoint is Endpoint.RESPONSES else []
+        if references:
+            try:
+                owners = {o for o in await self.conversations.owners(references) if o is not None}
+            except StateUnavailable:
+                owners = set()  # routed by content alone (counted by the backend)
+            if len(owners) > 1:
+                raise InvalidRequest(
+                    "This request refers to items of conversations held by different upstreams"
+                    " (previous_response_id, conversation, item references): one request can"
+                    " continue one conversation.", code="conversation_split")
+            owner = owners.pop() if owners else None
         available = frozenset(r for r, b in self.breakers.items() if b.available())
         return plan(exchange.decision.route, owner=owner,
                     cloud_fallback=self.settings.cloud_fallback_to_local, available=available)
@@ -440,9 +449,14 @@ class Pipeline:
                           extra=[restoration] if restoration is not None else ())
         return relay, restoration
 
-    async def remember(self, response_ids: list[str], route: Route) -> None:
-        for rid in response_ids:
-            await self.conversations.remember(rid, route)
+    async def remember(self, references: list[str], route: Route) -> None:
+        """Record where these references live. A store that cannot is counted (by the backend)
+        and the answer still goes out: a follow-up is then routed by its content alone."""
+        for ref in references:
+            try:
+                await self.conversations.remember(ref, route)
+            except StateUnavailable:
+                return
 
 
 def failed_status(status: int) -> bool:

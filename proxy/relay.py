@@ -218,7 +218,7 @@ class Shape:
         """A stream chunk that carries nothing but usage (``"choices": []``)."""
         return payload.get("choices") == [] and self.usage(payload) is not None
 
-    def response_ids(self, payload: Payload) -> list[str]:
+    def references(self, payload: Payload) -> list[str]:
         return []
 
 
@@ -237,17 +237,31 @@ class ResponsesShape(Shape):
     def usage_only(self, payload: Payload) -> bool:
         return False
 
-    def response_ids(self, payload: Payload) -> list[str]:
-        """The id of the response a payload is (a JSON answer) or carries (a stream event such
-        as ``response.created``); item ids inside events are not conversations."""
+    def references(self, payload: Payload) -> list[str]:
+        """What a follow-up can name of the conversation a payload belongs to: the id of the
+        response it is (a JSON answer) or carries (``response.created``, ``.completed``), the ids
+        of its output items (sent back as ``item_reference``s or as the items themselves), and
+        its ``conversation``'s id; a stream event's own ``item`` counts too."""
+        found: list[Any] = []
         inner = payload.get("response")
         if isinstance(inner, dict):
-            rid = inner.get("id")
+            response: Payload | None = inner
         elif payload.get("object", "response") == "response" and "type" not in payload:
-            rid = payload.get("id")
+            response = payload
         else:
-            rid = None
-        return [rid] if isinstance(rid, str) else []
+            response = None
+        if response is not None:
+            found.append(response.get("id"))
+            output = response.get("output")
+            if isinstance(output, list):
+                found += [item.get("id") for item in output if isinstance(item, dict)]
+            conversation = response.get("conversation")
+            found.append(conversation.get("id") if isinstance(conversation, dict)
+                         else conversation)
+        item = payload.get("item")
+        if isinstance(item, dict):
+            found.append(item.get("id"))
+        return [ref for ref in found if isinstance(ref, str) and ref]
 
 
 def shape_for(endpoint: Endpoint) -> Shape:
@@ -285,10 +299,10 @@ class UsageCapture:
 
 
 @dataclass
-class ResponseIds:
-    """Responses ids as they are seen. The pipeline takes the ``fresh`` ones after every chunk
-    and records their owner before it writes the chunk, so an immediate follow-up with
-    ``previous_response_id`` already finds where its conversation lives."""
+class References:
+    """A Responses conversation's references (``Shape.references``) as they are seen. The
+    pipeline takes the ``fresh`` ones after every chunk and records their owner before it
+    writes the chunk, so an immediate follow-up already finds where its conversation lives."""
 
     shape: Shape
     seen: list[str] = field(default_factory=list)
@@ -298,7 +312,7 @@ class ResponseIds:
         payload = event.payload
         if payload is None:
             return
-        for rid in self.shape.response_ids(payload):
+        for rid in self.shape.references(payload):
             if rid not in self.seen:
                 self.seen.append(rid)
 
@@ -333,7 +347,7 @@ class Relay:
     ``ids`` are the transforms whose findings the pipeline reads."""
 
     def __init__(self, framing: Framing, transforms: Sequence[Transform], *,
-                 usage: UsageCapture, ids: ResponseIds | None = None) -> None:
+                 usage: UsageCapture, ids: References | None = None) -> None:
         self.framing = framing
         self.transforms = list(transforms)
         self.usage = usage
@@ -406,7 +420,7 @@ def relay_for(endpoint: Endpoint, *, stream: bool, hide_usage: bool,
     shape = shape_for(endpoint)
     usage = UsageCapture(shape)
     transforms: list[Transform] = [usage]
-    ids = ResponseIds(shape) if endpoint is Endpoint.RESPONSES else None
+    ids = References(shape) if endpoint is Endpoint.RESPONSES else None
     if ids is not None:
         transforms.append(ids)
     if stream and hide_usage:

@@ -71,9 +71,20 @@ async def test_conversation_owners_are_remembered_and_the_oldest_forgotten() -> 
     await store.remember("resp_2", Route.LOCAL)
     await store.remember("resp_1", Route.CLOUD)  # used again: now the newest
     await store.remember("resp_3", Route.LOCAL)
-    assert await store.owner("resp_1") is Route.CLOUD
-    assert await store.owner("resp_2") is None
-    assert await store.owner("resp_3") is Route.LOCAL
+    assert await store.owners(["resp_1", "resp_2", "resp_3"]) == [Route.CLOUD, None, Route.LOCAL]
     off = MemoryConversations(0)
     await off.remember("resp_1", Route.CLOUD)
-    assert await off.owner("resp_1") is None
+    assert await off.owners(["resp_1"]) == [None]
+
+
+def test_every_reference_a_responses_request_can_make_is_found() -> None:
+    from proxy.state import references_in
+
+    body = {"previous_response_id": "resp_1", "conversation": {"id": "conv_1"},
+            "input": [{"type": "item_reference", "id": "msg_1"},
+                      {"type": "reasoning", "id": "rs_1", "summary": []},
+                      {"role": "user", "content": "hi"}, "not an item",
+                      {"type": "item_reference", "id": "msg_1"}]}
+    assert references_in(body) == ["resp_1", "conv_1", "msg_1", "rs_1"]
+    assert references_in({"conversation": "conv_2", "input": "hi"}) == ["conv_2"]
+    assert references_in({"previous_response_id": 7, "conversation": {"id": None}}) == []

@@ -92,3 +92,15 @@ def test_the_wheel_carries_the_shipped_policies(tmp_path: Path) -> None:
     data = [n.split(".data/data/", 1)[1] for n in names if ".data/data/" in n]
     assert "share/sekisho/policies/default.yaml" in data
     assert "share/sekisho/policies/examples/lockdown.yaml" in data
+
+
+def test_workers_auto_is_one_per_core_this_process_may_use() -> None:
+    import os
+
+    from proxy.cli import build_parser
+
+    args = build_parser().parse_args(["serve", "--workers", "auto"])
+    assert args.workers == "auto"
+    assert Settings(workers=args.workers).worker_count == len(os.sched_getaffinity(0))
+    assert Settings(workers=3).worker_count == 3
+    assert load_settings(None, {"workers": "auto"}).workers == "auto"

@@ -157,10 +157,10 @@ def test_the_request_bucket_bursts_to_its_minute_then_refills_continuously() -> 
 
     async def admit() -> float | None:
         try:
-            await limiter.admit("t", limits)
+            hold = await limiter.admit("t", limits)
         except RateLimited as err:
             return float(err.headers["retry-after-ms"]) / 1000
-        await limiter.release("t")
+        await limiter.release(hold)
         return None
 
     assert all(run(admit()) is None for _ in range(60))
@@ -183,10 +183,10 @@ def test_a_refused_request_takes_nothing_and_a_release_frees_the_slot() -> None:
         with pytest.raises(RateLimited):
             await limiter.spend("t", 30, limits)
         await limiter.spend("t", 20, limits)  # the refused 30 took nothing
-        await limiter.admit("t", limits)
+        hold = await limiter.admit("t", limits)
         with pytest.raises(RateLimited):
             await limiter.admit("t", limits)
-        await limiter.release("t")
+        await limiter.release(hold)
         await limiter.admit("t", limits)
 
     run(scenario())

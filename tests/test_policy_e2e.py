@@ -340,3 +340,51 @@ def test_a_policy_no_tenant_uses_any_more_is_no_longer_in_force(
     assert listed()
     keys_file(keys, {"er": (["key-er"], None)})
     wait_until(lambda: not listed())
+
+
+class ConfigMapVolume:
+    """A directory laid out as the kubelet lays out a ConfigMap or Secret volume: each file a
+    symlink into ``..data``, itself a symlink to a timestamped directory. An update writes a new
+    directory and swaps ``..data`` atomically (rename of a new symlink over it): the file's path
+    never changes, its content does."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        root.mkdir()
+        self.version = 0
+
+    def publish(self, files: dict[str, str]) -> None:
+        self.version += 1
+        data = self.root / f"..2026_12_02_00_00_0{self.version}.000000001"
+        data.mkdir()
+        for name, text in files.items():
+            (data / name).write_text(text, encoding="utf-8")
+        previous = (self.root / "..data").resolve() if (self.root / "..data").exists() else None
+        (self.root / "..data_tmp").symlink_to(data.name)
+        (self.root / "..data_tmp").rename(self.root / "..data")
+        for name in files:
+            link = self.root / name
+            if not link.is_symlink():
+                link.symlink_to(Path("..data") / name)
+        if previous is not None:
+            for old in previous.iterdir():
+                old.unlink()
+            previous.rmdir()
+
+
+def test_a_configmap_update_by_symlink_swap_reloads_policy_and_keys(
+    make_stack: Any, tmp_path: Path
+) -> None:
+    volume = ConfigMapVolume(tmp_path / "config")
+    keys = f"tenants:\n  team:\n    keys: [{hash_key('team-key')}]\n    policy: {{policy}}\n"
+    volume.publish({"policy.yaml": CLOUD_ONLY,
+                    "keys.yaml": keys.replace("{policy}", str(volume.root / "policy.yaml"))})
+    stack = make_stack(policy=volume.root / "policy.yaml", keys_file=volume.root / "keys.yaml")
+    client = stack.openai(api_key="team-key")
+    assert chat(client, "ping").headers["x-sekisho-route"] == "cloud"
+    volume.publish({"policy.yaml": LOCKDOWN,
+                    "keys.yaml": keys.replace("{policy}", str(volume.root / "policy.yaml"))
+                    + f"  other:\n    keys: [{hash_key('other-key')}]\n"})
+    wait_until(lambda: chat(client, "ping").headers["x-sekisho-route"] == "local")
+    # The keys file's edit arrived by the same swap: the new tenant's key is known.
+    assert chat(stack.openai(api_key="other-key"), "ping").status_code == 200

@@ -210,3 +210,17 @@ def test_a_crlf_split_between_chunks_is_one_line_end(newline: str) -> None:
         events = [e for c in chunks for e in framing.feed(c)] + framing.finish()
         assert [e.data for e in events if e.data is not None] == ["first\nsecond", "[DONE]"]
         assert b"".join(e.raw for e in events) == raw.encode()
+
+
+def test_an_answers_output_items_and_conversation_are_references_of_its_owner() -> None:
+    answer = {"id": "resp_9", "object": "response", "conversation": {"id": "conv_9"},
+              "output": [{"type": "reasoning", "id": "rs_9"},
+                         {"type": "message", "id": "msg_9", "content": []}]}
+    relay = relay_for(Endpoint.RESPONSES, stream=False, hide_usage=False)
+    relay.feed(json.dumps(answer).encode())
+    relay.finish()
+    assert relay.fresh_ids() == ["resp_9", "rs_9", "msg_9", "conv_9"]
+    streamed = relay_for(Endpoint.RESPONSES, stream=True, hide_usage=False)
+    streamed.feed(encode([json.dumps({"type": "response.output_item.added", "output_index": 0,
+                                      "item": {"type": "message", "id": "msg_10"}})]))
+    assert streamed.fresh_ids() == ["msg_10"]

@@ -549,6 +549,9 @@ class RecordingUpstream:
                 "truncation": body.get("truncation", "disabled"),
                 "usage": usage if with_usage else None,
                 "user": body.get("user"),
+                # As OpenAI does: a response in a conversation names it.
+                **({"conversation": {"id": conv if isinstance(conv, str) else conv.get("id")}}
+                   if (conv := body.get("conversation")) else {}),
             }
 
         call = None

@@ -119,6 +119,11 @@ class Metrics:
             "Clients that went away before their answer was complete (the upstream request "
             "is cancelled).", ["endpoint"], registry=r,
         )
+        self.state_errors = Counter(
+            "sekisho_state_errors_total",
+            "Calls to the shared state backend that failed or were skipped while it was down:"
+            " lookup and remember (conversation owners), limits.", ["operation"], registry=r,
+        )
         self.rate_limited = Counter(
             "sekisho_rate_limited_total",
             "Requests refused with 429 by a tenant limit: requests, tokens or concurrency.",
