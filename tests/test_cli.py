@@ -369,3 +369,35 @@ def test_no_process_outlives_a_supervisor_killed_outright(tmp_path: Path) -> Non
         for pid in children | _descendants(proc.pid):
             if _alive(pid):
                 os.kill(pid, signal.SIGKILL)
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc (Linux)")
+def test_detection_processes_do_not_outlive_a_serving_process_killed_outright(
+    tmp_path: Path,
+) -> None:
+    port = _free_port()
+    config = tmp_path / "sekisho.yaml"
+    config.write_text("detection_workers: 1\nmetrics_port: null\n")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "proxy", "serve", "--port", str(port), "--config", str(config),
+         "--cloud-url", "http://127.0.0.1:9/v1", "--local-url", "http://127.0.0.1:9/v1"],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    children: set[int] = set()
+    try:
+        _wait_ready(f"http://127.0.0.1:{port}/readyz", proc)
+        children = _descendants(proc.pid)
+        assert children, "no detection process"
+        proc.kill()
+        proc.wait(10)
+        deadline = time.monotonic() + 15
+        while any(_alive(pid) for pid in children):
+            left = sorted(p for p in children if _alive(p))
+            assert time.monotonic() < deadline, f"still running after the server: {left}"
+            time.sleep(0.2)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        for pid in children:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)

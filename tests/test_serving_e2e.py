@@ -348,3 +348,70 @@ def test_sigterm_drains_then_finishes_the_stream_in_flight_and_exits_0(
         proc.communicate(timeout=30)
         loop_thread.run(cloud.stop())
         loop_thread.run(local.stop())
+
+
+def test_sigterm_right_after_a_request_failed_closed_at_its_deadline_stops_at_once(
+    loop_thread: LoopThread, tmp_path: Path,
+) -> None:
+    """The request's detection job may still run when the stop begins: it is not waited for
+    (``test_closing_the_pool_abandons_a_running_job`` shows the mechanism)."""
+    cloud = RecordingUpstream("cloud", models=["gpt-4o-mini"])
+    local = RecordingUpstream("local", models=["qwen"])
+    loop_thread.run(cloud.start())
+    loop_thread.run(local.start())
+    port = _free_port()
+    config = tmp_path / "sekisho.yaml"
+    config.write_text(f"detection_workers: 1\nmetrics_port: null\ndetection_deadline_ms: 300\n"
+                      f"detection_cache_size: 0\ncloud_url: {cloud.base_url}\n"
+                      f"local_url: {local.base_url}\n")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "proxy", "serve", "--config", str(config), "--port", str(port)],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            assert proc.poll() is None, proc.communicate()[1]
+            try:
+                if _readyz(port) == 200:
+                    break
+            except (urllib.error.URLError, ConnectionError):
+                pass
+            assert time.monotonic() < deadline, "sekisho serve did not become ready"
+            time.sleep(0.2)
+        # Prose of many sentences (each its own work for the detector), about 1.5 MB.
+        text = " ".join(f"Meeting note {i}: the supplier in Osaka moved delivery {i % 28 + 1}"
+                        " days, and the design review asked for a second sample."
+                        for i in range(12000))
+        with openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="c",
+                           max_retries=0, timeout=60) as client:
+            raw = client.chat.completions.with_raw_response.create(
+                model="gpt-4o-mini", messages=[{"role": "user", "content": text}])
+        assert raw.headers["x-sekisho-action"] == "fail_closed"  # the job outlives its request
+        started = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(30) == 0
+        assert time.monotonic() - started < 6
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate(timeout=30)
+        loop_thread.run(cloud.stop())
+        loop_thread.run(local.stop())
+
+
+def test_closing_the_pool_abandons_a_running_job() -> None:
+    """``DetectorPool.close`` stops its processes even mid-job; the interpreter's exit would
+    otherwise wait for the job (here two minutes)."""
+    code = (
+        "import concurrent.futures, multiprocessing, time\n"
+        "from proxy.detection.runner import DetectorPool\n"
+        "pool = DetectorPool(1)\n"
+        "pool._executor = concurrent.futures.ProcessPoolExecutor(\n"
+        "    1, mp_context=multiprocessing.get_context('spawn'))\n"
+        "pool._executor.submit(time.sleep, 120)\n"
+        "time.sleep(1.5)\n"
+        "pool.close()\n"
+    )
+    started = time.monotonic()
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, timeout=90, check=True)
+    assert time.monotonic() - started < 20

@@ -35,6 +35,7 @@ from proxy.detection.cache import ResultCache
 from proxy.detection.detector import Analyzer, Detector
 from proxy.detection.engine import DeadlinePassed, Engine
 from proxy.detection.subjects import Detected, Subject, findings_of, request_subjects
+from proxy.lifetime import watch_parent
 from proxy.values import Finding, Segment
 
 log = logging.getLogger("sekisho.detection")
@@ -63,8 +64,10 @@ class Analysis:
 _worker_engine: Engine | None = None
 
 
-def _init_worker(ja_engine: str, en_ner: str) -> None:
+def _init_worker(ja_engine: str, en_ner: str, parent: int) -> None:
     global _worker_engine
+    # A serving process killed outright must not leave its detection processes behind.
+    watch_parent(parent, lambda: os._exit(0))
     engine = Engine(ja_engine=ja_engine, en_ner=en_ner)
     engine.load()
     _worker_engine = engine
@@ -108,7 +111,7 @@ class DetectorPool:
             max_workers=self.workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_init_worker,
-            initargs=(self.ja_engine, self.en_ner),
+            initargs=(self.ja_engine, self.en_ner, os.getpid()),
         )
 
     def load(self) -> None:
@@ -125,9 +128,19 @@ class DetectorPool:
         self._loaded = True
 
     def close(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
-            self._executor = None
+        """Stop the workers now. A job still running (one whose request already failed closed
+        at its deadline) is abandoned: ``shutdown`` alone would let the interpreter's exit wait
+        for it, which a long or crafted text makes minutes. The processes are the executor's
+        own (``_processes``; concurrent.futures has no public way to stop a running job)."""
+        executor, self._executor = self._executor, None
+        if executor is None:
+            return
+        processes = list((getattr(executor, "_processes", None) or {}).values())
+        for process in processes:
+            process.terminate()
+        executor.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.join(5)
 
     def analyze(
         self, segments: Sequence[Segment], timings: dict[str, float] | None = None,
