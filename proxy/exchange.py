@@ -71,6 +71,18 @@ class Attempt:
     def done(self) -> None:
         self.seconds = time.perf_counter() - self.started
 
+    @property
+    def cut_short(self) -> str | None:
+        """Why the answer the client got is not the upstream's whole answer, if it is not:
+        ``client_gone``, ``stream_interrupted`` or ``upstream_bad_stream``."""
+        if self.client_gone:
+            return "client_gone"
+        if self.interrupted:
+            return "stream_interrupted"
+        if self.relayed and self.failure == "protocol":
+            return "upstream_bad_stream"
+        return None
+
 
 @dataclass
 class Exchange:

@@ -351,6 +351,11 @@ class Pipeline:
             relay, restoration = self.relay(exchange, attempt, stream=False)
             relay.feed(payload)
             payload = relay.finish()
+            if relay.malformed:
+                attempt.failure = "protocol"
+                raise UpstreamError(
+                    f"The {reply.upstream} upstream answered {reply.status} with a body that is"
+                    " not a JSON object")
             await self.remember(relay.fresh_ids(), attempt.target.route)
             attempt.usage = relay.usage.usage
             attempt.restored = restoration.restorer.restored if restoration else 0
@@ -408,19 +413,25 @@ class Pipeline:
                     data = relay.feed(chunk)
                     await self.remember(relay.fresh_ids(), route)
                     await send(data)
+                    if relay.malformed:
+                        break
             except (aiohttp.ClientError, TimeoutError) as exc:
                 attempt.interrupted = True
                 log.warning("upstream stream interrupted: %s (request %s)", type(exc).__name__,
                             exchange.request_id)
             # An event cut off by an interruption is not passed on; a last one the upstream
             # did not terminate (``data: [DONE]`` without its blank line) is, terminated.
-            tail = relay.finish(complete=not attempt.interrupted)
+            tail = relay.finish(complete=not (attempt.interrupted or relay.malformed))
             await self.remember(relay.fresh_ids(), route)
             await send(tail)
             problem = ("The upstream stream ended before it was complete" if attempt.interrupted
-                       else None if relay.events else
+                       else "The upstream sent a stream event that is not JSON"
+                       if relay.malformed else None if relay.events else
                        "The upstream answered a stream without any events")
             if problem is not None:
+                if not attempt.interrupted:
+                    attempt.failure = "protocol"
+                    reply.abort()
                 await send(error_event(problem, "stream_interrupted"
                                        if attempt.interrupted else "upstream_bad_stream"))
             await out.write_eof()

@@ -354,6 +354,9 @@ class Relay:
         self.ids = ids
         self.events = 0
         """Events with data seen (0 for a stream of garbage)."""
+        self.malformed = False
+        """An event's data (or the JSON answer) was neither a JSON object nor ``[DONE]``: the
+        answer is broken, and nothing from there on is passed on."""
         self._last = b""  # the last bytes sent
     def feed(self, chunk: bytes) -> bytes:
         """What to send the client now, for this chunk of the answer: the events it completed
@@ -395,6 +398,13 @@ class Relay:
     def _through(self, event: Event) -> None:
         if event.data is not None:
             self.events += 1
+            if self.malformed or event.payload is None and (
+                    not self.framing.incremental or event.data.strip() not in ("", "[DONE]")):
+                # An SDK would raise a decoding error on it, not an API error: the pipeline
+                # ends the answer with its own error instead.
+                self.malformed = True
+                event.drop = True
+                return
         for transform in self.transforms:
             if event.drop:
                 break

@@ -149,12 +149,20 @@ def test_multi_line_data_and_a_data_line_without_colon_follow_the_specification(
     assert [e.data for e in events] == ["a\nb\n"]
 
 
-def test_garbage_and_an_unterminated_tail_are_relayed_as_they_came_terminated() -> None:
-    raw = b"data: {not json}\n\nthis is not sse at all"
+def test_an_event_that_is_not_json_ends_what_is_passed_on() -> None:
+    """An SDK would raise a decoding error on it: the relay passes on the events before it and
+    nothing from it on (the pipeline ends the stream with its own error event)."""
+    stream = encode(chat_stream())
+    first = stream[:stream.index(b"data:", 10)]
+    raw = first + b"data: {not json}\n\n" + stream
     for chunks in chunkings(raw):
-        out, usage, _ = run(Endpoint.CHAT, chunks, hide_usage=True)
-        assert out == raw + b"\n\n"
-        assert usage is None
+        relay = relay_for(Endpoint.CHAT, stream=True, hide_usage=False)
+        out = b"".join(relay.feed(chunk) for chunk in chunks) + relay.finish()
+        assert out == first
+        assert relay.malformed
+    whole = relay_for(Endpoint.CHAT, stream=False, hide_usage=False)
+    whole.feed(b'{"id": "chatcmpl-1", "choices": [')
+    assert whole.finish() == b"" and whole.malformed
 
 
 def test_an_event_cut_off_by_an_interruption_is_not_passed_on() -> None:

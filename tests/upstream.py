@@ -136,6 +136,8 @@ class RecordingUpstream:
         self.fail_body: str | None = None
         self.fail_code: str | None = None
         self.fail_headers: dict[str, str] = {}
+        # Content type of ``fail_body`` (application/json: a 200 whose JSON is malformed).
+        self.fail_content_type = "text/plain"
         # Headers on every answer to a POST (rate limits, say), streamed ones included.
         self.reply_headers: dict[str, str] = {}
         # Streams whose reader went away before the end (a proxy cancelling the request).
@@ -144,6 +146,14 @@ class RecordingUpstream:
         self.stream_body: bytes | None = None
         # Close the connection after this many events of a stream (an upstream crashing).
         self.stream_abort_after: int | None = None
+        # JSON (non-stream) answers: send the first half of the body, then wait this long
+        # before the rest (an upstream stalling mid-answer), or close the connection there
+        # (an upstream crashing mid-answer). The Content-Length announces the whole body.
+        self.body_pause: float = 0.0
+        self.body_abort: bool = False
+        # Answer POSTs with a 200 JSON body of this many bytes, written 1 MiB at a time and
+        # never held whole (an upstream answering more than any client should get).
+        self.oversize_bytes: int | None = None
         self.delay: float = 0.0
         self.stream_gate: threading.Event | None = None
         self.stream_pause: float = 0.0
@@ -268,7 +278,8 @@ class RecordingUpstream:
             return web.Response(status=307, headers={"Location": self.redirect_to})
         if self.fail_body is not None:
             status = self.fail_status if self.fail_status is not None else 200
-            return web.Response(status=status, text=self.fail_body, content_type="text/plain")
+            return web.Response(status=status, text=self.fail_body,
+                                content_type=self.fail_content_type)
         if self.fail_status is not None:
             return _error(self.fail_status, f"injected failure from upstream {self.name}",
                           self.fail_code, {**self.reply_headers, **self.fail_headers})
@@ -294,14 +305,59 @@ class RecordingUpstream:
                 return _error(400, "We could not parse the JSON body of your request.")
             if not isinstance(body.get("model"), str):
                 return _error(400, "you must provide a model parameter", "missing_model")
+            if self.oversize_bytes is not None:
+                return await self._oversize(request, self.oversize_bytes)
             answer = await handlers[path](request, body)
             if not answer.prepared:
                 answer.headers.update(self.reply_headers)
+                if isinstance(answer, web.Response) and (self.body_pause or self.body_abort):
+                    return await self._halves(request, answer)
             return answer
         return _error(404, f"Unknown request URL: {method} {path}.", "unknown_url")
 
     def _model_obj(self, model_id: str) -> dict[str, Any]:
         return {"id": model_id, "object": "model", "created": 1700000000, "owned_by": self.name}
+
+    async def _halves(self, request: web.Request, answer: web.Response) -> web.StreamResponse:
+        """``answer``'s body in two writes, with ``body_pause`` or ``body_abort`` between."""
+        body = answer.body if isinstance(answer.body, bytes) else b""
+        resp = web.StreamResponse(status=answer.status, headers=answer.headers)
+        resp.content_length = len(body)
+        await resp.prepare(request)
+        half = len(body) // 2
+        try:
+            await resp.write(body[:half])
+            if self.body_abort:
+                self._abort(request)
+                return resp
+            await self._sleep(self.body_pause)
+            await resp.write(body[half:])
+            await resp.write_eof()
+        except _Stopped:
+            self._abort(request)
+        except ConnectionResetError:  # the reader gave up waiting
+            pass
+        return resp
+
+    async def _oversize(self, request: web.Request, size: int) -> web.StreamResponse:
+        """A 200 JSON object of exactly ``size`` bytes (``{"pad":"xxx…"}``)."""
+        head, tail = b'{"pad":"', b'"}'
+        resp = web.StreamResponse(status=200, headers={"Content-Type": "application/json",
+                                                       **self.reply_headers})
+        resp.content_length = size
+        await resp.prepare(request)
+        piece = b"x" * (1 << 20)
+        left = size - len(head) - len(tail)
+        try:
+            await resp.write(head)
+            while left > 0:
+                await resp.write(piece[:left])
+                left -= len(piece)
+            await resp.write(tail)
+            await resp.write_eof()
+        except ConnectionResetError:  # the reader refused the rest
+            pass
+        return resp
 
     async def _stream(self, request: web.Request, events: list[bytes]) -> web.StreamResponse:
         """Send each SSE event with its own write. Waits on stream_gate after the first."""

@@ -169,6 +169,7 @@ class Recorder:
             "status": exchange.status,
             "fallback": exchange.fallback,
             "fail_reason": exchange.fail_reason,
+            "cut_short": answered.cut_short if answered is not None else None,
         }
         key = self.settings.audit_hmac_key
         if key and inspection is not None:
