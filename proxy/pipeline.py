@@ -425,7 +425,7 @@ class Pipeline:
             await self.remember(relay.fresh_ids(), route)
             await send(tail)
             problem = ("The upstream stream ended before it was complete" if attempt.interrupted
-                       else "The upstream sent a stream event that is not JSON"
+                       else "The upstream sent a stream event that is not JSON, or too large"
                        if relay.malformed else None if relay.events else
                        "The upstream answered a stream without any events")
             if problem is not None:

@@ -75,6 +75,8 @@ class Event:
 class Framing(Protocol):
     incremental: bool
     """Whether events are complete before the answer is (SSE) or only at its end (JSON)."""
+    too_large: bool
+    """An event grew past ``MAX_EVENT_BYTES`` (the answer is broken)."""
 
     def feed(self, chunk: bytes) -> list[Event]: ...
 
@@ -84,6 +86,11 @@ class Framing(Protocol):
 
 
 _LINE_END = re.compile(rb"\r\n|\r|\n")
+
+
+MAX_EVENT_BYTES = 32 * 1024 * 1024
+"""The largest stream event relayed (a partial image of the Responses API is a few MB): a longer
+one, or a line that never ends, is a broken stream rather than memory without bound."""
 
 
 class SseFraming:
@@ -98,13 +105,26 @@ class SseFraming:
 
     def __init__(self) -> None:
         self._buffer = b""  # the start of a line whose end has not arrived
+        self._pending: list[bytes] = []  # more of that line, from chunks without a line end
         self._raw: list[bytes] = []  # the bytes of the event being read
         self._data: list[bytes] = []  # its data lines' values
         self._after_cr = False
+        self._event_bytes = 0
+        self.too_large = False
+        """The event being read passed ``MAX_EVENT_BYTES``: the stream is broken."""
 
     def feed(self, chunk: bytes) -> list[Event]:
         events: list[Event] = []
-        data = self._buffer + chunk
+        if not self._after_cr and _LINE_END.search(chunk) is None:
+            # Still inside one line: kept aside, not re-joined and re-scanned for every chunk
+            # (a long line arriving in small chunks stays linear).
+            self._pending.append(chunk)
+            self._event_bytes += len(chunk)
+            self.too_large = self.too_large or (
+                self._event_bytes + len(self._buffer) > MAX_EVENT_BYTES)
+            return events
+        data = b"".join((self._buffer, *self._pending, chunk))
+        self._pending = []
         pos = 0
         if self._after_cr and data[:1] == b"\n":
             self._raw.append(b"\n")
@@ -117,19 +137,22 @@ class SseFraming:
                 self._after_cr = True
             if end.start() == start:  # a blank line ends the event
                 events.append(Event(b"".join(self._raw), _joined(self._data)))
-                self._raw, self._data = [], []
+                self._raw, self._data, self._event_bytes = [], [], 0
             else:
                 value = _data_value(data[start:end.start()])
                 if value is not None:
                     self._data.append(value)
         self._buffer = data[pos:]
+        self._event_bytes = sum(len(part) for part in self._raw) + len(self._buffer)
+        self.too_large = self.too_large or self._event_bytes > MAX_EVENT_BYTES
         return events
 
     def finish(self) -> list[Event]:
         """What the stream left unterminated, as it came (a last ``data: [DONE]`` without its
         blank line is still an event)."""
-        rest = b"".join(self._raw) + self._buffer
+        rest = b"".join((*self._raw, self._buffer, *self._pending))
         self._raw, self._data, self._buffer, self._after_cr = [], [], b"", False
+        self._pending, self._event_bytes = [], 0
         return [_event(rest)] if rest else []
 
     def encode(self, event: Event) -> bytes:
@@ -180,9 +203,11 @@ def _event(raw: bytes) -> Event:
 
 
 class JsonFraming:
-    """A JSON answer: one event, the whole body, parsed once at the end."""
+    """A JSON answer: one event, the whole body, parsed once at the end (its size is bounded
+    where it is read)."""
 
     incremental = False
+    too_large = False
 
     def __init__(self) -> None:
         self._parts: list[bytes] = []
@@ -363,6 +388,8 @@ class Relay:
         (as they came, unless a transform changed them), so a client never holds half an
         event when the stream stops."""
         events = self.framing.feed(chunk)
+        if self.framing.too_large:
+            self.malformed = True
         for event in events:
             self._through(event)
         return self._sent(b"".join(self._encode(e) for e in events))

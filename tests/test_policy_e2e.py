@@ -388,3 +388,19 @@ def test_a_configmap_update_by_symlink_swap_reloads_policy_and_keys(
     wait_until(lambda: chat(client, "ping").headers["x-sekisho-route"] == "local")
     # The keys file's edit arrived by the same swap: the new tenant's key is known.
     assert chat(stack.openai(api_key="other-key"), "ping").status_code == 200
+
+
+def test_a_fifo_put_where_the_policy_was_is_refused_without_blocking(
+    make_stack: Any, tmp_path: Path
+) -> None:
+    import os
+
+    policy = write(tmp_path / "p.yaml", LOCKDOWN)
+    stack = make_stack(policy=policy, policy_poll_s=0.05)
+    client = stack.openai(timeout=20)
+    policy.unlink()
+    os.mkfifo(policy)  # reading it would wait for a writer: on the event loop, forever
+    time.sleep(0.3)
+    # Answered at all (the loop is not stuck in a read), by the last good policy.
+    assert chat(client, "ping").headers["x-sekisho-route"] == "local"
+    assert 'sekisho_policy_reloads_total{result="error"}' in metrics_text(stack)

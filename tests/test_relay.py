@@ -232,3 +232,20 @@ def test_an_answers_output_items_and_conversation_are_references_of_its_owner() 
     streamed.feed(encode([json.dumps({"type": "response.output_item.added", "output_index": 0,
                                       "item": {"type": "message", "id": "msg_10"}})]))
     assert streamed.fresh_ids() == ["msg_10"]
+
+
+def test_an_event_without_end_past_the_limit_breaks_the_stream(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import proxy.relay
+
+    monkeypatch.setattr(proxy.relay, "MAX_EVENT_BYTES", 1000)
+    relay = relay_for(Endpoint.CHAT, stream=True, hide_usage=False)
+    first = encode(chat_stream())[:encode(chat_stream()).index(b"data:", 10)]
+    out = relay.feed(first)
+    out += b"".join(relay.feed(b'data: {"x": "' + b"y" * 99) for _ in range(8))
+    assert not relay.malformed
+    out += relay.feed(b"y" * 200)
+    assert relay.malformed
+    out += relay.feed(b'"}\n\n' + encode(chat_stream())) + relay.finish(complete=False)
+    assert out == first

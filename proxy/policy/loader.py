@@ -10,8 +10,10 @@ would send the data to the cloud), and so is an unknown key.
 from __future__ import annotations
 
 import difflib
+import errno
 import hashlib
 import re
+import stat
 import types
 from collections.abc import Hashable
 from pathlib import Path
@@ -264,9 +266,17 @@ def compile_policy(spec: PolicySpec, source: str, text: str) -> Policy:
     )
 
 
+def read_regular(path: Path) -> bytes:
+    """A regular file's bytes (through symlinks). Anything else is refused rather than read:
+    a FIFO put where a policy was would block the event loop until a writer came."""
+    if not stat.S_ISREG(path.stat().st_mode):
+        raise OSError(errno.EINVAL, "not a regular file")
+    return path.read_bytes()
+
+
 def load_policy(path: Path) -> Policy:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_regular(path).decode("utf-8")
     except OSError as exc:
         raise PolicyError([f"{path}:1: cannot read policy: {exc.strerror}"]) from None
     except UnicodeDecodeError:

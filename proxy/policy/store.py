@@ -18,7 +18,13 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from proxy.policy.loader import PolicyError, load_policy, read_yaml, validation_errors
+from proxy.policy.loader import (
+    PolicyError,
+    load_policy,
+    read_regular,
+    read_yaml,
+    validation_errors,
+)
 from proxy.policy.model import Policy, field_errors
 from proxy.values import RateLimits
 
@@ -97,7 +103,7 @@ def hash_key(key: str) -> str:
 def load_keys(path: Path) -> TenantKeys:
     """Parse and validate a keys file; ``PolicyError`` (``file:line: field: problem``) if not."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_regular(path).decode("utf-8")
     except OSError as exc:
         raise PolicyError([f"{path}:1: cannot read keys file: {exc.strerror}"]) from None
     except UnicodeDecodeError:
@@ -117,7 +123,7 @@ def load_keys(path: Path) -> TenantKeys:
 
 def _fingerprint(path: Path) -> bytes | None:
     try:
-        return hashlib.sha256(path.read_bytes()).digest()
+        return hashlib.sha256(read_regular(path)).digest()
     except OSError:
         return None
 
