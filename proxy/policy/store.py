@@ -121,6 +121,9 @@ def load_keys(path: Path) -> TenantKeys:
     return TenantKeys(by_hash, policies, limits)
 
 
+_UNSEEN = b"unseen"  # no fingerprint (they are SHA-256 digests or None) is ever this
+
+
 def _fingerprint(path: Path) -> bytes | None:
     try:
         return hashlib.sha256(read_regular(path)).digest()
@@ -146,6 +149,9 @@ class PolicyStore:
         self.shadow: Policy | None = None
         self._policies: dict[Path, Policy] = {}
         self._seen: dict[Path, bytes | None] = {}
+        self._settling: dict[Path, bytes | None] = {}
+        self._waiting_settling: tuple[bytes | None, ...] | None = None
+        """New content seen once, applied if the next poll reads it again."""
         # A keys file rejected because a policy it newly names does not load: those policies'
         # fingerprints when it was rejected. Fixing one of them re-checks the keys file, so the
         # tenant is not refused until someone happens to touch the keys file too.
@@ -264,7 +270,17 @@ class PolicyStore:
         return str(keys_path), True, []
 
     def _keys_waiting_changed(self) -> bool:
-        return any(_fingerprint(p) != seen for p, seen in self._keys_waiting_on.items())
+        """Whether a policy the rejected keys file waits for has changed (and settled, as in
+        ``_changed``)."""
+        now = tuple(_fingerprint(p) for p in self._keys_waiting_on)
+        if now == tuple(self._keys_waiting_on.values()):
+            self._waiting_settling = None
+            return False
+        if self._waiting_settling != now:
+            self._waiting_settling = now
+            return False
+        self._waiting_settling = None
+        return True
 
     def _reload_policy(self, path: Path) -> tuple[str, bool, list[str]]:
         try:
@@ -275,8 +291,20 @@ class PolicyStore:
         return str(path), True, []
 
     def _changed(self, path: Path, force: bool) -> bool:
+        """Whether ``path`` has new content to apply. Polled, new content must read the same
+        twice in a row: an editor that rewrites a file in place leaves it half-written for a
+        moment, and half a policy can be a valid, weaker one (rules cut off). A forced reload
+        (SIGHUP: the operator says the edit is done) applies at once."""
         fingerprint = _fingerprint(path)
-        if not force and fingerprint == self._seen.get(path):
+        if force:
+            self._settling.pop(path, None)
+        elif fingerprint == self._seen.get(path):
+            self._settling.pop(path, None)
             return False
+        elif self._settling.get(path, _UNSEEN) != fingerprint:
+            self._settling[path] = fingerprint
+            return False
+        else:
+            del self._settling[path]
         self._seen[path] = fingerprint
         return True

@@ -23,6 +23,12 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
+def settled(store: PolicyStore) -> list[tuple[str, bool, list[str]]]:
+    """Two polls: new content applies once it reads the same twice in a row."""
+    assert store.reload() == [], "applied before it was read twice"
+    return store.reload()
+
+
 def keys_file(path: Path, tenants: dict[str, tuple[str, Path | None]]) -> Path:
     lines = ["tenants:"]
     for name, (key, policy) in tenants.items():
@@ -39,14 +45,14 @@ def test_keys_file_rejected_for_a_broken_policy_is_rechecked_when_the_policy_is_
     store = PolicyStore(ROOT / "policies" / "default.yaml", keys_path=keys)
     policy_b = write(tmp_path / "b.yaml", BROKEN)
     keys_file(keys, {"a": ("key-a", None), "b": ("key-b", policy_b)})
-    assert [(name, ok) for name, ok, _ in store.reload()] == [(str(keys), False)]
+    assert [(name, ok) for name, ok, _ in settled(store)] == [(str(keys), False)]
     assert store.tenant_for("key-b") is None
     # Nothing changed: no re-check, no repeated error on every poll.
     assert store.reload() == []
     write(policy_b, BROKEN + "# still broken\n")
-    assert [(name, ok) for name, ok, _ in store.reload()] == [(str(keys), False)]
+    assert [(name, ok) for name, ok, _ in settled(store)] == [(str(keys), False)]
     write(policy_b, LOCKDOWN)
-    assert store.reload() == [(str(keys), True, [])]
+    assert settled(store) == [(str(keys), True, [])]
     assert store.tenant_for("key-b") == "b"
     assert store.policy_for("b").default_route.value == "local"
     assert store.reload() == []
@@ -59,10 +65,10 @@ def test_keys_file_naming_a_missing_policy_applies_once_the_policy_is_created(
     store = PolicyStore(ROOT / "policies" / "default.yaml", keys_path=keys)
     policy_b = tmp_path / "b.yaml"
     keys_file(keys, {"a": ("key-a", None), "b": ("key-b", policy_b)})
-    [(_, ok, errors)] = store.reload()
+    [(_, ok, errors)] = settled(store)
     assert not ok and errors == [f"{policy_b}:1: cannot read policy: No such file or directory"]
     write(policy_b, LOCKDOWN)
-    assert store.reload() == [(str(keys), True, [])]
+    assert settled(store) == [(str(keys), True, [])]
     assert store.tenant_for("key-b") == "b"
 
 
@@ -120,3 +126,17 @@ def test_tenant_is_accepted_once_the_policy_its_keys_entry_names_is_fixed(
     raw = chat()
     assert raw.headers["x-sekisho-route"] == "local"
     assert stack.posts(stack.cloud) == []
+
+
+def test_a_policy_caught_half_written_is_never_applied(tmp_path: Path) -> None:
+    full = ("default: {route: cloud}\nrules:\n  - name: ids-stay-local\n"
+            "    when: {entities: [JP_MY_NUMBER]}\n    route: local\n")
+    policy = write(tmp_path / "p.yaml", full)
+    store = PolicyStore(policy)
+    half = "default: {route: cloud}\n"  # the rules cut off: valid, and weaker
+    write(policy, half)  # an editor rewriting in place, caught mid-write by a poll
+    assert store.reload() == []
+    write(policy, full.replace("ids-stay-local", "ids-stay-on-prem"))
+    assert store.reload() == []  # new content again: wait for it to settle
+    assert store.reload() == [(str(policy), True, [])]
+    assert [rule.name for rule in store.default.rules] == ["ids-stay-on-prem"]
