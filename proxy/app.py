@@ -406,6 +406,7 @@ def create_app(
         workers=settings.detection_workers, ja_engine=settings.ja_engine,
         en_ner=settings.en_ner, cache_size=settings.detection_cache_size,
         max_pending=settings.detection_max_pending, detector=detector,
+        recognizer_budget_ms=settings.detection_recognizer_budget_ms,
     )
     upstreams = {
         route: Upstream(route.value, url, key,

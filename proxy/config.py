@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from proxy.detection.budget import DEFAULT_RECOGNIZER_BUDGET_MS
 from proxy.pseudonyms import DEFAULT_FORMAT, FormatError, PlaceholderFormat
 from proxy.resilience import BreakerSettings
 from proxy.values import Limits, RateLimits
@@ -154,6 +155,12 @@ class Settings(BaseModel):
     detection_max_pending: int = Field(default=128, ge=1)
     """Analyses running or waiting at once; one more is refused at once with 503 and
     ``Retry-After`` (load shedding) instead of waiting until it fails closed at its deadline."""
+    detection_recognizer_budget_ms: int = Field(default=DEFAULT_RECOGNIZER_BUDGET_MS, ge=1)
+    """CPU time one recognizer may spend on one request, over all its texts; one that spends
+    more stops the analysis and the request fails closed (reason ``budget``): a recognizer is
+    never skipped. Every recognizer is linear in its text; this bounds the cost of a crafted
+    input nobody has measured yet (libphonenumber alone spends up to 2 ms a character on runs
+    of digits and separators)."""
 
     tenant_requests_per_minute: int = Field(default=0, ge=0)
     """Requests per minute per tenant (0: unlimited); a tenant's ``limits`` in the keys file

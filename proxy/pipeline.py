@@ -164,7 +164,7 @@ class Pipeline:
         except DetectionTimeout:
             failure = "timeout"
         except DetectionError as err:
-            failure = "error"
+            failure = err.reason  # error, or budget (a recognizer spent its CPU budget)
             log.error("detection failed: %s (request %s)", err, exchange.request_id)
         except Overloaded:
             exchange.fail_closed.append("detection_overloaded")

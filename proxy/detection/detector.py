@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
+from proxy.detection.budget import DEFAULT_RECOGNIZER_BUDGET_MS
 from proxy.detection.cache import ResultCache
 from proxy.detection.engine import Engine
 from proxy.detection.recognizers.base import Recognizer
@@ -39,13 +40,15 @@ class Analyzer(Protocol):
 
 
 class Detector:
-    """The engine and its cache, in this process. Build once."""
+    """The engine and its cache, in this process. Build once. ``recognizer_budget_ms``: the
+    CPU time each recognizer may spend on one request (``budget``)."""
 
     def __init__(
         self, *, ja_engine: str = "sudachi", en_ner: str = "cascade", cache_size: int = 4096,
-        min_score: float = 0.3,
+        min_score: float = 0.3, recognizer_budget_ms: int = DEFAULT_RECOGNIZER_BUDGET_MS,
     ) -> None:
         self.engine = Engine(ja_engine=ja_engine, en_ner=en_ner, min_score=min_score)
+        self.recognizer_budget_ms = recognizer_budget_ms
         self.ja_engine = ja_engine
         self.en_ner = en_ner
         self.cache = ResultCache(cache_size)
@@ -79,7 +82,8 @@ class Detector:
         subjects, found = request_subjects(segments)
         known, todo = self.cache.split(subjects, scope)
         if todo:
-            fresh = self.engine.analyze_subjects(todo, timings, deadline)
+            fresh = self.engine.analyze_subjects(todo, timings, deadline,
+                                                 self.recognizer_budget_ms)
             self.cache.store(fresh, scope)
             known.update(fresh)
         return findings_of(segments, known, found)
@@ -88,5 +92,6 @@ class Detector:
         self, texts: Sequence[str], timings: dict[str, float] | None = None
     ) -> dict[str, tuple[Detected, ...]]:
         """What is found in each plain text (no label), for tools and tests."""
-        found = self.engine.analyze_subjects([Subject(t) for t in texts], timings)
+        found = self.engine.analyze_subjects([Subject(t) for t in texts], timings,
+                                             budget_ms=self.recognizer_budget_ms)
         return {subject.text: hits for subject, hits in found.items()}

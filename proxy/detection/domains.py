@@ -10,6 +10,10 @@ from __future__ import annotations
 import tldextract
 
 _OFFLINE_TLD = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+# Labels of the longest rule in the bundled list (``pvt.k12.ma.us``): whether a host ends in a
+# public suffix depends on its last that many labels and the one before them, however long
+# the host is.
+SUFFIX_LABELS = max(rule.count(".") for rule in _OFFLINE_TLD.tlds) + 1
 
 
 def has_public_suffix(host: str) -> bool:

@@ -29,14 +29,17 @@ English text, for policies that route on those.
 
 The engine raises on failure, and with ``DeadlinePassed`` once the request's deadline (a
 ``time.monotonic()`` instant, comparable across processes) has passed between two steps: a
-request already failed closed stops using its worker.
+request already failed closed stops using its worker. Each recognizer's CPU time on the request
+is charged to the request's ``Budget`` (``budget``), Presidio's through their wrappers and
+Sekisho's here; one that spends more than the budget stops the analysis with ``OverBudget``.
 """
 
 from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import groupby
 
 from presidio_analyzer import (
     AnalysisExplanation,
@@ -46,8 +49,17 @@ from presidio_analyzer import (
     RecognizerResult,
 )
 from presidio_analyzer.nlp_engine import NlpArtifacts
+from spacy.language import Language
 from spacy.tokens import Doc
 
+from proxy.detection.budget import (
+    DEFAULT_RECOGNIZER_BUDGET_MS,
+    Budget,
+    applied,
+    charged,
+    check_deadline,
+)
+from proxy.detection.budget import DeadlinePassed as DeadlinePassed
 from proxy.detection.context import FastLemmaContextEnhancer
 from proxy.detection.decoding import Canonical, canonicalize
 from proxy.detection.joins import JOINED_ENTITIES
@@ -57,6 +69,7 @@ from proxy.detection.normalize import Normalized
 from proxy.detection.recognizers.base import Recognizer
 from proxy.detection.recognizers.romaji_names import name_kind
 from proxy.detection.registry import Registry
+from proxy.detection.spans import SpanIndex
 from proxy.detection.stock import stock_recognizers
 from proxy.detection.subjects import Detected, Subject, start_view
 
@@ -67,15 +80,28 @@ _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 EN_NER_MODES = ("cascade", "always")
 # Where a sentence ends: a line break, Japanese end punctuation, or . ! ? before a space —
 # but not after an initial or a title ("W. Edwards Deming", "Dr. Hassan"), which would cut a
-# name in two.
+# name in two. A run of . ! ? is tried from its first two characters only (a try from further
+# in ends where the one from its second did): tried from every character, a long run of dots
+# cost the square of its length.
 _SENTENCE_END = re.compile(
     r"\n+|[。！？]+|(?<![A-Z])(?<!\bMr)(?<!\bMs)(?<!\bDr)(?<!\bSt)(?<!\bMrs)(?<!\bProf)"
-    r"[.!?]+(?=\s)"
+    r"(?<![.!?]{2})[.!?]++(?=\s)"
 )
 _NOT_BLANK = re.compile(r"\S")
 _NAME_CANDIDATE = re.compile(f"[{LATIN_UPPER}{LATIN_LOWER}'’]{{3,}}")
 # Sudachi refuses inputs over ~49 KB; Japanese is 3 bytes a character in UTF-8.
 _MAX_NLP_CHARS = 10_000
+# spaCy's English tokenizer strips the affixes of a string without blanks one at a time, each
+# step reading the rest of the string: a run of punctuation costs the square of its length
+# (4,000 "%" took 2.7 s, a 10,000-character run 17 s). Longer runs are cut for it (after a
+# punctuation mark where there is one, so words stay whole): no word, and no token of the
+# evaluation corpora (the longest: a 169-character JWT), is that long; the recognizers still
+# read the text whole. Sudachi's tokenizer is linear, and Japanese has no blanks to cut at.
+_MAX_NLP_RUN = 256
+_LONG_RUN = re.compile(rf"\S{{{_MAX_NLP_RUN + 1},}}")
+# The model reads a batch of texts at a time, one call: batches of at most this many characters
+# (a second or so of English NER) let the deadline be checked between two.
+_NLP_BATCH_CHARS = 20_000
 
 
 # A generic finding inside a more specific one says nothing new: Presidio's URL recognizer
@@ -89,15 +115,6 @@ _SHADOWED_BY: dict[str, tuple[str, ...]] = {
     # spaCy's small English model often tags a whole e-mail address as a PERSON.
     "PERSON": ("EMAIL_ADDRESS",),
 }
-
-
-class DeadlinePassed(Exception):
-    """The request's detection deadline passed before its analysis was done."""
-
-
-def _check(deadline: float | None) -> None:
-    if deadline is not None and time.monotonic() > deadline:
-        raise DeadlinePassed
 
 
 def languages_of(text: str) -> tuple[str, ...]:
@@ -152,8 +169,9 @@ def ner_view(text: str) -> str | None:
     return "".join(parts) if kept else None
 
 
-def _split_for_nlp(text: str) -> list[str]:
-    """Cut long text into pieces the tokenizers accept, at line, sentence or word ends."""
+def _split_for_nlp(text: str, lang: str) -> list[str]:
+    """Cut long text into pieces the tokenizers accept, at line, sentence or word ends, and
+    for English runs without blanks into pieces of at most ``_MAX_NLP_RUN`` characters."""
     pieces: list[str] = []
     rest = text
     while len(rest) > _MAX_NLP_CHARS:
@@ -163,7 +181,26 @@ def _split_for_nlp(text: str) -> list[str]:
         pieces.append(rest[:cut])
         rest = rest[cut:]
     pieces.append(rest)
-    return pieces
+    if lang != "en":
+        return pieces
+    return [part for piece in pieces for part in _cut_runs(piece)]
+
+
+def _cut_runs(piece: str) -> list[str]:
+    """``piece`` in parts whose runs without blanks hold at most ``_MAX_NLP_RUN`` characters,
+    each cut after the run's last punctuation mark in the second half of the limit, if any."""
+    parts: list[str] = []
+    start = 0
+    for run in _LONG_RUN.finditer(piece):
+        pos = run.start()
+        while run.end() - pos > _MAX_NLP_RUN:
+            limit = pos + _MAX_NLP_RUN
+            cut = next((i + 1 for i in range(limit - 1, pos + _MAX_NLP_RUN // 2, -1)
+                        if not piece[i].isalnum()), limit)
+            parts.append(piece[start:cut])
+            start = pos = cut
+    parts.append(piece[start:])
+    return parts
 
 
 class Engine:
@@ -219,13 +256,21 @@ class Engine:
 
     def analyze_subjects(
         self, subjects: Sequence[Subject], timings: dict[str, float] | None = None,
-        deadline: float | None = None,
+        deadline: float | None = None, budget_ms: int = DEFAULT_RECOGNIZER_BUDGET_MS,
     ) -> dict[Subject, tuple[Detected, ...]]:
-        """Every subject's findings. Raises on any failure, ``DeadlinePassed`` when late."""
+        """Every subject's findings. Raises on any failure, ``DeadlinePassed`` when late,
+        ``OverBudget`` once a recognizer has spent more than ``budget_ms`` of CPU time."""
+        with applied(Budget(budget_ms / 1000, deadline)):
+            return self._analyze_subjects(subjects, timings, deadline)
+
+    def _analyze_subjects(
+        self, subjects: Sequence[Subject], timings: dict[str, float] | None,
+        deadline: float | None,
+    ) -> dict[Subject, tuple[Detected, ...]]:
         assert self._presidio is not None and self._nlp is not None, "load() first"
         canonical: dict[Subject, Canonical] = {}
         for subject in subjects:
-            _check(deadline)
+            check_deadline(deadline)
             canonical[subject] = canonicalize(subject.text, start_view(subject))
         # Per (language, pass): (subject, view, the text analysed). Passes: "full" runs the model
         # and every recognizer; "ner" runs the model for its entities only; "patterns" runs
@@ -246,14 +291,15 @@ class Engine:
                 for f in canon.flags
             )
         for (lang, kind), items in jobs.items():
-            _check(deadline)
+            check_deadline(deadline)
             started = time.perf_counter()
             artifacts = self._artifacts([text for _, _, text in items], lang,
-                                        model=kind not in ("patterns", "joins"))
+                                        model=kind not in ("patterns", "joins"),
+                                        deadline=deadline)
             entities = (list(NER_ENTITIES) if kind == "ner" else
                         list(JOINED_ENTITIES) if kind == "joins" else None)
             for (subject, view, text), nlp_artifacts in zip(items, artifacts, strict=True):
-                _check(deadline)
+                check_deadline(deadline)
                 results = self._results(text, lang, nlp_artifacts, entities)
                 found[subject].extend(
                     d for d in (self._detected(view, r, lang) for r in results) if d.end > d.start
@@ -276,10 +322,12 @@ class Engine:
         for recognizer in self.recognizers:
             if wanted is not None and wanted.isdisjoint(recognizer.entities):
                 continue
-            if not recognizer.gate(lowered):
+            with charged(recognizer.name):
+                hits = list(recognizer.find(text)) if recognizer.gate(lowered) else None
+            if hits is None:
                 continue
             ran.append(recognizer)
-            for hit in recognizer.find(text):
+            for hit in hits:
                 if hit.score <= 0 or wanted is not None and hit.entity not in wanted:
                     continue
                 mine.append(RecognizerResult(
@@ -323,14 +371,14 @@ class Engine:
                     passes.append(("en", "ner", view))
         return passes
 
-    def _artifacts(self, views: list[str], lang: str, *, model: bool = True
-                   ) -> list[NlpArtifacts]:
+    def _artifacts(self, views: list[str], lang: str, *, model: bool = True,
+                   deadline: float | None = None) -> list[NlpArtifacts]:
         """NLP artifacts per view; ``model=False`` tokenizes only (no entities)."""
         assert self._nlp is not None
         nlp = self._nlp.get_nlp(lang)
-        pieces_per_view = [_split_for_nlp(v) for v in views]
+        pieces_per_view = [_split_for_nlp(v, lang) for v in views]
         flat = [p for pieces in pieces_per_view for p in pieces]
-        docs = iter(nlp.pipe(flat, batch_size=64) if model else map(nlp.make_doc, flat))
+        docs = _docs(nlp, flat, model, deadline)
         out: list[NlpArtifacts] = []
         for pieces in pieces_per_view:
             part_docs = [next(docs) for _ in pieces]
@@ -360,22 +408,57 @@ class Engine:
         )
 
 
+def _docs(nlp: Language, pieces: list[str], model: bool, deadline: float | None
+          ) -> Iterator[Doc]:
+    """The doc of each piece, in order (``model=False``: tokenized only), the deadline checked
+    before each piece tokenized and each batch of ``_NLP_BATCH_CHARS`` the model reads."""
+    if not model:
+        for piece in pieces:
+            check_deadline(deadline)
+            yield nlp.make_doc(piece)
+        return
+    batch: list[str] = []
+    size = 0
+    for piece in pieces:
+        if batch and size + len(piece) > _NLP_BATCH_CHARS:
+            check_deadline(deadline)
+            yield from nlp.pipe(batch, batch_size=64)
+            batch, size = [], 0
+        batch.append(piece)
+        size += len(piece)
+    if batch:
+        check_deadline(deadline)
+        yield from nlp.pipe(batch, batch_size=64)
+
+
 def _dedupe(hits: Iterable[Detected]) -> list[Detected]:
     """One hit per span; none inside a hit of a shadowing type, or inside an at least as
     sure hit of its own type (as Presidio does within one pass: "John Maynard" inside
-    "John Maynard Keynes")."""
+    "John Maynard Keynes").
+
+    Hits of one type are taken from the surest down, a score at a time, into a ``SpanIndex``,
+    so each containment question is a lookup rather than a pass over every other hit.
+    """
     best: dict[tuple[str, int, int], Detected] = {}
     for h in hits:
         key = (h.entity_type, h.start, h.end)
         if key not in best or h.score > best[key].score:
             best[key] = h
-    kept = [
-        h for h in best.values()
-        if not any(
-            o is not h and o.start <= h.start and h.end <= o.end
-            and (o.entity_type in _SHADOWED_BY.get(h.entity_type, ())
-                 or o.entity_type == h.entity_type and o.score >= h.score)
-            for o in best.values()
-        )
-    ]
+    by_type: dict[str, list[Detected]] = {}
+    for h in best.values():
+        by_type.setdefault(h.entity_type, []).append(h)
+    kept: list[Detected] = []
+    for entity, group in by_type.items():
+        shadows = [o for t in _SHADOWED_BY.get(entity, ()) for o in by_type.get(t, ())]
+        shadowing = SpanIndex(o.start for o in shadows)
+        for o in shadows:
+            shadowing.add(o.start, o.end)
+        own = SpanIndex(h.start for h in group)
+        for _, same in groupby(sorted(group, key=lambda h: -h.score), key=lambda h: h.score):
+            tied = list(same)
+            for h in tied:
+                own.add(h.start, h.end)
+            kept.extend(h for h in tied
+                        if not own.contains(h.start, h.end, itself=False)
+                        and not shadowing.contains(h.start, h.end, itself=True))
     return sorted(kept, key=lambda h: (h.start, h.end, h.entity_type))

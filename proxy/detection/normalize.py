@@ -42,7 +42,7 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from proxy.detection.domains import has_public_suffix
+from proxy.detection.domains import SUFFIX_LABELS, has_public_suffix
 
 # Characters people type between digit groups instead of a hyphen (after NFKC, which already
 # folds U+FF0D to '-'): katakana prolonged sound mark, the hyphen family, the dash family, minus,
@@ -419,25 +419,37 @@ _DOT_WORD = (r"\s*(?:[(（\[［{]\s*(?:ドット|どっと|dot|\.)\s*[)）\]］}
              r"|\s+dot\s+")
 _DOT = rf"(?:{_DOT_WORD}|\s+\.\s+|\.)"
 _PART = r"[A-Za-z0-9_%+\-]"
-_AT_MARK = re.compile(_AT_WORDS, re.IGNORECASE)
+# Never tried from inside a run of blanks: a try from there ends where the one from the run's
+# start did (or the run's start was taken by the match before), and tried from every blank
+# of a long run it cost the square of the run.
+_NOT_IN_BLANKS = r"(?:(?!\s)|(?<!\s))"
+_AT_MARK = re.compile(rf"{_NOT_IN_BLANKS}(?:{_AT_WORDS})", re.IGNORECASE)
 _LOCAL_BEFORE = re.compile(rf"[A-Za-z0-9]{_PART}*(?:{_DOT}{_PART}+)*$", re.IGNORECASE)
 _DOMAIN_AFTER = re.compile(rf"[A-Za-z0-9\-]+(?:{_DOT}[A-Za-z0-9\-]+)+", re.IGNORECASE)
 _EMAIL_TRIGGER = re.compile(r"@|アット|あっと|[(（\[［【<＜{]\s*at\s*[)）\]］】>＞}]|\sat\s",
                             re.IGNORECASE)
-_SEPARATOR = re.compile(_DOT, re.IGNORECASE)
-_SPELLED_DOT = re.compile(_DOT_WORD, re.IGNORECASE)
+_SEPARATOR = re.compile(rf"{_NOT_IN_BLANKS}(?:{_DOT})", re.IGNORECASE)
+_SPELLED_DOT = re.compile(rf"{_NOT_IN_BLANKS}(?:{_DOT_WORD})", re.IGNORECASE)
 _LOCAL_WINDOW = 96
+# A domain name has at most 253 characters (RFC 1035); spelled out ("dot" for each ".") about
+# four times that. The window bounds what each at-sign reads: unbounded, the at-signs of
+# "x at b dot at dot at …" each read the rest of the text.
+_DOMAIN_WINDOW = 1024
 
 
 def _valid_domain_end(text: str, start: int, end: int) -> int | None:
-    """Where the domain ``text[start:end]`` ends once cut back to a public suffix, if ever."""
-    while True:
-        seps = list(_SEPARATOR.finditer(text, start, end))
-        if not seps:
-            return None
-        if has_public_suffix(_SEPARATOR.sub(".", text[start:end])):
-            return end
-        end = seps[-1].start()
+    """Where the domain ``text[start:end]`` ends once cut back to a public suffix, if ever.
+
+    Each cut is judged by its last labels (``SUFFIX_LABELS`` and one more decide), so a domain
+    costs one look per label rather than one read of the whole domain per label.
+    """
+    seps = list(_SEPARATOR.finditer(text, start, end))
+    ends = [sep.start() for sep in seps] + [end]
+    labels = [text[a:b] for a, b in zip([start] + [sep.end() for sep in seps], ends, strict=True)]
+    for k in range(len(labels), 1, -1):
+        if has_public_suffix(".".join(labels[max(k - SUFFIX_LABELS - 1, 0):k])):
+            return ends[k - 1]
+    return None
 
 
 def _emails(view: Normalized) -> Normalized:
@@ -452,9 +464,11 @@ def _emails(view: Normalized) -> Normalized:
     for at in _AT_MARK.finditer(text):
         if at.start() < done:
             continue
-        domain = _DOMAIN_AFTER.match(text, at.end())
+        domain = _DOMAIN_AFTER.match(text, at.end(), at.end() + _DOMAIN_WINDOW)
+        if domain is None:
+            continue
         local = _LOCAL_BEFORE.search(text, max(done, at.start() - _LOCAL_WINDOW), at.start())
-        if domain is None or local is None:
+        if local is None:
             continue
         mark = at.group()
         plain = mark == "@" and not any(ch.isspace() for ch in local.group() + domain.group())

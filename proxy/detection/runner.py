@@ -16,6 +16,10 @@ run or wait at once; one more is refused at once (``Overloaded``: the proxy answ
 
 A worker that dies (out of memory, a crash in native code) breaks the pool: the request in
 flight fails — and is therefore kept off the cloud — and the pool is rebuilt for the next one.
+
+Each failure says why in its ``reason``: ``timeout`` (``DetectionTimeout``), ``budget`` (one
+recognizer spent more CPU time on the request than ``recognizer_budget_ms`` allows:
+``DetectionOverBudget``, see ``budget``) or ``error`` (any other ``DetectionError``).
 """
 
 from __future__ import annotations
@@ -30,7 +34,9 @@ from collections.abc import Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from typing import ClassVar
 
+from proxy.detection.budget import DEFAULT_RECOGNIZER_BUDGET_MS, OverBudget
 from proxy.detection.cache import ResultCache
 from proxy.detection.detector import Analyzer, Detector
 from proxy.detection.engine import DeadlinePassed, Engine
@@ -44,9 +50,20 @@ log = logging.getLogger("sekisho.detection")
 class DetectionTimeout(Exception):
     """The deadline passed before the analysis was done."""
 
+    reason: ClassVar[str] = "timeout"
+
 
 class DetectionError(Exception):
     """The analysis failed (a recognizer raised, a worker died)."""
+
+    reason: ClassVar[str] = "error"
+
+
+class DetectionOverBudget(DetectionError):
+    """A recognizer spent more CPU time on the request than its budget: the analysis stopped
+    there (the message names the recognizer, never the text)."""
+
+    reason: ClassVar[str] = "budget"
 
 
 class Overloaded(Exception):
@@ -73,11 +90,11 @@ def _init_worker(ja_engine: str, en_ner: str, parent: int) -> None:
     _worker_engine = engine
 
 
-def _work(subjects: list[Subject], deadline: float | None
+def _work(subjects: list[Subject], deadline: float | None, budget_ms: int
           ) -> tuple[dict[Subject, tuple[Detected, ...]], dict[str, float]]:
     assert _worker_engine is not None
     timings: dict[str, float] = {}
-    return _worker_engine.analyze_subjects(subjects, timings, deadline), timings
+    return _worker_engine.analyze_subjects(subjects, timings, deadline, budget_ms), timings
 
 
 def _ready() -> int:
@@ -92,10 +109,12 @@ class DetectorPool:
     """The engine in worker processes; the cache here. An ``Analyzer`` like ``Detector``."""
 
     def __init__(self, workers: int, *, ja_engine: str = "sudachi", en_ner: str = "cascade",
-                 cache_size: int = 4096) -> None:
+                 cache_size: int = 4096,
+                 recognizer_budget_ms: int = DEFAULT_RECOGNIZER_BUDGET_MS) -> None:
         self.workers = workers
         self.ja_engine = ja_engine
         self.en_ner = en_ner
+        self.recognizer_budget_ms = recognizer_budget_ms
         self.cache = ResultCache(cache_size)
         self._lock = threading.Lock()
         self._executor: ProcessPoolExecutor | None = None
@@ -155,7 +174,7 @@ class DetectorPool:
             future = None
             try:
                 # A broken pool refuses at submit; one that breaks later, at result.
-                future = executor.submit(_work, todo, deadline)
+                future = executor.submit(_work, todo, deadline, self.recognizer_budget_ms)
                 remaining = None if deadline is None else max(deadline - time.monotonic(), 0.0)
                 fresh, spent = future.result(timeout=remaining)
             except BrokenProcessPool:
@@ -196,16 +215,19 @@ class Runner:
 
     @classmethod
     def build(cls, *, workers: int, ja_engine: str, en_ner: str, cache_size: int,
-              max_pending: int, detector: Analyzer | None = None) -> Runner:
+              max_pending: int, detector: Analyzer | None = None,
+              recognizer_budget_ms: int = DEFAULT_RECOGNIZER_BUDGET_MS) -> Runner:
         """The analyzer for the settings (a pre-loaded ``detector`` wins: tests, tools)."""
         analyzer: Analyzer
         if detector is not None:
             analyzer = detector
         elif workers > 0:
             analyzer = DetectorPool(workers, ja_engine=ja_engine, en_ner=en_ner,
-                                    cache_size=cache_size)
+                                    cache_size=cache_size,
+                                    recognizer_budget_ms=recognizer_budget_ms)
         else:
-            analyzer = Detector(ja_engine=ja_engine, en_ner=en_ner, cache_size=cache_size)
+            analyzer = Detector(ja_engine=ja_engine, en_ner=en_ner, cache_size=cache_size,
+                                recognizer_budget_ms=recognizer_budget_ms)
         # One waiting thread per worker process; in-process, one thread (see module docstring).
         threads = workers if isinstance(analyzer, DetectorPool) else 1
         return cls(analyzer, threads=max(threads, 1), max_pending=max_pending)
@@ -220,7 +242,8 @@ class Runner:
     async def analyze(self, segments: Sequence[Segment], timeout: float, scope: str = ""
                       ) -> Analysis:
         """The findings of one request. Raises ``DetectionTimeout`` once ``timeout`` seconds
-        have passed, ``DetectionError`` on any failure, ``Overloaded`` when full."""
+        have passed, ``DetectionOverBudget`` when a recognizer has spent its budget,
+        ``DetectionError`` on any other failure, ``Overloaded`` when full."""
         if timeout <= 0:
             raise DetectionTimeout
         if self.pending >= self.max_pending:
@@ -235,6 +258,8 @@ class Runner:
             findings = await asyncio.wait_for(work, timeout=timeout)
         except (TimeoutError, DeadlinePassed):
             raise DetectionTimeout from None
+        except OverBudget as exc:
+            raise DetectionOverBudget(str(exc)) from None
         except Exception as exc:  # noqa: BLE001 - any failure of the detector fails closed
             raise DetectionError(type(exc).__name__) from exc
         finally:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import bisect
 import re
+from itertools import groupby
 
 import phonenumbers
-from presidio_analyzer import EntityRecognizer, RecognizerResult
+import regex
+from presidio_analyzer import EntityRecognizer, Pattern, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 from presidio_analyzer.predefined_recognizers import (
     CreditCardRecognizer,
@@ -24,6 +27,7 @@ from presidio_analyzer.predefined_recognizers import (
     UsSsnRecognizer,
 )
 
+from proxy.detection.budget import charged, check_budget
 from proxy.detection.domains import has_public_suffix
 from proxy.detection.names import (
     LATIN_LOWER,
@@ -64,6 +68,24 @@ _PUBLIC_NUMBER_TYPES = frozenset({
 })
 
 
+# A stretch longer than this is read in windows of this many characters, each overlapping the
+# next by ``_NUMBER_REACH``, so every number of up to that many characters (more than any
+# number's digits and separators: "+44 (0) 20 7946 0321" has 20) lies whole in one of them.
+# Stretches up to this length (every number of the evaluation corpora, lists of a few numbers)
+# are read whole, as before; lists of realistic numbers read in windows give the same findings.
+_MAX_STRETCH = 256
+_NUMBER_REACH = 32
+
+
+def _stretch_windows(start: int, end: int) -> list[tuple[int, int]]:
+    """The spans of the stretch ``[start, end)`` the matcher reads: the stretch itself, or
+    overlapping windows of ``_MAX_STRETCH`` characters that cover it."""
+    if end - start <= _MAX_STRETCH:
+        return [(start, end)]
+    step = _MAX_STRETCH - _NUMBER_REACH
+    return [(lo, min(lo + _MAX_STRETCH, end)) for lo in range(start, end - _NUMBER_REACH, step)]
+
+
 class WindowedPhoneRecognizer(PhoneRecognizer):
     """Presidio's phonenumbers-based recognizer, run only where a phone number could be.
 
@@ -74,6 +96,12 @@ class WindowedPhoneRecognizer(PhoneRecognizer):
     report the same span or a part of it, which Presidio's duplicate removal drops anyway. A
     stretch that is a Japanese number is left to the Japanese recognizers, whose finding would
     shadow this one. Results map back by offset.
+
+    The matcher costs up to 2 ms a character on long runs of digits and separators ("1/1/1/…",
+    a table of numbers): a stretch longer than ``_MAX_STRETCH`` is read in overlapping windows
+    (``_stretch_windows``), so no call reads more than one window, and the request's budget is
+    checked between two (``budget``): such a run costs at most the budget, then the request
+    fails closed.
     """
 
     def analyze(
@@ -88,26 +116,37 @@ class WindowedPhoneRecognizer(PhoneRecognizer):
                 continue
             if _names_an_identifier(text, m.start()) or _ISO_DATE.match(m.group()):
                 continue  # "[2024-11-05 03:14:07]": a timestamp, whatever follows the date
-            start = max(m.start() - 1, 0)
-            window = text[start:m.end() + 1]
-            first, last = m.start() - start, m.end() - start
-            # The Japanese recognizers' span starts at the first digit or at "(" / "+".
-            digits_from = first + len(m.group()) - len(m.group().lstrip("+("))
-            if is_japanese_number(window, digits_from, last):
-                continue
-            for r in self._in_window(window, first, last):
-                value = window[r.start:r.end]
-                if _ISO_DATE.match(value):
-                    continue  # "2024-03-14 09": a timestamp, not a number to call
-                if value.isdigit():
-                    # A bare digit run (no +, no separators) is as often an order number,
-                    # barcode or CUSIP as a phone number: it needs a context word ("tel",
-                    # "call") to count, which Presidio's enhancer adds.
-                    r.score = _BARE_DIGITS_SCORE
-                r.start += start
-                r.end += start
-                results.append(r)
+            for lo, hi in _stretch_windows(m.start(), m.end()):
+                check_budget()
+                results.extend(self._in_stretch(text, lo, hi))
         return EntityRecognizer.remove_duplicates(results)
+
+    def _in_stretch(self, text: str, lo: int, hi: int) -> list[RecognizerResult]:
+        """The numbers in ``text[lo:hi]`` (a candidate stretch or a window of one)."""
+        stretch = text[lo:hi]
+        if sum(ch.isdigit() for ch in stretch) < _MIN_PHONE_DIGITS:
+            return []
+        start = max(lo - 1, 0)
+        window = text[start:hi + 1]
+        first, last = lo - start, hi - start
+        # The Japanese recognizers' span starts at the first digit or at "(" / "+".
+        digits_from = first + len(stretch) - len(stretch.lstrip("+("))
+        if is_japanese_number(window, digits_from, last):
+            return []
+        results: list[RecognizerResult] = []
+        for r in self._in_window(window, first, last):
+            value = window[r.start:r.end]
+            if _ISO_DATE.match(value):
+                continue  # "2024-03-14 09": a timestamp, not a number to call
+            if value.isdigit():
+                # A bare digit run (no +, no separators) is as often an order number,
+                # barcode or CUSIP as a phone number: it needs a context word ("tel",
+                # "call") to count, which Presidio's enhancer adds.
+                r.score = _BARE_DIGITS_SCORE
+            r.start += start
+            r.end += start
+            results.append(r)
+        return results
 
     def _in_window(self, window: str, first: int, last: int) -> list[RecognizerResult]:
         # An international number parses the same whatever the default region: once.
@@ -135,6 +174,91 @@ def _names_an_identifier(text: str, start: int) -> bool:
     end = _ID_WORD_END.search(before)
     head = before[:end.start()] if end is not None else before
     return any(m.end() == len(head) for m in _ID_WORD.finditer(head))
+
+
+# Presidio's URL patterns: a host of up to 253 characters, then "." and one of ~670 top-level
+# domains tried in its order, then a path. Every match ends in such a domain after a dot, starts
+# at most this far before that dot (quote, "https://", "www123." and the host), and ends at the
+# first blank, bracket or quote after it (a quoted URL takes that quote too).
+_URL_REACH = 1 + len("https://") + len("www123.") + 253
+_URL_BASE = UrlRecognizer.BASE_URL_REGEX
+if not _URL_BASE.startswith(r"((www\d{0,3}[.])?[a-z0-9.\-]{1,253}[.](?:") or [
+    p.regex.replace(_URL_BASE, "BASE") for p in UrlRecognizer.PATTERNS
+] != ["(?i)(?:https?://)BASE", "(?i)BASE", r"""(?i)["\'](https?://BASE)["\']""",
+      r"""(?i)["\'](BASE)["\']"""]:
+    raise ImportError("Presidio's URL patterns changed: url_windows must follow them")
+_URL_DOMAINS_START = _URL_BASE.index("[.](?:") + len("[.]")
+_URL_DOMAINS = re.findall(
+    r"\(\?:([a-z]+)\)", _URL_BASE[_URL_DOMAINS_START:_URL_BASE.index(")(?:/[^") + 1])
+
+
+def _starts_of(words: list[str]) -> str:
+    """A pattern that matches where one of ``words`` (lower-case letters) starts: a trie of the
+    shortest ones ("co" stands for "com" too)."""
+    shortest = sorted({w for w in words if not any(w.startswith(v) for v in words if v != w)})
+    branches, letters = [], []
+    for first, group in groupby(shortest, key=lambda w: w[0]):
+        rest = [w[1:] for w in group]
+        if rest == [""]:
+            letters.append(first)
+        else:
+            branches.append(first + _starts_of(rest))
+    if letters:
+        branches.append(letters[0] if len(letters) == 1 else f"[{''.join(letters)}]")
+    return branches[0] if len(branches) == 1 else f"(?:{'|'.join(branches)})"
+
+
+_URL_DOMAIN_AHEAD = f"(?={_starts_of(_URL_DOMAINS)})"
+_URL_FLAGS = regex.DOTALL | regex.MULTILINE | regex.IGNORECASE
+_URL_DOT = regex.compile(r"[.]" + _URL_DOMAIN_AHEAD, _URL_FLAGS)
+_URL_STOP = regex.compile(r"[\s()<>\"']", _URL_FLAGS)
+_GUARDED_URL_BASE = (_URL_BASE[:_URL_DOMAINS_START] + _URL_DOMAIN_AHEAD
+                     + _URL_BASE[_URL_DOMAINS_START:])
+
+
+def url_windows(text: str) -> list[tuple[int, int]]:
+    """The stretches of ``text`` that hold every match of Presidio's URL patterns: from
+    ``_URL_REACH`` characters before each dot a top-level domain follows to the first blank,
+    bracket or quote after it (and that quote), overlapping stretches merged."""
+    windows: list[tuple[int, int]] = []
+    stop = -1
+    for dot in _URL_DOT.finditer(text):
+        if stop <= dot.start():
+            found = _URL_STOP.search(text, dot.start() + 1)
+            stop = found.start() if found is not None else len(text)
+        start, end = max(dot.start() - _URL_REACH, 0), min(stop + 1, len(text))
+        if windows and start <= windows[-1][1]:
+            windows[-1] = (windows[-1][0], end)
+        else:
+            windows.append((start, end))
+    return windows
+
+
+class WindowedUrlRecognizer(UrlRecognizer):
+    """Presidio's URL recognizer, run only where a URL can be.
+
+    Presidio's patterns read up to 253 host characters from every position and try their
+    top-level domains, in order, at every dot they walk back over: about a millisecond per
+    character of a text like "a.a.a.…" that holds no URL at all. Here the same patterns run
+    only inside ``url_windows`` (each window holds whole matches, and no match lies outside
+    one, so the matches are Presidio's), and a lookahead of the domains' shortest forms turns
+    away, before the alternatives are tried, every dot no domain follows.
+    """
+
+    PATTERNS = [Pattern(p.name, p.regex.replace(_URL_BASE, _GUARDED_URL_BASE), p.score)
+                for p in UrlRecognizer.PATTERNS]
+
+    def analyze(
+        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None,
+        regex_flags: int | None = None,
+    ) -> list[RecognizerResult]:
+        results: list[RecognizerResult] = []
+        for start, end in url_windows(text):
+            for r in super().analyze(text[start:end], entities, None, regex_flags):
+                r.start += start
+                r.end += start
+                results.append(r)
+        return results
 
 
 class CardRecognizer(CreditCardRecognizer):
@@ -266,9 +390,53 @@ def _trim_words(text: str, start: int, end: int) -> tuple[int, int]:
 _LOCAL_PART_STOP = re.compile(r"[?=&/:;,|]")
 
 
+# Presidio's e-mail pattern, in its parts: a local part (one character, or characters of
+# ``_EMAIL_LOCAL`` with one of ``_EMAIL_EDGE`` at each end), "@", a domain.
+_EMAIL_EDGE = r"[!#$%&'*+\-/=?^_`{|}~\w]"
+_EMAIL_LOCAL = r"[!#$%&'*+\-/=?^_`{|}~\.\w]"
+_EMAIL_DOMAIN = r"\w+(?:-+\w+)*(?:\.\w+(?:-+\w+)*)+"
+if [p.regex for p in EmailRecognizer.PATTERNS] != [
+    rf"\b((({_EMAIL_EDGE})|({_EMAIL_EDGE}{_EMAIL_LOCAL}{{0,}}{_EMAIL_EDGE}))[@]{_EMAIL_DOMAIN})\b"
+]:
+    raise ImportError("Presidio's e-mail pattern changed: email_windows must follow it")
+_EMAIL_FLAGS = regex.DOTALL | regex.MULTILINE | regex.IGNORECASE
+_EMAIL_LOCAL_RUN = regex.compile(_EMAIL_LOCAL + "+", _EMAIL_FLAGS)
+_EMAIL_EDGE_CHAR = regex.compile(_EMAIL_EDGE, _EMAIL_FLAGS)
+_EMAIL_AT_DOMAIN = regex.compile(r"[@]" + _EMAIL_DOMAIN + r"\b", _EMAIL_FLAGS)
+
+
+def email_windows(text: str) -> list[tuple[int, int]]:
+    """The stretches of ``text`` that hold every match of Presidio's e-mail pattern: for each
+    "@" with a local-part character before it and a domain after it, the run of local-part
+    characters before it and the domain, with one character on each side for the pattern's
+    word boundaries; overlapping stretches merged."""
+    runs = [(m.start(), m.end()) for m in _EMAIL_LOCAL_RUN.finditer(text)]
+    run_ends = [end for _, end in runs]
+    windows: list[tuple[int, int]] = []
+    at = text.find("@")
+    while at >= 0:
+        domain = _EMAIL_AT_DOMAIN.match(text, at)
+        if at > 0 and domain is not None and _EMAIL_EDGE_CHAR.match(text, at - 1):
+            # "@" is no local-part character, so the run before it ends right there.
+            run_start = runs[bisect.bisect_left(run_ends, at)][0]
+            start, end = max(run_start - 1, 0), min(domain.end() + 1, len(text))
+            if windows and start <= windows[-1][1]:
+                windows[-1] = (windows[-1][0], end)
+            else:
+                windows.append((start, end))
+        at = text.find("@", at + 1)
+    return windows
+
+
 class OfflineEmailRecognizer(EmailRecognizer):
     """Presidio's e-mail recognizer, with its domain checked offline and its local part cut at
-    the query or path syntax in front of it."""
+    the query or path syntax in front of it.
+
+    Presidio's pattern reads the whole run of local-part characters from every word boundary
+    in it and back: a run of "1/1/1/…" before an "@" cost the square of its length. The pattern
+    runs only inside ``email_windows`` (each holds whole matches and no match lies outside one,
+    so the matches are Presidio's), where the first try succeeds.
+    """
 
     def validate_result(self, pattern_text: str) -> bool:
         # Offline: Presidio's own check would fetch the public suffix list (see domains).
@@ -278,7 +446,12 @@ class OfflineEmailRecognizer(EmailRecognizer):
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None,
         regex_flags: int | None = None,
     ) -> list[RecognizerResult]:
-        results = super().analyze(text, entities, nlp_artifacts, regex_flags)
+        results: list[RecognizerResult] = []
+        for start, end in email_windows(text):
+            for r in super().analyze(text[start:end], entities, None, regex_flags):
+                r.start += start
+                r.end += start
+                results.append(r)
         for r in results:
             at = text.rfind("@", r.start, r.end)
             stops = list(_LOCAL_PART_STOP.finditer(text, r.start, at if at >= 0 else r.end))
@@ -287,20 +460,60 @@ class OfflineEmailRecognizer(EmailRecognizer):
         return [r for r in results if r.end > r.start and text[r.start] != "@"]
 
 
+class MeteredRecognizer(EntityRecognizer):
+    """One of Presidio's recognizers, its time charged to the request's budget (``budget``).
+
+    Presidio calls its recognizers itself, inside ``AnalyzerEngine.analyze``, so each is wrapped:
+    the wrapper answers for the recognizer (same name, id, entities, language, context words and
+    score thresholds: the context step and the thresholds find it as before) and charges the
+    time of every ``analyze`` call to it.
+    """
+
+    def __init__(self, inner: EntityRecognizer) -> None:
+        name = str(inner.name)  # type: ignore[has-type]  # Presidio leaves it unannotated
+        super().__init__(supported_entities=inner.supported_entities, name=name,
+                         supported_language=inner.supported_language, version=inner.version,
+                         context=inner.context, score_thresholds=inner.score_thresholds)
+        self.inner = inner
+        self._id = inner.id
+        self._charged_as = name
+
+    def load(self) -> None:
+        """The wrapped recognizer loaded itself when it was built."""
+
+    def analyze(
+        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts
+    ) -> list[RecognizerResult]:
+        with charged(self._charged_as):
+            results: list[RecognizerResult] = self.inner.analyze(text, entities, nlp_artifacts)
+        return results
+
+    def enhance_using_context(
+        self, text: str, raw_recognizer_results: list[RecognizerResult],
+        other_raw_recognizer_results: list[RecognizerResult], nlp_artifacts: NlpArtifacts,
+        context: list[str] | None = None,
+    ) -> list[RecognizerResult]:
+        with charged(self._charged_as):
+            results: list[RecognizerResult] = self.inner.enhance_using_context(
+                text, raw_recognizer_results, other_raw_recognizer_results, nlp_artifacts,
+                context)
+        return results
+
+
 def stock_recognizers(language: str) -> list[EntityRecognizer]:
     """Presidio's recognizers for ``language``.
 
     Left out on purpose: the UK NHS recognizer (any 10-digit number passing mod 11 — one US phone
     number in eleven — with no context required), dates (``DATE_TIME`` is not personal data on
     its own and spaCy's NER already reports it), and country packs for countries our users do not
-    handle.
+    handle. Each is wrapped in a ``MeteredRecognizer``, which charges its time to the request.
     """
     recognizers: list[EntityRecognizer] = [
         OfflineEmailRecognizer(supported_language=language),
         CardRecognizer(supported_language=language),
         IbanRecognizer(supported_language=language),
         IpRecognizer(supported_language=language),
-        UrlRecognizer(supported_language=language),
+        WindowedUrlRecognizer(supported_language=language),
         CryptoRecognizer(supported_language=language),
         UsSsnRecognizer(supported_language=language),
         UsItinRecognizer(supported_language=language),
@@ -314,4 +527,4 @@ def stock_recognizers(language: str) -> list[EntityRecognizer]:
     recognizers.append(
         NerRecognizer(supported_language=language, supported_entities=ner_entities)
     )
-    return recognizers
+    return [MeteredRecognizer(r) for r in recognizers]

@@ -621,6 +621,12 @@ DATE_PATTERN = re.compile(
 )
 
 
+# Every form of DATE_PATTERN holds a digit or a kanji numeral: a window without one holds no
+# date, which one scan tells (a text dense with labels tried every form at every position of
+# every label's window).
+_DATE_DIGIT = re.compile(r"[\d一二三四五六七八九十〇○]")
+
+
 def plausible_date(m: re.Match[str]) -> bool:
     """Month 1-12 and day 1-31 where the form says which is which; d/m/y vs m/d/y either way."""
 
@@ -668,6 +674,8 @@ class DateOfBirthRecognizer(PatternRecognizer):
         reported: set[int] = set()
         for label in self._BEFORE.finditer(text):
             limit = min(len(text), label.end() + self.WINDOW + self._LONGEST_DATE)
+            if _DATE_DIGIT.search(text, label.end(), limit) is None:
+                continue
             m = DATE_PATTERN.search(text, label.end(), limit)
             if m is None or m.start() - label.end() > self.WINDOW or m.start() in reported:
                 continue
@@ -680,6 +688,8 @@ class DateOfBirthRecognizer(PatternRecognizer):
             yield Hit("DATE_OF_BIRTH", m.start(), m.end(), self.SCORE, "birth_date_label", True)
         for after in self._AFTER.finditer(text):
             window_start = max(0, after.start() - self._LONGEST_DATE)
+            if _DATE_DIGIT.search(text, window_start, after.start()) is None:
+                continue
             for m in DATE_PATTERN.finditer(text, window_start, after.start()):
                 if m.end() == after.start() and m.start() not in reported and plausible_date(m):
                     reported.add(m.start())

@@ -62,10 +62,13 @@ _NEXT = re.compile(rf"[ \u00a0]([{_U}{_L}]+)")
 _LOWER_WORD = re.compile(rf"(?<![\w.@/\-])[{_L}][{_L}'’-]{{2,}}{_NOT_POSSESSIVE}(?![\w@])")
 # Names in capitals, as mainframe exports, airline bookings and passports write them:
 # "THORNBURY  MARGARET A", "OLSEN/DEREK MR", "000231THORNBURY" (a fixed-width record glues the
-# name to the id before it).
+# name to the id before it). A pair starts where a word does, or after its leading apostrophe
+# ('O'BRIEN'), never after an apostrophe inside a word: from there the first word runs to the
+# same end as from the word's start, so a run of "O'O'O'…" was read to its end once per letter.
 _CAPS_WORD = rf"[{_U}](?:['’][{_U}])?[{_U}'’\-]+"
 _CAPS_PAIR = re.compile(
-    rf"(?<![{_U}{_L}@/\-])(?<![{_U}{_L}]\.)(?P<a>{_CAPS_WORD})(?P<gap>[ ]{{1,12}}|/|,[ ]?)"
+    rf"(?<![{_U}{_L}@/\-])(?<![{_U}{_L}]\.)(?<![{_U}'’\-]['’])"
+    rf"(?P<a>{_CAPS_WORD})(?P<gap>[ ]{{1,12}}|/|,[ ]?)"
     rf"(?P<b>{_CAPS_WORD})"
     rf"(?![{_U}{_L}])"
 )

@@ -308,6 +308,41 @@ class JwtRecognizer(PatternRecognizer):
                 yield Hit("SECRET_JWT", m.start(), m.end(), self.SCORE, "jwt_header")
 
 
+_PEM_LABEL = r"(?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?"
+_PEM_BEGIN = re.compile(r"-----BEGIN " + _PEM_LABEL + r"-----")
+_PEM_END = re.compile(r"-----END " + _PEM_LABEL + r"-----")
+# Truncated: header lines and base64 lines, up to a blank line or other text.
+_PEM_TRUNCATED = re.compile(
+    r"(?:(?:\r?\n|\\n)[ \t]*(?:(?:Proc-Type|DEK-Info):[^\n\\]*|[A-Za-z0-9+/=]{4,}))+"
+)
+
+
+def pem_blocks(text: str) -> Iterator[tuple[int, int, bool]]:
+    """(start, end, truncated) of every PEM private key block, BEGIN line through END line.
+
+    A block runs from its BEGIN line to the first END line after it; with no END line after
+    it (a truncated paste), over the header and base64 lines that follow. One lazy pattern
+    (BEGIN, anything, END) searched the rest of the text for an END line from every BEGIN line:
+    quadratic in a text of BEGIN lines without END lines. Here the END line found for one block
+    serves every BEGIN line before it, so the text is searched for END lines once.
+    """
+    end: re.Match[str] | None = None
+    searched = -1  # ``end`` is the first END line at or after this position (None: there is none)
+    pos = 0
+    while (begin := _PEM_BEGIN.search(text, pos)) is not None:
+        if not (0 <= searched <= begin.end() and (end is None or end.start() >= begin.end())):
+            end = _PEM_END.search(text, begin.end())
+            searched = begin.end()
+        if end is not None:
+            yield begin.start(), end.end(), False
+            pos = end.end()
+        elif (rest := _PEM_TRUNCATED.match(text, begin.end())) is not None:
+            yield begin.start(), rest.end(), True
+            pos = rest.end()
+        else:
+            pos = begin.start() + 1
+
+
 class PrivateKeyRecognizer(PatternRecognizer):
     """PEM private keys: the whole block, BEGIN line through END line.
 
@@ -322,23 +357,14 @@ class PrivateKeyRecognizer(PatternRecognizer):
     CONTEXT = ("private key", "秘密鍵", "pem", "ssh")
     SCORE: ClassVar[float] = 1.0
     SCORE_TRUNCATED: ClassVar[float] = 0.9
-    _LABEL = r"(?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?"
-    BLOCK: ClassVar[re.Pattern[str]] = re.compile(
-        r"-----BEGIN " + _LABEL + r"-----"
-        r"(?:.*?-----END " + _LABEL + r"-----"
-        # Truncated: header lines and base64 lines, up to a blank line or other text.
-        r"|(?P<rest>(?:(?:\r?\n|\\n)[ \t]*"
-        r"(?:(?:Proc-Type|DEK-Info):[^\n\\]*|[A-Za-z0-9+/=]{4,}))+))",
-        re.DOTALL,
-    )
 
     def find(self, text: str) -> Iterator[Hit]:
-        for m in self.BLOCK.finditer(text):
-            if m.group("rest") is None:
-                yield Hit("SECRET_PRIVATE_KEY", m.start(), m.end(), self.SCORE, "pem_block")
-            else:
-                yield Hit("SECRET_PRIVATE_KEY", m.start(), m.end(), self.SCORE_TRUNCATED,
+        for start, end, truncated in pem_blocks(text):
+            if truncated:
+                yield Hit("SECRET_PRIVATE_KEY", start, end, self.SCORE_TRUNCATED,
                           "pem_block_truncated")
+            else:
+                yield Hit("SECRET_PRIVATE_KEY", start, end, self.SCORE, "pem_block")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -627,7 +653,7 @@ class HighEntropyTokenRecognizer(PatternRecognizer):
                 continue
             if claimed is None:
                 # Key material the precise recognizers report under their own names.
-                claimed = [k.span() for k in PrivateKeyRecognizer.BLOCK.finditer(text)]
+                claimed = [(start, end) for start, end, _ in pem_blocks(text)]
                 claimed += [k.span(1) for k in AwsKeyRecognizer.SECRET.finditer(text)]
             if any(s <= m.start() and m.end() <= e for s, e in claimed):
                 continue

@@ -29,39 +29,45 @@ def column_cells(
     """(kind, start, value) for every cell under a header cell ``is_header`` gives a kind.
 
     A header row is any line holding a separator (comma, tab, semicolon or pipe) with at least
-    one such cell; the rows below it belong to it while they hold as many separators. ``value``
-    is the cell without blanks and quotes; ``start`` is where it begins in ``text``.
+    one such cell; the rows below it belong to it while they hold as many separators, up to
+    the next header row (a table that repeats its header per page, or the next table). So each
+    line is read once, as a header or as a row of the nearest header above it: reading every
+    row under every header above it made a text of header lines cost the square of its
+    lines. ``value`` is the cell without blanks and quotes; ``start`` is where it begins in
+    ``text``.
     """
-    lines = text.split("\n")
-    offsets = []
+    table: tuple[str, int, list[tuple[int, str]]] | None = None
     pos = 0
-    for line in lines:
-        offsets.append(pos)
+    for line in text.split("\n"):
+        offset = pos
         pos += len(line) + 1
-    for i, line in enumerate(lines):
         separator = next((s for s in _SEPARATORS if s in line), None)
         if separator is None:
+            table = None
             continue
-        header = line.split(separator)
-        columns = [(k, kind) for k, cell in enumerate(header) if (kind := is_header(cell))]
-        if not columns:
+        cells = line.split(separator)
+        columns = [(k, kind) for k, cell in enumerate(cells) if (kind := is_header(cell))]
+        if columns:
+            table = (separator, len(cells), columns)
             continue
-        for j in range(i + 1, len(lines)):
-            row = lines[j]
-            if row.count(separator) < len(header) - 1 or not row.strip():
-                break
-            cells = row.split(separator)
-            starts = []
-            cell_start = offsets[j]
-            for cell in cells:
-                starts.append(cell_start)
-                cell_start += len(cell) + 1
-            for k, kind in columns:
-                if k < len(cells):
-                    raw = cells[k]
-                    value = raw.strip().strip("\"'")
-                    if value:
-                        yield kind, starts[k] + raw.index(value), value
+        if table is None:
+            continue
+        separator, width, columns = table
+        if line.count(separator) < width - 1 or not line.strip():
+            table = None
+            continue
+        cells = line.split(separator)
+        starts = []
+        cell_start = offset
+        for cell in cells:
+            starts.append(cell_start)
+            cell_start += len(cell) + 1
+        for k, kind in columns:
+            if k < len(cells):
+                raw = cells[k]
+                value = raw.strip().strip("\"'")
+                if value:
+                    yield kind, starts[k] + raw.index(value), value
 
 
 _DOB_HEADER = re.compile(
