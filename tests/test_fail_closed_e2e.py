@@ -56,6 +56,7 @@ def test_detection_deadline_passed_routes_even_clean_text_local(make_stack: Any)
     assert raw.headers["x-sekisho-rule"] == "fail_closed"
     assert stack.posts(stack.cloud) == []
     assert sorted(metric_line(stack, "sekisho_fail_closed_total{")) == [
+        'sekisho_fail_closed_total{reason="detection_budget"} 0.0',
         'sekisho_fail_closed_total{reason="detection_error"} 0.0',
         'sekisho_fail_closed_total{reason="detection_overloaded"} 0.0',
         'sekisho_fail_closed_total{reason="detection_timeout"} 1.0',
