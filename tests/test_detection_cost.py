@@ -129,7 +129,11 @@ def test_a_digit_flood_fails_closed_within_the_budget(detector: Detector, name: 
     with pytest.raises(OverBudget) as info:
         detector.engine.analyze_subjects([Subject(DIGIT_FLOODS[name](100 * KB))],
                                          deadline=time.monotonic() + DEADLINE_S, budget_ms=300)
-    assert info.value.recognizer == "WindowedPhoneRecognizer"
+    # The phone matcher, usually; on card-like groups the card recognizer spends its 300 ms
+    # about as fast, and which one passes first is a matter of timing. Either way the failure
+    # names a recognizer, never the text.
+    assert info.value.recognizer in {"WindowedPhoneRecognizer", "CardRecognizer"}
+    assert DIGIT_FLOODS[name](64) not in str(info.value)
     # Unbounded, the phone numbers of these 100 KB cost 15 to 60 s.
     assert time.thread_time() - started < 4.0
 
