@@ -9,7 +9,11 @@ well as ``AsyncOpenAI`` from async tests, without the client blocking the server
 from __future__ import annotations
 
 import asyncio
+import subprocess
 import threading
+import time
+import urllib.error
+import urllib.request
 from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -81,6 +85,14 @@ class Stack:
     def metrics_url(self) -> str:
         return f"http://{self.metrics_address}/metrics"
 
+    def metric(self, name: str) -> float:
+        """One series' value on the metrics listener (``name`` with its labels), 0 if absent."""
+        with urllib.request.urlopen(self.metrics_url, timeout=5) as resp:
+            for line in resp.read().decode().splitlines():
+                if line.startswith(name + " "):
+                    return float(line.split()[1])
+        return 0.0
+
     def openai(self, **kwargs: Any) -> Any:
         import openai
 
@@ -106,6 +118,22 @@ class Stack:
 
     def stop_cloud(self) -> None:
         self.loop.run(self.cloud.stop())
+
+
+def wait_ready(url: str, proc: subprocess.Popen[Any], seconds: float = 60) -> None:
+    """Until ``url`` (a ``sekisho serve``'s ``/readyz``) answers 200; fails if the process
+    exits or the time runs out."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+        try:
+            with urllib.request.urlopen(url, timeout=1) as resp:
+                if resp.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError):
+            pass
+        time.sleep(0.2)
+    pytest.fail("sekisho serve did not become ready")
 
 
 @pytest.fixture(scope="session")

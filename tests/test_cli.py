@@ -12,11 +12,10 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Any
 
 import openai
 import pytest
-from conftest import ROOT, LoopThread
+from conftest import ROOT, LoopThread, wait_ready
 from upstream import RecordingUpstream
 
 SAMPLE = {
@@ -93,20 +92,6 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _wait_ready(url: str, proc: subprocess.Popen[Any]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
-        try:
-            with urllib.request.urlopen(url, timeout=1) as resp:
-                if resp.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError):
-            pass
-        time.sleep(0.2)
-    pytest.fail("sekisho serve did not become ready")
-
-
 def test_serve_flags_override_env_and_route_real_traffic(loop_thread: LoopThread) -> None:
     cloud = RecordingUpstream("cloud", models=["gpt-4o-mini"])
     local = RecordingUpstream("local", models=["qwen"])
@@ -126,7 +111,7 @@ def test_serve_flags_override_env_and_route_real_traffic(loop_thread: LoopThread
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
-        _wait_ready(f"http://127.0.0.1:{port}/readyz", proc)
+        wait_ready(f"http://127.0.0.1:{port}/readyz", proc)
         with openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="client",
                            max_retries=0) as client:
             clean = client.chat.completions.create(
@@ -163,7 +148,7 @@ def test_sighup_reloads_the_policy(loop_thread: LoopThread, tmp_path: Path) -> N
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
-        _wait_ready(f"http://127.0.0.1:{port}/readyz", proc)
+        wait_ready(f"http://127.0.0.1:{port}/readyz", proc)
         with openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="c",
                            max_retries=0) as client:
             def route() -> str:
@@ -326,6 +311,14 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
+def _wait_gone(pids: set[int], seconds: float, parent: str) -> None:
+    deadline = time.monotonic() + seconds
+    while any(_alive(pid) for pid in pids):
+        left = sorted(p for p in pids if _alive(p))
+        assert time.monotonic() < deadline, f"still running after {parent}: {left}"
+        time.sleep(0.2)
+
+
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc (Linux)")
 def test_no_process_outlives_a_supervisor_killed_outright(tmp_path: Path) -> None:
     port = _free_port()
@@ -358,11 +351,7 @@ def test_no_process_outlives_a_supervisor_killed_outright(tmp_path: Path) -> Non
         children = _descendants(proc.pid)
         proc.kill()
         proc.wait(10)
-        deadline = time.monotonic() + 30
-        while any(_alive(pid) for pid in children):
-            left = sorted(p for p in children if _alive(p))
-            assert time.monotonic() < deadline, f"still running after the supervisor: {left}"
-            time.sleep(0.2)
+        _wait_gone(children, 30, "the supervisor")
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -385,16 +374,12 @@ def test_detection_processes_do_not_outlive_a_serving_process_killed_outright(
     )
     children: set[int] = set()
     try:
-        _wait_ready(f"http://127.0.0.1:{port}/readyz", proc)
+        wait_ready(f"http://127.0.0.1:{port}/readyz", proc)
         children = _descendants(proc.pid)
         assert children, "no detection process"
         proc.kill()
         proc.wait(10)
-        deadline = time.monotonic() + 15
-        while any(_alive(pid) for pid in children):
-            left = sorted(p for p in children if _alive(p))
-            assert time.monotonic() < deadline, f"still running after the server: {left}"
-            time.sleep(0.2)
+        _wait_gone(children, 15, "the server")
     finally:
         if proc.poll() is None:
             proc.kill()

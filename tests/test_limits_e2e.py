@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -37,14 +36,6 @@ def client(stack: Stack, tenant: str) -> Any:
     return stack.openai(api_key=f"{tenant}-key")
 
 
-def metric(stack: Stack, name: str) -> float:
-    with urllib.request.urlopen(stack.metrics_url, timeout=5) as resp:
-        for line in resp.read().decode().splitlines():
-            if line.startswith(name + " "):
-                return float(line.split()[1])
-    return 0.0
-
-
 def test_a_tenant_over_its_request_rate_gets_429_and_others_are_not_affected(
     make_stack: StackFactory, tmp_path: Path,
 ) -> None:
@@ -66,7 +57,7 @@ def test_a_tenant_over_its_request_rate_gets_429_and_others_are_not_affected(
     for _ in range(3):
         calm.chat.completions.create(model="gpt-4o-mini", messages=HELLO)
     assert len(stack.posts(stack.cloud)) == 5
-    assert metric(stack, 'sekisho_rate_limited_total{limit="requests",tenant="busy"}') == 1
+    assert stack.metric('sekisho_rate_limited_total{limit="requests",tenant="busy"}') == 1
 
 
 def test_estimated_tokens_are_charged_before_inspection(
@@ -87,7 +78,7 @@ def test_estimated_tokens_are_charged_before_inspection(
         team.chat.completions.create(model="gpt-4o-mini", messages=HELLO, max_tokens=600)
     assert 1 <= int(later.value.response.headers["retry-after"]) <= 40
     assert len(stack.posts(stack.cloud)) == 1
-    assert metric(stack, 'sekisho_rate_limited_total{limit="tokens",tenant="team"}') == 2
+    assert stack.metric('sekisho_rate_limited_total{limit="tokens",tenant="team"}') == 2
 
 
 def test_requests_in_flight_are_bounded_per_tenant_a_stream_counting_until_it_ends(
@@ -112,8 +103,7 @@ def test_requests_in_flight_are_bounded_per_tenant_a_stream_counting_until_it_en
         gate.set()
     assert "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
     client(stack, "one").chat.completions.create(model="gpt-4o-mini", messages=HELLO)
-    assert metric(stack,
-                  'sekisho_rate_limited_total{limit="concurrency",tenant="one"}') == 1
+    assert stack.metric('sekisho_rate_limited_total{limit="concurrency",tenant="one"}') == 1
 
 
 def test_a_reloaded_keys_file_changes_a_tenants_limits(

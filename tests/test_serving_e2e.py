@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 import openai
 import pytest
-from conftest import ROOT, LoopThread, Stack, StackFactory
+from conftest import ROOT, LoopThread, Stack, StackFactory, wait_ready
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -67,14 +67,6 @@ def request_head(length: int) -> bytes:
             + b"\r\n\r\n")
 
 
-def metric(stack: Stack, name: str) -> float:
-    with urllib.request.urlopen(stack.metrics_url, timeout=5) as resp:
-        for line in resp.read().decode().splitlines():
-            if line.startswith(name + " "):
-                return float(line.split()[1])
-    return 0.0
-
-
 def serves(stack: Stack) -> bool:
     reply = stack.openai().chat.completions.create(
         model="gpt-4o-mini", messages=[{"role": "user", "content": "hello"}])
@@ -100,7 +92,7 @@ def test_a_request_head_dribbled_slowly_gets_408_and_the_connection_closes(
     assert status == 408 and body["error"]["code"] == "header_timeout"
     assert headers["connection"] == "close"
     assert 0.5 < elapsed < 3
-    assert metric(stack, 'sekisho_connections_refused_total{reason="header_timeout"}') == 1
+    assert stack.metric('sekisho_connections_refused_total{reason="header_timeout"}') == 1
     assert stack.posts(stack.cloud) == [] and stack.posts(stack.local) == []
     assert serves(stack)
 
@@ -139,7 +131,7 @@ def test_a_body_sent_too_slowly_gets_408(make_stack: StackFactory) -> None:
     status, headers, body = status_and_body(answer)
     assert status == 408 and body["error"]["code"] == "body_timeout"
     assert headers["connection"] == "close"
-    assert metric(stack, 'sekisho_connections_refused_total{reason="body_timeout"}') == 1
+    assert stack.metric('sekisho_connections_refused_total{reason="body_timeout"}') == 1
     assert stack.posts(stack.cloud) == [] and stack.posts(stack.local) == []
     assert serves(stack)
 
@@ -165,7 +157,7 @@ def test_connections_beyond_the_limit_get_503_with_retry_after(
             assert time.monotonic() - started < 2
             waiting.sendall(request_head(len(CHAT)) + CHAT)
             assert status_and_body(read_all(waiting))[0] == 503
-        assert metric(stack, 'sekisho_connections_refused_total{reason="limit"}') == 3
+        assert stack.metric('sekisho_connections_refused_total{reason="limit"}') == 3
         assert stack.posts(stack.cloud) == []
     finally:
         for sock in held:
@@ -307,16 +299,7 @@ def test_sigterm_drains_then_finishes_the_stream_in_flight_and_exits_0(
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            assert proc.poll() is None, proc.communicate()[1]
-            try:
-                if _readyz(port) == 200:
-                    break
-            except (urllib.error.URLError, ConnectionError):
-                pass
-            assert time.monotonic() < deadline, "sekisho serve did not become ready"
-            time.sleep(0.2)
+        wait_ready(f"http://127.0.0.1:{port}/readyz", proc, 90)
         pieces: list[str] = []
         first = threading.Event()
 
@@ -368,16 +351,7 @@ def test_sigterm_right_after_a_request_failed_closed_at_its_deadline_stops_at_on
         [sys.executable, "-m", "proxy", "serve", "--config", str(config), "--port", str(port)],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            assert proc.poll() is None, proc.communicate()[1]
-            try:
-                if _readyz(port) == 200:
-                    break
-            except (urllib.error.URLError, ConnectionError):
-                pass
-            assert time.monotonic() < deadline, "sekisho serve did not become ready"
-            time.sleep(0.2)
+        wait_ready(f"http://127.0.0.1:{port}/readyz", proc, 90)
         # Prose of many sentences (each its own work for the detector), about 1.5 MB.
         text = " ".join(f"Meeting note {i}: the supplier in Osaka moved delivery {i % 28 + 1}"
                         " days, and the design review asked for a second sample."
