@@ -58,6 +58,11 @@ ENTITY_TYPES: dict[str, tuple[Category, str]] = {
     "JP_PASSPORT": (Category.GOVERNMENT_ID, "旅券番号: two letters + 7 digits with context."),
     "JP_HEALTH_INSURANCE": (Category.GOVERNMENT_ID, "健康保険証の記号・番号."),
     "JP_BANK_ACCOUNT": (Category.FINANCIAL, "A bank account (銀行/支店/普通/当座 + 7 digits)."),
+    "PUBLIC_CONTACT": (Category.GENERAL, "An organisation's published phone number, postal "
+                                         "code or address, or a public place's address (a "
+                                         "switchboard, a head office, a landmark)."),
+    "PUBLIC_FIGURE": (Category.GENERAL, "A public figure or fictional character written about "
+                                        "as such (a historical figure, a work's character)."),
     "DATE_OF_BIRTH": (Category.PERSON, "A date of birth (生年月日, DOB, born on …)."),
     "MEDICAL_RECORD": (Category.HEALTH, "Record number, or diagnosis/treatment of a person."),
     # Credentials.

@@ -52,6 +52,7 @@ from presidio_analyzer.nlp_engine import NlpArtifacts
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from proxy.detection import arbiter
 from proxy.detection.budget import (
     DEFAULT_RECOGNIZER_BUDGET_MS,
     Budget,
@@ -222,6 +223,7 @@ class Engine:
     def load(self) -> None:
         nlp = SekishoNlpEngine(ja_engine=self.ja_engine)
         nlp.load()
+        arbiter.load()
         stock = RecognizerRegistry(supported_languages=list(LANGUAGES))
         for language in LANGUAGES:
             for recognizer in stock_recognizers(language):
@@ -243,7 +245,7 @@ class Engine:
     def entities(self) -> frozenset[str]:
         """Every entity type a recognizer of this engine can report (Presidio's and ours)."""
         assert self._presidio is not None, "load() first"
-        emitted = {e for r in self.recognizers for e in r.entities}
+        emitted = {e for r in self.recognizers for e in r.entities} | set(arbiter.RETYPED)
         for language in LANGUAGES:
             for recognizer in self._presidio.registry.get_recognizers(language, all_fields=True):
                 emitted |= set(recognizer.supported_entities)
@@ -306,7 +308,7 @@ class Engine:
                 )
             if timings is not None:
                 timings[lang] = timings.get(lang, 0.0) + time.perf_counter() - started
-        return {s: tuple(_dedupe(d)) for s, d in found.items()}
+        return {s: tuple(arbiter.arbitrate(s.text, _dedupe(d))) for s, d in found.items()}
 
     def _results(
         self, text: str, lang: str, artifacts: NlpArtifacts, entities: list[str] | None,

@@ -1,0 +1,456 @@
+"""What a finding is, read in its surroundings: the last step of a subject's analysis.
+
+The recognizers say what a span looks like: a phone number, an address, a person's name. Whether
+it is personal data depends on what the text says about it, and four kinds of text say it is
+not, in every domain (found by blind probes; see the README's detection section):
+
+- **Placeholders.** Values nobody can have: all zeros or one repeated digit (``000-0000-0000``,
+  ``4111 1111 1111 1111``), a repeated block (``4242 4242 …``), a run of consecutive digits
+  (``123456789018``), masked characters (``19XX``, ``○○町``). And values marked as examples:
+  labelled right before (``記入例：``, ``e.g.``) or right after (``（仮名）``, ``(fictional)``),
+  or in a text that declares its data made up (``ダミーデータ``, ``fictional test record``) when
+  the value itself has a placeholder's shape: the conventional placeholder people (``John Doe``,
+  ``山田 太郎``), a Japanese "name" whose family part is an ordinary noun (``保険 太郎``,
+  ``テスト 花子`` — forms are filled in with the form's own subject), 1 January, an address of
+  ``Sample Street, Anytown``. A declaration alone never clears a value: "replace these names
+  with dummy ones: …" declares nothing about the names that follow.
+- **Numbers labelled as something else.** A phone-shaped number right after a label that names
+  another identifier (``SN``, ``ref``, ``注文番号``, ``パレットID``, ``lot``) is that identifier.
+- **Organisations' contact details.** A switchboard, a head office, a city hall's counter or a
+  landmark's address is published by its owner: a number or address labelled as an
+  organisation's (``代表``, ``main line``, ``本社``, ``所在地``, ``head office``) or written in
+  parentheses right after an organisation's or a place's name (``浅草寺（東京都台東区…）``,
+  ``Shinjuku City Office (1-4-1 Kabukicho …)``) becomes ``PUBLIC_CONTACT``, unless the same
+  stretch of text names a person, labels the value as someone's (``住所``, ``携帯``, ``home``), or
+  the number is a Japanese mobile. A policy can still route ``PUBLIC_CONTACT``; the default does
+  not.
+- **People written about as public figures or characters.** A Japanese full name that Sudachi's
+  dictionary holds as one entry (``坂本龍馬``, ``伊藤博文``: the dictionary lists historical and
+  public figures by full name, and ordinary people's names only as a family and a given name),
+  a name inside a work's title (``『サザエさん』``), and names in a sentence that names a work
+  (``『名探偵コナン』のコナンくん``) or calls them characters become ``PUBLIC_FIGURE`` — unless
+  the text also addresses or labels a person in the same line (``様``, ``氏名：``, ``Dear``).
+
+Credentials are never touched: a placeholder-looking key is still a key to someone.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import replace
+from functools import lru_cache
+
+from sudachipy import dictionary as sudachi_dictionary
+
+from proxy.detection.names import is_thing_word
+from proxy.detection.subjects import Detected
+
+__all__ = ["RETYPED", "arbitrate", "is_placeholder_number", "load"]
+
+PUBLIC_CONTACT = "PUBLIC_CONTACT"
+PUBLIC_FIGURE = "PUBLIC_FIGURE"
+RETYPED = (PUBLIC_CONTACT, PUBLIC_FIGURE)
+
+_PHONES = frozenset({"PHONE_NUMBER", "JP_PHONE_NUMBER"})
+_CONTACTS = _PHONES | {"JP_ADDRESS", "STREET_ADDRESS", "JP_POSTAL_CODE"}
+# Identifiers read from digits: a placeholder's digits clear them.
+_NUMBERED = _PHONES | {
+    "CREDIT_CARD", "IBAN_CODE", "US_BANK_NUMBER", "US_SSN", "US_ITIN", "US_PASSPORT",
+    "US_DRIVER_LICENSE", "JP_MY_NUMBER", "JP_POSTAL_CODE", "JP_DRIVER_LICENSE", "JP_PASSPORT",
+    "JP_HEALTH_INSURANCE", "JP_BANK_ACCOUNT", "MEDICAL_LICENSE", "MEDICAL_RECORD",
+    "DATE_OF_BIRTH",
+}
+# What a cue may clear: personal data, never a credential or a content flag.
+_CLEARABLE = _NUMBERED | _CONTACTS | {"PERSON", "EMAIL_ADDRESS", "DATE_OF_BIRTH"}
+
+# Masked characters; 〇 alone is the kanji zero (〇八〇 is 080).
+_MASKED = re.compile(r"[Xx×○〇●◯＊*]{2,}|[○●◯]")
+
+# -- placeholders -----------------------------------------------------------------------------
+
+# Words that declare the data of a text made up. "sample"/"test"/"example" alone are too common
+# ("test results", "for example") to declare anything; with a data word they do.
+_DECLARED = re.compile(
+    r"ダミー|架空|記入例|入力例|(?<!読み)(?<!振り)(?<!ふり)仮名|サンプルデータ|テストデータ|テスト用|実在しない|"
+    r"dummy|fictional|fictitious|placeholders?\b|made[- ]up|fake\b|"
+    r"\b(?:sample|test|example|mock)\s+(?:data|records?|values?|names?|entr(?:y|ies)|"
+    r"fixtures?|customers?|users?|residents?|patients?|guests?|tenants?)\b",
+    re.IGNORECASE,
+)
+# A cue attached to the value: a label right before it ("記入例：", "e.g.", "サンプル表記は「")…
+_CUE_BEFORE = re.compile(
+    r"(?:記入例|入力例|例|サンプル|ダミー|テスト用|架空|sample|example|e\.g\.|eg\.|"
+    r"placeholder|dummy|fictional|fake)"
+    r"(?:表記|欄|データ|値|名|\s+(?:values?|numbers?|records?|data|names?|entry|address(?:es)?))?"
+    r"\s*(?:は|が|として|:|：|=|like|such as)?\s*[「『\"“'(（\[]?\s*$",
+    re.IGNORECASE,
+)
+# … or a remark in brackets right after it ("山田 花子 様（仮名）", "555-0123 (fictional)").
+_CUE_AFTER = re.compile(
+    r"^\s*(?:様|さん|氏)?\s*[」』\"”']?\s*[（(\[]\s*(?:仮名|架空|ダミー|サンプル|例|記入例|"
+    r"fictional|fictitious|placeholder|dummy|sample|example|made[- ]up|fake|not real)",
+    re.IGNORECASE,
+)
+# The conventional placeholder people of forms and documentation, in the languages of the
+# product's users. A list, because a convention is a list: nothing in the names themselves says
+# "placeholder", and each is also someone's real name, so they count only where the text
+# declares its data made up (or, for the Doe family, where nobody's real record would say Doe).
+_PLACEHOLDER_PEOPLE = frozenset({
+    "山田太郎", "山田花子", "山田一郎", "鈴木太郎", "鈴木花子", "田中太郎", "田中花子",
+    "やまだたろう", "やまだはなこ", "ヤマダタロウ", "ヤマダハナコ",
+    "taroyamada", "yamadataro", "hanakoyamada", "yamadahanako",
+    "johndoe", "janedoe", "johnqpublic", "joebloggs", "maxmustermann", "erikamustermann",
+    "richardroe", "johnsmith", "janesmith",
+})
+_DOE = re.compile(r"\b(?:john|jane|j\.)\s+doe\b|\bdoe,\s*(?:john|jane)\b", re.IGNORECASE)
+_PLACEHOLDER_ADDRESS = re.compile(
+    r"\b(?:sample|example|anytown|anywhere|placeholder|test|fake|dummy)\b|サンプル|ダミー|架空|テスト",
+    re.IGNORECASE,
+)
+_JAN_FIRST = re.compile(
+    r"(?:^|\D)0?1\s*[-/.月]\s*0?1(?:\D|$)|1月1日|元年1月1日|^\s*1900|19XX", re.IGNORECASE)
+
+
+def _digits(value: str) -> str:
+    return "".join(ch for ch in unicodedata.normalize("NFKC", value) if ch.isdigit())
+
+
+def is_placeholder_number(value: str, entity: str = "") -> bool:
+    """Digits nobody is given: one digit repeated in all but two places (all but one in a short
+    number) — for a phone number only zeros (``03-0000-0000``), since 090-1111-1111-like vanity
+    numbers exist — or, for card and account numbers, a block of two to four digits repeated
+    (``4242 4242 4242 4242``). Consecutive digits are no sign: 090-1234-5678 is someone's."""
+    digits = _digits(value)
+    n = len(digits)
+    if n < 4:
+        return False
+    digit, top = Counter(digits).most_common(1)[0]
+    if (top == n or (n >= 7 and top >= n - (2 if n >= 10 else 1))) and (
+            digit == "0" or entity not in _PHONES):
+        return True
+    return entity not in _PHONES and any(
+        n >= 3 * size and digits == (digits[:size] * (n // size + 1))[:n] for size in (2, 3, 4))
+
+
+def _line(text: str, start: int, end: int) -> tuple[int, int]:
+    head = text.rfind("\n", 0, start) + 1
+    tail = text.find("\n", end)
+    return head, len(text) if tail == -1 else tail
+
+
+def _japanese_common_noun_family(value: str) -> bool:
+    """``保険 太郎``, ``テスト 花子``: a "family name" that is an ordinary noun and no family
+    name in Sudachi's dictionary, before a given name — the form's own subject, used as a
+    placeholder. Real rare family names are in the dictionary as family names (小鳥遊, 四十物)
+    or unknown to it, never only ordinary nouns."""
+    parts = value.replace("\u3000", " ").split()
+    if len(parts) != 2:
+        return False
+    family, given = parts
+    if not any("\u4e00" <= ch <= "\u9fff" for ch in given):
+        return False  # a reading in kana (イトウ ナオコ) is a real name's reading
+    family_entries = _lookup(family)
+    if not family_entries or any(pos[2] in ("人名", "地名") and pos[3] != "一般"
+                                  or pos[3] == "姓" for pos in family_entries):
+        return False
+    if not any(pos[1] == "普通名詞" for pos in family_entries):
+        return False
+    return any(pos[2] == "人名" and pos[3] == "名" for pos in _lookup(given))
+
+
+def _placeholder_shaped(entity: str, value: str) -> bool:
+    """Whether a value has a placeholder's shape (not enough alone: see ``_DECLARED``)."""
+    folded = re.sub(r"[\s・.,、_-]", "", unicodedata.normalize("NFKC", value).casefold())
+    if entity == "PERSON":
+        head = re.split(r"[（(]", folded)[0]
+        return head in _PLACEHOLDER_PEOPLE or _japanese_common_noun_family(
+            re.split(r"[（(]", unicodedata.normalize("NFKC", value))[0].strip())
+    if entity == "EMAIL_ADDRESS":
+        local = folded.split("@", 1)[0]
+        return local in _PLACEHOLDER_PEOPLE or "example" in folded.split("@")[-1]
+    if entity == "DATE_OF_BIRTH":
+        return _JAN_FIRST.search(unicodedata.normalize("NFKC", value)) is not None
+    if entity in ("JP_ADDRESS", "STREET_ADDRESS"):
+        return _PLACEHOLDER_ADDRESS.search(value) is not None
+    return False
+
+
+def _is_placeholder(text: str, hit: Detected, value: str, declared_at: int | None) -> bool:
+    if hit.entity_type in _NUMBERED and hit.entity_type != "DATE_OF_BIRTH" and (
+            is_placeholder_number(value, hit.entity_type) or _MASKED.search(value)):
+        return True
+    if _MASKED.search(value) and hit.entity_type in ("DATE_OF_BIRTH", "JP_ADDRESS",
+                                                     "STREET_ADDRESS"):
+        return True
+    if hit.entity_type == "PERSON" and _DOE.search(value):
+        return True
+    head, tail = _line(text, hit.start, hit.end)
+    before = text[max(head, hit.start - 16):hit.start]
+    after = text[hit.end:min(tail, hit.end + 24)]
+    if _CUE_BEFORE.search(before) or _CUE_AFTER.search(after):
+        return True
+    # A declaration earlier in the text or on the value's own line, and a placeholder's shape.
+    return declared_at is not None and declared_at < tail and _placeholder_shaped(
+        hit.entity_type, value)
+
+
+# -- numbers labelled as something else -------------------------------------------------------
+
+_OTHER_ID_LABEL = re.compile(
+    r"(?:\bS/?N|\bserial(?:\s+no\.?|\s+number)?|\bref(?:erence)?(?:\s+no\.?|\s+number)?|"
+    r"\bticket(?:\s+no\.?)?|\border(?:\s+no\.?|\s+number|\s+id)?|\binvoice(?:\s+no\.?)?|"
+    r"\blot(?:\s+no\.?)?|\bpart(?:\s+no\.?|\s+number)?|\bmodel(?:\s+no\.?)?|\bmeter(?:\s+ids?)?|"
+    r"\btracking(?:\s+no\.?|\s+number)?|\bbooking(?:\s+ref)?|\bcase\s+(?:no\.?|id|number)|"
+    r"\b[a-z]+[\s_-]ids?\b|\bP/?N|"
+    r"シリアル(?:番号|No\.?)?|製造番号|製番|型番|品番|部品番号|受付番号|注文番号|伝票番号|管理番号|"
+    r"問い?合わ?せ番号|追跡番号|予約番号|案件番号|整理番号|請求書番号|契約番号|ロット(?:番号)?|"
+    r"図番|図面番号|機番|機体番号|[ァ-ヶー一-龯]+\s?(?:ID|ＩＤ)|[ァ-ヶー一-龯]+コード)"
+    r"\s*(?:は|が|:|：|#|=|の形式は|の例)?\s*[「『\"“'(（]?\s*$",
+    re.IGNORECASE,
+)
+_PHONE_LABEL = re.compile(
+    r"電話|TEL|携帯|ケータイ|連絡先|FAX|ファックス|phone|mobile|cell|call|tel\b|fax|contact|"
+    r"dial|ring|text\b|sms|whatsapp",
+    re.IGNORECASE,
+)
+
+
+def _labelled_other(text: str, hit: Detected) -> bool:
+    head, _ = _line(text, hit.start, hit.end)
+    before = text[max(head, hit.start - 24):hit.start]
+    if _PHONE_LABEL.search(before):
+        return False
+    return _OTHER_ID_LABEL.search(before) is not None
+
+
+# -- organisations' contact details -----------------------------------------------------------
+
+_ORG_LABEL = re.compile(
+    r"代表電話|代表番号|代表|本社|本店|本部|所在地|窓口|お客様センター|コールセンター|"
+    r"main\s+(?:line|number|switchboard|office)|switchboard|head\s*office|headquarters|\bHQ\b|"
+    r"registered\s+office|customer\s+(?:cent(?:er|re)|service|care)|call\s+cent(?:er|re)|"
+    r"front\s+desk|reception|hotline|help\s*desk|support\s+line",
+    re.IGNORECASE,
+)
+# Names of organisations and public places, by their last word (Japanese suffixes; English
+# head nouns come from the name lexicon's thing words).
+_JA_ORG_SUFFIX = re.compile(
+    r"(?:株式会社|（株）|\(株\)|㈱|有限会社|会社|ホールディングス|グループ|銀行|証券|保険|"
+    r"役所|役場|区役所|市役所|県庁|都庁|庁舎|庁|省|局|署|大学|学校|学園|高校|病院|医院|"
+    r"クリニック|センター|協会|機構|財団|法人|組合|事務所|支社|支店|営業所|工場|"
+    r"駅|空港|港|寺|神社|大社|神宮|城|塔|タワー|ツリー|ホテル|旅館|美術館|博物館|図書館|"
+    r"公園|ホール|会館|スタジアム|ドーム|モール|百貨店|運輸|工業|製薬|電力|ガス|鉄道|通運|"
+    r"本社|本店|本部)\s*(?:の本社|の所在地|の住所)?\s*$"
+)
+_EN_NAME_WORDS = re.compile(r"([A-Za-z][\w'’.-]*)[\s,]*$")
+_PRIVATE_LABEL = re.compile(
+    r"住所|自宅|携帯|氏名|本人|お客様の|顧客の|患者|契約者|申込者|利用者の|入居者|"
+    r"\bhome\b|\bmobile\b|\bcell\b|personal|\bhis\b|\bher\b|\bmy\b|customer'?s|client'?s|"
+    r"patient|tenant'?s|guest'?s|resident'?s|employee'?s",
+    re.IGNORECASE,
+)
+_JP_MOBILE = re.compile(r"^(?:\+?81)?0?[789]0")
+
+
+def _owner_before(text: str, start: int) -> bool:
+    """Whether an organisation's or a public place's name ends right before ``start``, where
+    an opening bracket (and a label such as ``本社：``) leads into the value."""
+    at = start
+    prefix = text[max(0, at - 40):at]
+    m = re.search(r"[（(]\s*(?:〒\s*)?(?:[^（()）\n]{0,12}[:：]\s*)?$", prefix)
+    if m is None:
+        return False
+    owner = prefix[:m.start()]
+    if _JA_ORG_SUFFIX.search(owner):
+        return True
+    word = _EN_NAME_WORDS.search(owner)
+    if word is None:
+        return False
+    last = word.group(1).rstrip(".'’")
+    return is_thing_word(last) or last.casefold() in _EN_PLACE_WORDS or (
+        last[:1].isupper() and last.casefold().endswith(("-dera", "-ji", "-jinja", "-gu")))
+
+
+# Public places and landmarks in English text, beyond the lexicon's organisation head nouns.
+_EN_PLACE_WORDS = frozenset({
+    "temple", "shrine", "taisha", "jingu", "castle", "tower", "tree", "skytree", "dome",
+    "palace", "cathedral", "monument", "memorial", "zoo", "aquarium", "theatre", "theater",
+    "arena", "terminal", "pier", "gate", "crossing", "embassy", "consulate", "ministry",
+    "hq", "headquarters",
+})
+
+
+def _public_contact(text: str, hit: Detected, value: str, people: Sequence[Detected]) -> bool:
+    """An organisation's or a public place's: in brackets right after its name, or after an
+    organisation's label (``代表``, ``main line``) on the same or the line before — with no
+    private label (``住所``, ``home``) right before the value and no person named between the
+    label and the value."""
+    if hit.entity_type in _PHONES and _JP_MOBILE.match(re.sub(r"\D", "", value) or "x"):
+        return False
+    head, tail = _line(text, hit.start, hit.end)
+    if _PRIVATE_LABEL.search(text, max(head, hit.start - 30), hit.start):
+        return False
+    if _owner_before(text, hit.start):
+        return True
+    prev = text.rfind("\n", 0, max(head - 1, 0)) + 1 if head else head
+    labelled = None
+    for labelled in _ORG_LABEL.finditer(text, max(prev, hit.start - 60), hit.start):
+        pass  # the nearest label before the value
+    if labelled is None:
+        return False
+    between = (labelled.end(), hit.start)
+    if any(p.start < between[1] and p.end > between[0] for p in people):
+        return False
+    return _PRIVATE_LABEL.search(text, *between) is None
+
+
+# -- public figures and characters ------------------------------------------------------------
+
+_WORK_TITLE = re.compile(r"『[^』\n]{1,40}』|《[^》\n]{1,40}》")
+# A sentence about a work of fiction, or about the past: its people are characters or figures
+# of history. Words that also describe a customer's record ("history", "profile") are not here.
+_FRAME_WORDS = re.compile(
+    r"キャラ|登場人物|主人公|アニメ|漫画|マンガ|小説|ゲーム|映画|ドラマ|作品|童話|昔話|"
+    r"歴史上|偉人|武将|幕末|明治|大正|江戸時代|戦国|創業者|創設|起草|発明|ノーベル|選手|作家|"
+    r"詩人|画家|業績|生涯|伝記|"
+    r"\bcharacters?\b|\banime\b|\bmanga\b|\bnovels?\b|\bcartoons?\b|\bfairy tales?\b|"
+    r"-themed\b|\bfilm(?:s|ed)?\b|\bmovies?\b|\bstarr(?:ed|ing)\b|\bactors?\b|"
+    r"\bactress\b|\bhistorical\b|\blegacy\b|\bbiography\b|\bcentury\b|\bshaped\b|"
+    r"\bfounded\b|\binvent(?:ed|or)\b|\bpioneer(?:ed|s)?\b|\bnobel\b|\blaureate\b|"
+    r"\bemperor\b|\bshogun\b|\bsamurai\b|\bmeiji\b|\bedo period\b|\brestoration\b|"
+    r"\bdynasty\b|\bnovelist\b|\bpoet\b|\bpainter\b|\bcomposer\b|\bphilosopher\b|"
+    r"\b(?:in|since|of|by|from|around|circa|until)\s+1[0-8]\d\d\b|\(1[0-8]\d\d\s*[–-]|"
+    r"(?<!\d)1[0-8]\d\d年",
+    re.IGNORECASE,
+)
+# Japanese honorifics for characters, written into English text ("Nobita-kun", "Kiki-chan").
+_CHARACTER_SUFFIX = re.compile(r"^-(?:kun|chan)\b", re.IGNORECASE)
+# In the same sentence, a person addressed, labelled or related to the writer's business.
+_ADDRESSED = re.compile(
+    r"様|殿|氏名|名前[:：]|担当|お客様|患者|利用者|契約者|応募者|候補者|社員|従業員|入居者|"
+    r"\bdear\b|\bname\s*:|\bpatient\b|\bcustomer\b|\bclient\b|\bemployee\b|"
+    r"\bcandidate\b|\bapplicant\b|\btenant\b|\bguest\b|\bstaff\b|\bcolleague\b",
+    re.IGNORECASE,
+)
+_SENTENCE_ENDS = "。！？!?\n"
+
+
+def _sentence(text: str, start: int, end: int) -> tuple[int, int]:
+    head = max(text.rfind(ch, 0, start) for ch in _SENTENCE_ENDS) + 1
+    tails = [i for i in (text.find(ch, end) for ch in _SENTENCE_ENDS) if i != -1]
+    return head, min(tails) + 1 if tails else len(text)
+
+
+def _dictionary_figure(value: str) -> bool:
+    """Every name in ``value`` (徳川家康・紫式部) is one entry of Sudachi's dictionary, written
+    in kanji: katakana entries are foreign given names (ウィリアム), not people."""
+    parts = [p for p in re.split(r"[・･、,\s\u3000]+", value) if p]
+    return bool(parts) and all(
+        len(p) >= 3 and re.search(r"[一-龯]", p) is not None and any(pos[2] == "人名" and pos[3] == "一般" for pos in _lookup(p))
+        for p in parts)
+
+
+def _public_figures(text: str, people: Sequence[Detected]) -> set[Detected]:
+    """The people of ``text`` written about as public figures or characters: a dictionary
+    entry, a name in a work's title, a character's honorific, or a sentence about a work or
+    the past; the others in such a person's sentence with them. None in a sentence that
+    addresses or labels someone, or that has a text-wide work title… (see the module)."""
+    public: set[Detected] = set()
+    titles = list(_WORK_TITLE.finditer(text))
+    by_sentence: dict[tuple[int, int], list[Detected]] = {}
+    for h in people:
+        by_sentence.setdefault(_sentence(text, h.start, h.end), []).append(h)
+    for (head, tail), group in by_sentence.items():
+        sentence = text[head:tail]
+        if _ADDRESSED.search(sentence):
+            continue
+        if _FRAME_WORDS.search(sentence) or any(head <= t.start() < tail for t in titles):
+            public.update(group)
+            continue
+        for h in group:
+            value = text[h.start:h.end]
+            inside_title = any(t.start() <= h.start and h.end <= t.end() for t in titles)
+            character = bool(_CHARACTER_SUFFIX.match(text[h.end:h.end + 6])) or (
+                value.lower().endswith(("-kun", "-chan")))
+            # A given name alone (no family name) in a text that names a work: a character.
+            lone = titles and not re.search(r"[\s・\u3000]", value) and len(value) <= 5
+            if inside_title or character or lone or _dictionary_figure(value):
+                public.update(group)
+                break
+    return public
+
+
+# A name at the start of a firm's name: 武田薬品工業, 鈴木商事.
+_JA_FIRM_AFTER_NAME = re.compile(
+    r"^[一-龯ァ-ヶー]{0,4}?(?:株式会社|工業|製薬|薬品|銀行|証券|生命|商事|物産|電機|電気|建設|"
+    r"運輸|不動産|ホールディングス|グループ|製作所|鉄道)")
+
+
+def _named_thing(text: str, hit: Detected, hits: Sequence[Detected]) -> bool:
+    """A "person" that is a thing: the start of a firm's name, or a family name the lexicon
+    alone read inside what NER calls a place (``Murasaki Shikibu`` reads as a place to the
+    small English model; the lexicon knows only ``Shikibu``) — the stronger reading wins."""
+    if _JA_FIRM_AFTER_NAME.match(text[hit.end:hit.end + 12]):
+        return True
+    return hit.score <= 0.6 and hit.recognizer == "LexiconNameRecognizer" and any(
+        o.entity_type == "LOCATION" and o.score >= 0.85 and o.start <= hit.start
+        and hit.end <= o.end for o in hits)
+
+
+# -- the step ---------------------------------------------------------------------------------
+
+@lru_cache(maxsize=1)
+def _dictionary() -> sudachi_dictionary.Dictionary:
+    return sudachi_dictionary.Dictionary(dict="core")
+
+
+@lru_cache(maxsize=8192)
+def _lookup(surface: str) -> tuple[tuple[str, ...], ...]:
+    """Sudachi's part-of-speech tags for every dictionary entry spelt ``surface``."""
+    if not surface or not any("\u3040" <= ch <= "\u9fff" for ch in surface):
+        return ()
+    return tuple(tuple(m.part_of_speech()[:4]) for m in _dictionary().lookup(surface))
+
+
+def load() -> None:
+    """Open the dictionary before the first request."""
+    _lookup.cache_clear()
+    _lookup("山田")
+
+
+def arbitrate(text: str, hits: Sequence[Detected]) -> list[Detected]:
+    """``hits`` of one subject's ``text`` with placeholders and numbers labelled as something
+    else removed, and organisations' contact details and public figures retyped."""
+    if not hits:
+        return []
+    declared = _DECLARED.search(text)
+    declared_at = declared.start() if declared else None
+    people = [h for h in hits if h.entity_type == "PERSON" and h.score >= 0.6
+              and not _named_thing(text, h, hits)]
+    public_people = _public_figures(text, people)
+    private_people = [h for h in people if h not in public_people]
+    out: list[Detected] = []
+    for h in hits:
+        entity = h.entity_type
+        if entity not in _CLEARABLE:
+            out.append(h)
+            continue
+        value = text[h.start:h.end]
+        if _is_placeholder(text, h, value, declared_at):
+            continue
+        if entity in _PHONES and _labelled_other(text, h):
+            continue
+        if entity in _CONTACTS and _public_contact(
+                text, h, value, [p for p in private_people if p is not h]):
+            out.append(replace(h, entity_type=PUBLIC_CONTACT))
+            continue
+        if entity == "PERSON" and h.score >= 0.6 and h not in people:
+            continue  # a place or a firm the lexicon took for a name
+        if h in public_people:
+            out.append(replace(h, entity_type=PUBLIC_FIGURE))
+            continue
+        out.append(h)
+    return out
