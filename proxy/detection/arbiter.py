@@ -4,9 +4,9 @@ The recognizers say what a span looks like: a phone number, an address, a person
 it is personal data depends on what the text says about it, and four kinds of text say it is
 not, in every domain (found by blind probes; see the README's detection section):
 
-- **Placeholders.** Values nobody can have: all zeros or one repeated digit (``000-0000-0000``,
-  ``4111 1111 1111 1111``), a repeated block (``4242 4242 …``), a run of consecutive digits
-  (``123456789018``), masked characters (``19XX``, ``○○町``). And values marked as examples:
+- **Placeholders.** Values nobody can have: all zeros (``000-0000-0000``, ``0000 0000 0000``),
+  where the text speaks of testing, a network's test card (``4111 1111 1111 1111``,
+  ``4242 4242 …``), masked characters (``19XX``, ``○○町``). And values marked as examples:
   labelled right before (``記入例：``, ``e.g.``) or right after (``（仮名）``, ``(fictional)``),
   or in a text that declares its data made up (``ダミーデータ``, ``fictional test record``) when
   the value itself has a placeholder's shape: the conventional placeholder people (``John Doe``,
@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
@@ -48,7 +49,7 @@ from sudachipy import dictionary as sudachi_dictionary
 from proxy.detection.names import is_thing_word
 from proxy.detection.subjects import Detected
 
-__all__ = ["RETYPED", "arbitrate", "is_placeholder_number", "load"]
+__all__ = ["RETYPED", "arbitrate", "is_placeholder_number", "is_test_number", "load"]
 
 PUBLIC_CONTACT = "PUBLIC_CONTACT"
 PUBLIC_FIGURE = "PUBLIC_FIGURE"
@@ -63,6 +64,7 @@ _NUMBERED = _PHONES | {
     "JP_HEALTH_INSURANCE", "JP_BANK_ACCOUNT", "MEDICAL_LICENSE", "MEDICAL_RECORD",
     "DATE_OF_BIRTH",
 }
+_CARDS = frozenset({"CREDIT_CARD", "IBAN_CODE", "US_BANK_NUMBER", "JP_BANK_ACCOUNT"})
 # What a cue may clear: personal data, never a credential or a content flag.
 _CLEARABLE = _NUMBERED | _CONTACTS | {"PERSON", "EMAIL_ADDRESS", "DATE_OF_BIRTH"}
 
@@ -78,6 +80,10 @@ _DECLARED = re.compile(
     r"dummy|fictional|fictitious|placeholders?\b|made[- ]up|fake\b|"
     r"\b(?:sample|test|example|mock)\s+(?:data|records?|values?|names?|entr(?:y|ies)|"
     r"fixtures?|customers?|users?|residents?|patients?|guests?|tenants?)\b",
+    re.IGNORECASE,
+)
+_TESTING = re.compile(
+    r"\btest(?:s|ing)?\b|テスト|sandbox|\bQA\b|dummy|placeholder|sample|fictional|ダミー|サンプル",
     re.IGNORECASE,
 )
 # A cue attached to the value: a label right before it ("記入例：", "e.g.", "サンプル表記は「")…
@@ -105,6 +111,9 @@ _PLACEHOLDER_PEOPLE = frozenset({
     "johndoe", "janedoe", "johnqpublic", "joebloggs", "maxmustermann", "erikamustermann",
     "richardroe", "johnsmith", "janesmith",
 })
+_PLACEHOLDER_FAMILY = frozenset({
+    "sample", "example", "test", "tester", "placeholder", "dummy", "demo", "doe", "user",
+    "customer", "guest", "person", "resident", "patient", "student", "applicant"})
 _DOE = re.compile(r"\b(?:john|jane|j\.)\s+doe\b|\bdoe,\s*(?:john|jane)\b", re.IGNORECASE)
 _PLACEHOLDER_ADDRESS = re.compile(
     r"\b(?:sample|example|anytown|anywhere|placeholder|test|fake|dummy)\b|サンプル|ダミー|架空|テスト",
@@ -128,17 +137,65 @@ def is_placeholder_number(value: str, entity: str = "") -> bool:
     if n < 4:
         return False
     digit, top = Counter(digits).most_common(1)[0]
-    if (top == n or (n >= 7 and top >= n - (2 if n >= 10 else 1))) and (
-            digit == "0" or entity not in _PHONES):
-        return True
-    return entity not in _PHONES and any(
-        n >= 3 * size and digits == (digits[:size] * (n // size + 1))[:n] for size in (2, 3, 4))
+    return digit == "0" and (top == n or (n >= 7 and top >= n - (2 if n >= 10 else 1)))
+
+
+def is_test_number(value: str) -> bool:
+    """A card or account number made of one repeated digit or a repeated block of two to four
+    (``4111 1111 1111 1111``, ``4242 4242 4242 4242``): the networks' test numbers, which no
+    card carries — but also what a careless test of a real system pastes, so they count as
+    placeholders only where the text speaks of testing."""
+    digits = _digits(value)
+    n = len(digits)
+    if n < 8:
+        return False
+    top = Counter(digits).most_common(1)[0][1]
+    return top >= n - 2 or any(
+        digits == (digits[:size] * (n // size + 1))[:n] for size in (2, 3, 4))
+
+
+@lru_cache(maxsize=4)
+def _breaks(text: str) -> tuple[list[int], list[int]]:
+    """Where ``text``'s lines and sentences end, found once: each finding's line and sentence is
+    then a bisection, so a long text with many findings costs no more than its length."""
+    return ([m.start() for m in re.finditer("\n", text)],
+            [m.start() for m in re.finditer(r"[。！？!?\n]", text)])
+
+
+def _bounds(ends: list[int], length: int, start: int, end: int, keep: int) -> tuple[int, int]:
+    i = bisect_left(ends, start) - 1
+    j = bisect_left(ends, end)
+    return (ends[i] + 1 if i >= 0 else 0), (ends[j] + keep if j < len(ends) else length)
+
+
+class _Spans:
+    """Spans sorted by start, for "which of them overlap (or hold) ``a..b``" in O(log n + k):
+    a finding's neighbours are looked up, never scanned for (findings can be thousands)."""
+
+    # No finding is longer than this (a name, an address, a number); longer ones are still
+    # found, by the linear fallback below.
+    _REACH = 512
+
+    def __init__(self, spans: Sequence[Detected]) -> None:
+        self.spans = sorted(spans, key=lambda h: h.start)
+        self.starts = [h.start for h in self.spans]
+        self.long = [h for h in self.spans if h.end - h.start > self._REACH]
+
+    def overlapping(self, a: int, b: int) -> list[Detected]:
+        lo = bisect_left(self.starts, a - self._REACH)
+        hi = bisect_left(self.starts, b)
+        near = [h for h in self.spans[lo:hi] if h.end > a]
+        return near + [h for h in self.long if h.start < b and h.end > a and h not in near]
 
 
 def _line(text: str, start: int, end: int) -> tuple[int, int]:
-    head = text.rfind("\n", 0, start) + 1
-    tail = text.find("\n", end)
-    return head, len(text) if tail == -1 else tail
+    """The line around ``start..end``: from after the line break before it to the next one."""
+    return _bounds(_breaks(text)[0], len(text), start, end, 0)
+
+
+def _previous_line_start(text: str, head: int) -> int:
+    """Where the line before the one starting at ``head`` starts."""
+    return _line(text, head - 1, head - 1)[0] if head else 0
 
 
 def _japanese_common_noun_family(value: str) -> bool:
@@ -165,6 +222,9 @@ def _placeholder_shaped(entity: str, value: str) -> bool:
     """Whether a value has a placeholder's shape (not enough alone: see ``_DECLARED``)."""
     folded = re.sub(r"[\s・.,、_-]", "", unicodedata.normalize("NFKC", value).casefold())
     if entity == "PERSON":
+        words = re.split(r"[\s・]+", unicodedata.normalize("NFKC", value).casefold().strip())
+        if len(words) >= 2 and words[-1] in _PLACEHOLDER_FAMILY:
+            return True  # "Jane Sample", "Test User"
         head = re.split(r"[（(]", folded)[0]
         return head in _PLACEHOLDER_PEOPLE or _japanese_common_noun_family(
             re.split(r"[（(]", unicodedata.normalize("NFKC", value))[0].strip())
@@ -178,9 +238,12 @@ def _placeholder_shaped(entity: str, value: str) -> bool:
     return False
 
 
-def _is_placeholder(text: str, hit: Detected, value: str, declared_at: int | None) -> bool:
+def _is_placeholder(text: str, hit: Detected, value: str, declared_at: int | None,
+                    testing: bool) -> bool:
     if hit.entity_type in _NUMBERED and hit.entity_type != "DATE_OF_BIRTH" and (
-            is_placeholder_number(value, hit.entity_type) or _MASKED.search(value)):
+            is_placeholder_number(value) or _MASKED.search(value)):
+        return True
+    if hit.entity_type in _CARDS and testing and is_test_number(value):
         return True
     if _MASKED.search(value) and hit.entity_type in ("DATE_OF_BIRTH", "JP_ADDRESS",
                                                      "STREET_ADDRESS"):
@@ -212,17 +275,31 @@ _OTHER_ID_LABEL = re.compile(
     re.IGNORECASE,
 )
 _PHONE_LABEL = re.compile(
-    r"電話|TEL|携帯|ケータイ|連絡先|FAX|ファックス|phone|mobile|cell|call|tel\b|fax|contact|"
+    r"電話|\bTEL\b|携帯|ケータイ|連絡先|\bFAX\b|ファックス|phone|mobile|\bcell|\bcall|\bcontact|"
     r"dial|ring|text\b|sms|whatsapp",
     re.IGNORECASE,
 )
 
 
+# Between a label and its value: "invoice numbers look like INV 0207-…"; and a value listed
+# after another one under the same label: "品番 04152-YZZA6 と 90915-10003".
+_LABEL_GLUE = re.compile(
+    r"(?:\s*(?:numbers?|nos?\.?|ids?|codes?))?(?:\s+(?:look|looks|are|is|like|such as|e\.g\.|"
+    r"formatted as|format)){0,3}(?:\s+(?-i:[A-Z]{2,5}))?\s*$", re.IGNORECASE)
+_LISTED_AFTER = re.compile(r"[\w-]*\d[\w-]*\s*(?:と|、|,|/|\band\b|\bor\b|及び|や)\s*$")
+
+
 def _labelled_other(text: str, hit: Detected) -> bool:
     head, _ = _line(text, hit.start, hit.end)
-    before = text[max(head, hit.start - 24):hit.start]
+    before = text[max(head, hit.start - 40):hit.start]
     if _PHONE_LABEL.search(before):
         return False
+    listed = _LISTED_AFTER.search(before)
+    if listed is not None:
+        before = before[:listed.start()]
+    glue = _LABEL_GLUE.search(before)
+    if glue is not None and glue.start() < len(before):
+        before = before[:glue.start()]
     return _OTHER_ID_LABEL.search(before) is not None
 
 
@@ -243,7 +320,7 @@ _JA_ORG_SUFFIX = re.compile(
     r"クリニック|センター|協会|機構|財団|法人|組合|事務所|支社|支店|営業所|工場|"
     r"駅|空港|港|寺|神社|大社|神宮|城|塔|タワー|ツリー|ホテル|旅館|美術館|博物館|図書館|"
     r"公園|ホール|会館|スタジアム|ドーム|モール|百貨店|運輸|工業|製薬|電力|ガス|鉄道|通運|"
-    r"本社|本店|本部)\s*(?:の本社|の所在地|の住所)?\s*$"
+    r"本社|本店|本部|本所|ビル)\s*(?:の本社|の所在地|の住所)?\s*$"
 )
 _EN_NAME_WORDS = re.compile(r"([A-Za-z][\w'’.-]*)[\s,]*$")
 _PRIVATE_LABEL = re.compile(
@@ -283,7 +360,7 @@ _EN_PLACE_WORDS = frozenset({
 })
 
 
-def _public_contact(text: str, hit: Detected, value: str, people: Sequence[Detected]) -> bool:
+def _public_contact(text: str, hit: Detected, value: str, people: _Spans) -> bool:
     """An organisation's or a public place's: in brackets right after its name, or after an
     organisation's label (``代表``, ``main line``) on the same or the line before — with no
     private label (``住所``, ``home``) right before the value and no person named between the
@@ -295,14 +372,12 @@ def _public_contact(text: str, hit: Detected, value: str, people: Sequence[Detec
         return False
     if _owner_before(text, hit.start):
         return True
-    prev = text.rfind("\n", 0, max(head - 1, 0)) + 1 if head else head
-    labelled = None
-    for labelled in _ORG_LABEL.finditer(text, max(prev, hit.start - 60), hit.start):
-        pass  # the nearest label before the value
-    if labelled is None:
+    prev = _previous_line_start(text, head)
+    labels = list(_ORG_LABEL.finditer(text, max(prev, hit.start - 60), hit.start))
+    if not labels:
         return False
-    between = (labelled.end(), hit.start)
-    if any(p.start < between[1] and p.end > between[0] for p in people):
+    between = (labels[-1].end(), hit.start)  # from the nearest label to the value
+    if any(p is not hit for p in people.overlapping(*between)):
         return False
     return _PRIVATE_LABEL.search(text, *between) is None
 
@@ -322,8 +397,8 @@ _FRAME_WORDS = re.compile(
     r"\bfounded\b|\binvent(?:ed|or)\b|\bpioneer(?:ed|s)?\b|\bnobel\b|\blaureate\b|"
     r"\bemperor\b|\bshogun\b|\bsamurai\b|\bmeiji\b|\bedo period\b|\brestoration\b|"
     r"\bdynasty\b|\bnovelist\b|\bpoet\b|\bpainter\b|\bcomposer\b|\bphilosopher\b|"
-    r"\b(?:in|since|of|by|from|around|circa|until)\s+1[0-8]\d\d\b|\(1[0-8]\d\d\s*[–-]|"
-    r"(?<!\d)1[0-8]\d\d年",
+    r"\b(?:in|since|of|by|from|around|circa|until|born|the)\s+(?:[A-Z][a-z]+\s+\d{1,2},\s+)?"
+    r"(?:1[0-8]\d\d|19[0-8]\d)\b|\b1[0-9]\d\d\s*[–-]\s*1[0-9]\d\d\b|(?<!\d)1[0-8]\d\d年|歴史|[一-龯]史(?=[のをにでコ])",
     re.IGNORECASE,
 )
 # Japanese honorifics for characters, written into English text ("Nobita-kun", "Kiki-chan").
@@ -335,13 +410,9 @@ _ADDRESSED = re.compile(
     r"\bcandidate\b|\bapplicant\b|\btenant\b|\bguest\b|\bstaff\b|\bcolleague\b",
     re.IGNORECASE,
 )
-_SENTENCE_ENDS = "。！？!?\n"
-
-
 def _sentence(text: str, start: int, end: int) -> tuple[int, int]:
-    head = max(text.rfind(ch, 0, start) for ch in _SENTENCE_ENDS) + 1
-    tails = [i for i in (text.find(ch, end) for ch in _SENTENCE_ENDS) if i != -1]
-    return head, min(tails) + 1 if tails else len(text)
+    """The sentence around ``start..end``, its end mark included."""
+    return _bounds(_breaks(text)[1], len(text), start, end, 1)
 
 
 def _dictionary_figure(value: str) -> bool:
@@ -349,7 +420,8 @@ def _dictionary_figure(value: str) -> bool:
     in kanji: katakana entries are foreign given names (ウィリアム), not people."""
     parts = [p for p in re.split(r"[・･、,\s\u3000]+", value) if p]
     return bool(parts) and all(
-        len(p) >= 3 and re.search(r"[一-龯]", p) is not None and any(pos[2] == "人名" and pos[3] == "一般" for pos in _lookup(p))
+        len(p) >= 3 and re.search(r"[一-龯]", p) is not None
+        and any(pos[2] == "人名" and pos[3] == "一般" for pos in _lookup(p))
         for p in parts)
 
 
@@ -359,7 +431,8 @@ def _public_figures(text: str, people: Sequence[Detected]) -> set[Detected]:
     the past; the others in such a person's sentence with them. None in a sentence that
     addresses or labels someone, or that has a text-wide work title… (see the module)."""
     public: set[Detected] = set()
-    titles = list(_WORK_TITLE.finditer(text))
+    titles = [(t.start(), t.end()) for t in _WORK_TITLE.finditer(text)]
+    title_starts = [start for start, _ in titles]
     by_sentence: dict[tuple[int, int], list[Detected]] = {}
     for h in people:
         by_sentence.setdefault(_sentence(text, h.start, h.end), []).append(h)
@@ -367,12 +440,14 @@ def _public_figures(text: str, people: Sequence[Detected]) -> set[Detected]:
         sentence = text[head:tail]
         if _ADDRESSED.search(sentence):
             continue
-        if _FRAME_WORDS.search(sentence) or any(head <= t.start() < tail for t in titles):
+        if _FRAME_WORDS.search(sentence) or bisect_left(title_starts, head) < bisect_left(
+                title_starts, tail):
             public.update(group)
             continue
         for h in group:
             value = text[h.start:h.end]
-            inside_title = any(t.start() <= h.start and h.end <= t.end() for t in titles)
+            k = bisect_left(title_starts, h.start + 1) - 1
+            inside_title = k >= 0 and h.end <= titles[k][1]
             character = bool(_CHARACTER_SUFFIX.match(text[h.end:h.end + 6])) or (
                 value.lower().endswith(("-kun", "-chan")))
             # A given name alone (no family name) in a text that names a work: a character.
@@ -389,15 +464,33 @@ _JA_FIRM_AFTER_NAME = re.compile(
     r"運輸|不動産|ホールディングス|グループ|製作所|鉄道)")
 
 
-def _named_thing(text: str, hit: Detected, hits: Sequence[Detected]) -> bool:
+# A family name that names a place: 羽田着, 成田発, 品川駅, 大宮方面; a character that names a
+# thing: キティちゃんコンセプトルーム.
+_JA_PLACE_AFTER_NAME = re.compile(
+    r"^(?:着|発|行き|空港|駅|経由|方面|港|インター|線)|^(?:ちゃん|くん)[ァ-ヶー]{3,}")
+_EN_FOLLOWING = re.compile(r"^(?:[\s-]+[A-Z][\w'-]*|\s+\d[\w-]*){1,2}")
+
+
+def _named_thing(text: str, hit: Detected, places: _Spans) -> bool:
     """A "person" that is a thing: the start of a firm's name, or a family name the lexicon
     alone read inside what NER calls a place (``Murasaki Shikibu`` reads as a place to the
     small English model; the lexicon knows only ``Shikibu``) — the stronger reading wins."""
-    if _JA_FIRM_AFTER_NAME.match(text[hit.end:hit.end + 12]):
+    value = text[hit.start:hit.end]
+    after = text[hit.end:hit.end + 40]
+    if _JA_FIRM_AFTER_NAME.match(after) or _JA_PLACE_AFTER_NAME.match(after):
         return True
+    if re.search(r"\d", value) or ("/" in value and all(
+            len(part.strip()) <= 4 for part in value.split("/"))):
+        return True  # ONAN/ONAF, R2-D2: codes, not names (a booking's OLSEN/DEREK MR is
+        # read as a name with certainty)
+    following = _EN_FOLLOWING.match(after)
+    if following and any(is_thing_word(w) for w in following.group(0).split()):
+        return True  # John F. Kennedy International Airport, John Crane Type 28 … pumps
+    if " " in value.strip() and re.search(r"(?:^|[^\w])(?:a|an)\s+$", text[max(0, hit.start - 4):
+                                                                   hit.start], re.IGNORECASE):
+        return True  # "compare a John Crane with a Flowserve": a brand, not a person
     return hit.score <= 0.6 and hit.recognizer == "LexiconNameRecognizer" and any(
-        o.entity_type == "LOCATION" and o.score >= 0.85 and o.start <= hit.start
-        and hit.end <= o.end for o in hits)
+        o.start <= hit.start and hit.end <= o.end for o in places.overlapping(hit.start, hit.end))
 
 
 # -- the step ---------------------------------------------------------------------------------
@@ -428,10 +521,19 @@ def arbitrate(text: str, hits: Sequence[Detected]) -> list[Detected]:
         return []
     declared = _DECLARED.search(text)
     declared_at = declared.start() if declared else None
+    testing = _TESTING.search(text) is not None
+    places = _Spans([h for h in hits if h.entity_type == "LOCATION" and h.score >= 0.85])
     people = [h for h in hits if h.entity_type == "PERSON" and h.score >= 0.6
-              and not _named_thing(text, h, hits)]
+              and not _named_thing(text, h, places)]
+    people_set = set(people)
     public_people = _public_figures(text, people)
     private_people = [h for h in people if h not in public_people]
+    private_spans = _Spans(private_people)
+    placeholders = _Spans([h for h in hits if h.entity_type in _CLEARABLE
+                           and _is_placeholder(text, h, text[h.start:h.end], declared_at,
+                                               testing)])
+    public_sentences = {_sentence(text, h.start, h.end) for h in public_people}
+    private_sentences = {_sentence(text, h.start, h.end) for h in private_people}
     out: list[Detected] = []
     for h in hits:
         entity = h.entity_type
@@ -439,18 +541,23 @@ def arbitrate(text: str, hits: Sequence[Detected]) -> list[Detected]:
             out.append(h)
             continue
         value = text[h.start:h.end]
-        if _is_placeholder(text, h, value, declared_at):
-            continue
+        if any(p.entity_type == entity and p.start <= h.start and h.end <= p.end
+               for p in placeholders.overlapping(h.start, h.end)):
+            continue  # a placeholder, or a part of one ("Jane" of "Jane Sample")
         if entity in _PHONES and _labelled_other(text, h):
             continue
         if entity in _CONTACTS and _public_contact(
-                text, h, value, [p for p in private_people if p is not h]):
+                text, h, value, private_spans):
             out.append(replace(h, entity_type=PUBLIC_CONTACT))
             continue
-        if entity == "PERSON" and h.score >= 0.6 and h not in people:
+        if entity == "PERSON" and h.score >= 0.6 and h not in people_set:
             continue  # a place or a firm the lexicon took for a name
         if h in public_people:
             out.append(replace(h, entity_type=PUBLIC_FIGURE))
             continue
+        if entity == "DATE_OF_BIRTH":
+            sentence = _sentence(text, h.start, h.end)
+            if sentence in public_sentences and sentence not in private_sentences:
+                continue  # a public figure's birthday (Norman Borlaug, born March 25, 1914)
         out.append(h)
     return out

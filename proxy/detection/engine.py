@@ -39,6 +39,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from itertools import groupby
 
 from presidio_analyzer import (
@@ -280,6 +281,9 @@ class Engine:
         # join can assemble, over a tokenizer-only document.
         jobs: dict[tuple[str, str], list[tuple[Subject, Normalized, str]]] = {}
         found: dict[Subject, list[Detected]] = {s: [] for s in subjects}
+        # What each view's passes found, in the view's own coordinates: read together in the
+        # view's text (``arbiter``) before they are mapped back to the subject's.
+        in_views: dict[int, tuple[Subject, Normalized, list[Detected]]] = {}
         for subject, canon in canonical.items():
             for view in canon.views:
                 # A join is read for the numbers and addresses assembled in it, with the
@@ -303,12 +307,16 @@ class Engine:
             for (subject, view, text), nlp_artifacts in zip(items, artifacts, strict=True):
                 check_deadline(deadline)
                 results = self._results(text, lang, nlp_artifacts, entities)
-                found[subject].extend(
-                    d for d in (self._detected(view, r, lang) for r in results) if d.end > d.start
-                )
+                in_views.setdefault(id(view), (subject, view, []))[2].extend(
+                    self._detected(r, lang) for r in results)
             if timings is not None:
                 timings[lang] = timings.get(lang, 0.0) + time.perf_counter() - started
-        return {s: tuple(arbiter.arbitrate(s.text, _dedupe(d))) for s, d in found.items()}
+        for subject, view, hits in in_views.values():
+            for hit in arbiter.arbitrate(view.text, _dedupe(hits)):
+                start, end = view.to_original(hit.start, hit.end)
+                if end > start:
+                    found[subject].append(replace(hit, start=start, end=end))
+        return {s: tuple(_dedupe(d)) for s, d in found.items()}
 
     def _results(
         self, text: str, lang: str, artifacts: NlpArtifacts, entities: list[str] | None,
@@ -397,14 +405,14 @@ class Engine:
         return out
 
     @staticmethod
-    def _detected(norm: Normalized, result: RecognizerResult, lang: str) -> Detected:
-        start, end = norm.to_original(result.start, result.end)
+    def _detected(result: RecognizerResult, lang: str) -> Detected:
+        """A result in its view's coordinates."""
         meta = result.recognition_metadata or {}
         return Detected(
             entity_type=result.entity_type,
             score=round(float(result.score), 4),
-            start=start,
-            end=end,
+            start=result.start,
+            end=result.end,
             recognizer=str(meta.get("recognizer_name", "unknown")),
             language=lang,
         )

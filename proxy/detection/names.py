@@ -25,6 +25,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -94,14 +95,15 @@ class Lexicon:
     includes many names ("john", "smith", "grace") but few that are only names ("sandra")."""
 
     def is_given(self, word: str) -> bool:
-        return word.casefold() in self.given
+        key = word.casefold()
+        return key in self.given or (not key.isascii() and _unaccented(key) in self.given)
 
     def is_family(self, word: str) -> bool:
-        return word.casefold() in self.family
+        key = word.casefold()
+        return key in self.family or (not key.isascii() and _unaccented(key) in self.family)
 
     def is_name(self, word: str) -> bool:
-        key = word.casefold()
-        return key in self.given or key in self.family
+        return self.is_given(word) or self.is_family(word)
 
     def is_common(self, word: str) -> bool:
         return word.casefold() in self.common
@@ -116,6 +118,13 @@ class Lexicon:
             key.endswith(suffix) and key[: -len(suffix)] + base in self.english
             for suffix, base in (("s", ""), ("es", ""), ("ies", "y"))
         )
+
+
+def _unaccented(key: str) -> str:
+    """"siobhán" → "siobhan", "seán" → "sean": the sources list many names only without their
+    accents, and people write them with (Irish fadas, French and Spanish accents)."""
+    return "".join(ch for ch in unicodedata.normalize("NFKD", key)
+                   if not unicodedata.combining(ch))
 
 
 def is_thing_word(word: str) -> bool:

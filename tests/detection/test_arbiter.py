@@ -1,0 +1,149 @@
+"""What a finding is, read in its surroundings (``arbiter``), through the real detector.
+
+Each case pairs a clean text with its sensitive twin: the mechanism must clear the first and
+keep the second, or it is a leak waiting for the next prompt.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from proxy.detection.arbiter import is_placeholder_number, is_test_number
+from proxy.detection.detector import Detector
+from proxy.values import Segment
+
+PERSONAL = {"PERSON", "PHONE_NUMBER", "JP_PHONE_NUMBER", "JP_ADDRESS", "STREET_ADDRESS",
+            "JP_POSTAL_CODE", "DATE_OF_BIRTH", "JP_MY_NUMBER", "CREDIT_CARD", "EMAIL_ADDRESS",
+            "JP_HEALTH_INSURANCE"}
+
+
+def personal(detector: Detector, text: str) -> set[tuple[str, str]]:
+    return {(f.entity_type, text[f.start:f.end])
+            for f in detector.analyze([Segment("t", text)])
+            if f.entity_type in PERSONAL and f.score >= 0.6}
+
+
+def types(detector: Detector, text: str) -> set[str]:
+    return {f.entity_type for f in detector.analyze([Segment("t", text)]) if f.score >= 0.6}
+
+
+def test_digits_nobody_is_given() -> None:
+    assert is_placeholder_number("000-0000-0000")
+    assert is_placeholder_number("03-0000-0000")
+    assert is_placeholder_number("0000 0000 0000")
+    assert not is_placeholder_number("090-1234-5678")  # consecutive digits: someone's number
+    assert not is_placeholder_number("090-1111-1111")  # a vanity number exists
+    assert is_test_number("4111 1111 1111 1111")
+    assert is_test_number("4242 4242 4242 4242")
+    assert not is_test_number("4539 1488 0343 6467")
+
+
+@pytest.mark.parametrize("text", [
+    "テスト用ダミーデータ：氏名 テスト 花子、電話 000-0000-0000、個人番号 0000 0000 0000",
+    "記入例：山田 花子（生年月日 1980年1月1日）",
+    "介護記録の記入例です。利用者：山田 花子 様（仮名）",
+    "Is this a reasonable fictional test record? {\"name\": \"John Doe\", \"dob\": \"1900-01-01\"}",
+    "SAMPLE ENTRY (fictional)\nName: Jane Sample\nPhone: (000) 000-0000",
+    "In Stripe test mode, card 4242 4242 4242 4242 succeeds.",
+    "For unit tests we use the dummy value 123456789018 as the My Number.",
+])
+def test_placeholders_are_not_personal_data(detector: Detector, text: str) -> None:
+    assert personal(detector, text) == set()
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    # A request to make data dummy declares nothing about the data that follows.
+    ("以下の顧客データをダミーデータに置き換えてください：小鳥遊 真央 090-4417-2683",
+     "090-4417-2683"),
+    ("Replace the real values with fake ones: Priyanka Raghunathan, +44 7700 900461",
+     "Priyanka Raghunathan"),
+    ("カルテの読み仮名：イトウ ナオコ。漢字の候補を挙げて", "イトウ ナオコ"),
+    ("Refund card 4111 1111 1111 1111 today.", "4111 1111 1111 1111"),
+    ("お客様の携帯は090-1234-5678です。", "090-1234-5678"),
+])
+def test_real_values_beside_placeholder_words_stay_personal(
+    detector: Detector, text: str, value: str,
+) -> None:
+    assert value in {v for _, v in personal(detector, text)}
+
+
+@pytest.mark.parametrize("text", [
+    "スマートメーター（SN 2204-8817-3356）で通信エラーが出ます。",
+    "当社の注文番号は「080-4471-2290」のような形式です。",
+    "Parse this telemetry line: SN FL-8830 batt 78% ref 090-1234-0001",
+    "トヨタ純正の品番 04152-YZZA6 と 90915-10003 の違いは？",
+    "Invoice numbers look like INV 0207-946-0012 (it's just our numbering).",
+])
+def test_numbers_labelled_as_other_identifiers_are_not_phones(
+    detector: Detector, text: str,
+) -> None:
+    assert not types(detector, text) & {"PHONE_NUMBER", "JP_PHONE_NUMBER"}
+
+
+@pytest.mark.parametrize(("text", "phone"), [
+    ("LINEで送られてきた番号 070-3667-5903 にかけ直して", "070-3667-5903"),
+    ("Order 4471 is late; the customer's mobile is 090-2406-1127.", "090-2406-1127"),
+])
+def test_a_phone_near_an_identifier_word_is_still_a_phone(
+    detector: Detector, text: str, phone: str,
+) -> None:
+    assert phone in {v for _, v in personal(detector, text)}
+
+
+@pytest.mark.parametrize("text", [
+    "東京海上日動 代表電話 03-3212-6211 に問い合わせてよいですか。",
+    "浅草寺（東京都台東区浅草2-3-1）までの行き方を英語で説明して。",
+    "Draft an RFQ to Nippon Express (head office, main line 03-5801-1000).",
+    "The Shinjuku City Office (1-4-1 Kabukicho, Shinjuku-ku, Tokyo 160-8484) extends hours.",
+    "問い合わせ先：世田谷区役所\n所在地：〒154-8504 東京都世田谷区世田谷4-21-27",
+])
+def test_organisations_contact_details_are_public(detector: Detector, text: str) -> None:
+    found = types(detector, text)
+    assert "PUBLIC_CONTACT" in found
+    assert not found & {"PHONE_NUMBER", "JP_PHONE_NUMBER", "JP_ADDRESS", "STREET_ADDRESS",
+                        "JP_POSTAL_CODE"}
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("契約者：小鳥遊 真央 様\n住所：東京都台東区浅草2-3-1", "東京都台東区浅草2-3-1"),
+    ("代表の田中 090-4417-2683 に折り返して", "090-4417-2683"),
+    ("本社の総務 田中 誠 03-3212-6211 に連絡して", "03-3212-6211"),
+])
+def test_a_persons_contact_details_stay_personal(
+    detector: Detector, text: str, value: str,
+) -> None:
+    assert value in {v for _, v in personal(detector, text)}
+
+
+@pytest.mark.parametrize("text", [
+    "坂本龍馬が起草したとされる船中八策について教えて。",
+    "デイサービス用に、徳川家康・紫式部・野口英世の三択クイズを作って。",
+    "『名探偵コナン』のコナンくんと毛利蘭ちゃんがNDAについて話す漫画のシナリオ。",
+    "Summarize how Ōkubo Toshimichi and Itō Hirobumi shaped the abolition of the han system"
+    " in 1871.",
+    "Write a timeline about Enzo Ferrari and Ferruccio Lamborghini from 1963.",
+    "Fun facts: Doc Holliday (John Henry Holliday, 1851–1887) trained as a dentist.",
+])
+def test_people_written_about_as_public_figures(detector: Detector, text: str) -> None:
+    assert "PERSON" not in types(detector, text)
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("『鬼滅の刃』の感想を田中 美咲様にお送りください。", "田中 美咲"),
+    ("The patient Priyanka Raghunathan asked about the history of her treatment in 1980.",
+     "Priyanka Raghunathan"),
+    ("Siobhán Ní Bhriain is currently on €128k at a fintech in Dublin.", "Siobhán Ní Bhriain"),
+    ("Explain this PNR: 1.OKONKWO/CHIDI MR", "OKONKWO/CHIDI"),
+])
+def test_private_people_stay_people(detector: Detector, text: str, name: str) -> None:
+    assert any(t == "PERSON" and name in v or v in name
+               for t, v in personal(detector, text) if t == "PERSON")
+
+
+@pytest.mark.parametrize("text", [
+    "羽田着 JL123便の送迎バスの案内文を作って。",
+    "Compare a John Crane Type 28 with a Flowserve BX for crude transfer pumps.",
+    "Give directions to John F. Kennedy International Airport, Queens, NY.",
+])
+def test_things_named_like_people(detector: Detector, text: str) -> None:
+    assert "PERSON" not in types(detector, text)
