@@ -154,12 +154,18 @@ def is_test_number(value: str) -> bool:
         digits == (digits[:size] * (n // size + 1))[:n] for size in (2, 3, 4))
 
 
+# Japanese end marks, line breaks, and . ! ? before a blank — not after a title or an initial
+# ("Mr. Okafor", "W. Edwards Deming"), which would cut a name from its sentence.
+_SENTENCE_END = re.compile(
+    r"[。！？!?\n]|(?<![A-Z])(?<!\bMr)(?<!\bMs)(?<!\bDr)(?<!\bSt)(?<!\bMrs)(?<!\bProf)\.(?=\s)")
+
+
 @lru_cache(maxsize=4)
 def _breaks(text: str) -> tuple[list[int], list[int]]:
     """Where ``text``'s lines and sentences end, found once: each finding's line and sentence is
     then a bisection, so a long text with many findings costs no more than its length."""
     return ([m.start() for m in re.finditer("\n", text)],
-            [m.start() for m in re.finditer(r"[。！？!?\n]", text)])
+            [m.start() for m in _SENTENCE_END.finditer(text)])
 
 
 def _bounds(ends: list[int], length: int, start: int, end: int, keep: int) -> tuple[int, int]:
@@ -391,7 +397,9 @@ _FRAME_WORDS = re.compile(
     r"キャラ|登場人物|主人公|アニメ|漫画|マンガ|小説|ゲーム|映画|ドラマ|作品|童話|昔話|"
     r"歴史上|偉人|武将|幕末|明治|大正|江戸時代|戦国|創業者|創設|起草|発明|ノーベル|選手|作家|"
     r"詩人|画家|業績|生涯|伝記|"
-    r"\bcharacters?\b|\banime\b|\bmanga\b|\bnovels?\b|\bcartoons?\b|\bfairy tales?\b|"
+    r"\b(?:the|a|an|main|fictional|game|anime|manga|cartoon|story|his|her|their)\s+characters?\b|"
+    r"\bcharacters?\s+(?:from|in|of)\b|\banime\b|\bmanga\b|\bnovels?\b|\bcartoons?\b|"
+    r"\bfairy tales?\b|"
     r"-themed\b|\bfilm(?:s|ed)?\b|\bmovies?\b|\bstarr(?:ed|ing)\b|\bactors?\b|"
     r"\bactress\b|\bhistorical\b|\blegacy\b|\bbiography\b|\bcentury\b|\bshaped\b|"
     r"\bfounded\b|\binvent(?:ed|or)\b|\bpioneer(?:ed|s)?\b|\bnobel\b|\blaureate\b|"
