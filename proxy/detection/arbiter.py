@@ -44,9 +44,9 @@ from collections.abc import Sequence
 from dataclasses import replace
 from functools import lru_cache
 
-from sudachipy import dictionary as sudachi_dictionary
-
-from proxy.detection.names import is_thing_word
+from proxy.detection.names import SENTENCE_END, is_thing_word
+from proxy.detection.nlp import dictionary_entries
+from proxy.detection.spans import SpanIndex
 from proxy.detection.subjects import Detected
 
 __all__ = ["RETYPED", "arbitrate", "is_placeholder_number", "is_test_number", "load"]
@@ -62,11 +62,12 @@ _NUMBERED = _PHONES | {
     "CREDIT_CARD", "IBAN_CODE", "US_BANK_NUMBER", "US_SSN", "US_ITIN", "US_PASSPORT",
     "US_DRIVER_LICENSE", "JP_MY_NUMBER", "JP_POSTAL_CODE", "JP_DRIVER_LICENSE", "JP_PASSPORT",
     "JP_HEALTH_INSURANCE", "JP_BANK_ACCOUNT", "MEDICAL_LICENSE", "MEDICAL_RECORD",
-    "DATE_OF_BIRTH",
 }
 _CARDS = frozenset({"CREDIT_CARD", "IBAN_CODE", "US_BANK_NUMBER", "JP_BANK_ACCOUNT"})
+# Values masked characters clear (○○町, 19XX-XX-XX).
+_MASKABLE = _NUMBERED | {"DATE_OF_BIRTH", "JP_ADDRESS", "STREET_ADDRESS"}
 # What a cue may clear: personal data, never a credential or a content flag.
-_CLEARABLE = _NUMBERED | _CONTACTS | {"PERSON", "EMAIL_ADDRESS", "DATE_OF_BIRTH"}
+_CLEARABLE = _MASKABLE | _CONTACTS | {"PERSON", "EMAIL_ADDRESS"}
 
 # Masked characters; 〇 alone is the kanji zero (〇八〇 is 080).
 _MASKED = re.compile(r"[Xx×○〇●◯＊*]{2,}|[○●◯]")
@@ -127,11 +128,11 @@ def _digits(value: str) -> str:
     return "".join(ch for ch in unicodedata.normalize("NFKC", value) if ch.isdigit())
 
 
-def is_placeholder_number(value: str, entity: str = "") -> bool:
-    """Digits nobody is given: one digit repeated in all but two places (all but one in a short
-    number) — for a phone number only zeros (``03-0000-0000``), since 090-1111-1111-like vanity
-    numbers exist — or, for card and account numbers, a block of two to four digits repeated
-    (``4242 4242 4242 4242``). Consecutive digits are no sign: 090-1234-5678 is someone's."""
+def is_placeholder_number(value: str) -> bool:
+    """Digits nobody is given: zeros in all but two places (all but one in a short number):
+    ``03-0000-0000``, ``0000 0000 0000``. Other repeated digits are no sign (090-1111-1111-like
+    vanity numbers exist; test cards: ``is_test_number``), nor are consecutive ones:
+    090-1234-5678 is someone's."""
     digits = _digits(value)
     n = len(digits)
     if n < 4:
@@ -154,18 +155,12 @@ def is_test_number(value: str) -> bool:
         digits == (digits[:size] * (n // size + 1))[:n] for size in (2, 3, 4))
 
 
-# Japanese end marks, line breaks, and . ! ? before a blank — not after a title or an initial
-# ("Mr. Okafor", "W. Edwards Deming"), which would cut a name from its sentence.
-_SENTENCE_END = re.compile(
-    r"[。！？!?\n]|(?<![A-Z])(?<!\bMr)(?<!\bMs)(?<!\bDr)(?<!\bSt)(?<!\bMrs)(?<!\bProf)\.(?=\s)")
-
-
 @lru_cache(maxsize=4)
 def _breaks(text: str) -> tuple[list[int], list[int]]:
     """Where ``text``'s lines and sentences end, found once: each finding's line and sentence is
     then a bisection, so a long text with many findings costs no more than its length."""
     return ([m.start() for m in re.finditer("\n", text)],
-            [m.start() for m in _SENTENCE_END.finditer(text)])
+            [m.start() for m in SENTENCE_END.finditer(text)])
 
 
 def _bounds(ends: list[int], length: int, start: int, end: int, keep: int) -> tuple[int, int]:
@@ -174,24 +169,24 @@ def _bounds(ends: list[int], length: int, start: int, end: int, keep: int) -> tu
     return (ends[i] + 1 if i >= 0 else 0), (ends[j] + keep if j < len(ends) else length)
 
 
-class _Spans:
-    """Spans sorted by start, for "which of them overlap (or hold) ``a..b``" in O(log n + k):
-    a finding's neighbours are looked up, never scanned for (findings can be thousands)."""
+def _index(spans: Sequence[Detected]) -> SpanIndex:
+    """``spans`` in a ``SpanIndex``: whether one of them holds a finding, in O(log n)."""
+    index = SpanIndex(h.start for h in spans)
+    for h in spans:
+        index.add(h.start, h.end)
+    return index
 
-    # No finding is longer than this (a name, an address, a number); longer ones are still
-    # found, by the linear fallback below.
-    _REACH = 512
 
-    def __init__(self, spans: Sequence[Detected]) -> None:
-        self.spans = sorted(spans, key=lambda h: h.start)
-        self.starts = [h.start for h in self.spans]
-        self.long = [h for h in self.spans if h.end - h.start > self._REACH]
+class _People:
+    """Where the private people of a text are: does one overlap ``a..b``, in O(log n)."""
 
-    def overlapping(self, a: int, b: int) -> list[Detected]:
-        lo = bisect_left(self.starts, a - self._REACH)
-        hi = bisect_left(self.starts, b)
-        near = [h for h in self.spans[lo:hi] if h.end > a]
-        return near + [h for h in self.long if h.start < b and h.end > a and h not in near]
+    def __init__(self, people: Sequence[Detected]) -> None:
+        self.starts = sorted(h.start for h in people)
+        self.index = _index(people)
+
+    def overlap(self, a: int, b: int) -> bool:
+        starts_inside = bisect_left(self.starts, b) > bisect_left(self.starts, a)
+        return starts_inside or self.index.contains(a, a + 1, itself=True)
 
 
 def _line(text: str, start: int, end: int) -> tuple[int, int]:
@@ -215,13 +210,13 @@ def _japanese_common_noun_family(value: str) -> bool:
     family, given = parts
     if not any("\u4e00" <= ch <= "\u9fff" for ch in given):
         return False  # a reading in kana (イトウ ナオコ) is a real name's reading
-    family_entries = _lookup(family)
+    family_entries = dictionary_entries(family)
     if not family_entries or any(pos[2] in ("人名", "地名") and pos[3] != "一般"
                                   or pos[3] == "姓" for pos in family_entries):
         return False
     if not any(pos[1] == "普通名詞" for pos in family_entries):
         return False
-    return any(pos[2] == "人名" and pos[3] == "名" for pos in _lookup(given))
+    return any(pos[2] == "人名" and pos[3] == "名" for pos in dictionary_entries(given))
 
 
 def _placeholder_shaped(entity: str, value: str) -> bool:
@@ -246,13 +241,11 @@ def _placeholder_shaped(entity: str, value: str) -> bool:
 
 def _is_placeholder(text: str, hit: Detected, value: str, declared_at: int | None,
                     testing: bool) -> bool:
-    if hit.entity_type in _NUMBERED and hit.entity_type != "DATE_OF_BIRTH" and (
-            is_placeholder_number(value) or _MASKED.search(value)):
+    if hit.entity_type in _NUMBERED and is_placeholder_number(value):
         return True
     if hit.entity_type in _CARDS and testing and is_test_number(value):
         return True
-    if _MASKED.search(value) and hit.entity_type in ("DATE_OF_BIRTH", "JP_ADDRESS",
-                                                     "STREET_ADDRESS"):
+    if hit.entity_type in _MASKABLE and _MASKED.search(value):
         return True
     if hit.entity_type == "PERSON" and _DOE.search(value):
         return True
@@ -341,8 +334,7 @@ _JP_MOBILE = re.compile(r"^(?:\+?81)?0?[789]0")
 def _owner_before(text: str, start: int) -> bool:
     """Whether an organisation's or a public place's name ends right before ``start``, where
     an opening bracket (and a label such as ``本社：``) leads into the value."""
-    at = start
-    prefix = text[max(0, at - 40):at]
+    prefix = text[max(0, start - 40):start]
     m = re.search(r"[（(]\s*(?:〒\s*)?(?:[^（()）\n]{0,12}[:：]\s*)?$", prefix)
     if m is None:
         return False
@@ -366,7 +358,7 @@ _EN_PLACE_WORDS = frozenset({
 })
 
 
-def _public_contact(text: str, hit: Detected, value: str, people: _Spans) -> bool:
+def _public_contact(text: str, hit: Detected, value: str, people: _People) -> bool:
     """An organisation's or a public place's: in brackets right after its name, or after an
     organisation's label (``代表``, ``main line``) on the same or the line before — with no
     private label (``住所``, ``home``) right before the value and no person named between the
@@ -383,7 +375,7 @@ def _public_contact(text: str, hit: Detected, value: str, people: _Spans) -> boo
     if not labels:
         return False
     between = (labels[-1].end(), hit.start)  # from the nearest label to the value
-    if any(p is not hit for p in people.overlapping(*between)):
+    if people.overlap(*between):
         return False
     return _PRIVATE_LABEL.search(text, *between) is None
 
@@ -406,7 +398,8 @@ _FRAME_WORDS = re.compile(
     r"\bemperor\b|\bshogun\b|\bsamurai\b|\bmeiji\b|\bedo period\b|\brestoration\b|"
     r"\bdynasty\b|\bnovelist\b|\bpoet\b|\bpainter\b|\bcomposer\b|\bphilosopher\b|"
     r"\b(?:in|since|of|by|from|around|circa|until|born|the)\s+(?:[A-Z][a-z]+\s+\d{1,2},\s+)?"
-    r"(?:1[0-8]\d\d|19[0-8]\d)\b|\b1[0-9]\d\d\s*[–-]\s*1[0-9]\d\d\b|(?<!\d)1[0-8]\d\d年|歴史|[一-龯]史(?=[のをにでコ])",
+    r"(?:1[0-8]\d\d|19[0-8]\d)\b|\b1[0-9]\d\d\s*[–-]\s*1[0-9]\d\d\b|(?<!\d)1[0-8]\d\d年|"
+    r"歴史|[一-龯]史(?=[のをにでコ])",
     re.IGNORECASE,
 )
 # Japanese honorifics for characters, written into English text ("Nobita-kun", "Kiki-chan").
@@ -418,6 +411,8 @@ _ADDRESSED = re.compile(
     r"\bcandidate\b|\bapplicant\b|\btenant\b|\bguest\b|\bstaff\b|\bcolleague\b",
     re.IGNORECASE,
 )
+
+
 def _sentence(text: str, start: int, end: int) -> tuple[int, int]:
     """The sentence around ``start..end``, its end mark included."""
     return _bounds(_breaks(text)[1], len(text), start, end, 1)
@@ -429,15 +424,16 @@ def _dictionary_figure(value: str) -> bool:
     parts = [p for p in re.split(r"[・･、,\s\u3000]+", value) if p]
     return bool(parts) and all(
         len(p) >= 3 and re.search(r"[一-龯]", p) is not None
-        and any(pos[2] == "人名" and pos[3] == "一般" for pos in _lookup(p))
+        and any(pos[2] == "人名" and pos[3] == "一般" for pos in dictionary_entries(p))
         for p in parts)
 
 
 def _public_figures(text: str, people: Sequence[Detected]) -> set[Detected]:
-    """The people of ``text`` written about as public figures or characters: a dictionary
-    entry, a name in a work's title, a character's honorific, or a sentence about a work or
-    the past; the others in such a person's sentence with them. None in a sentence that
-    addresses or labels someone, or that has a text-wide work title… (see the module)."""
+    """The people of ``text`` written about as public figures or characters: those of a
+    sentence about a work or the past, or that names a work; and, with the others of their
+    sentence, a dictionary entry, a name inside a work's title, a character's honorific, a lone
+    given name in a text that names a work. None in a sentence that addresses or labels
+    someone."""
     public: set[Detected] = set()
     titles = [(t.start(), t.end()) for t in _WORK_TITLE.finditer(text)]
     title_starts = [start for start, _ in titles]
@@ -466,26 +462,21 @@ def _public_figures(text: str, people: Sequence[Detected]) -> set[Detected]:
     return public
 
 
-# A name at the start of a firm's name: 武田薬品工業, 鈴木商事.
-_JA_FIRM_AFTER_NAME = re.compile(
-    r"^[一-龯ァ-ヶー]{0,4}?(?:株式会社|工業|製薬|薬品|銀行|証券|生命|商事|物産|電機|電気|建設|"
-    r"運輸|不動産|ホールディングス|グループ|製作所|鉄道)")
-
-
-# A family name that names a place: 羽田着, 成田発, 品川駅, 大宮方面; a character that names a
-# thing: キティちゃんコンセプトルーム.
-_JA_PLACE_AFTER_NAME = re.compile(
-    r"^(?:着|発|行き|空港|駅|経由|方面|港|インター|線)|^(?:ちゃん|くん)[ァ-ヶー]{3,}")
+# A character's name that names a thing, whichever recognizer read it: キティちゃんコンセプトルーム.
+_CHARACTER_THING = re.compile(r"^(?:ちゃん|くん)[ァ-ヶー]{3,}")
 _EN_FOLLOWING = re.compile(r"^(?:[\s-]+[A-Z][\w'-]*|\s+\d[\w-]*){1,2}")
 
 
-def _named_thing(text: str, hit: Detected, places: _Spans) -> bool:
-    """A "person" that is a thing: the start of a firm's name, or a family name the lexicon
-    alone read inside what NER calls a place (``Murasaki Shikibu`` reads as a place to the
-    small English model; the lexicon knows only ``Shikibu``) — the stronger reading wins."""
+def _named_thing(text: str, hit: Detected, places: SpanIndex) -> bool:
+    """A "person" that is a thing: a code, a name followed by an organisation's or a place's
+    head noun, a brand with an article, or a family name the lexicon alone read inside what NER
+    calls a place (``Murasaki Shikibu`` reads as a place to the small English model; the
+    lexicon knows only ``Shikibu``) — the stronger reading wins; a character's name that
+    names a thing. (Japanese family names that begin a firm's or a place's name, 武田薬品工業
+    and 羽田着, are told apart where Sudachi's tokens are: ``nlp``.)"""
     value = text[hit.start:hit.end]
     after = text[hit.end:hit.end + 40]
-    if _JA_FIRM_AFTER_NAME.match(after) or _JA_PLACE_AFTER_NAME.match(after):
+    if _CHARACTER_THING.match(after):
         return True
     if re.search(r"\d", value) or ("/" in value and all(
             len(part.strip()) <= 4 for part in value.split("/"))):
@@ -497,29 +488,15 @@ def _named_thing(text: str, hit: Detected, places: _Spans) -> bool:
     if " " in value.strip() and re.search(r"(?:^|[^\w])(?:a|an)\s+$", text[max(0, hit.start - 4):
                                                                    hit.start], re.IGNORECASE):
         return True  # "compare a John Crane with a Flowserve": a brand, not a person
-    return hit.score <= 0.6 and hit.recognizer == "LexiconNameRecognizer" and any(
-        o.start <= hit.start and hit.end <= o.end for o in places.overlapping(hit.start, hit.end))
+    return hit.score <= 0.6 and hit.recognizer == "LexiconNameRecognizer" and places.contains(
+        hit.start, hit.end, itself=True)
 
 
 # -- the step ---------------------------------------------------------------------------------
 
-@lru_cache(maxsize=1)
-def _dictionary() -> sudachi_dictionary.Dictionary:
-    return sudachi_dictionary.Dictionary(dict="core")
-
-
-@lru_cache(maxsize=8192)
-def _lookup(surface: str) -> tuple[tuple[str, ...], ...]:
-    """Sudachi's part-of-speech tags for every dictionary entry spelt ``surface``."""
-    if not surface or not any("\u3040" <= ch <= "\u9fff" for ch in surface):
-        return ()
-    return tuple(tuple(m.part_of_speech()[:4]) for m in _dictionary().lookup(surface))
-
-
 def load() -> None:
     """Open the dictionary before the first request."""
-    _lookup.cache_clear()
-    _lookup("山田")
+    dictionary_entries("山田")
 
 
 def arbitrate(text: str, hits: Sequence[Detected]) -> list[Detected]:
@@ -530,16 +507,19 @@ def arbitrate(text: str, hits: Sequence[Detected]) -> list[Detected]:
     declared = _DECLARED.search(text)
     declared_at = declared.start() if declared else None
     testing = _TESTING.search(text) is not None
-    places = _Spans([h for h in hits if h.entity_type == "LOCATION" and h.score >= 0.85])
+    places = _index([h for h in hits if h.entity_type == "LOCATION" and h.score >= 0.85])
     people = [h for h in hits if h.entity_type == "PERSON" and h.score >= 0.6
               and not _named_thing(text, h, places)]
     people_set = set(people)
     public_people = _public_figures(text, people)
     private_people = [h for h in people if h not in public_people]
-    private_spans = _Spans(private_people)
-    placeholders = _Spans([h for h in hits if h.entity_type in _CLEARABLE
-                           and _is_placeholder(text, h, text[h.start:h.end], declared_at,
-                                               testing)])
+    private_spans = _People(private_people)
+    placeholders: dict[str, list[Detected]] = {}
+    for h in hits:
+        if h.entity_type in _CLEARABLE and _is_placeholder(
+                text, h, text[h.start:h.end], declared_at, testing):
+            placeholders.setdefault(h.entity_type, []).append(h)
+    cleared = {entity: _index(spans) for entity, spans in placeholders.items()}
     public_sentences = {_sentence(text, h.start, h.end) for h in public_people}
     private_sentences = {_sentence(text, h.start, h.end) for h in private_people}
     out: list[Detected] = []
@@ -549,8 +529,7 @@ def arbitrate(text: str, hits: Sequence[Detected]) -> list[Detected]:
             out.append(h)
             continue
         value = text[h.start:h.end]
-        if any(p.entity_type == entity and p.start <= h.start and h.end <= p.end
-               for p in placeholders.overlapping(h.start, h.end)):
+        if entity in cleared and cleared[entity].contains(h.start, h.end, itself=True):
             continue  # a placeholder, or a part of one ("Jane" of "Jane Sample")
         if entity in _PHONES and _labelled_other(text, h):
             continue

@@ -12,7 +12,9 @@ over every view that needs it (``nlp.pipe``), then two kinds of recognizers on e
   currency), get the same lemma context enhancement when they did not check their context
   themselves, and are thresholded and de-duplicated together with Presidio's.
 
-Every span maps back to the original characters of the subject (``Normalized.to_original``).
+All of one view's hits are then read together in the view's text (``arbiter``: placeholders,
+numbers labelled as other identifiers, organisations' contact details, public figures), and
+every span maps back to the original characters of the subject (``Normalized.to_original``).
 Presidio's orchestration is bypassed for Sekisho's recognizers because it buys them nothing:
 they need no NLP artifacts but for the context step, and going through ``EntityRecognizer``
 subclasses tied them to Presidio's private API.
@@ -65,7 +67,7 @@ from proxy.detection.budget import DeadlinePassed as DeadlinePassed
 from proxy.detection.context import FastLemmaContextEnhancer
 from proxy.detection.decoding import Canonical, canonicalize
 from proxy.detection.joins import JOINED_ENTITIES
-from proxy.detection.names import LATIN_LOWER, LATIN_UPPER, lexicon
+from proxy.detection.names import LATIN_LOWER, LATIN_UPPER, SENTENCE_END, lexicon
 from proxy.detection.nlp import SCORES_KEY, SekishoNlpEngine
 from proxy.detection.normalize import Normalized
 from proxy.detection.recognizers.base import Recognizer
@@ -80,15 +82,6 @@ NER_ENTITIES = ("PERSON", "LOCATION", "NRP", "DATE_TIME")
 _JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 EN_NER_MODES = ("cascade", "always")
-# Where a sentence ends: a line break, Japanese end punctuation, or . ! ? before a space —
-# but not after an initial or a title ("W. Edwards Deming", "Dr. Hassan"), which would cut a
-# name in two. A run of . ! ? is tried from its first two characters only (a try from further
-# in ends where the one from its second did): tried from every character, a long run of dots
-# cost the square of its length.
-_SENTENCE_END = re.compile(
-    r"\n+|[。！？]+|(?<![A-Z])(?<!\bMr)(?<!\bMs)(?<!\bDr)(?<!\bSt)(?<!\bMrs)(?<!\bProf)"
-    r"(?<![.!?]{2})[.!?]++(?=\s)"
-)
 _NOT_BLANK = re.compile(r"\S")
 _NAME_CANDIDATE = re.compile(f"[{LATIN_UPPER}{LATIN_LOWER}'’]{{3,}}")
 # Sudachi refuses inputs over ~49 KB; Japanese is 3 bytes a character in UTF-8.
@@ -160,7 +153,7 @@ def ner_view(text: str) -> str | None:
     kept = False
     parts: list[str] = []
     start = 0
-    for end in [m.end() for m in _SENTENCE_END.finditer(text)] + [len(text)]:
+    for end in [m.end() for m in SENTENCE_END.finditer(text)] + [len(text)]:
         sentence = text[start:end]
         start = end
         if _may_hold_a_name(sentence):

@@ -31,7 +31,8 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-__all__ = ["LATIN_LOWER", "LATIN_UPPER", "Lexicon", "is_product_name", "is_thing_word", "lexicon"]
+__all__ = ["LATIN_LOWER", "LATIN_UPPER", "SENTENCE_END", "Lexicon", "is_product_name",
+           "is_thing_word", "lexicon"]
 
 # Letters of Latin-script names for regex character classes: ASCII, Latin-1, Latin Extended-A
 # and -B and Latin Extended Additional, split by case ("Łukasz", "Wiśniewska", "Nguyễn Văn
@@ -41,6 +42,15 @@ _LATIN_LETTERS = [chr(c) for c in (*range(0xC0, 0x250), *range(0x1E00, 0x1F00))
 LATIN_UPPER = "A-Z" + "".join(ch for ch in _LATIN_LETTERS if ch.isupper())
 LATIN_LOWER = "a-z" + "".join(ch for ch in _LATIN_LETTERS if ch.islower())
 
+# Where a sentence ends: a line break, Japanese end punctuation, or . ! ? before a space —
+# but not after an initial or a title ("W. Edwards Deming", "Dr. Hassan"), which would cut a
+# name in two. A run of . ! ? is tried from its first two characters only (a try from further
+# in ends where the one from its second did): tried from every character, a long run of dots
+# cost the square of its length.
+SENTENCE_END = re.compile(
+    r"\n+|[。！？]+|(?<![A-Z])(?<!\bMr)(?<!\bMs)(?<!\bDr)(?<!\bSt)(?<!\bMrs)(?<!\bProf)"
+    r"(?<![.!?]{2})[.!?]++(?=\s)"
+)
 # Head nouns that make a name-looking phrase a thing, not a person: "Phoenix Logistics",
 # "Victoria Falls", "Austin office", "Jenkins pipelines", "Aurora cluster". Checked on the word
 # right after a candidate name (capitalised or not).

@@ -12,6 +12,7 @@ models come from pinned packages.
 from __future__ import annotations
 
 import logging
+from functools import lru_cache
 from typing import Any
 
 import spacy
@@ -66,12 +67,49 @@ TAGS_KEY = "sekisho_tags"
 
 
 # Words that make a preceding name the name of a thing: eponymous diseases, prizes and methods,
-# and hospitals, schools, firms and places named after a family.
+# hospitals, schools, firms and places named after a family, and a family name that is a
+# place's, arrived at or left from (羽田着, 成田発, 大宮方面).
 _NAMED_AFTER_A_PERSON = frozenset({
     "病", "症", "症候群", "賞", "式", "法", "方式", "病院", "医院", "クリニック", "歯科",
     "大学", "高校", "学園", "学校", "工業", "工務店", "商店", "商事", "製作所", "建設",
     "株式会社", "記念", "財団", "駅", "線", "町", "通り", "神社", "寺",
+    "製薬", "薬品", "銀行", "証券", "生命", "物産", "電機", "電気", "運輸", "不動産",
+    "ホールディングス", "グループ", "鉄道",
 })
+# Words of travel after a place: 羽田着, 成田発, 大宮方面 — but 田中発の提案 is Tanaka's, so they
+# count only after a name the dictionary also knows as a place.
+_TRAVELLED = frozenset({"着", "発", "行き", "空港", "経由", "方面", "港", "インター"})
+
+
+@lru_cache(maxsize=1)
+def _dictionary() -> sudachi_dictionary.Dictionary:
+    return sudachi_dictionary.Dictionary(dict="core")
+
+
+@lru_cache(maxsize=8192)
+def dictionary_entries(surface: str) -> tuple[tuple[str, ...], ...]:
+    """Sudachi's part-of-speech tags (four levels) for every dictionary entry spelt
+    ``surface``: every reading a word can have, not only the one a sentence gave it."""
+    if not surface or not any("\u3040" <= ch <= "\u9fff" for ch in surface):
+        return ()
+    return tuple(tuple(m.part_of_speech()[:4]) for m in _dictionary().lookup(surface))
+
+
+def _names_a_thing(tags: list[str], texts: list[str], i: int, j: int) -> bool:
+    """Whether the name at tokens ``i..j`` begins the name of a thing: one of
+    ``_NAMED_AFTER_A_PERSON`` next, or after one more ordinary noun (武田 薬品 工業); a place's
+    word of travel after a name that is also a place (羽田着)."""
+    n = len(texts)
+    if j + 1 >= n:
+        return False
+    following = texts[j + 1]
+    if following in _NAMED_AFTER_A_PERSON:
+        return True
+    if following in _TRAVELLED and any(
+            pos[2] == "地名" for pos in dictionary_entries("".join(texts[i:j + 1]))):
+        return True
+    return (j + 2 < n and tags[j + 1].startswith("名詞-普通名詞")
+            and texts[j + 2] in _NAMED_AFTER_A_PERSON)
 
 
 _LIST_MARKS = frozenset({"、", "・", ",", "，", "と", "や", "から", "まで", "へ", "経由"})
@@ -152,7 +190,7 @@ def ja_names(doc: Doc) -> Doc:
                     j += 2
                 else:
                     break
-            if j + 1 < n and texts[j + 1] in _NAMED_AFTER_A_PERSON:
+            if _names_a_thing(tags, texts, i, j):
                 # 橋本病, 山田病院, 田中工業: a disease, a hospital or a firm named after someone.
                 i = j + 1
                 continue
@@ -205,9 +243,7 @@ class SudachiTokenizer:
 
     def __init__(self, vocab: Vocab) -> None:
         self.vocab = vocab
-        self._tokenizer = sudachi_dictionary.Dictionary(dict="core").create(
-            sudachi_tokenizer.Tokenizer.SplitMode.A
-        )
+        self._tokenizer = _dictionary().create(sudachi_tokenizer.Tokenizer.SplitMode.A)
         self._tags: dict[int, str] = {}
 
     def __call__(self, text: str) -> Doc:

@@ -134,6 +134,8 @@ def test_people_written_about_as_public_figures(detector: Detector, text: str) -
      "Priyanka Raghunathan"),
     ("Siobhán Ní Bhriain is currently on €128k at a fintech in Dublin.", "Siobhán Ní Bhriain"),
     ("Explain this PNR: 1.OKONKWO/CHIDI MR", "OKONKWO/CHIDI"),
+    # 発 after a name that is no place is the person's: Tanaka's proposal, not a departure.
+    ("鈴木 健太発の提案を要約して。", "鈴木 健太"),
 ])
 def test_private_people_stay_people(detector: Detector, text: str, name: str) -> None:
     assert any(t == "PERSON" and name in v or v in name
@@ -142,6 +144,8 @@ def test_private_people_stay_people(detector: Detector, text: str, name: str) ->
 
 @pytest.mark.parametrize("text", [
     "羽田着 JL123便の送迎バスの案内文を作って。",
+    "武田薬品工業の海外買収の歴史を整理して。",
+    "12階のキティちゃんコンセプトルームに泊まる団体の案内文。",
     "Compare a John Crane Type 28 with a Flowserve BX for crude transfer pumps.",
     "Give directions to John F. Kennedy International Airport, Queens, NY.",
 ])
