@@ -55,7 +55,7 @@ from presidio_analyzer.nlp_engine import NlpArtifacts
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from proxy.detection import arbiter
+from proxy.detection import arbiter, warmup
 from proxy.detection.budget import (
     DEFAULT_RECOGNIZER_BUDGET_MS,
     Budget,
@@ -231,6 +231,9 @@ class Engine:
             default_score_threshold=self.min_score,
             context_aware_enhancer=self._enhancer,
         )
+        # Warm start: every lazy model, lexicon and table is loaded now, not by the first
+        # request (``warmup``); a failure here is a failure to load.
+        self.analyze_subjects([Subject(text) for text in warmup.TEXTS])
 
     @property
     def loaded(self) -> bool:
