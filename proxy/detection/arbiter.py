@@ -428,6 +428,14 @@ def _dictionary_figure(value: str) -> bool:
         for p in parts)
 
 
+def _starts_with_family_name(value: str) -> bool:
+    """Whether ``value`` is or begins with a family name of Sudachi's dictionary (後藤,
+    近藤恵美)."""
+    return any(pos[2] == "人名" and pos[3] == "姓"
+               for size in range(1, min(len(value), 3) + 1)
+               for pos in dictionary_entries(value[:size]))
+
+
 def _public_figures(text: str, people: Sequence[Detected]) -> set[Detected]:
     """The people of ``text`` written about as public figures or characters: those of a
     sentence about a work or the past, or that names a work; and, with the others of their
@@ -454,8 +462,14 @@ def _public_figures(text: str, people: Sequence[Detected]) -> set[Detected]:
             inside_title = k >= 0 and h.end <= titles[k][1]
             character = bool(_CHARACTER_SUFFIX.match(text[h.end:h.end + 6])) or (
                 value.lower().endswith(("-kun", "-chan")))
-            # A given name alone (no family name) in a text that names a work: a character.
-            lone = titles and not re.search(r"[\s・\u3000]", value) and len(value) <= 5
+            # A given name alone (no family name) on a line that names a work: a character
+            # (『ドラえもん』でのび太が…). Not a family name, alone or before a given name
+            # (後藤, 近藤恵美), and not a work named on another line of the text: lines of one
+            # prompt can be unrelated requests, and a title in one cleared a worker in another.
+            line_head, line_tail = _line(text, h.start, h.end)
+            lone = (bisect_left(title_starts, line_head) < bisect_left(title_starts, line_tail)
+                    and not re.search(r"[\s・\u3000]", value) and len(value) <= 5
+                    and not _starts_with_family_name(value))
             if inside_title or character or lone or _dictionary_figure(value):
                 public.update(group)
                 break

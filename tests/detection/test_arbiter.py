@@ -151,3 +151,14 @@ def test_private_people_stay_people(detector: Detector, text: str, name: str) ->
 ])
 def test_things_named_like_people(detector: Detector, text: str) -> None:
     assert "PERSON" not in types(detector, text)
+
+
+def test_a_work_named_on_another_line_clears_nobody(detector: Detector) -> None:
+    # Lines of one prompt can be unrelated requests: a title on one made the worker named on
+    # another a character (a family name alone, or a full name written without a space).
+    title = "福沢諭吉の『学問のすゝめ』の要点は？"
+    for line, value in (("是正報告書：責任者 後藤、発生工程 溶接。なぜなぜ分析を作成", "後藤"),
+                        ("作業者 近藤恵美 がプレス機で指を負傷。報告書を作成", "近藤恵美")):
+        assert ("PERSON", value) in personal(detector, line + "\n" + title), line
+    # A character's given name on the line that names the work is still one.
+    assert not personal(detector, "『ドラえもん』でのび太がいつも頼る道具は？")

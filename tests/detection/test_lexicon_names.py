@@ -132,3 +132,19 @@ def test_titles_and_irish_and_scottish_family_names(text: str, expected: list[st
 )
 def test_names_in_capitals_are_found(text: str, expected: list[str]) -> None:
     assert [n for n in names(text) if n.isupper() or "/" in n] == expected
+
+
+@pytest.mark.parametrize("later", [
+    "What did Florence Nightingale contribute to modern nursing?",
+    "Thanks, Maria Gonzalez",
+])
+def test_a_name_further_on_hides_no_name_before_it(later: str) -> None:
+    # The other rules once skipped everything before the end of the last title-case full name:
+    # a booking's names in capitals, a lower-case name or a lone given name before it leaked.
+    for first, expected in (("Explain this PNR: 1.OKONKWO/CHIDI MR 2.OKONKWO/ADA MRS",
+                             ["OKONKWO/CHIDI", "OKONKWO/ADA"]),
+                            ("reply to sandra oyelaran about the invoice.", ["sandra oyelaran"]),
+                            ("Ask Agnieszka about it.", ["Agnieszka"])):
+        found = names(first + "\n" + later)
+        for value in expected:
+            assert value in found, (value, found)

@@ -27,6 +27,7 @@ See ``proxy.detection.names`` for where the names come from.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterable
 
 from proxy.detection.names import (
@@ -131,6 +132,14 @@ class LexiconNameRecognizer(PatternRecognizer):
         names = lexicon()
         words = list(_WORD.finditer(text))
         used_until = -1
+        # The full names of the first rule, in order: the later rules skip what they hold, and
+        # only that (a name further on must not hide one before it).
+        taken: list[tuple[int, int]] = []
+
+        def free(start: int, end: int) -> bool:
+            i = bisect_right(taken, (start, len(text) + 1)) - 1
+            return not (i >= 0 and taken[i][1] > start) and not (
+                i + 1 < len(taken) and taken[i + 1][0] < end)
         for i, first in enumerate(words[:-1]):
             given, second = first.group(), words[i + 1]
             if (first.start() < used_until or text[first.end():second.start()] not in _GAP
@@ -150,20 +159,22 @@ class LexiconNameRecognizer(PatternRecognizer):
                 if names.is_name(third) and not names.is_common(third):
                     end = words[i + 2].end()
             used_until = end
+            taken.append((first.start(), end))
             yield Hit("PERSON", first.start(), end, score, "given-name-then-capitalised")
         lower = list(_LOWER_WORD.finditer(text))
         for first, second in zip(lower, lower[1:], strict=False):
-            if text[first.end():second.start()] not in _GAP or first.start() < used_until:
+            if (text[first.end():second.start()] not in _GAP
+                    or not free(first.start(), second.end())):
                 continue
             score = _lower_pair_score(first.group(), second.group(), names)
             if score:
                 yield Hit("PERSON", first.start(), second.end(), score, "lower-case-full-name")
         for m in _TITLE.finditer(text):
-            if m.start(1) >= used_until and not names.is_common(m.group(1).split()[0]):
+            if free(m.start(1), m.end(1)) and not names.is_common(m.group(1).split()[0]):
                 yield Hit("PERSON", m.start(1), m.end(1), 0.85, "title-then-name")
         for first in words:
             given = first.group()
-            if (first.start() >= used_until and len(given) >= 4 and not given.isupper()
+            if (free(first.start(), first.end()) and len(given) >= 4 and not given.isupper()
                     and names.is_given(given) and not names.is_english(given)
                     and not names.is_common(given) and not names.is_family(given)
                     and not is_product_name(given)):
@@ -176,11 +187,11 @@ class LexiconNameRecognizer(PatternRecognizer):
         for m in _CUE.finditer(text):
             given = m.group(1)
             if (names.is_given(given) and not names.is_common(given)
-                    and not is_product_name(given) and m.start(1) >= used_until):
+                    and not is_product_name(given) and free(m.start(1), m.end(1))):
                 yield Hit("PERSON", m.start(1), m.end(1), 0.65, "cue-then-given-name")
         for m in _CAPS_PAIR.finditer(text):
             a, b = m.group("a"), m.group("b")
-            if m.start() < used_until or len(a) < 2 or len(b) < 2:
+            if not free(m.start(), m.end()) or len(a) < 2 or len(b) < 2:
                 continue
             score = _caps_pair_score(a, b, names, slash=m.group("gap") == "/")
             if score:
