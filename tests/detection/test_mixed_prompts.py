@@ -1,0 +1,69 @@
+"""A sensitive prompt stays on-prem whatever clean text surrounds it.
+
+Each sensitive corpus message is put among clean corpus lines drawn at random (seeded), two of
+them lines some rule reads something in, as applications join a user's request with other
+instructions, documents and earlier questions.
+A rule that reads the text around a finding must read the finding's own surroundings: a work's
+title on one line once made a worker named on another a character, and a public figure's name
+further on once hid a booking's names in capitals before it (5 of 300 such prompts reached the
+cloud). The decisive assertion is on the route the default policy gives.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from proxy.config import Settings
+from proxy.detection.detector import Detector
+from proxy.policy import load_policy
+from proxy.tools.explain import explain
+from proxy.values import Endpoint
+
+ROOT = Path(__file__).resolve().parents[2]
+CORPUS = ROOT / "tests" / "detection" / "corpus"
+
+
+def _corpus(language: str) -> tuple[list[str], list[str]]:
+    """(sensitive messages that hold a labelled value whole, clean lines)."""
+    sensitive: list[str] = []
+    clean: list[str] = []
+    for line in (CORPUS / f"{language}.jsonl").read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        item = json.loads(line)
+        texts = [m["content"] for m in item["request"].get("messages", [])
+                 if isinstance(m.get("content"), str)]
+        if item["sensitive"]:
+            sensitive.extend(t for t in texts if any(e["text"] in t for e in item["entities"]))
+        else:
+            clean.extend(s.strip() for t in texts for s in t.splitlines() if len(s.strip()) >= 12)
+    return sensitive, clean
+
+
+@pytest.mark.parametrize("language", ["en", "ja"])
+def test_sensitive_prompts_between_clean_lines_stay_local(detector: Detector,
+                                                          language: str) -> None:
+    policy = load_policy(ROOT / "policies" / "default.yaml")
+    settings = Settings()
+    sensitive, clean = _corpus(language)
+    # The clean lines a rule reads something in (public figures, works, placeholders,
+    # organisations' numbers, years): the surroundings most likely to sway a reading.
+    found = detector.analyze_texts(clean)
+    signals = [line for line in clean if found[line]]
+    rng = random.Random(20261202)
+    reached_cloud = []
+    for text in sensitive * 3:
+        lines = [*rng.sample(signals, 2), *rng.sample(clean, rng.randint(1, 4))]
+        rng.shuffle(lines)
+        cut = rng.randint(0, len(lines))
+        content = "\n".join([*lines[:cut], text, *lines[cut:]])
+        body = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": content}]}
+        decision = explain(body, Endpoint.CHAT, policy, detector, settings)
+        if decision["route"] == "cloud" and decision["action"] == "forward":
+            reached_cloud.append(content)
+    assert len(sensitive) > 90 and len(signals) > 20
+    assert not reached_cloud
