@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
@@ -239,7 +239,29 @@ def _placeholder_shaped(entity: str, value: str) -> bool:
     return False
 
 
-def _is_placeholder(text: str, hit: Detected, value: str, declared_at: int | None,
+class _Declarations:
+    """Where ``text`` declares its data made up, and whether one covers a finding: earlier in
+    the finding's paragraph or on its own line. A paragraph (lines up to a blank one) is one
+    piece of a prompt; a declaration in another, a pasted sample or an earlier request, says
+    nothing about this one's data."""
+
+    def __init__(self, text: str) -> None:
+        self.at = [m.start() for m in _DECLARED.finditer(text)]
+        self.paragraphs = [m.end() for m in _PARAGRAPH_BREAK.finditer(text)] if self.at else []
+
+    def cover(self, start: int, tail: int) -> bool:
+        if not self.at:
+            return False
+        k = bisect_right(self.paragraphs, start) - 1
+        head = self.paragraphs[k] if k >= 0 else 0
+        i = bisect_left(self.at, head)
+        return i < len(self.at) and self.at[i] < tail
+
+
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t\u3000]*\n")
+
+
+def _is_placeholder(text: str, hit: Detected, value: str, declared: _Declarations,
                     testing: bool) -> bool:
     if hit.entity_type in _NUMBERED and is_placeholder_number(value):
         return True
@@ -254,9 +276,9 @@ def _is_placeholder(text: str, hit: Detected, value: str, declared_at: int | Non
     after = text[hit.end:min(tail, hit.end + 24)]
     if _CUE_BEFORE.search(before) or _CUE_AFTER.search(after):
         return True
-    # A declaration earlier in the text or on the value's own line, and a placeholder's shape.
-    return declared_at is not None and declared_at < tail and _placeholder_shaped(
-        hit.entity_type, value)
+    # A declaration earlier in the paragraph or on the value's own line, and a placeholder's
+    # shape.
+    return declared.cover(hit.start, tail) and _placeholder_shaped(hit.entity_type, value)
 
 
 # -- numbers labelled as something else -------------------------------------------------------
@@ -518,8 +540,7 @@ def arbitrate(text: str, hits: Sequence[Detected]) -> list[Detected]:
     else removed, and organisations' contact details and public figures retyped."""
     if not hits:
         return []
-    declared = _DECLARED.search(text)
-    declared_at = declared.start() if declared else None
+    declared = _Declarations(text)
     testing = _TESTING.search(text) is not None
     places = _index([h for h in hits if h.entity_type == "LOCATION" and h.score >= 0.85])
     people = [h for h in hits if h.entity_type == "PERSON" and h.score >= 0.6
@@ -531,7 +552,7 @@ def arbitrate(text: str, hits: Sequence[Detected]) -> list[Detected]:
     placeholders: dict[str, list[Detected]] = {}
     for h in hits:
         if h.entity_type in _CLEARABLE and _is_placeholder(
-                text, h, text[h.start:h.end], declared_at, testing):
+                text, h, text[h.start:h.end], declared, testing):
             placeholders.setdefault(h.entity_type, []).append(h)
     cleared = {entity: _index(spans) for entity, spans in placeholders.items()}
     public_sentences = {_sentence(text, h.start, h.end) for h in public_people}

@@ -162,3 +162,15 @@ def test_a_work_named_on_another_line_clears_nobody(detector: Detector) -> None:
         assert ("PERSON", value) in personal(detector, line + "\n" + title), line
     # A character's given name on the line that names the work is still one.
     assert not personal(detector, "『ドラえもん』でのび太がいつも頼る道具は？")
+
+
+def test_a_declaration_covers_its_own_paragraph_only(detector: Detector) -> None:
+    sample = "Fictional test record for the form: Jane Sample, jane.sample@example.com"
+    real = "Now the real one: reply to Maria Gonzalez at maria.gonzalez@example.com"
+    assert not personal(detector, sample)
+    # The same paragraph: the declaration covers the sample's values, and the real customer's
+    # only where they have a placeholder's shape (none here).
+    assert ("PERSON", "Maria Gonzalez") in personal(detector, sample + "\n" + real)
+    # Another paragraph: a pasted sample says nothing about this one's data.
+    assert ("EMAIL_ADDRESS", "maria.gonzalez@example.com") in personal(
+        detector, sample + "\n\n" + real)
