@@ -144,6 +144,10 @@ class Settings(BaseModel):
     max_text_chars: int = Field(default=2_000_000, ge=1)
     """Characters of all strings of a request together (keys included)."""
     detection_deadline_ms: int = Field(default=5000, ge=0)
+    """Detection deadline of a request, plus ``detection_deadline_ms_per_1000_chars`` for each
+    1,000 characters it holds, up to ``detection_deadline_max_ms``."""
+    detection_deadline_ms_per_1000_chars: int = Field(default=20, ge=0)
+    detection_deadline_max_ms: int = Field(default=30000, ge=0)
     ja_engine: Literal["sudachi", "ginza"] = "sudachi"
     en_ner: Literal["cascade", "always"] = "cascade"
     """English NER only on sentences holding a known name (cascade), or on every English text
@@ -212,6 +216,14 @@ class Settings(BaseModel):
     audit_log: str | None = None
     """Path of the JSON-lines audit log, ``-`` for stdout, unset for none."""
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    def detection_deadline_s(self, chars: int) -> tuple[float, bool]:
+        """The detection deadline of a request of ``chars`` characters, in seconds, and whether
+        the cap cut it (the text asked for more time than any request gets)."""
+        wanted = self.detection_deadline_ms + self.detection_deadline_ms_per_1000_chars * (
+            chars / 1000)
+        cap = max(self.detection_deadline_max_ms, self.detection_deadline_ms)
+        return min(wanted, cap) / 1000, wanted > cap
 
     def configured_models(self) -> frozenset[str]:
         """Model names the configuration knows: prices, aliases and what they map to, the

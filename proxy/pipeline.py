@@ -155,14 +155,17 @@ class Pipeline:
         prepared = prepare(exchange.endpoint, exchange.body, context)
         started = time.perf_counter()
         findings, failure = None, None
+        deadline, capped = self.settings.detection_deadline_s(
+            sum(len(s.text) for s in prepared.segments))
         try:
-            analysis = await self.runner.analyze(
-                prepared.segments, self.settings.detection_deadline_ms / 1000,
-                scope=exchange.tenant)
+            analysis = await self.runner.analyze(prepared.segments, deadline,
+                                                 scope=exchange.tenant)
             findings = analysis.findings
             exchange.detection_timings = analysis.timings
         except DetectionTimeout:
-            failure = "timeout"
+            # Past a deadline the request's size had asked to lengthen beyond the cap: the
+            # text is too long to inspect in the longest time any request gets.
+            failure = "too_long" if capped else "timeout"
         except DetectionError as err:
             failure = err.reason  # error, or budget (a recognizer spent its CPU budget)
             log.error("detection failed: %s (request %s)", err, exchange.request_id)

@@ -71,3 +71,26 @@ def test_a_dead_worker_fails_closed_and_the_pool_recovers(pooled: Stack) -> None
     while route(pooled, "What is a binary tree?") != ("cloud", "default"):
         assert time.monotonic() < deadline
         time.sleep(0.2)
+
+
+def test_a_long_prompt_is_read_by_both_workers_at_once(pooled: Stack) -> None:
+    pool = pooled.app[RUNNER].analyzer
+    assert isinstance(pool, DetectorPool)
+    batches: list[int] = []
+    run = pool._run
+
+    def counting(executor: Any, work: list[Any], deadline: Any) -> Any:
+        batches.append(len(work))
+        return run(executor, work, deadline)
+
+    pool._run = counting  # type: ignore[method-assign]
+    paragraph = ("The quarterly maintenance window moves to Saturday night. Services restart"
+                 " in dependency order and the status page is updated every half hour.")
+    clean = "\n\n".join(f"{i}. {paragraph}" for i in range(200))
+    assert route(pooled, clean) == ("cloud", "default")
+    # A value in the second half: the piece that holds it finds it.
+    half = clean.index("\n\n100. ") + 2
+    sensitive = clean[:half] + f"Mail {EMAIL} about it.\n\n" + clean[half:]
+    assert route(pooled, sensitive) == ("local", "contact-details")
+    assert batches == [2, 2]
+    assert EMAIL not in pooled.cloud.texts_received()

@@ -50,7 +50,7 @@ def test_sensitive_request_with_local_down_gets_503_and_nothing_goes_to_the_clou
 
 
 def test_detection_deadline_passed_routes_even_clean_text_local(make_stack: Any) -> None:
-    stack = make_stack(detection_deadline_ms=0)
+    stack = make_stack(detection_deadline_ms=0, detection_deadline_ms_per_1000_chars=0)
     raw = ask(stack, CLEAN)
     assert raw.headers["x-sekisho-route"] == "local"
     assert raw.headers["x-sekisho-rule"] == "fail_closed"
@@ -60,13 +60,43 @@ def test_detection_deadline_passed_routes_even_clean_text_local(make_stack: Any)
         'sekisho_fail_closed_total{reason="detection_error"} 0.0',
         'sekisho_fail_closed_total{reason="detection_overloaded"} 0.0',
         'sekisho_fail_closed_total{reason="detection_timeout"} 1.0',
+        'sekisho_fail_closed_total{reason="detection_too_long"} 0.0',
         'sekisho_fail_closed_total{reason="local_unavailable"} 0.0',
         'sekisho_fail_closed_total{reason="uninspectable"} 0.0',
     ]
 
 
+def test_a_text_too_long_to_inspect_in_time_fails_closed_with_its_own_reason(
+        make_stack: Any) -> None:
+    # 154,000 characters (half a second of detection) ask for 0.1 s + 154 x 1 s; the cap gives
+    # them 0.15 s. A short request asks for less than the cap.
+    stack = make_stack(detection_deadline_ms=100, detection_deadline_ms_per_1000_chars=1000,
+                       detection_deadline_max_ms=150)
+    long_clean = " ".join([CLEAN] * 3500)
+    raw = ask(stack, long_clean)
+    assert raw.headers["x-sekisho-route"] == "local"
+    assert raw.headers["x-sekisho-rule"] == "fail_closed"
+    assert stack.posts(stack.cloud) == []
+    assert metric_line(stack, 'sekisho_fail_closed_total{reason="detection_too_long"}') == [
+        'sekisho_fail_closed_total{reason="detection_too_long"} 1.0']
+    # A short request under the same settings is inspected and goes where its content says.
+    assert ask(stack, CLEAN).headers["x-sekisho-route"] == "cloud"
+
+
+def test_the_deadline_grows_with_the_text_up_to_its_cap() -> None:
+    from proxy.config import Settings
+
+    settings = Settings(detection_deadline_ms=5000, detection_deadline_ms_per_1000_chars=20,
+                        detection_deadline_max_ms=30000)
+    assert settings.detection_deadline_s(1000) == (5.02, False)
+    assert settings.detection_deadline_s(400_000) == (13.0, False)
+    assert settings.detection_deadline_s(2_000_000) == (30.0, True)
+    # A cap below the base deadline never shortens it.
+    assert Settings(detection_deadline_max_ms=0).detection_deadline_s(10) == (5.0, True)
+
+
 def test_detection_deadline_with_local_down_is_503(make_stack: Any) -> None:
-    stack = make_stack(detection_deadline_ms=0)
+    stack = make_stack(detection_deadline_ms=0, detection_deadline_ms_per_1000_chars=0)
     stack.stop_local()
     with pytest.raises(openai.APIStatusError) as info:
         ask(stack, CLEAN)

@@ -38,6 +38,7 @@ from typing import ClassVar
 
 from proxy.detection.budget import DEFAULT_RECOGNIZER_BUDGET_MS, OverBudget
 from proxy.detection.cache import ResultCache
+from proxy.detection.chunks import Piece, merge, plan
 from proxy.detection.detector import Analyzer, Detector
 from proxy.detection.engine import DeadlinePassed, Engine
 from proxy.detection.subjects import Detected, Subject, findings_of, request_subjects
@@ -170,29 +171,65 @@ class DetectorPool:
         subjects, found = request_subjects(segments)
         known, todo = self.cache.split(subjects, scope)
         if todo:
-            future: Future[tuple[dict[Subject, tuple[Detected, ...]], dict[str, float]]] | None
-            future = None
-            try:
-                # A broken pool refuses at submit; one that breaks later, at result.
-                future = executor.submit(_work, todo, deadline, self.recognizer_budget_ms)
-                remaining = None if deadline is None else max(deadline - time.monotonic(), 0.0)
-                fresh, spent = future.result(timeout=remaining)
-            except BrokenProcessPool:
-                log.error("a detection worker died; rebuilding the pool")
-                with self._lock:
-                    if self._executor is executor:
-                        self._executor = self._new_executor()
-                raise
-            except TimeoutError:
-                assert future is not None
-                future.cancel()  # still queued: it never runs; running: it stops at its check
-                raise DeadlinePassed from None
+            # A long text is cut into pieces the workers read at once (``chunks``); the rest
+            # of the request's subjects go to one worker together.
+            whole: list[Subject] = []
+            split: list[tuple[Subject, list[Piece]]] = []
+            for subject in todo:
+                pieces = ([] if subject.kind == "join" else
+                          plan(subject.text, self.workers))
+                if len(pieces) > 1:
+                    split.append((subject, pieces))
+                else:
+                    whole.append(subject)
+            batches = [whole] if whole else []
+            batches += [[Subject(subject.text[p.start:p.end], subject.label, subject.kind)]
+                        for subject, pieces in split for p in pieces]
+            results = self._run(executor, batches, deadline)
+            fresh: dict[Subject, tuple[Detected, ...]] = {}
+            parts = iter(results[1:] if whole else results)
+            if whole:
+                fresh.update(results[0][0])
+            for subject, pieces in split:
+                found_in = [next(parts) for _ in pieces]
+                fresh[subject] = merge(pieces, [next(iter(r.values())) for r, _ in found_in])
             if timings is not None:
-                for language, seconds in spent.items():
-                    timings[language] = timings.get(language, 0.0) + seconds
+                for _, spent in results:
+                    for language, seconds in spent.items():
+                        timings[language] = timings.get(language, 0.0) + seconds
             self.cache.store(fresh, scope)
             known.update(fresh)
         return findings_of(segments, known, found)
+
+    def _run(self, executor: ProcessPoolExecutor, batches: list[list[Subject]],
+             deadline: float | None
+             ) -> list[tuple[dict[Subject, tuple[Detected, ...]], dict[str, float]]]:
+        """Each batch analysed by a worker, all at once; their results in order."""
+        futures: list[Future[tuple[dict[Subject, tuple[Detected, ...]], dict[str, float]]]] = []
+        try:
+            # A broken pool refuses at submit; one that breaks later, at result.
+            for batch in batches:
+                futures.append(executor.submit(_work, batch, deadline,
+                                               self.recognizer_budget_ms))
+            results = []
+            for future in futures:
+                remaining = None if deadline is None else max(deadline - time.monotonic(), 0.0)
+                results.append(future.result(timeout=remaining))
+            return results
+        except BrokenProcessPool:
+            log.error("a detection worker died; rebuilding the pool")
+            with self._lock:
+                if self._executor is executor:
+                    self._executor = self._new_executor()
+            raise
+        except TimeoutError:
+            for future in futures:
+                future.cancel()  # still queued: it never runs; running: it stops at its check
+            raise DeadlinePassed from None
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
 
     def worker_pids(self) -> list[int]:
         executor = self._executor

@@ -90,8 +90,8 @@ class Metrics:
         self.fail_closed = Counter(
             "sekisho_fail_closed_total",
             "Requests kept off the cloud because Sekisho could not clear them "
-            "(detection_timeout, detection_budget, detection_error, detection_overloaded, "
-            "uninspectable, local_unavailable).",
+            "(detection_timeout, detection_too_long, detection_budget, detection_error, "
+            "detection_overloaded, uninspectable, local_unavailable).",
             ["reason"], registry=r,
         )
         self.retries = Counter(
@@ -176,8 +176,9 @@ class Metrics:
         )
         # Fixed label sets exist from the start at 0, so rate() and increase() see the very
         # first event of each kind (a series that appears at 1 has no earlier sample).
-        for reason in ("detection_timeout", "detection_budget", "detection_error",
-                       "detection_overloaded", "uninspectable", "local_unavailable"):
+        for reason in ("detection_timeout", "detection_too_long", "detection_budget",
+                       "detection_error", "detection_overloaded", "uninspectable",
+                       "local_unavailable"):
             self.fail_closed.labels(reason)
         for result in ("success", "error"):
             self.policy_reloads.labels(result)
