@@ -23,6 +23,7 @@ from spacy.tokens import Doc, Span
 from spacy.vocab import Vocab
 from sudachipy import dictionary as sudachi_dictionary
 from sudachipy import tokenizer as sudachi_tokenizer
+from thinc.api import NumpyOps
 
 log = logging.getLogger("sekisho.detection")
 
@@ -289,6 +290,16 @@ def build_en_pipeline() -> Language:
     for name in list(nlp.pipe_names):
         if name not in keep:
             nlp.disable_pipe(name)
+    # thinc multiplies matrices with BLIS by default; on the few rows of one request's sentences
+    # NumPy's OpenBLAS is 5-8 times faster (1 x 96 x 288: 19 us against 2.5 us; 40 rows: 85 us
+    # against 18 us, measured here), which made English NER a third faster (7.9 -> 5.2 ms for
+    # a 1,000-character text's name sentences). The parser's own Cython loop is unaffected.
+    numpy_ops = NumpyOps(use_blis=False)
+    for _, component in nlp.pipeline:
+        model = getattr(component, "model", None)
+        if model is not None:
+            for node in model.walk():
+                node.ops = numpy_ops
     return nlp
 
 
