@@ -472,8 +472,18 @@ def _ms(seconds: float) -> float:
 # --- the run ------------------------------------------------------------------------------------
 
 
-def _spawn(args: list[str], cwd: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(args, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+def _spawn(args: list[str], cwd: str, name: str) -> subprocess.Popen[bytes]:
+    """A process with its output in ``cwd/name.log`` (a pipe nobody reads would fill up and
+    stop it: aiohttp logs every connection wrk drops at the end of a run)."""
+    with open(Path(cwd) / f"{name}.log", "wb") as log:
+        return subprocess.Popen(args, cwd=cwd, stdout=log, stderr=subprocess.STDOUT)
+
+
+def _check_alive(processes: dict[str, subprocess.Popen[bytes]], cwd: str) -> None:
+    for name, process in processes.items():
+        if process.poll() is not None:
+            tail = (Path(cwd) / f"{name}.log").read_text(errors="replace")[-1500:]
+            raise SystemExit(f"{name} exited with {process.returncode}:\n{tail}")
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
@@ -514,16 +524,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         processes: dict[str, subprocess.Popen[bytes]] = {}
         try:
             processes["upstream"] = _spawn(me + ["--role", "upstream", "--port",
-                                                 str(ports["upstream"])], tmp)
+                                                 str(ports["upstream"])], tmp, "upstream")
             processes["passthrough"] = _spawn(me + ["--role", "passthrough", "--port",
                                                     str(ports["passthrough"]), "--upstream",
-                                                    urls["upstream"]], tmp)
+                                                    urls["upstream"]], tmp, "passthrough")
             wait_ready(urls["upstream"], processes["upstream"], 30, "/v1/models")
             wait_ready(urls["passthrough"], processes["passthrough"], 30, "/v1/models")
             config = _config(Path(tmp) / "sekisho.yaml", ports["sekisho"], urls["upstream"],
                              args.detection_workers)
             processes["sekisho"] = _spawn([sys.executable, "-m", "proxy", "serve", "--config",
-                                           str(config)], tmp)
+                                           str(config)], tmp, "sekisho")
             report["startup_to_ready_s"] = round(wait_ready(urls["sekisho"],
                                                             processes["sekisho"], 300), 2)
             report["warm_start"] = asyncio.run(_warm_start(urls["sekisho"], pools, rng))
@@ -531,12 +541,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             report["processes"]["after_start"] = _rss(sekisho)
             off_config = _config(Path(tmp) / "off.yaml", ports["off"], urls["upstream"], 0)
             processes["off"] = _spawn(me + ["--role", "sekisho-off", "--config",
-                                            str(off_config)], tmp)
+                                            str(off_config)], tmp, "off")
             wait_ready(urls["off"], processes["off"], 60)
 
             def cell(case: Case, target: str, concurrency: int) -> dict[str, Any]:
                 result = run_wrk(urls[target], _script(tmp, case, pools), concurrency,
                                  args.duration)
+                _check_alive(processes, tmp)
                 result.update(case=case.name, target=target, concurrency=concurrency)
                 report["cells"].append(result)
                 print(_row(result, report["cells"]), flush=True)
@@ -562,6 +573,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         finally:
             for process in processes.values():
                 _stop(process)
+            for name in processes:
+                log = Path(tmp) / f"{name}.log"
+                lines = log.read_text(errors="replace").splitlines()
+                report["processes"].setdefault("log_lines", {})[name] = len(lines)
+                if args.show_logs and lines:
+                    print(f"--- {name}.log (last 5 of {len(lines)} lines)")
+                    print("\n".join(lines[-5:]))
     report["load_average_after"] = os.getloadavg()[0]
     return report
 
@@ -644,7 +662,7 @@ def _row(result: dict[str, Any], cells: list[dict[str, Any]]) -> str:
     floor = next((c for c in cells if c["case"] == result["case"] and c["target"] == "passthrough"
                   and c["concurrency"] == result["concurrency"]), None)
     ratio = added = ""
-    if floor is not None and result["target"] not in ("passthrough", "upstream"):
+    if floor is not None and floor["rps"] and result["target"] not in ("passthrough", "upstream"):
         result["ratio_to_passthrough"] = round(result["rps"] / floor["rps"], 3)
         result["added_p50_ms"] = round((result["p50_us"] - floor["p50_us"]) / 1000, 2)
         ratio = f"{result['ratio_to_passthrough']:.2f}"
@@ -685,6 +703,8 @@ def main() -> int:
     parser.add_argument("--cases", default=",".join(CASES))
     parser.add_argument("--long", default=LONG, help="long prompts, language:characters,...")
     parser.add_argument("--detection-workers", type=int, default=2)
+    parser.add_argument("--show-logs", action="store_true",
+                        help="print the end of each process's log")
     parser.add_argument("--json", type=Path, default=ROOT / "build" / "bench-http.json")
     args = parser.parse_args()
     if args.role == "upstream":
