@@ -345,6 +345,7 @@ def test_sigterm_right_after_a_request_failed_closed_at_its_deadline_stops_at_on
     port = _free_port()
     config = tmp_path / "sekisho.yaml"
     config.write_text(f"detection_workers: 1\nmetrics_port: null\ndetection_deadline_ms: 300\n"
+                      f"detection_deadline_ms_per_1000_chars: 0\n"
                       f"detection_cache_size: 0\ncloud_url: {cloud.base_url}\n"
                       f"local_url: {local.base_url}\n")
     proc = subprocess.Popen(
