@@ -163,33 +163,15 @@ class Pools:
     sensitive: dict[str, list[str]]
 
 
-def _sentences(text: str) -> list[str]:
-    out: list[str] = []
-    for line in text.splitlines():
-        line = line.strip()
-        if len(line) >= 12:
-            out.append(line)
-    return out
-
-
 def load_pools(corpus: Path = CORPUS) -> Pools:
-    clean: dict[str, list[str]] = {"en": [], "ja": []}
-    sensitive: dict[str, list[str]] = {"en": [], "ja": []}
+    # Imported here: the upstream and pass-through processes need none of detection's imports.
+    from proxy.tools.benchmark import corpus_messages
+
+    clean: dict[str, list[str]] = {}
+    sensitive: dict[str, list[str]] = {}
     for language in ("en", "ja"):
-        for line in (corpus / f"{language}.jsonl").read_text(encoding="utf-8").splitlines():
-            if not line.strip():
-                continue
-            item = json.loads(line)
-            texts = [m["content"] for m in item["request"].get("messages", [])
-                     if isinstance(m.get("content"), str)]
-            if item["sensitive"]:
-                # The message that holds a labelled value whole (not a system prompt beside it).
-                sensitive[language].extend(
-                    t for t in texts if len(t) < 900
-                    and any(e["text"] in t for e in item["entities"]))
-            else:
-                for t in texts:
-                    clean[language].extend(_sentences(t))
+        messages, clean[language] = corpus_messages(corpus, language)
+        sensitive[language] = [t for t in messages if len(t) < 900]
     return Pools(clean, sensitive)
 
 

@@ -44,6 +44,25 @@ def corpus_texts(corpus: Path) -> dict[str, list[str]]:
     return texts
 
 
+def corpus_messages(corpus: Path, language: str) -> tuple[list[str], list[str]]:
+    """The corpus's sensitive messages that hold a labelled value whole (not a system prompt
+    beside them), and the lines of at least 12 characters of its clean messages: the pieces
+    the HTTP benchmark and the mixed-prompt test build prompts from."""
+    sensitive: list[str] = []
+    clean: list[str] = []
+    for line in (corpus / f"{language}.jsonl").read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        item = json.loads(line)
+        texts = [m["content"] for m in item["request"].get("messages", [])
+                 if isinstance(m.get("content"), str)]
+        if item["sensitive"]:
+            sensitive.extend(t for t in texts if any(e["text"] in t for e in item["entities"]))
+        else:
+            clean.extend(s.strip() for t in texts for s in t.splitlines() if len(s.strip()) >= 12)
+    return sensitive, clean
+
+
 def _text_of(pool: list[str], size: int, offset: int) -> str:
     out: list[str] = []
     length = 0

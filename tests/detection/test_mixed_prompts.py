@@ -11,7 +11,6 @@ cloud). The decisive assertion is on the route the default policy gives.
 
 from __future__ import annotations
 
-import json
 import random
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import pytest
 from proxy.config import Settings
 from proxy.detection.detector import Detector
 from proxy.policy import load_policy
+from proxy.tools.benchmark import corpus_messages
 from proxy.tools.explain import explain
 from proxy.values import Endpoint
 
@@ -27,29 +27,12 @@ ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "tests" / "detection" / "corpus"
 
 
-def _corpus(language: str) -> tuple[list[str], list[str]]:
-    """(sensitive messages that hold a labelled value whole, clean lines)."""
-    sensitive: list[str] = []
-    clean: list[str] = []
-    for line in (CORPUS / f"{language}.jsonl").read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            continue
-        item = json.loads(line)
-        texts = [m["content"] for m in item["request"].get("messages", [])
-                 if isinstance(m.get("content"), str)]
-        if item["sensitive"]:
-            sensitive.extend(t for t in texts if any(e["text"] in t for e in item["entities"]))
-        else:
-            clean.extend(s.strip() for t in texts for s in t.splitlines() if len(s.strip()) >= 12)
-    return sensitive, clean
-
-
 @pytest.mark.parametrize("language", ["en", "ja"])
 def test_sensitive_prompts_between_clean_lines_stay_local(detector: Detector,
                                                           language: str) -> None:
     policy = load_policy(ROOT / "policies" / "default.yaml")
     settings = Settings()
-    sensitive, clean = _corpus(language)
+    sensitive, clean = corpus_messages(CORPUS, language)
     # The clean lines a rule reads something in (public figures, works, placeholders,
     # organisations' numbers, years): the surroundings most likely to sway a reading.
     found = detector.analyze_texts(clean)
