@@ -77,6 +77,80 @@ _MAX_STRETCH = 256
 _NUMBER_REACH = 32
 
 
+# The longest digit string a valid number can be written with: libphonenumber's longest national
+# significant number (17 digits) after an international prefix (at most 4 digits in
+# PHONE_REGIONS) and a country code (3).
+_MAX_WRITTEN_DIGITS = 17 + 4 + 3
+# Where a region's national prefix is rewritten (Brazil's carrier codes: a transform rule keeps
+# a later group), the reader lets it be any leading digits up to this many ("90" and "15").
+_MAX_REWRITTEN_PREFIX = 7
+_DIGIT_GROUP = re.compile(r"\d+")
+
+
+def _region_readers(regions: tuple[str, ...]) -> dict[str, re.Pattern[str]]:
+    """Per region, a pattern that every digit string the matcher could read as a valid number
+    of that default region fully matches.
+
+    With leniency VALID, a match is a number ``is_valid_number`` accepts, so its national
+    significant number fully matches the general pattern of a region of its country code
+    (``general_desc``: the union of every number type's pattern). Written without ``+``, its
+    digits are that national number after what ``parse`` strips for the default region: the
+    region's country code, then its national prefix (``national_prefix_for_parsing``, where the
+    reader tries every way that pattern can match, not only the one ``parse`` takes) — or they
+    start with the region's international prefix, after which any country's number may follow
+    (with ``+``, which any region reads alike, the recognizer tries one region anyway). The
+    reader accepts a superset of those strings, so skipping a region it rejects skips nothing
+    the matcher would have found (``tests/detection/test_phone_regions.py`` compares both on
+    every region's example numbers and on number-like stretches).
+    """
+    readers: dict[str, re.Pattern[str]] = {}
+    for region in regions:
+        meta = phonenumbers.PhoneMetadata.metadata_for_region(region)
+        if meta is None or meta.general_desc is None:
+            raise ImportError(f"phonenumbers has no metadata for {region}")
+        national = "|".join(
+            f"(?:{other.general_desc.national_number_pattern})"
+            for code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE[meta.country_code]
+            if (other := phonenumbers.PhoneMetadata.metadata_for_region(code)) is not None
+            and other.general_desc is not None
+            and other.general_desc.national_number_pattern is not None
+        )
+        prefix = meta.national_prefix_for_parsing
+        stripped = ("" if prefix is None else
+                    rf"\d{{0,{_MAX_REWRITTEN_PREFIX}}}?" if meta.national_prefix_transform_rule
+                    else f"(?:{prefix})?")
+        alternatives = [f"(?:{meta.country_code})?{stripped}(?:{national})"]
+        if meta.international_prefix is not None:
+            alternatives.append(rf"(?:{meta.international_prefix})\d*")
+        readers[region] = re.compile("|".join(f"(?:{a})" for a in alternatives))
+    return readers
+
+
+_REGION_READERS = _region_readers(PHONE_REGIONS)
+
+
+def _regions_for(window: str, regions: tuple[str, ...]) -> tuple[str, ...]:
+    """The ``regions`` in which some run of ``window``'s digit groups could be a valid number.
+
+    The matcher's candidates begin and end between a digit and a separator (its inner matches
+    split at separators), so every number it reads is written with the digits of consecutive
+    groups; those of at most ``_MAX_WRITTEN_DIGITS`` digits are tried against each region's
+    reader (``_region_readers``).
+    """
+    groups = [phonenumbers.normalize_digits_only(g) for g in _DIGIT_GROUP.findall(window)]
+    runs: list[str] = []
+    for i in range(len(groups)):
+        run = ""
+        for group in groups[i:]:
+            run += group
+            if len(run) > _MAX_WRITTEN_DIGITS:
+                break
+            runs.append(run)
+    return tuple(r for r in regions
+                 if (reader := _REGION_READERS.get(r)) is None
+                 or any(reader.fullmatch(run) for run in runs))
+
+
 def _stretch_windows(start: int, end: int) -> list[tuple[int, int]]:
     """The spans of the stretch ``[start, end)`` the matcher reads: the stretch itself, or
     overlapping windows of ``_MAX_STRETCH`` characters that cover it."""
@@ -150,7 +224,12 @@ class WindowedPhoneRecognizer(PhoneRecognizer):
 
     def _in_window(self, window: str, first: int, last: int) -> list[RecognizerResult]:
         # An international number parses the same whatever the default region: once.
-        regions = self.supported_regions[:1] if "+" in window else self.supported_regions
+        if "+" in window:
+            regions = self.supported_regions[:1]
+        elif (self.leniency or 0) >= phonenumbers.Leniency.VALID:
+            regions = _regions_for(window, tuple(self.supported_regions))
+        else:
+            regions = self.supported_regions
         found: list[RecognizerResult] = []
         for region in regions:
             for match in phonenumbers.PhoneNumberMatcher(window, region,
