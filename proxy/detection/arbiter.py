@@ -68,6 +68,10 @@ _CARDS = frozenset({"CREDIT_CARD", "IBAN_CODE", "US_BANK_NUMBER", "JP_BANK_ACCOU
 _MASKABLE = _NUMBERED | {"DATE_OF_BIRTH", "JP_ADDRESS", "STREET_ADDRESS"}
 # What a cue may clear: personal data, never a credential or a content flag.
 _CLEARABLE = _MASKABLE | _CONTACTS | {"PERSON", "EMAIL_ADDRESS"}
+# What a stated declaration clears without a placeholder's shape: the values forms and examples
+# are filled in with. Identifiers that open an account or a record (cards, My Numbers, bank
+# accounts) still need a placeholder's digits: a careless test pastes real ones.
+_STATED_CLEARABLE = _CONTACTS | {"PERSON", "EMAIL_ADDRESS", "DATE_OF_BIRTH"}
 
 # Masked characters; 〇 alone is the kanji zero (〇八〇 is 080).
 _MASKED = re.compile(r"[Xx×○〇●◯＊*]{2,}|[○●◯]")
@@ -78,7 +82,9 @@ _MASKED = re.compile(r"[Xx×○〇●◯＊*]{2,}|[○●◯]")
 # ("test results", "for example") to declare anything; with a data word they do.
 _DECLARED = re.compile(
     r"ダミー|架空|記入例|入力例|(?<!読み)(?<!振り)(?<!ふり)仮名|サンプルデータ|テストデータ|テスト用|実在しない|"
-    r"dummy|fictional|fictitious|placeholders?\b|made[- ]up|fake\b|"
+    r"dumm(?:y|ies)|fictional|fictitious|placeholders?\b|made[- ]up|fake\b|"
+    r"\bnot\s+(?:a\s+)?real\b|\bnobody\s+real\b|\bno\s+real\s+(?:people|persons?|names?|data)\b|"
+    r"\bdemo\s+(?:personas?|data|users?|accounts?|records?)\b|"
     r"\b(?:sample|test|example|mock)\s+(?:data|records?|values?|names?|entr(?:y|ies)|"
     r"fixtures?|customers?|users?|residents?|patients?|guests?|tenants?)\b",
     re.IGNORECASE,
@@ -97,10 +103,19 @@ _CUE_BEFORE = re.compile(
 )
 # … or a remark in brackets right after it ("山田 花子 様（仮名）", "555-0123 (fictional)").
 _CUE_AFTER = re.compile(
-    r"^\s*(?:様|さん|氏)?\s*[」』\"”']?\s*[（(\[]\s*(?:仮名|架空|ダミー|サンプル|例|記入例|"
+    r"^\s*(?:様|さん|氏)?\s*[」』\"”']?\s*(?:[（(\[※]\s*|(?:のような|みたいな|などの)\s*(?:明らかな|架空の)?)"
+    r"(?:仮名|架空|ダミー|サンプル|例|記入例|"
     r"fictional|fictitious|placeholder|dummy|sample|example|made[- ]up|fake|not real)",
     re.IGNORECASE,
 )
+# … or named as the kind of data a developer's question shows ("emails like …", "numbers such
+# as …"), the value first in a list or after other values of it ("例:090-…、080…").
+_DATA_LIKE = re.compile(
+    r"\b(?:numbers?|e-?mails?|e-?mail\s+addresses|addresses|values|strings|inputs|formats?|ids|"
+    r"identifiers)\s+(?:like|such\s+as)\s*[\"'“(]?\s*$",
+    re.IGNORECASE,
+)
+_LIST_GLUE = re.compile(r"\s*(?:、|,|，|/|\band\b|\bor\b|や|と|及び)\s*", re.IGNORECASE)
 # The conventional placeholder people of forms and documentation, in the languages of the
 # product's users. A list, because a convention is a list: nothing in the names themselves says
 # "placeholder", and each is also someone's real name, so they count only where the text
@@ -115,6 +130,9 @@ _PLACEHOLDER_PEOPLE = frozenset({
 _PLACEHOLDER_FAMILY = frozenset({
     "sample", "example", "test", "tester", "placeholder", "dummy", "demo", "doe", "user",
     "customer", "guest", "person", "resident", "patient", "student", "applicant"})
+# Japanese order puts the form's word first: テスト 花子, サンプル タロウ.
+_PLACEHOLDER_FAMILY_JA = frozenset({"テスト", "てすと", "サンプル", "ダミー", "見本"})
+_NAME_REST = re.compile(r"(?:[ \t]+(?:[A-Z]\.|[A-Z][a-z]+)){1,2}")
 _DOE = re.compile(r"\b(?:john|jane|j\.)\s+doe\b|\bdoe,\s*(?:john|jane)\b", re.IGNORECASE)
 _PLACEHOLDER_ADDRESS = re.compile(
     r"\b(?:sample|example|anytown|anywhere|placeholder|test|fake|dummy)\b|サンプル|ダミー|架空|テスト",
@@ -219,19 +237,28 @@ def _japanese_common_noun_family(value: str) -> bool:
     return any(pos[2] == "人名" and pos[3] == "名" for pos in dictionary_entries(given))
 
 
-def _placeholder_shaped(entity: str, value: str) -> bool:
-    """Whether a value has a placeholder's shape (not enough alone: see ``_DECLARED``)."""
+def _placeholder_shaped(entity: str, value: str, following: str = "") -> bool:
+    """Whether a value has a placeholder's shape (not enough alone: see ``_DECLARED``);
+    ``following``: the text right after it, where the rest of a name may be ("John" of "John Q.
+    Sample")."""
     folded = re.sub(r"[\s・.,、_-]", "", unicodedata.normalize("NFKC", value).casefold())
     if entity == "PERSON":
-        words = re.split(r"[\s・]+", unicodedata.normalize("NFKC", value).casefold().strip())
-        if len(words) >= 2 and words[-1] in _PLACEHOLDER_FAMILY:
-            return True  # "Jane Sample", "Test User"
+        rest = _NAME_REST.match(following)
+        whole = value + (rest.group(0) if rest else "")
+        words = re.split(r"[\s・]+", unicodedata.normalize("NFKC", whole).casefold().strip())
+        if len(words) >= 2 and (words[-1] in _PLACEHOLDER_FAMILY
+                                or words[0] in _PLACEHOLDER_FAMILY_JA):
+            return True  # "Jane Sample", "Test User", "テスト ハナコ"
         head = re.split(r"[（(]", folded)[0]
         return head in _PLACEHOLDER_PEOPLE or _japanese_common_noun_family(
             re.split(r"[（(]", unicodedata.normalize("NFKC", value))[0].strip())
     if entity == "EMAIL_ADDRESS":
         local = folded.split("@", 1)[0]
         return local in _PLACEHOLDER_PEOPLE or "example" in folded.split("@")[-1]
+    if entity in _PHONES:
+        # Reserved for fiction, but test data everywhere writes real-looking numbers this way:
+        # a shape, not a placeholder on its own.
+        return _FICTIONAL_NANP.fullmatch(_digits(value)) is not None
     if entity == "DATE_OF_BIRTH":
         return _JAN_FIRST.search(unicodedata.normalize("NFKC", value)) is not None
     if entity in ("JP_ADDRESS", "STREET_ADDRESS"):
@@ -239,15 +266,62 @@ def _placeholder_shaped(entity: str, value: str) -> bool:
     return False
 
 
-class _Declarations:
-    """Where ``text`` declares its data made up, and whether one covers a finding: earlier in
-    the finding's paragraph or on its own line. A paragraph (lines up to a blank one) is one
-    piece of a prompt; a declaration in another, a pasted sample or an earlier request, says
-    nothing about this one's data."""
+# A sentence that asks for data to be made up, or made from data it is given, or asks whether
+# data is real, says nothing about the data it names: "replace these names with dummy ones: …",
+# "以下と同じ形式でダミーデータを作って：…", "is this a fake number?".
+_MAKING = re.compile(
+    r"置き?換|置換|差し替|入れ替|変換|匿名|マスク|伏せ|作っ|作成|生成|作れ|作る|作り|同じ形式|"
+    r"(?:を|に)(?:元|基|もと)に|参考に|代わりに|ではなく|"
+    r"\breplac|\bswap|\bsubstitut|\banonymi[sz]|\bpseudonymi[sz]|\bmask|\bredact|\bobfuscat|"
+    r"\bscrub|\bconvert|\bturn\b|\bchange\b|\bgenerat|\bcreat|\bmake\b|\bproduc|\bbased on\b|"
+    r"\bsame format\b|\bsimilar to\b|\bmodell?ed on\b|\binstead of\b|\bfrom (?:these|this|the)\b|"
+    r"[?？]\s*$|か[。\s]*$",
+    re.IGNORECASE,
+)
 
-    def __init__(self, text: str) -> None:
-        self.at = [m.start() for m in _DECLARED.finditer(text)]
+
+class _Declarations:
+    """Where ``text`` declares its data made up, and whether one covers a finding.
+
+    Two kinds. A declaration that *states* what the data is, rather than asking for data to be
+    made (``_MAKING``), covers every value after it in its sentence (``…so nobody real appears:
+    Alex Wilber, …``); as a heading (a line of its own in brackets or before a colon:
+    ``【記入例】``, ``[SAMPLE - NOT A REAL PATIENT]``) the rest of its paragraph; as the last
+    sentence of a paragraph with no finding after it (``以下はすべて研修用のダミーデータです。``,
+    ``The example values are dummies.``) the next paragraph, which it introduces. A line that
+    speaks of real data (``Now the real one:``) ends the cover. Any other declaration covers
+    values earlier in the finding's paragraph or on its own line, and only those with a
+    placeholder's shape (``_placeholder_shaped``). A paragraph (lines up to a blank one) is one
+    piece of a prompt; a declaration in another, a pasted sample or an earlier request, says
+    nothing about this one's data.
+    """
+
+    def __init__(self, text: str, findings: Sequence[Detected]) -> None:
+        declarations = [(m.start(), m.end()) for m in _DECLARED.finditer(text)]
+        self.at = [at for at, _ in declarations]
         self.paragraphs = [m.end() for m in _PARAGRAPH_BREAK.finditer(text)] if self.at else []
+        self.stated: list[tuple[int, int]] = []
+        if not self.at:
+            return
+        starts = sorted(h.start for h in findings if h.entity_type in _CLEARABLE)
+        for at, declared_end in declarations:
+            head, tail = _sentence(text, at, at + 1)
+            if _MAKING.search(text, head, tail):
+                continue
+            line_head, line_tail = _line(text, at, at + 1)
+            paragraph_end = self._paragraph_end(at, len(text))
+            end = tail
+            if _HEADING.fullmatch(text, line_head, line_tail):
+                end = paragraph_end
+            elif (bisect_left(starts, paragraph_end) == bisect_left(starts, at)
+                  and not text[tail:paragraph_end].strip() and paragraph_end < len(text)):
+                end = self._paragraph_end(paragraph_end, len(text))
+            real = _REAL.search(text, declared_end, end)
+            self.stated.append((at, real.start() if real is not None else end))
+
+    def _paragraph_end(self, at: int, length: int) -> int:
+        k = bisect_right(self.paragraphs, at)
+        return self.paragraphs[k] if k < len(self.paragraphs) else length
 
     def cover(self, start: int, tail: int) -> bool:
         if not self.at:
@@ -257,12 +331,26 @@ class _Declarations:
         i = bisect_left(self.at, head)
         return i < len(self.at) and self.at[i] < tail
 
+    def state(self, start: int) -> bool:
+        """Whether a declaration that states the data made up covers ``start``."""
+        return any(at < start < end for at, end in self.stated)
+
+
+# A heading line: a short label in brackets, after a markdown "#", or before a colon.
+_HEADING = re.compile(
+    r"[ \t\u3000]*(?:[【\[［(（<＜][^\n]{1,40}[】\]］)）>＞]|#{1,4}[^\n]{1,40}|[^\n]{1,40}[:：])"
+    r"[ \t\u3000]*")
+_REAL = re.compile(r"\breal\b|\bactual\b|本物|実在の|実際の|本番", re.IGNORECASE)
+
 
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t\u3000]*\n")
+# The NANP's numbers for fiction: 555-0100 to 555-0199, with or without an area code.
+_FICTIONAL_NANP = re.compile(r"(?:1?\d{3})?55501\d\d")
 
 
 def _is_placeholder(text: str, hit: Detected, value: str, declared: _Declarations,
-                    testing: bool) -> bool:
+                    testing: bool, listed_after: bool) -> bool:
+    """Whether ``hit`` is a placeholder; ``listed_after``: it follows one in a list."""
     if hit.entity_type in _NUMBERED and is_placeholder_number(value):
         return True
     if hit.entity_type in _CARDS and testing and is_test_number(value):
@@ -274,11 +362,15 @@ def _is_placeholder(text: str, hit: Detected, value: str, declared: _Declaration
     head, tail = _line(text, hit.start, hit.end)
     before = text[max(head, hit.start - 16):hit.start]
     after = text[hit.end:min(tail, hit.end + 24)]
-    if _CUE_BEFORE.search(before) or _CUE_AFTER.search(after):
+    if (listed_after or _CUE_BEFORE.search(before) or _CUE_AFTER.search(after)
+            or _DATA_LIKE.search(text, max(head, hit.start - 40), hit.start)):
+        return True
+    if hit.entity_type in _STATED_CLEARABLE and declared.state(hit.start):
         return True
     # A declaration earlier in the paragraph or on the value's own line, and a placeholder's
     # shape.
-    return declared.cover(hit.start, tail) and _placeholder_shaped(hit.entity_type, value)
+    return declared.cover(hit.start, tail) and _placeholder_shaped(
+        hit.entity_type, value, text[hit.end:hit.end + 24])
 
 
 # -- numbers labelled as something else -------------------------------------------------------
@@ -540,7 +632,7 @@ def arbitrate(text: str, hits: Sequence[Detected]) -> list[Detected]:
     else removed, and organisations' contact details and public figures retyped."""
     if not hits:
         return []
-    declared = _Declarations(text)
+    declared = _Declarations(text, hits)
     testing = _TESTING.search(text) is not None
     places = _index([h for h in hits if h.entity_type == "LOCATION" and h.score >= 0.85])
     people = [h for h in hits if h.entity_type == "PERSON" and h.score >= 0.6
@@ -550,10 +642,16 @@ def arbitrate(text: str, hits: Sequence[Detected]) -> list[Detected]:
     private_people = [h for h in people if h not in public_people]
     private_spans = _People(private_people)
     placeholders: dict[str, list[Detected]] = {}
-    for h in hits:
-        if h.entity_type in _CLEARABLE and _is_placeholder(
-                text, h, text[h.start:h.end], declared, testing):
+    # A value right after a placeholder in a list (``例:090-1234-5678、08012345678``) is one.
+    placeholder_end = -1
+    for h in sorted(hits, key=lambda h: (h.start, -h.end)):
+        if h.entity_type not in _CLEARABLE:
+            continue
+        listed_after = (0 <= placeholder_end <= h.start
+                        and _LIST_GLUE.fullmatch(text, placeholder_end, h.start) is not None)
+        if _is_placeholder(text, h, text[h.start:h.end], declared, testing, listed_after):
             placeholders.setdefault(h.entity_type, []).append(h)
+            placeholder_end = max(placeholder_end, h.end)
     cleared = {entity: _index(spans) for entity, spans in placeholders.items()}
     public_sentences = {_sentence(text, h.start, h.end) for h in public_people}
     private_sentences = {_sentence(text, h.start, h.end) for h in private_people}

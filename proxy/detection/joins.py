@@ -48,6 +48,7 @@ _FRAGMENT = re.compile(
     r"(?<![0-9A-Za-z%#\\])\d(?:[ .\-/ー\u2010-\u2015\u2212\uff0d\uff70\u30fb\u3000]?\d)+"
     r"(?![0-9A-Za-z])"
 )
+_STRETCH_GAP = re.compile(r"[ \t().\-/]+")
 _PHONE_CUE = re.compile(r"(?i:\bphone|\btel\b|\bmobile\b|\bcell\b|\bfax\b|\bcall\b)"
                         r"|電話|携帯|連絡先")
 # What the text must call a number assembled from pieces for it to count as that kind.
@@ -187,16 +188,24 @@ def _digit_chains(texts: Sequence[Segment]) -> Iterable[Join]:
         chain = [first]
         total = len(first.digits)
         context = before
+        # Fragments only brackets and separators apart in one text ("(202) 555-0199") are one
+        # stretch to the recognizers where it stands, which read it in its own context (a
+        # placeholder there is one here too): a join of them says nothing new.
+        stretch = True
         for nxt in fragments[i + 1:i + 5]:
             if len(nxt.digits) > 12 or not _adjacent(texts, chain[-1], nxt):
                 break
             if nxt.segment == chain[-1].segment:
-                context += " " + texts[nxt.segment].text[chain[-1].end:nxt.start]
+                gap = texts[nxt.segment].text[chain[-1].end:nxt.start]
+                context += " " + gap
+                stretch = stretch and _STRETCH_GAP.fullmatch(gap) is not None
+            else:
+                stretch = False
             chain.append(nxt)
             total += len(nxt.digits)
             if total > 19:
                 break
-            if _named(context, total):
+            if not stretch and _named(context, total):
                 yield _chain_join(texts, chain)
 
 

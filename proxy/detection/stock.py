@@ -106,7 +106,7 @@ def _region_readers(regions: tuple[str, ...]) -> dict[str, re.Pattern[str]]:
     readers: dict[str, re.Pattern[str]] = {}
     for region in regions:
         meta = phonenumbers.PhoneMetadata.metadata_for_region(region)
-        if meta is None or meta.general_desc is None:
+        if meta is None or meta.general_desc is None or meta.country_code is None:
             raise ImportError(f"phonenumbers has no metadata for {region}")
         national = "|".join(
             f"(?:{other.general_desc.national_number_pattern})"

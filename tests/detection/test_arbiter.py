@@ -46,6 +46,25 @@ def test_digits_nobody_is_given() -> None:
     "SAMPLE ENTRY (fictional)\nName: Jane Sample\nPhone: (000) 000-0000",
     "In Stripe test mode, card 4242 4242 4242 4242 succeeds.",
     "For unit tests we use the dummy value 123456789018 as the My Number.",
+    # A declaration that states what the data is: a heading over its paragraph, …
+    "Check this label layout.\n\n[SAMPLE - NOT A REAL CUSTOMER]\nCustomer: Rowan Whitlock\n"
+    "Ship to: 48 Harrow Lane, Leeds",
+    "返信はがきの見本です。\n\n【入力例】\nご住所:〒150-0002 東京都渋谷区渋谷2-21-1\n"
+    "ご芳名:鷲尾 菜摘",
+    # … a sentence ending the paragraph before the data it introduces, …
+    "研修用の台本を作ります。以下はすべて架空のデータです。\n\n氏名：椎葉 美琴\n"
+    "携帯：090-5521-8830",
+    "Tidy this template. The example values are dummies.\n\nContact: Dr. Imogen Vance\n"
+    "Phone: (617) 555-0142",
+    # … and the rest of its own sentence.
+    "Use the demo persona so nobody real appears: Dorian Pell, dorian.pell@contoso.com",
+    # Values given as examples of a kind of data, one after another.
+    "携帯番号の正規表現を書いて（例:090-3817-2240、08031772240）",
+    "Validate emails like priya.n+test@example.com and numbers like (415) 555-0134 or 555-0187.",
+    "テストには 4417 2291 3305 のような明らかなダミー値だけを使ってください。",
+    # A placeholder name read in part by NER, the form's word first in Japanese order.
+    "Use obviously fake sample data like this: Marcus Q. Sample, 71, of Anytown.",
+    "ダミーデータ：会員名 テスト ハナコ",
 ])
 def test_placeholders_are_not_personal_data(detector: Detector, text: str) -> None:
     assert personal(detector, text) == set()
@@ -60,6 +79,20 @@ def test_placeholders_are_not_personal_data(detector: Detector, text: str) -> No
     ("カルテの読み仮名：イトウ ナオコ。漢字の候補を挙げて", "イトウ ナオコ"),
     ("Refund card 4111 1111 1111 1111 today.", "4111 1111 1111 1111"),
     ("お客様の携帯は090-1234-5678です。", "090-1234-5678"),
+    # Asked to make data from given data, or to say whether it is real: no statement.
+    ("以下のデータと同じ形式でダミーデータを作って：\n\n氏名：椎葉 美琴\n携帯：090-5521-8830",
+     "090-5521-8830"),
+    ("Generate fake records based on these:\n\nContact: Dr. Imogen Vance, (617) 555-0142",
+     "Imogen Vance"),
+    ("Is this a fake number? 090-5521-8830", "090-5521-8830"),
+    # A statement ends where the text speaks of real data …
+    ("The rows below are dummies: Dorian Pell; the real customer is Maria Gonzalez.",
+     "Maria Gonzalez"),
+    # … and a heading covers its own paragraph only.
+    ("[SAMPLE DATA]\nCustomer: Dorian Pell\n\nReply to Maria Gonzalez about her refund.",
+     "Maria Gonzalez"),
+    # A fictional-looking number without a declaration is someone's in test data everywhere.
+    ("Customer's mobile: (617) 555-0142", "(617) 555-0142"),
 ])
 def test_real_values_beside_placeholder_words_stay_personal(
     detector: Detector, text: str, value: str,
