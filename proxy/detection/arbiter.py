@@ -383,7 +383,11 @@ _OTHER_ID_LABEL = re.compile(
     r"\b[a-z]+[\s_-]ids?\b|\bP/?N|"
     r"シリアル(?:番号|No\.?)?|製造番号|製番|型番|品番|部品番号|受付番号|注文番号|伝票番号|管理番号|"
     r"問い?合わ?せ番号|追跡番号|予約番号|案件番号|整理番号|請求書番号|契約番号|ロット(?:番号)?|"
-    r"図番|図面番号|機番|機体番号|[ァ-ヶー一-龯]+\s?(?:ID|ＩＤ)|[ァ-ヶー一-龯]+コード)"
+    r"図番|図面番号|機番|機体番号|[ァ-ヶー一-龯]+\s?(?:ID|ＩＤ)|[ァ-ヶー一-龯]+コード|"
+    # The English labels above as katakana writes them (ブッキング番号, オーダーNo.). Not every
+    # "…番号": 口座番号 and 会員番号 name a person's identifiers, which must still count.
+    r"(?:ブッキング|オーダー|インボイス|トラッキング|チケット|リファレンス|ケース|パーツ|モデル|"
+    r"コンテナ)(?:番号|No\.?|ナンバー))"
     r"\s*(?:は|が|:|：|#|=|の形式は|の例)?\s*[「『\"“'(（]?\s*$",
     re.IGNORECASE,
 )
@@ -513,7 +517,17 @@ _FRAME_WORDS = re.compile(
     r"\bdynasty\b|\bnovelist\b|\bpoet\b|\bpainter\b|\bcomposer\b|\bphilosopher\b|"
     r"\b(?:in|since|of|by|from|around|circa|until|born|the)\s+(?:[A-Z][a-z]+\s+\d{1,2},\s+)?"
     r"(?:1[0-8]\d\d|19[0-8]\d)\b|\b1[0-9]\d\d\s*[–-]\s*1[0-9]\d\d\b|(?<!\d)1[0-8]\d\d年|"
-    r"歴史|[一-龯]史(?=[のをにでコ])",
+    r"歴史|[一-龯]史(?=[のをにでコ])|"
+    # Characters' merchandise: nobody sells a figure of a customer.
+    r"フィギュア(?!スケート)|ぬいぐるみ|アクリルスタンド|アクスタ|缶バッジ|コスプレ|ライセンス品|版権|"
+    r"\bofficially licensed\b|\baction figures?\b|\bfigurines?\b|\bplush(?:ies)?\b|"
+    r"\bcosplay\b|\breplicas?\b|"
+    # Children's books, and writing in a persona's voice or after a persona's style.
+    r"絵本|\bpicture books?\b|\bstorybooks?\b|\bnursery rhymes?\b|"
+    r"\bin the (?:voice|style|manner|spirit) of\b|\binspired by\b|(?-i:[A-Z][a-z]+-style\b)|"
+    r"口調で|になりきって|"
+    # A monarch's or a pope's title before a name ("Queen Elizabeth II", "Pope Francis").
+    r"(?-i:\b(?:King|Queen|Pope|Emperor|Empress|Tsar|Czar|Sultan|Pharaoh)\s+[A-Z][a-z]+)",
     re.IGNORECASE,
 )
 # Japanese honorifics for characters, written into English text ("Nobita-kun", "Kiki-chan").
@@ -592,7 +606,8 @@ def _public_figures(text: str, people: Sequence[Detected]) -> set[Detected]:
 
 # A character's name that names a thing, whichever recognizer read it: キティちゃんコンセプトルーム.
 _CHARACTER_THING = re.compile(r"^(?:ちゃん|くん)[ァ-ヶー]{3,}")
-_EN_FOLLOWING = re.compile(r"^(?:[\s-]+[A-Z][\w'-]*|\s+\d[\w-]*){1,2}")
+# The words after a name, initials among them ("Carlton B. Goodlett Place").
+_EN_FOLLOWING = re.compile(r"^(?:[\s-]+[A-Z][\w'-]*\.?|\s+\d[\w-]*){1,3}")
 
 
 def _named_thing(text: str, hit: Detected, places: SpanIndex) -> bool:
@@ -611,7 +626,7 @@ def _named_thing(text: str, hit: Detected, places: SpanIndex) -> bool:
         return True  # ONAN/ONAF, R2-D2: codes, not names (a booking's OLSEN/DEREK MR is
         # read as a name with certainty)
     following = _EN_FOLLOWING.match(after)
-    if following and any(is_thing_word(w) for w in following.group(0).split()):
+    if following and any(is_thing_word(w.rstrip(".")) for w in following.group(0).split()):
         return True  # John F. Kennedy International Airport, John Crane Type 28 … pumps
     if " " in value.strip() and re.search(r"(?:^|[^\w])(?:a|an)\s+$", text[max(0, hit.start - 4):
                                                                    hit.start], re.IGNORECASE):

@@ -44,11 +44,13 @@ LATIN_LOWER = "a-z" + "".join(ch for ch in _LATIN_LETTERS if ch.islower())
 
 # Where a sentence ends: a line break, Japanese end punctuation, or . ! ? before a space —
 # but not after an initial or a title ("W. Edwards Deming", "Dr. Hassan"), which would cut a
-# name in two. A run of . ! ? is tried from its first two characters only (a try from further
-# in ends where the one from its second did): tried from every character, a long run of dots
-# cost the square of its length.
+# name in two, nor after the abbreviations that stand inside a sentence ("浴衣ver. セット",
+# "No. 5", "vs. Acme"). A run of . ! ? is tried from its first two characters only (a try from
+# further in ends where the one from its second did): tried from every character, a long run
+# of dots cost the square of its length.
 SENTENCE_END = re.compile(
     r"\n+|[。！？]+|(?<![A-Z])(?<!\bMr)(?<!\bMs)(?<!\bDr)(?<!\bSt)(?<!\bMrs)(?<!\bProf)"
+    r"(?<!\bver)(?<!\bVer)(?<!\bvol)(?<!\bVol)(?<!\bvs)(?<!\bNo)(?<!\bfig)(?<!\bFig)(?<!\bapprox)"
     r"(?<![.!?]{2})[.!?]++(?=\s)"
 )
 # Head nouns that make a name-looking phrase a thing, not a person: "Phoenix Logistics",
@@ -66,6 +68,7 @@ _THING_WORDS = frozenset("""
     road school server servers services software solutions square stadium station store
     street studio studios systems team technologies tower town university valley ventures
     warehouse
+    aquarium boulevard blvd cathedral memorial monument parkway place terrace theater theatre zoo
 """.split())
 
 

@@ -32,6 +32,7 @@ from proxy.detection.domains import has_public_suffix
 from proxy.detection.names import (
     LATIN_LOWER,
     LATIN_UPPER,
+    Lexicon,
     is_product_name,
     is_thing_word,
     lexicon,
@@ -391,9 +392,11 @@ def confirmed_name(value: str, following: str = "") -> bool:
     words = _LATIN_WORDS.findall(value)
     if not words or any("\u3040" <= ch <= "\u9fff" for ch in value):
         return True
-    if is_thing_word(words[-1]) or len(words) == 1 and is_thing_word(following):
-        return False
     names = lexicon()
+    if is_thing_word(words[-1]) and not _family_named_like_a_thing(words, names):
+        return False
+    if len(words) == 1 and is_thing_word(following):
+        return False
     known = [w for w in words if names.is_name(w) or name_kind(w) in ("姓", "名")]
     # "Claude", "Compare Claude": when the only name is a product's and the other words are
     # everyday English, it is the assistant ("Claude Monet" is still a person).
@@ -401,6 +404,15 @@ def confirmed_name(value: str, following: str = "") -> bool:
         return not all(is_product_name(w) or names.is_english_form(w) or names.is_common(w)
                        for w in words)
     return bool(known)
+
+
+def _family_named_like_a_thing(words: list[str], names: Lexicon) -> bool:
+    """"Jessica Hall", "Tom Street", "Jenny Park": a head noun that is also a family name, after
+    a given name (neither an everyday word nor a product's). NER reads them as people, and so
+    must the lexicon's check, or the commonest Korean family name and many English ones would
+    never count; "Victoria Falls" and "Grace Hopper Center" end in no family name."""
+    return (len(words) >= 2 and names.is_family(words[-1]) and names.is_given(words[-2])
+            and not names.is_common(words[-2]) and not is_product_name(words[-2]))
 
 
 _POSSESSIVE = ("'s", "’s")

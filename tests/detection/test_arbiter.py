@@ -106,11 +106,21 @@ def test_real_values_beside_placeholder_words_stay_personal(
     "Parse this telemetry line: SN FL-8830 batt 78% ref 090-1234-0001",
     "トヨタ純正の品番 04152-YZZA6 と 90915-10003 の違いは？",
     "Invoice numbers look like INV 0207-946-0012 (it's just our numbering).",
+    "本船の遅延です。ブッキング番号:0904418273、コンテナは TCNU 090552 8。",
 ])
 def test_numbers_labelled_as_other_identifiers_are_not_phones(
     detector: Detector, text: str,
 ) -> None:
     assert not types(detector, text) & {"PHONE_NUMBER", "JP_PHONE_NUMBER"}
+
+
+def test_a_label_naming_a_persons_identifier_is_no_other_identifier(
+    detector: Detector,
+) -> None:
+    # 口座番号 is not ブッキング番号: the number still counts (the policy reads phones from 0.4).
+    text = "本日、綿貫さんがご来店。口座番号は0552-118734。"
+    assert any(text[f.start:f.end] == "0552-118734" and f.score >= 0.4
+               for f in detector.analyze([Segment("t", text)]))
 
 
 @pytest.mark.parametrize(("text", "phone"), [
@@ -156,6 +166,14 @@ def test_a_persons_contact_details_stay_personal(
     " in 1871.",
     "Write a timeline about Enzo Ferrari and Ferruccio Lamborghini from 1963.",
     "Fun facts: Doc Holliday (John Henry Holliday, 1851–1887) trained as a dentist.",
+    # Merchandise of characters, children's books, a persona's voice or style, a monarch.
+    "商品：名探偵コナン 江戸川コナンくん＆毛利蘭ちゃん 浴衣ver. セット（正規ライセンス品）",
+    "Plan circle times themed on picture books: Curious George, and Max in Where the Wild"
+    " Things Are.",
+    "Write a best man toast in the voice of Charles Bingley for Mr. Darcy and Elizabeth"
+    " Bennet.",
+    "Week 2 drills inspired by Serena Williams, week 4 Simone Biles-style core work.",
+    "Summarize the protocol of Queen Elizabeth II's state funeral in five bullet points.",
 ])
 def test_people_written_about_as_public_figures(detector: Detector, text: str) -> None:
     assert "PERSON" not in types(detector, text)
@@ -169,6 +187,14 @@ def test_people_written_about_as_public_figures(detector: Detector, text: str) -
     ("Explain this PNR: 1.OKONKWO/CHIDI MR", "OKONKWO/CHIDI"),
     # 発 after a name that is no place is the person's: Tanaka's proposal, not a departure.
     ("鈴木 健太発の提案を要約して。", "鈴木 健太"),
+    # Family names that are head nouns too: Hall, Lane, Street, Park.
+    ("Please call Jessica Hall about the invoice.", "Jessica Hall"),
+    ("Refund issued to Sarah Lane yesterday.", "Sarah Lane"),
+    ("Tom Street called again about his claim.", "Tom Street"),
+    ("Jenny Park's claim was approved on Monday.", "Jenny Park"),
+    # A persona's voice asked for a customer still names the customer.
+    ("Reply in the voice of our brand to customer Priyanka Raghunathan.",
+     "Priyanka Raghunathan"),
 ])
 def test_private_people_stay_people(detector: Detector, text: str, name: str) -> None:
     assert any(t == "PERSON" and name in v or v in name
@@ -179,6 +205,8 @@ def test_private_people_stay_people(detector: Detector, text: str, name: str) ->
     "羽田着 JL123便の送迎バスの案内文を作って。",
     "武田薬品工業の海外買収の歴史を整理して。",
     "12階のキティちゃんコンセプトルームに泊まる団体の案内文。",
+    "Pay in person at City Hall, 1 Dr. Carlton B. Goodlett Place, Room 140.",
+    "Our pre-K is doing a field trip to Lincoln Park Zoo next month.",
     "Compare a John Crane Type 28 with a Flowserve BX for crude transfer pumps.",
     "Give directions to John F. Kennedy International Airport, Queens, NY.",
 ])
