@@ -85,7 +85,8 @@ _DECLARED = re.compile(
     r"dumm(?:y|ies)|fictional|fictitious|placeholders?\b|made[- ]up|fake\b|"
     r"\bnot\s+(?:a\s+)?real\b|\bnobody\s+real\b|\bno\s+real\s+(?:people|persons?|names?|data)\b|"
     r"\bdemo\s+(?:personas?|data|users?|accounts?|records?)\b|"
-    r"\b(?:sample|test|example|mock)\s+(?:data|records?|values?|names?|entr(?:y|ies)|"
+    r"\b(?:sample|test|example|mock)\s+(?:data|records?|values?|names?|entr(?:y|ies)|renders?|"
+    r"outputs?|previews?|"
     r"fixtures?|customers?|users?|residents?|patients?|guests?|tenants?)\b",
     re.IGNORECASE,
 )
@@ -108,6 +109,16 @@ _CUE_AFTER = re.compile(
     r"fictional|fictitious|placeholder|dummy|sample|example|made[- ]up|fake|not real)",
     re.IGNORECASE,
 )
+# … or inside brackets a cue opens: "[SAMPLE: John Sample, sample@example.com, +1 555-0100]",
+# "（例：…）" — the cue speaks for everything up to the closing bracket.
+_CUE_BRACKET = re.compile(
+    r"[\[(（［]\s*(?:記入例|入力例|例|サンプル|ダミー|架空|sample|example|e\.g\.|eg\.|placeholder|"
+    r"dummy|fictional|fake)s?(?![a-z])[^\])）］\n]*$",
+    re.IGNORECASE,
+)
+# … or given as the shape of a format ("「090-1234-5678」のような3-4-4形式").
+_FORMAT_AFTER = re.compile(
+    r"^\s*[」』\"”']?\s*(?:のような|みたいな|などの)\s*(?:[\d-]+\s*)?(?:形式|フォーマット|書式|パターン)")
 # … or named as the kind of data a developer's question shows ("emails like …", "numbers such
 # as …"), the value first in a list or after other values of it ("例:090-…、080…").
 _DATA_LIKE = re.compile(
@@ -363,6 +374,8 @@ def _is_placeholder(text: str, hit: Detected, value: str, declared: _Declaration
     before = text[max(head, hit.start - 16):hit.start]
     after = text[hit.end:min(tail, hit.end + 24)]
     if (listed_after or _CUE_BEFORE.search(before) or _CUE_AFTER.search(after)
+            or _FORMAT_AFTER.search(after)
+            or _CUE_BRACKET.search(text, max(head, hit.start - 80), hit.start)
             or _DATA_LIKE.search(text, max(head, hit.start - 40), hit.start)):
         return True
     if hit.entity_type in _STATED_CLEARABLE and declared.state(hit.start):
@@ -380,6 +393,7 @@ _OTHER_ID_LABEL = re.compile(
     r"\bticket(?:\s+no\.?)?|\border(?:\s+no\.?|\s+number|\s+id)?|\binvoice(?:\s+no\.?)?|"
     r"\blot(?:\s+no\.?)?|\bpart(?:\s+no\.?|\s+number)?|\bmodel(?:\s+no\.?)?|\bmeter(?:\s+ids?)?|"
     r"\btracking(?:\s+no\.?|\s+number)?|\bbooking(?:\s+ref)?|\bcase\s+(?:no\.?|id|number)|"
+    r"\bbatch(?:\s+(?:no\.?|codes?|numbers?))?|\bbuild(?:\s+(?:no\.?|numbers?))?|"
     r"\b[a-z]+[\s_-]ids?\b|\bP/?N|"
     r"シリアル(?:番号|No\.?)?|製造番号|製番|型番|品番|部品番号|受付番号|注文番号|伝票番号|管理番号|"
     r"問い?合わ?せ番号|追跡番号|予約番号|案件番号|整理番号|請求書番号|契約番号|ロット(?:番号)?|"
@@ -387,7 +401,9 @@ _OTHER_ID_LABEL = re.compile(
     # The English labels above as katakana writes them (ブッキング番号, オーダーNo.). Not every
     # "…番号": 口座番号 and 会員番号 name a person's identifiers, which must still count.
     r"(?:ブッキング|オーダー|インボイス|トラッキング|チケット|リファレンス|ケース|パーツ|モデル|"
-    r"コンテナ)(?:番号|No\.?|ナンバー))"
+    r"コンテナ)(?:番号|No\.?|ナンバー)|ビルド|バージョン)"
+    # Any label may be followed by "No." (ロットNo.:080-…).
+    r"(?:\s*(?:No\.?|ナンバー))?"
     r"\s*(?:は|が|:|：|#|=|の形式は|の例)?\s*[「『\"“'(（]?\s*$",
     re.IGNORECASE,
 )
@@ -431,14 +447,19 @@ _ORG_LABEL = re.compile(
 )
 # Names of organisations and public places, by their last word (Japanese suffixes; English
 # head nouns come from the name lexicon's thing words).
-_JA_ORG_SUFFIX = re.compile(
+_JA_ORG_SUFFIXES = (
     r"(?:株式会社|（株）|\(株\)|㈱|有限会社|会社|ホールディングス|グループ|銀行|証券|保険|"
     r"役所|役場|区役所|市役所|県庁|都庁|庁舎|庁|省|局|署|大学|学校|学園|高校|病院|医院|"
     r"クリニック|センター|協会|機構|財団|法人|組合|事務所|支社|支店|営業所|工場|"
     r"駅|空港|港|寺|神社|大社|神宮|城|塔|タワー|ツリー|ホテル|旅館|美術館|博物館|図書館|"
     r"公園|ホール|会館|スタジアム|ドーム|モール|百貨店|運輸|工業|製薬|電力|ガス|鉄道|通運|"
-    r"本社|本店|本部|本所|ビル)\s*(?:の本社|の所在地|の住所)?\s*$"
-)
+    r"記念館|資料館|文学館|科学館|水族館|体育館|公民館|動物園|植物園|庭園|講堂|公会堂|劇場|"
+    r"本社|本店|本部|本所|ビル)")
+_JA_ORG_SUFFIX = re.compile(_JA_ORG_SUFFIXES + r"\s*(?:の本社|の所在地|の住所)?\s*$")
+# A Japanese name right before one of them names the place or the firm (大隈講堂, 田中病院) —
+# not when the word goes on to a person's post (佐藤センター長, 鈴木病院職員) or is the start of
+# a given name (田中省吾: 省 then another kanji).
+_JA_THING_AFTER = re.compile(_JA_ORG_SUFFIXES + r"(?![一-龯]|員|スタッフ)")
 _EN_NAME_WORDS = re.compile(r"([A-Za-z][\w'’.-]*)[\s,]*$")
 _PRIVATE_LABEL = re.compile(
     r"住所|自宅|携帯|氏名|本人|お客様の|顧客の|患者|契約者|申込者|利用者の|入居者|"
@@ -447,13 +468,15 @@ _PRIVATE_LABEL = re.compile(
     re.IGNORECASE,
 )
 _JP_MOBILE = re.compile(r"^(?:\+?81)?0?[789]0")
+_CONTACT_GLUE = re.compile(r"\s*[,、;/]\s*")
 
 
 def _owner_before(text: str, start: int) -> bool:
     """Whether an organisation's or a public place's name ends right before ``start``, where
-    an opening bracket (and a label such as ``本社：``) leads into the value."""
+    an opening bracket (and a label such as ``本社：``) or, in English, a comma leads into the
+    value ("American Dental Association, 211 E. Chicago Ave.")."""
     prefix = text[max(0, start - 40):start]
-    m = re.search(r"[（(]\s*(?:〒\s*)?(?:[^（()）\n]{0,12}[:：]\s*)?$", prefix)
+    m = re.search(r"(?:[（(]|(?<=[A-Za-z]),)\s*(?:〒\s*)?(?:[^（()）\n]{0,12}[:：]\s*)?$", prefix)
     if m is None:
         return False
     owner = prefix[:m.start()]
@@ -515,8 +538,8 @@ _FRAME_WORDS = re.compile(
     r"\bfounded\b|\binvent(?:ed|or)\b|\bpioneer(?:ed|s)?\b|\bnobel\b|\blaureate\b|"
     r"\bemperor\b|\bshogun\b|\bsamurai\b|\bmeiji\b|\bedo period\b|\brestoration\b|"
     r"\bdynasty\b|\bnovelist\b|\bpoet\b|\bpainter\b|\bcomposer\b|\bphilosopher\b|"
-    r"\b(?:in|since|of|by|from|around|circa|until|born|the)\s+(?:[A-Z][a-z]+\s+\d{1,2},\s+)?"
-    r"(?:1[0-8]\d\d|19[0-8]\d)\b|\b1[0-9]\d\d\s*[–-]\s*1[0-9]\d\d\b|(?<!\d)1[0-8]\d\d年|"
+    r"\b(?:in|since|of|by|from|around|circa|until|born|the|about|on|after|before|during)\s+"
+    r"(?:[A-Z][a-z]+\s+\d{1,2},\s+)?(?:1[0-8]\d\d|19[0-8]\d)s?\b|\(1[0-8]\d\d\)|\b1[0-9]\d\d\s*[–-]\s*1[0-9]\d\d\b|(?<!\d)1[0-8]\d\d年|"
     r"歴史|[一-龯]史(?=[のをにでコ])|"
     # Characters' merchandise: nobody sells a figure of a customer.
     r"フィギュア(?!スケート)|ぬいぐるみ|アクリルスタンド|アクスタ|缶バッジ|コスプレ|ライセンス品|版権|"
@@ -525,7 +548,11 @@ _FRAME_WORDS = re.compile(
     # Children's books, and writing in a persona's voice or after a persona's style.
     r"絵本|\bpicture books?\b|\bstorybooks?\b|\bnursery rhymes?\b|"
     r"\bin the (?:voice|style|manner|spirit) of\b|\binspired by\b|(?-i:[A-Z][a-z]+-style\b)|"
-    r"口調で|になりきって|"
+    r"口調で|になりきって|\bstory ?times?\b|"
+    # A work by its author ("Toni Morrison's \"Beloved\"") or a maxim quoted with its source,
+    # a public office, a namesake ("Duke Energy (after James Buchanan Duke)").
+    r"(?-i:['’]s\s+[\"“][A-Z0-9])|名言|格言|出典|\bnamed (?:after|for)\b|(?-i:\(after [A-Z])|"
+    r"(?-i:\b(?:Chief Justice|Justice|Secretary of State|Prime Minister|Senator|Governor)\s+[A-Z])|"
     # A monarch's or a pope's title before a name ("Queen Elizabeth II", "Pope Francis").
     r"(?-i:\b(?:King|Queen|Pope|Emperor|Empress|Tsar|Czar|Sultan|Pharaoh)\s+[A-Z][a-z]+)",
     re.IGNORECASE,
@@ -621,6 +648,8 @@ def _named_thing(text: str, hit: Detected, places: SpanIndex) -> bool:
     after = text[hit.end:hit.end + 40]
     if _CHARACTER_THING.match(after):
         return True
+    if re.search(r"[一-龯ぁ-んァ-ヶ]$", value) and _JA_THING_AFTER.match(after):
+        return True
     if re.search(r"\d", value) or ("/" in value and all(
             len(part.strip()) <= 4 for part in value.split("/"))):
         return True  # ONAN/ONAF, R2-D2: codes, not names (a booking's OLSEN/DEREK MR is
@@ -671,7 +700,10 @@ def arbitrate(text: str, hits: Sequence[Detected]) -> list[Detected]:
     public_sentences = {_sentence(text, h.start, h.end) for h in public_people}
     private_sentences = {_sentence(text, h.start, h.end) for h in private_people}
     out: list[Detected] = []
-    for h in hits:
+    # An organisation's contact details come together: what is listed right after one of them
+    # ("…Association, 211 E. Chicago Ave., Chicago, IL 60611, 312.440.2500") is the same owner's.
+    public_end = -1
+    for h in sorted(hits, key=lambda h: (h.start, -h.end)):
         entity = h.entity_type
         if entity not in _CLEARABLE:
             out.append(h)
@@ -681,9 +713,13 @@ def arbitrate(text: str, hits: Sequence[Detected]) -> list[Detected]:
             continue  # a placeholder, or a part of one ("Jane" of "Jane Sample")
         if entity in _PHONES and _labelled_other(text, h):
             continue
-        if entity in _CONTACTS and _public_contact(
-                text, h, value, private_spans):
+        if entity in _CONTACTS and (
+                0 <= public_end <= h.start
+                and _CONTACT_GLUE.fullmatch(text, public_end, h.start) is not None
+                and not (entity in _PHONES and _JP_MOBILE.match(re.sub(r"\D", "", value) or "x"))
+                or _public_contact(text, h, value, private_spans)):
             out.append(replace(h, entity_type=PUBLIC_CONTACT))
+            public_end = max(public_end, h.end)
             continue
         if entity == "PERSON" and h.score >= 0.6 and h not in people_set:
             continue  # a place or a firm the lexicon took for a name

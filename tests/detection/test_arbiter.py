@@ -65,6 +65,9 @@ def test_digits_nobody_is_given() -> None:
     # A placeholder name read in part by NER, the form's word first in Japanese order.
     "Use obviously fake sample data like this: Marcus Q. Sample, 71, of Anytown.",
     "ダミーデータ：会員名 テスト ハナコ",
+    # A cue opening a bracket speaks for all of it; a number given as a format's shape.
+    "Lead traveller: {{lead_name}} [SAMPLE: Marcus Sample, m.sample@example.com, +1 555-0100]",
+    "電話番号は「090-3817-2240」のような3-4-4形式で届きます。",
 ])
 def test_placeholders_are_not_personal_data(detector: Detector, text: str) -> None:
     assert personal(detector, text) == set()
@@ -107,6 +110,9 @@ def test_real_values_beside_placeholder_words_stay_personal(
     "トヨタ純正の品番 04152-YZZA6 と 90915-10003 の違いは？",
     "Invoice numbers look like INV 0207-946-0012 (it's just our numbering).",
     "本船の遅延です。ブッキング番号:0904418273、コンテナは TCNU 090552 8。",
+    "ロットNo.:080-2215-4471 の製品を回収します。",
+    "ビルド:0312-5587-01(RC2) で再現、ビルド 0311-9920-04 では未発生。",
+    "Affected product: batch codes 312-884-2019 and 312-884-2020 (julian dates).",
 ])
 def test_numbers_labelled_as_other_identifiers_are_not_phones(
     detector: Detector, text: str,
@@ -139,6 +145,8 @@ def test_a_phone_near_an_identifier_word_is_still_a_phone(
     "Draft an RFQ to Nippon Express (head office, main line 03-5801-1000).",
     "The Shinjuku City Office (1-4-1 Kabukicho, Shinjuku-ku, Tokyo 160-8484) extends hours.",
     "問い合わせ先：世田谷区役所\n所在地：〒154-8504 東京都世田谷区世田谷4-21-27",
+    # After the owner's name and a comma, and listed after another of its details.
+    "Sources: American Dental Association, 211 E. Chicago Ave., Chicago, IL 60611, 312.440.2500",
 ])
 def test_organisations_contact_details_are_public(detector: Detector, text: str) -> None:
     found = types(detector, text)
@@ -151,6 +159,8 @@ def test_organisations_contact_details_are_public(detector: Detector, text: str)
     ("契約者：小鳥遊 真央 様\n住所：東京都台東区浅草2-3-1", "東京都台東区浅草2-3-1"),
     ("代表の田中 090-4417-2683 に折り返して", "090-4417-2683"),
     ("本社の総務 田中 誠 03-3212-6211 に連絡して", "03-3212-6211"),
+    ("Ship to Maria Gonzalez, 211 E. Chicago Ave., Chicago, IL 60611, 312.440.2500",
+     "211 E. Chicago Ave., Chicago, IL 60611"),
 ])
 def test_a_persons_contact_details_stay_personal(
     detector: Detector, text: str, value: str,
@@ -174,6 +184,14 @@ def test_a_persons_contact_details_stay_personal(
     " Bennet.",
     "Week 2 drills inspired by Serena Williams, week 4 Simone Biles-style core work.",
     "Summarize the protocol of Queen Elizabeth II's state funeral in five bullet points.",
+    # A work by its author, a case of the past, a public office, a namesake, a maxim's source.
+    "A 2-line blurb each for Toni Morrison's \"Beloved\" and Judy Blume's \"Forever\".",
+    "Explain Marbury v. Madison (1803): who William Marbury was and what Chief Justice John"
+    " Marshall decided.",
+    "Duke Energy (after James Buchanan Duke) and Southern California Edison (after Thomas"
+    " Edison) are utilities.",
+    "Write about Horace Wells and William T. G. Morton and the 1840s race to use ether.",
+    "緒方貞子さんや中村哲医師の名言を出典付きで教えてください。",
 ])
 def test_people_written_about_as_public_figures(detector: Detector, text: str) -> None:
     assert "PERSON" not in types(detector, text)
@@ -195,6 +213,9 @@ def test_people_written_about_as_public_figures(detector: Detector, text: str) -
     # A persona's voice asked for a customer still names the customer.
     ("Reply in the voice of our brand to customer Priyanka Raghunathan.",
      "Priyanka Raghunathan"),
+    # A name before a facility's word is the facility's, not before a post or a given name.
+    ("佐藤センター長に電話して、明日の件を伝えて", "佐藤"),
+    ("田中省吾さんに連絡して", "田中省吾"),
 ])
 def test_private_people_stay_people(detector: Detector, text: str, name: str) -> None:
     assert any(t == "PERSON" and name in v or v in name
@@ -207,6 +228,8 @@ def test_private_people_stay_people(detector: Detector, text: str, name: str) ->
     "12階のキティちゃんコンセプトルームに泊まる団体の案内文。",
     "Pay in person at City Hall, 1 Dr. Carlton B. Goodlett Place, Room 140.",
     "Our pre-K is doing a field trip to Lincoln Park Zoo next month.",
+    "早稲田大学の大隈講堂も散歩圏です。",
+    "Affected product: Harvest Lane Granola Bites 8 oz.",
     "Compare a John Crane Type 28 with a Flowserve BX for crude transfer pumps.",
     "Give directions to John F. Kennedy International Airport, Queens, NY.",
 ])

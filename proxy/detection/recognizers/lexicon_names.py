@@ -151,6 +151,9 @@ class LexiconNameRecognizer(PatternRecognizer):
             if is_product_name(given) and (names.is_english_form(second.group())
                                            or names.is_common(second.group())):
                 continue  # "Siri Shortcuts", "Julia Computing": a product and an English word
+            if score < 0.85 and names.is_english_form(second.group()):
+                continue  # "Lane Granola", "Harvest Moon": a known name, then an English word
+                # that is no name (family names the lexicon lacks are rarely English words)
             end = second.end()
             if i + 2 < len(words) and text[end:words[i + 2].start()] in _GAP:
                 third = words[i + 2].group()
