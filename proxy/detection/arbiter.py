@@ -91,7 +91,8 @@ _DECLARED = re.compile(
     re.IGNORECASE,
 )
 _TESTING = re.compile(
-    r"\btest(?:s|ing)?\b|テスト|sandbox|\bQA\b|dummy|placeholder|sample|fictional|ダミー|サンプル",
+    r"\btest(?:s|ing)?\b|テスト|sandbox|\bQA\b|dummy|placeholder|sample|fictional|ダミー|サンプル|"
+    r"記入例|入力例|見本",
     re.IGNORECASE,
 )
 # A cue attached to the value: a label right before it ("記入例：", "e.g.", "サンプル表記は「")…
@@ -99,7 +100,7 @@ _CUE_BEFORE = re.compile(
     r"(?:記入例|入力例|例|サンプル|ダミー|テスト用|架空|sample|example|e\.g\.|eg\.|"
     r"placeholder|dummy|fictional|fake)"
     r"(?:表記|欄|データ|値|名|\s+(?:values?|numbers?|records?|data|names?|entry|address(?:es)?))?"
-    r"\s*(?:は|が|として|:|：|=|like|such as)?\s*[「『\"“'(（\[]?\s*$",
+    r"\s*(?:は|が|として|:|：|=|like|such as)?\s*[「『\"“'(（\[]?(?:\s*(?-i:[A-Z]{2,5}))?\s*$",
     re.IGNORECASE,
 )
 # … or a remark in brackets right after it ("山田 花子 様（仮名）", "555-0123 (fictional)").
@@ -123,10 +124,13 @@ _FORMAT_AFTER = re.compile(
 # as …"), the value first in a list or after other values of it ("例:090-…、080…").
 _DATA_LIKE = re.compile(
     r"\b(?:numbers?|e-?mails?|e-?mail\s+addresses|addresses|values|strings|inputs|formats?|ids|"
-    r"identifiers)\s+(?:like|such\s+as)\s*[\"'“(]?\s*$",
+    r"identifiers)\b(?:\s+[\w-]+){0,5}?\s+(?:like|such\s+as)(?:\s+e\.g\.)?\s*[\"'“(]?"
+    r"(?:\s*(?-i:[A-Z]{2,5}))?\s*$",
     re.IGNORECASE,
 )
-_LIST_GLUE = re.compile(r"\s*(?:、|,|，|/|\band\b|\bor\b|や|と|及び)\s*", re.IGNORECASE)
+# Between two values of a list, a code may name the second's kind ("… or UPC 0-36000-…").
+_LIST_GLUE = re.compile(r"\s*(?:、|,|，|/|\band\b|\bor\b|や|と|及び)\s*(?:(?-i:[A-Z]{2,5})\s+)?",
+                        re.IGNORECASE)
 # The conventional placeholder people of forms and documentation, in the languages of the
 # product's users. A list, because a convention is a list: nothing in the names themselves says
 # "placeholder", and each is also someone's real name, so they count only where the text
@@ -172,11 +176,14 @@ def is_placeholder_number(value: str) -> bool:
 
 def is_test_number(value: str) -> bool:
     """A card or account number made of one repeated digit or a repeated block of two to four
-    (``4111 1111 1111 1111``, ``4242 4242 4242 4242``): the networks' test numbers, which no
+    (``4111 1111 1111 1111``, ``4242 4242 4242 4242``), or of consecutive digits (``1234567``,
+    a form's example account): the networks' test numbers and the forms' examples, which no
     card carries — but also what a careless test of a real system pastes, so they count as
-    placeholders only where the text speaks of testing."""
+    placeholders only where the text speaks of testing or examples."""
     digits = _digits(value)
     n = len(digits)
+    if n >= 6 and (digits in "01234567890123456789" or digits in "98765432109876543210"):
+        return True
     if n < 8:
         return False
     top = Counter(digits).most_common(1)[0][1]
@@ -551,7 +558,9 @@ _FRAME_WORDS = re.compile(
     r"口調で|になりきって|\bstory ?times?\b|"
     # A work by its author ("Toni Morrison's \"Beloved\"") or a maxim quoted with its source,
     # a public office, a namesake ("Duke Energy (after James Buchanan Duke)").
-    r"(?-i:['’]s\s+[\"“][A-Z0-9])|名言|格言|出典|\bnamed (?:after|for)\b|(?-i:\(after [A-Z])|"
+    r"(?-i:['’]s\s+[\"“][A-Z0-9])|名言|格言|出典|セリフ|台詞|\bnamed (?:after|for)\b|"
+    r"(?-i:\(after [A-Z])|\b(?:got|gets|took|takes) (?:its|their) names? from\b|名前の由来|"
+    r"社名の由来|\bfounders?\b|\bco-?founders?\b|"
     r"(?-i:\b(?:Chief Justice|Justice|Secretary of State|Prime Minister|Senator|Governor)\s+[A-Z])|"
     # A monarch's or a pope's title before a name ("Queen Elizabeth II", "Pope Francis").
     r"(?-i:\b(?:King|Queen|Pope|Emperor|Empress|Tsar|Czar|Sultan|Pharaoh)\s+[A-Z][a-z]+)",
@@ -560,8 +569,10 @@ _FRAME_WORDS = re.compile(
 # Japanese honorifics for characters, written into English text ("Nobita-kun", "Kiki-chan").
 _CHARACTER_SUFFIX = re.compile(r"^-(?:kun|chan)\b", re.IGNORECASE)
 # In the same sentence, a person addressed, labelled or related to the writer's business.
+# (A role word that modifies another noun addresses nobody: 新入社員研修, 社員向け, 患者数.)
 _ADDRESSED = re.compile(
-    r"様|殿|氏名|名前[:：]|担当|お客様|患者|利用者|契約者|応募者|候補者|社員|従業員|入居者|"
+    r"(?:様|殿|氏名|名前[:：]|担当|お客様|患者|利用者|契約者|応募者|候補者|社員|従業員|入居者)"
+    r"(?!研修|教育|向け|全員|一同|旅行|食堂|寮|数|層|満足)|"
     r"\bdear\b|\bname\s*:|\bpatient\b|\bcustomer\b|\bclient\b|\bemployee\b|"
     r"\bcandidate\b|\bapplicant\b|\btenant\b|\bguest\b|\bstaff\b|\bcolleague\b",
     re.IGNORECASE,

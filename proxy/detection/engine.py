@@ -121,6 +121,19 @@ def languages_of(text: str) -> tuple[str, ...]:
     return ("ja",)
 
 
+_WORDS = re.compile(r"[A-Za-z]+")
+
+
+def _plain_words(original: str) -> bool:
+    """Whether a span reads, as written, as everyday lower-case English words: a "name" a
+    derived view (a text read reversed because it says "reverse") found there is noise — a
+    reversed name reads as no words at all ("atihsoy ikuzus")."""
+    names = lexicon()
+    words = _WORDS.findall(original)
+    return bool(words) and all(
+        w.islower() and (names.is_common(w) or names.is_english_form(w)) for w in words)
+
+
 def _mask_japanese(text: str) -> str:
     """English NER on mixed text sees only the Latin parts; offsets stay the same."""
     return _JAPANESE.sub(" ", text)
@@ -308,10 +321,13 @@ class Engine:
             if timings is not None:
                 timings[lang] = timings.get(lang, 0.0) + time.perf_counter() - started
         for subject, view, hits in in_views.values():
+            derived = view is not canonical[subject].views[0]
             for hit in arbiter.arbitrate(view.text, _dedupe(hits)):
                 start, end = view.to_original(hit.start, hit.end)
-                if end > start:
-                    found[subject].append(replace(hit, start=start, end=end))
+                if end <= start or derived and hit.entity_type == "PERSON" and _plain_words(
+                        subject.text[start:end]):
+                    continue
+                found[subject].append(replace(hit, start=start, end=end))
         return {s: tuple(_dedupe(d)) for s, d in found.items()}
 
     def _results(

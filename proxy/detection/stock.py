@@ -393,6 +393,8 @@ def confirmed_name(value: str, following: str = "") -> bool:
     if not words or any("\u3040" <= ch <= "\u9fff" for ch in value):
         return True
     names = lexicon()
+    if len(words) == 1 and value.islower():
+        return False  # "money bin", "ask mark": a lone lower-case word is a word
     if is_thing_word(words[-1]) and not _family_named_like_a_thing(words, names):
         return False
     if len(words) == 1 and is_thing_word(following):

@@ -68,6 +68,11 @@ def test_digits_nobody_is_given() -> None:
     # A cue opening a bracket speaks for all of it; a number given as a format's shape.
     "Lead traveller: {{lead_name}} [SAMPLE: Marcus Sample, m.sample@example.com, +1 555-0100]",
     "電話番号は「090-3817-2240」のような3-4-4形式で届きます。",
+    # Examples of a kind of data a few words on, with a code naming each; a form's example
+    # account of consecutive digits.
+    "Claim reference numbers are 10 digits grouped like 0120-555-0147 in our system.",
+    "Order numbers look like phone numbers, e.g. ORD 415-882-9031 or UPC 0-36000-29145-2.",
+    "記入例）\n振込先：〇〇銀行 △△支店 普通 1234567\n依頼人：ミホン ジロウ（記入例）",
 ])
 def test_placeholders_are_not_personal_data(detector: Detector, text: str) -> None:
     assert personal(detector, text) == set()
@@ -192,6 +197,11 @@ def test_a_persons_contact_details_stay_personal(
     " Edison) are utilities.",
     "Write about Horace Wells and William T. G. Morton and the 1840s race to use ether.",
     "緒方貞子さんや中村哲医師の名言を出典付きで教えてください。",
+    # A name's origin, founders' names, a character's line; a role word as a modifier.
+    "4大監査法人の名前の由来（等松農夫蔵、Ernst & Young など）を教えて。",
+    "Car facts: how Mercedes got its name from Mercedes Jellinek, and Henry Ford's Model T.",
+    "Compare how Mrs. Fields and Ralph Lauren use their founders' names in branding.",
+    "新入社員研修で『サザエさん』のフグ田マスオさんの給与明細を題材にしたい。",
 ])
 def test_people_written_about_as_public_figures(detector: Detector, text: str) -> None:
     assert "PERSON" not in types(detector, text)
@@ -235,6 +245,24 @@ def test_private_people_stay_people(detector: Detector, text: str, name: str) ->
 ])
 def test_things_named_like_people(detector: Detector, text: str) -> None:
     assert "PERSON" not in types(detector, text)
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("新入社員の鈴木 健太さんの給与明細を確認して", "鈴木 健太"),
+    ("社員 高橋 美咲『鬼滅の刃』グッズの返品対応", "高橋 美咲"),
+])
+def test_a_role_word_for_a_person_still_addresses_them(
+    detector: Detector, text: str, name: str,
+) -> None:
+    assert ("PERSON", name) in personal(detector, text)
+
+
+def test_a_reversed_reading_finds_no_name_in_plain_words(detector: Detector) -> None:
+    # "reverse" makes the text be read backwards too; its words read backwards are no names.
+    text = "Requirements from our data plan: we also need the reverse direction for listings."
+    assert not personal(detector, text)
+    # A name written backwards is still found.
+    assert personal(detector, "Read this in reverse: ikuzus atihsoy, 8372-4144-090")
 
 
 def test_a_work_named_on_another_line_clears_nobody(detector: Detector) -> None:
