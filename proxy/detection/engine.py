@@ -121,17 +121,17 @@ def languages_of(text: str) -> tuple[str, ...]:
     return ("ja",)
 
 
-_WORDS = re.compile(r"[A-Za-z]+")
+_PLAIN_WORDS = re.compile(r"[a-z]{2,}(?:[ \t]+[a-z]{2,})*")
 
 
 def _plain_words(original: str) -> bool:
-    """Whether a span reads, as written, as everyday lower-case English words: a "name" a
-    derived view (a text read reversed because it says "reverse") found there is noise — a
-    reversed name reads as no words at all ("atihsoy ikuzus")."""
+    """Whether a span is, as written, nothing but everyday lower-case English words: a "name"
+    a derived view (a text read reversed because it says "reverse") found there is noise — a
+    reversed name reads as no words at all ("atihsoy ikuzus"), an escaped one as escapes."""
+    if _PLAIN_WORDS.fullmatch(original) is None:
+        return False
     names = lexicon()
-    words = _WORDS.findall(original)
-    return bool(words) and all(
-        w.islower() and (names.is_common(w) or names.is_english_form(w)) for w in words)
+    return all(names.is_common(w) or names.is_english_form(w) for w in original.split())
 
 
 def _mask_japanese(text: str) -> str:
