@@ -189,6 +189,13 @@ def _render(request: web.Request, exc: Exception) -> web.StreamResponse:
         generic = ProxyError(exc.reason or "HTTP error")
         generic.status = exc.status
         return error_response(generic)
+    if isinstance(exc, ConnectionError) and (
+            request.transport is None or request.transport.is_closing()):
+        # The client went away mid-request (a load generator stopping, a closed tab): nobody
+        # is left to answer, and it is no fault of the proxy's. The 499 (nginx's "client
+        # closed request") reaches the access log only.
+        log.info("client went away during %s %s", request.method, request.path)
+        return web.Response(status=499)
     # The last line of defence: never a traceback (or content) to clients or the log.
     log.error("unhandled %s in %s %s", type(exc).__name__, request.method, request.path)
     return error_response(ProxyError("Internal proxy error"))

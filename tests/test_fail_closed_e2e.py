@@ -224,3 +224,30 @@ def test_both_upstreams_down_is_a_502_that_does_not_blame_the_content(stack: Sta
         ask(stack, CLEAN)
     assert info.value.status_code == 502
     assert "fallback" in info.value.message
+
+
+def test_a_client_gone_mid_request_is_no_error_and_the_proxy_keeps_serving(
+    stack: Stack, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A load generator stopping, a closed tab: the body never arrives whole. Nobody is left to
+    # answer; the proxy notes it at INFO (path only), reaches no upstream and serves the next.
+    caplog.set_level(logging.INFO)
+    body = json.dumps({"model": "gpt-4o-mini",
+                       "messages": [{"role": "user", "content": f"Write to {EMAIL}"}]})
+
+    async def hang_up() -> None:
+        _, writer = await asyncio.open_connection("127.0.0.1", stack.port)
+        writer.write(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n"
+                     b"Content-Type: application/json\r\n"
+                     + f"Content-Length: {len(body) + 100}\r\n\r\n".encode()
+                     + body[:40].encode())
+        await writer.drain()
+        await asyncio.sleep(0.2)
+        writer.close()
+        await asyncio.sleep(0.3)
+
+    stack.loop.run(hang_up())
+    assert "client went away during POST /v1/chat/completions" in caplog.text
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert not [r for r in stack.cloud.requests + stack.local.requests if r.method == "POST"]
+    assert ask(stack, CLEAN).headers["x-sekisho-route"] == "cloud"
