@@ -81,7 +81,7 @@ _MASKED = re.compile(r"[Xx×○〇●◯＊*]{2,}|[○●◯]")
 # Words that declare the data of a text made up. "sample"/"test"/"example" alone are too common
 # ("test results", "for example") to declare anything; with a data word they do.
 _DECLARED = re.compile(
-    r"ダミー|架空|記入例|入力例|(?<!読み)(?<!振り)(?<!ふり)仮名|サンプルデータ|テストデータ|テスト用|実在しない|"
+    r"ダミー|架空|記入例|入力例|例示用|説明用の(?:架空|サンプル)|(?<!読み)(?<!振り)(?<!ふり)仮名|サンプルデータ|テストデータ|テスト用|実在しない|"
     r"dumm(?:y|ies)|fictional|fictitious|placeholders?\b|made[- ]up|fake\b|"
     r"\bnot\s+(?:a\s+)?real\b|\bnobody\s+real\b|\bno\s+real\s+(?:people|persons?|names?|data)\b|"
     r"\bdemo\s+(?:personas?|data|users?|accounts?|records?)\b|"
@@ -98,8 +98,9 @@ _TESTING = re.compile(
 # A cue attached to the value: a label right before it ("記入例：", "e.g.", "サンプル表記は「")…
 _CUE_BEFORE = re.compile(
     r"(?:記入例|入力例|例|サンプル|ダミー|テスト用|架空|sample|example|e\.g\.|eg\.|"
-    r"placeholder|dummy|fictional|fake)"
-    r"(?:表記|欄|データ|値|名|\s+(?:values?|numbers?|records?|data|names?|entry|address(?:es)?))?"
+    r"placeholder|dummy|fictional|fake|\btest\s+(?=cards?\b|numbers?\b|accounts?\b|ibans?\b))"
+    r"(?:表記|欄|データ|値|名|\s*(?:values?|numbers?|records?|data|names?|entry|address(?:es)?|"
+    r"cards?|accounts?|ibans?))?"
     r"\s*(?:は|が|として|:|：|=|like|such as)?\s*[「『\"“'(（\[]?(?:\s*(?-i:[A-Z]{2,5}))?\s*$",
     re.IGNORECASE,
 )
@@ -119,18 +120,20 @@ _CUE_BRACKET = re.compile(
 )
 # … or given as the shape of a format ("「090-1234-5678」のような3-4-4形式").
 _FORMAT_AFTER = re.compile(
-    r"^\s*[」』\"”']?\s*(?:のような|みたいな|などの)\s*(?:[\d-]+\s*)?(?:形式|フォーマット|書式|パターン)")
+    r"^\s*[」』\"”']?\s*(?:(?:のような|みたいな|などの)\s*(?:[\d-]+\s*)?)?"
+    r"(?:形式|フォーマット|書式|パターン|(?:ハイフン|スペース)?区切り|表記)")
 # … or named as the kind of data a developer's question shows ("emails like …", "numbers such
 # as …"), the value first in a list or after other values of it ("例:090-…、080…").
 _DATA_LIKE = re.compile(
     r"\b(?:numbers?|e-?mails?|e-?mail\s+addresses|addresses|values|strings|inputs|formats?|ids|"
-    r"identifiers)\b(?:\s+[\w-]+){0,5}?\s+(?:like|such\s+as)(?:\s+e\.g\.)?\s*[\"'“(]?"
+    r"identifiers|mobiles|phones|landlines|postcodes|zip\s+codes|cards|accounts|ibans)\b(?:\s+[\w-]+){0,5}?\s+(?:like|such\s+as)(?:\s+e\.g\.)?\s*[\"'“(]?"
     r"(?:\s*(?-i:[A-Z]{2,5}))?\s*$",
     re.IGNORECASE,
 )
 # Between two values of a list, a code may name the second's kind ("… or UPC 0-36000-…").
-_LIST_GLUE = re.compile(r"\s*(?:、|,|，|/|\band\b|\bor\b|や|と|及び)\s*(?:(?-i:[A-Z]{2,5})\s+)?",
-                        re.IGNORECASE)
+_LIST_GLUE = re.compile(
+    r"\s*(?:、|,|，|/|\band\b|\bor\b|や|と|及び|[」』\"”]\s*[、,]?\s*[「『\"“])\s*"
+    r"(?:(?-i:[A-Z]{2,5})\s+)?", re.IGNORECASE)
 # The conventional placeholder people of forms and documentation, in the languages of the
 # product's users. A list, because a convention is a list: nothing in the names themselves says
 # "placeholder", and each is also someone's real name, so they count only where the text
@@ -148,7 +151,9 @@ _PLACEHOLDER_FAMILY = frozenset({
 # Japanese order puts the form's word first: テスト 花子, サンプル タロウ.
 _PLACEHOLDER_FAMILY_JA = frozenset({"テスト", "てすと", "サンプル", "ダミー", "見本"})
 _NAME_REST = re.compile(r"(?:[ \t]+(?:[A-Z]\.|[A-Z][a-z]+)){1,2}")
-_DOE = re.compile(r"\b(?:john|jane|j\.)\s+doe\b|\bdoe,\s*(?:john|jane)\b", re.IGNORECASE)
+# The law's placeholder parties, Doe and Roe (John Doe, Jane Roe, Richard Roe).
+_DOE = re.compile(r"\b(?:john|jane|richard|j\.)\s+(?:doe|roe)\b|\b(?:doe|roe),\s*(?:john|jane)\b",
+                  re.IGNORECASE)
 _PLACEHOLDER_ADDRESS = re.compile(
     r"\b(?:sample|example|anytown|anywhere|placeholder|test|fake|dummy)\b|サンプル|ダミー|架空|テスト",
     re.IGNORECASE,
@@ -366,9 +371,22 @@ _PARAGRAPH_BREAK = re.compile(r"\n[ \t\u3000]*\n")
 _FICTIONAL_NANP = re.compile(r"(?:1?\d{3})?55501\d\d")
 
 
+def _cued(text: str, hit: Detected) -> bool:
+    """Whether the text right around ``hit`` gives it as an example (a cue before or after it,
+    a bracket a cue opens, the kind of data it is an example of)."""
+    head, tail = _line(text, hit.start, hit.end)
+    before = text[max(head, hit.start - 16):hit.start]
+    after = text[hit.end:min(tail, hit.end + 24)]
+    return bool(_CUE_BEFORE.search(before) or _CUE_AFTER.search(after)
+                or _FORMAT_AFTER.search(after)
+                or _CUE_BRACKET.search(text, max(head, hit.start - 80), hit.start)
+                or _DATA_LIKE.search(text, max(head, hit.start - 40), hit.start))
+
+
 def _is_placeholder(text: str, hit: Detected, value: str, declared: _Declarations,
                     testing: bool, listed_after: bool) -> bool:
-    """Whether ``hit`` is a placeholder; ``listed_after``: it follows one in a list."""
+    """Whether ``hit`` is a placeholder; ``listed_after``: it follows, in a list, one the text
+    gives as an example (``_cued``)."""
     if hit.entity_type in _NUMBERED and is_placeholder_number(value):
         return True
     if hit.entity_type in _CARDS and testing and is_test_number(value):
@@ -377,14 +395,14 @@ def _is_placeholder(text: str, hit: Detected, value: str, declared: _Declaration
         return True
     if hit.entity_type == "PERSON" and _DOE.search(value):
         return True
-    head, tail = _line(text, hit.start, hit.end)
-    before = text[max(head, hit.start - 16):hit.start]
-    after = text[hit.end:min(tail, hit.end + 24)]
-    if (listed_after or _CUE_BEFORE.search(before) or _CUE_AFTER.search(after)
-            or _FORMAT_AFTER.search(after)
-            or _CUE_BRACKET.search(text, max(head, hit.start - 80), hit.start)
-            or _DATA_LIKE.search(text, max(head, hit.start - 40), hit.start)):
+    if hit.entity_type == "EMAIL_ADDRESS" and "@" in value:
+        # jane.roe@example.com: the law's placeholder party at a domain reserved for examples.
+        local, domain = value.rsplit("@", 1)
+        if "example" in domain.lower() and _DOE.search(re.sub(r"[._-]", " ", local)):
+            return True
+    if listed_after or _cued(text, hit):
         return True
+    _, tail = _line(text, hit.start, hit.end)
     if hit.entity_type in _STATED_CLEARABLE and declared.state(hit.start):
         return True
     # A declaration earlier in the paragraph or on the value's own line, and a placeholder's
@@ -426,7 +444,8 @@ _PHONE_LABEL = re.compile(
 _LABEL_GLUE = re.compile(
     r"(?:\s*(?:numbers?|nos?\.?|ids?|codes?))?(?:\s+(?:look|looks|are|is|like|such as|e\.g\.|"
     r"formatted as|format)){0,3}(?:\s+(?-i:[A-Z]{2,5}))?\s*$", re.IGNORECASE)
-_LISTED_AFTER = re.compile(r"[\w-]*\d[\w-]*\s*(?:と|、|,|/|\band\b|\bor\b|及び|や)\s*$")
+_LISTED_AFTER = re.compile(
+    r"[\w-]*\d[\w-]*\s*(?:と|、|,|/|\band\b|\bor\b|及び|や|[」』\"”]\s*[、,]?\s*[「『\"“])\s*$")
 
 
 def _labelled_other(text: str, hit: Detected) -> bool:
@@ -461,6 +480,7 @@ _JA_ORG_SUFFIXES = (
     r"駅|空港|港|寺|神社|大社|神宮|城|塔|タワー|ツリー|ホテル|旅館|美術館|博物館|図書館|"
     r"公園|ホール|会館|スタジアム|ドーム|モール|百貨店|運輸|工業|製薬|電力|ガス|鉄道|通運|"
     r"記念館|資料館|文学館|科学館|水族館|体育館|公民館|動物園|植物園|庭園|講堂|公会堂|劇場|"
+    r"工務店|建設|組(?!合|み|織)|"
     r"本社|本店|本部|本所|ビル)")
 _JA_ORG_SUFFIX = re.compile(_JA_ORG_SUFFIXES + r"\s*(?:の本社|の所在地|の住所)?\s*$")
 # A Japanese name right before one of them names the place or the firm (大隈講堂, 田中病院) —
@@ -555,7 +575,7 @@ _FRAME_WORDS = re.compile(
     # Children's books, and writing in a persona's voice or after a persona's style.
     r"絵本|\bpicture books?\b|\bstorybooks?\b|\bnursery rhymes?\b|"
     r"\bin the (?:voice|style|manner|spirit) of\b|\binspired by\b|(?-i:[A-Z][a-z]+-style\b)|"
-    r"口調で|になりきって|\bstory ?times?\b|"
+    r"口調で|になりきって|\bstory ?times?\b|\bthemed (?:on|around|after)\b|"
     # A work by its author ("Toni Morrison's \"Beloved\"") or a maxim quoted with its source,
     # a public office, a namesake ("Duke Energy (after James Buchanan Duke)").
     r"(?-i:['’]s\s+[\"“][A-Z0-9])|名言|格言|出典|セリフ|台詞|\bnamed (?:after|for)\b|"
@@ -622,6 +642,17 @@ def _public_figures(text: str, people: Sequence[Detected]) -> set[Detected]:
                 title_starts, tail):
             public.update(group)
             continue
+        # A cast listed after the sentence that frames it, on the same line (「名探偵コナンの
+        # キャラで5問作って。コナンくん、蘭ねえちゃん、…を登場させて」): two or more people
+        # in a sentence of their own take the frame of an earlier one on their line that
+        # addresses nobody. One person after a frame is not a cast ("Write about samurai. Then
+        # send it to Tom Baker").
+        line_head, _ = _line(text, head, tail)
+        earlier = text[line_head:head]
+        if (len({(h.start, h.end) for h in group}) >= 2 and _FRAME_WORDS.search(earlier)
+                and not _ADDRESSED.search(earlier)):
+            public.update(group)
+            continue
         for h in group:
             value = text[h.start:h.end]
             k = bisect_left(title_starts, h.start + 1) - 1
@@ -642,6 +673,8 @@ def _public_figures(text: str, people: Sequence[Detected]) -> set[Detected]:
     return public
 
 
+# "the" right before a name, or before one more capitalised word of it ("the Royal …").
+_THE_BEFORE = re.compile(r"\b[Tt]he\s+(?:[A-Z][a-z]+\s+)?$")
 # A character's name that names a thing, whichever recognizer read it: キティちゃんコンセプトルーム.
 _CHARACTER_THING = re.compile(r"^(?:ちゃん|くん)[ァ-ヶー]{3,}")
 # The words after a name, initials among them ("Carlton B. Goodlett Place").
@@ -671,6 +704,10 @@ def _named_thing(text: str, hit: Detected, places: SpanIndex) -> bool:
     if " " in value.strip() and re.search(r"(?:^|[^\w])(?:a|an)\s+$", text[max(0, hit.start - 4):
                                                                    hit.start], re.IGNORECASE):
         return True  # "compare a John Crane with a Flowserve": a brand, not a person
+    words = value.split()
+    if (len(words) >= 2 and is_thing_word(words[-1].rstrip(".'’"))
+            and _THE_BEFORE.search(text, max(0, hit.start - 24), hit.start)):
+        return True  # "Albert Hall" of "the Royal Albert Hall": with an article, a building
     return hit.score <= 0.6 and hit.recognizer == "LexiconNameRecognizer" and places.contains(
         hit.start, hit.end, itself=True)
 
@@ -697,16 +734,30 @@ def arbitrate(text: str, hits: Sequence[Detected]) -> list[Detected]:
     private_people = [h for h in people if h not in public_people]
     private_spans = _People(private_people)
     placeholders: dict[str, list[Detected]] = {}
-    # A value right after a placeholder in a list (``例:090-1234-5678、08012345678``) is one.
-    placeholder_end = -1
+    # A value right after one given as an example in a list (``例:090-1234-5678、080…``) is
+    # one; so is one right before it, when the cue comes after the list (「03-1234-5678」
+    # 「090-1234-5678」のようなハイフン区切り). Only examples chain: a number that is a
+    # placeholder by its digits alone (000-0000-0000) says nothing of its neighbour's.
+    cued_end = -1
     for h in sorted(hits, key=lambda h: (h.start, -h.end)):
         if h.entity_type not in _CLEARABLE:
             continue
-        listed_after = (0 <= placeholder_end <= h.start
-                        and _LIST_GLUE.fullmatch(text, placeholder_end, h.start) is not None)
+        listed_after = (0 <= cued_end <= h.start
+                        and _LIST_GLUE.fullmatch(text, cued_end, h.start) is not None)
         if _is_placeholder(text, h, text[h.start:h.end], declared, testing, listed_after):
             placeholders.setdefault(h.entity_type, []).append(h)
-            placeholder_end = max(placeholder_end, h.end)
+            if listed_after or _cued(text, h):
+                cued_end = max(cued_end, h.end)
+    cued_start: int | None = None
+    for h in sorted(hits, key=lambda h: (-h.end, h.start)):
+        if h.entity_type not in _CLEARABLE or h.entity_type == "PERSON":
+            continue
+        if (cued_start is not None and h.end <= cued_start
+                and _LIST_GLUE.fullmatch(text, h.end, cued_start) is not None):
+            placeholders.setdefault(h.entity_type, []).append(h)
+            cued_start = h.start
+        elif _cued(text, h):
+            cued_start = h.start if cued_start is None else min(cued_start, h.start)
     cleared = {entity: _index(spans) for entity, spans in placeholders.items()}
     public_sentences = {_sentence(text, h.start, h.end) for h in public_people}
     private_sentences = {_sentence(text, h.start, h.end) for h in private_people}

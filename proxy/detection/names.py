@@ -73,6 +73,7 @@ _THING_WORDS = frozenset("""
     aquarium boulevard blvd cathedral memorial monument parkway place terrace theater theatre zoo
     administration association authority bureau commission department federation ministry
     organisation organization society
+    award awards drive fellowship fellowships medal medals prize prizes scholarship scholarships
 """.split())
 
 

@@ -50,6 +50,7 @@ _PHONE_CANDIDATE = re.compile(r"[+(]?\d[\d \t().\-/]{5,}\d")
 _MIN_PHONE_DIGITS = 7
 _ISO_DATE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}")
 _BARE_DIGITS_SCORE = 0.3
+_IPV4 = re.compile(r"(?:\d{1,3}\.){3}\d{1,3}")
 # A code glued to the digits by a hyphen: "#A-4417-9920", "CS-2024-118823", "INV-…". Nobody
 # writes a phone number that way, but order, ticket and case numbers look like this.
 _ID_PREFIX = re.compile(r"(?<![A-Za-z])([A-Za-z]{1,6})[-_]$")
@@ -191,6 +192,8 @@ class WindowedPhoneRecognizer(PhoneRecognizer):
                 continue
             if _names_an_identifier(text, m.start()) or _ISO_DATE.match(m.group()):
                 continue  # "[2024-11-05 03:14:07]": a timestamp, whatever follows the date
+            if _IPV4.fullmatch(m.group().strip(" \t.")):
+                continue  # 203.0.113.200: an address of a host, which the IP recognizer reads
             for lo, hi in _stretch_windows(m.start(), m.end()):
                 check_budget()
                 results.extend(self._in_stretch(text, lo, hi))

@@ -73,6 +73,14 @@ def test_digits_nobody_is_given() -> None:
     "Claim reference numbers are 10 digits grouped like 0120-555-0147 in our system.",
     "Order numbers look like phone numbers, e.g. ORD 415-882-9031 or UPC 0-36000-29145-2.",
     "記入例）\n振込先：〇〇銀行 △△支店 普通 1234567\n依頼人：ミホン ジロウ（記入例）",
+    # Examples listed in brackets one after another, the cue after the list or before it.
+    "電話番号：「03-1234-5678」「090-1234-5678」のようなハイフン区切りで入力",
+    "郵便番号：「123-4567」形式で入力してください。",
+    "Stripe's public test cards 4242 4242 4242 4242, 5555 5555 5555 4444 and 3782 822463 10005.",
+    "a separate regex for UK mobiles like 07700 900123",
+    "社内ドキュメント用の例示用アドレスです。\nuser=alice@example.com src=192.0.2.10",
+    # The law's placeholder parties.
+    "| 1002 | Jane Roe | jane.roe@example.com |",
 ])
 def test_placeholders_are_not_personal_data(detector: Detector, text: str) -> None:
     assert personal(detector, text) == set()
@@ -101,6 +109,9 @@ def test_placeholders_are_not_personal_data(detector: Detector, text: str) -> No
      "Maria Gonzalez"),
     # A fictional-looking number without a declaration is someone's in test data everywhere.
     ("Customer's mobile: (617) 555-0142", "(617) 555-0142"),
+    # Only an example chains to its neighbours in a list, not a number zero by its digits.
+    ("携帯は090-4417-2683、080-0000-0000", "090-4417-2683"),
+    ("Numbers: 000-0000-0000, 090-4417-2683", "090-4417-2683"),
 ])
 def test_real_values_beside_placeholder_words_stay_personal(
     detector: Detector, text: str, value: str,
@@ -115,6 +126,8 @@ def test_real_values_beside_placeholder_words_stay_personal(
     "トヨタ純正の品番 04152-YZZA6 と 90915-10003 の違いは？",
     "Invoice numbers look like INV 0207-946-0012 (it's just our numbering).",
     "本船の遅延です。ブッキング番号:0904418273、コンテナは TCNU 090552 8。",
+    "品番が「080-1124-5567」「090-3302-7781」みたいに電話番号と同じ形式です。",
+    "IPs: 192.0.2.15, 198.51.100.7, 203.0.113.200",
     "ロットNo.:080-2215-4471 の製品を回収します。",
     "ビルド:0312-5587-01(RC2) で再現、ビルド 0311-9920-04 では未発生。",
     "Affected product: batch codes 312-884-2019 and 312-884-2020 (julian dates).",
@@ -197,6 +210,10 @@ def test_a_persons_contact_details_stay_personal(
     " Edison) are utilities.",
     "Write about Horace Wells and William T. G. Morton and the 1840s race to use ether.",
     "緒方貞子さんや中村哲医師の名言を出典付きで教えてください。",
+    # A cast listed after the sentence that frames it, on its line.
+    "名探偵コナンのキャラで5問作ってください。コナンくん、毛利小五郎のおじさん、灰原さんを登場させて。",
+    "Plan an afternoon themed around 'The Golden Girls'. Include a quiz about Dorothy, Rose,"
+    " Blanche and Sophia.",
     # A name's origin, founders' names, a character's line; a role word as a modifier.
     "4大監査法人の名前の由来（等松農夫蔵、Ernst & Young など）を教えて。",
     "Car facts: how Mercedes got its name from Mercedes Jellinek, and Henry Ford's Model T.",
@@ -226,6 +243,11 @@ def test_people_written_about_as_public_figures(detector: Detector, text: str) -
     # A name before a facility's word is the facility's, not before a post or a given name.
     ("佐藤センター長に電話して、明日の件を伝えて", "佐藤"),
     ("田中省吾さんに連絡して", "田中省吾"),
+    # One person after a framing sentence is no cast.
+    ("Write a short story about samurai. Then send it to Maria Gonzalez.", "Maria Gonzalez"),
+    # Login names in logs.
+    ("2024-06-20 07:02:11 user=dwight.okonkwo src=73.162.88.214 result=success",
+     "dwight.okonkwo"),
 ])
 def test_private_people_stay_people(detector: Detector, text: str, name: str) -> None:
     assert any(t == "PERSON" and name in v or v in name
@@ -240,6 +262,9 @@ def test_private_people_stay_people(detector: Detector, text: str, name: str) ->
     "Our pre-K is doing a field trip to Lincoln Park Zoo next month.",
     "早稲田大学の大隈講堂も散歩圏です。",
     "Affected product: Harvest Lane Granola Bites 8 oz.",
+    "Tickets via the Royal Albert Hall box office.",
+    "鹿島建設や大林組、竹中工務店が公開しているような書式です。",
+    "Sources: see ada.org for the guidance.",
     "Compare a John Crane Type 28 with a Flowserve BX for crude transfer pumps.",
     "Give directions to John F. Kennedy International Airport, Queens, NY.",
 ])

@@ -30,6 +30,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterable
 
+from proxy.detection.domains import has_public_suffix
 from proxy.detection.names import (
     LATIN_LOWER,
     LATIN_UPPER,
@@ -59,6 +60,7 @@ _INITIAL = re.compile(
     rf"([{_U}{_L}][{_L}'’{_U}]{{2,}}(?:-[{_U}{_L}][{_L}'’{_U}]{{2,}})?){_NOT_POSSESSIVE}(?![\w@])"
 )
 _GAP = (" ", "\u00a0")
+_LOGIN_NAME = re.compile(rf"(?<![\w.@/\-])([{_L}]{{3,}})[._]([{_L}]{{3,}})(?![\w.@\-(])")
 _NEXT = re.compile(rf"[ \u00a0]([{_U}{_L}]+)")
 _LOWER_WORD = re.compile(rf"(?<![\w.@/\-])[{_L}][{_L}'’-]{{2,}}{_NOT_POSSESSIVE}(?![\w@])")
 # Names in capitals, as mainframe exports, airline bookings and passports write them:
@@ -172,6 +174,15 @@ class LexiconNameRecognizer(PatternRecognizer):
             score = _lower_pair_score(first.group(), second.group(), names)
             if score:
                 yield Hit("PERSON", first.start(), second.end(), score, "lower-case-full-name")
+        # Login names in logs and exports, given.family or given_family ("user=dwight.okonkwo"):
+        # the same test as a lower-case pair, the dot or underscore for the blank. Not inside
+        # a longer dotted name (os.path.join) nor before an @ (an e-mail address's own).
+        for m in _LOGIN_NAME.finditer(text):
+            if not free(m.start(), m.end()) or has_public_suffix(m.group()):
+                continue  # ada.org is a domain
+            score = _lower_pair_score(m.group(1), m.group(2), names)
+            if score:
+                yield Hit("PERSON", m.start(), m.end(), score, "login-name")
         for m in _TITLE.finditer(text):
             if free(m.start(1), m.end(1)) and not names.is_common(m.group(1).split()[0]):
                 yield Hit("PERSON", m.start(1), m.end(1), 0.85, "title-then-name")
