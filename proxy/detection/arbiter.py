@@ -329,7 +329,7 @@ class _Declarations:
         starts = sorted(h.start for h in findings if h.entity_type in _CLEARABLE)
         for at, declared_end in declarations:
             head, tail = _sentence(text, at, at + 1)
-            if _MAKING.search(text, head, tail):
+            if _MAKING.search(text, head, tail) or _SOURCED.search(text, head, tail):
                 continue
             line_head, line_tail = _line(text, at, at + 1)
             paragraph_end = self._paragraph_end(at, len(text))
@@ -364,6 +364,16 @@ _HEADING = re.compile(
     r"[ \t\u3000]*(?:[【\[［(（<＜][^\n]{1,40}[】\]］)）>＞]|#{1,4}[^\n]{1,40}|[^\n]{1,40}[:：])"
     r"[ \t\u3000]*")
 _REAL = re.compile(r"\breal\b|\bactual\b|本物|実在の|実際の|本番", re.IGNORECASE)
+# A sentence that says where its "sample" came from states that it is real data, sampled:
+# "Sample data pulled from our CRM: …", 「本番環境のサンプルデータです：…」.
+_SOURCED = re.compile(
+    r"(?<!not )(?<!not a )(?<!nobody )(?<!no )\breal\b|\bactual\b|本物|実在の|実際の|本番|"
+    r"実データ|顧客データ|抽出|エクスポート|から取得|"
+    r"\bproduction\b|\bprod\b|\blive\b|\b(?:pulled|copied|exported|extracted|taken|dumped|"
+    r"sampled)\s+from\b|\bfrom\s+(?:our|the|a)\s+(?:crm|database|db|system|export|logs?)\b|"
+    r"\bcustomer\s+data\b|\bexport\s+of\b",
+    re.IGNORECASE,
+)
 
 
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t\u3000]*\n")
@@ -646,11 +656,11 @@ def _public_figures(text: str, people: Sequence[Detected]) -> set[Detected]:
         # キャラで5問作って。コナンくん、蘭ねえちゃん、…を登場させて」): two or more people
         # in a sentence of their own take the frame of an earlier one on their line that
         # addresses nobody. One person after a frame is not a cast ("Write about samurai. Then
-        # send it to Tom Baker").
+        # send it to Tom Baker"), nor are people the sentence writes to or contacts.
         line_head, _ = _line(text, head, tail)
         earlier = text[line_head:head]
         if (len({(h.start, h.end) for h in group}) >= 2 and _FRAME_WORDS.search(earlier)
-                and not _ADDRESSED.search(earlier)):
+                and not _ADDRESSED.search(earlier) and not _CONTACTING.search(sentence)):
             public.update(group)
             continue
         for h in group:
@@ -675,6 +685,12 @@ def _public_figures(text: str, people: Sequence[Detected]) -> set[Detected]:
 
 # "the" right before a name, or before one more capitalised word of it ("the Royal …").
 _THE_BEFORE = re.compile(r"\b[Tt]he\s+(?:[A-Z][a-z]+\s+)?$")
+# A sentence that writes to, sends to or contacts its people: they are recipients, not a cast.
+_CONTACTING = re.compile(
+    r"\b(?:send|sent|e-?mail|mail|cc|bcc|forward|reply|call|phone|text|message|invite|notify|"
+    r"contact|tell|deliver)\b|送|宛|連絡|電話|返信|転送|招待|知らせ|届け",
+    re.IGNORECASE,
+)
 # A character's name that names a thing, whichever recognizer read it: キティちゃんコンセプトルーム.
 _CHARACTER_THING = re.compile(r"^(?:ちゃん|くん)[ァ-ヶー]{3,}")
 # The words after a name, initials among them ("Carlton B. Goodlett Place").

@@ -101,6 +101,10 @@ def test_placeholders_are_not_personal_data(detector: Detector, text: str) -> No
     ("Generate fake records based on these:\n\nContact: Dr. Imogen Vance, (617) 555-0142",
      "Imogen Vance"),
     ("Is this a fake number? 090-5521-8830", "090-5521-8830"),
+    # "Sample" data that says where it came from is real data, sampled.
+    ("本番環境のサンプルデータです：鈴木 健太 090-4417-2683", "090-4417-2683"),
+    ("Sample data pulled from our CRM: Priya Raghunathan, priya.r@lumen-freight.co.uk",
+     "Priya Raghunathan"),
     # A statement ends where the text speaks of real data …
     ("The rows below are dummies: Dorian Pell; the real customer is Maria Gonzalez.",
      "Maria Gonzalez"),
@@ -245,6 +249,8 @@ def test_people_written_about_as_public_figures(detector: Detector, text: str) -
     ("田中省吾さんに連絡して", "田中省吾"),
     # One person after a framing sentence is no cast.
     ("Write a short story about samurai. Then send it to Maria Gonzalez.", "Maria Gonzalez"),
+    ("Draft an anime-themed newsletter. Email it to Maria Gonzalez and Priya Raghunathan.",
+     "Maria Gonzalez"),
     # Login names in logs.
     ("2024-06-20 07:02:11 user=dwight.okonkwo src=73.162.88.214 result=success",
      "dwight.okonkwo"),
