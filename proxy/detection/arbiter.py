@@ -81,8 +81,13 @@ _MASKED = re.compile(r"[Xx×○〇●◯＊*]{2,}|[○●◯]")
 # Words that declare the data of a text made up. "sample"/"test"/"example" alone are too common
 # ("test results", "for example") to declare anything; with a data word they do.
 _DECLARED = re.compile(
-    r"ダミー|架空|記入例|入力例|例示用|説明用の(?:架空|サンプル)|(?<!読み)(?<!振り)(?<!ふり)仮名|サンプルデータ|テストデータ|テスト用|実在しない|"
-    r"dumm(?:y|ies)|fictional|fictitious|placeholders?\b|made[- ]up|fake\b|"
+    # Not inside another word: ダミーカメラ, 架空請求 and 架空口座 (frauds), 平仮名, テスト用紙.
+    r"ダミー(?!カメラ|会社)|架空(?!請求|口座|取引|発注|計上|名義)|記入例|入力例|例示用|"
+    r"説明用の(?:架空|サンプル)|(?<!読み)(?<!振り)(?<!ふり)(?<!平)(?<!片)(?<!万葉)仮名|"
+    r"サンプルデータ|テストデータ|テスト用(?!紙)|実在しない|"
+    r"dumm(?:y|ies)|fictional|fictitious|placeholders?\b|made[- ]up|"
+    r"fake\b(?!\s+(?:delivery|parcel|text|sms|call|e-?mail|invoice|bill|website|site|account|"
+    r"check|cheque|review|job|bank|police|support)s?\b)|"
     r"\bnot\s+(?:a\s+)?real\b|\bnobody\s+real\b|\bno\s+real\s+(?:people|persons?|names?|data)\b|"
     r"\bdemo\s+(?:personas?|data|users?|accounts?|records?)\b|"
     r"\b(?:sample|test|example|mock)\s+(?:data|records?|values?|names?|entr(?:y|ies)|renders?|"
@@ -114,8 +119,8 @@ _CUE_AFTER = re.compile(
 # … or inside brackets a cue opens: "[SAMPLE: John Sample, sample@example.com, +1 555-0100]",
 # "（例：…）" — the cue speaks for everything up to the closing bracket.
 _CUE_BRACKET = re.compile(
-    r"[\[(（［]\s*(?:記入例|入力例|例|サンプル|ダミー|架空|sample|example|e\.g\.|eg\.|placeholder|"
-    r"dummy|fictional|fake)s?(?![a-z])[^\])）］\n]*$",
+    r"[\[(（［]\s*(?:記入例|入力例|ダミー|架空|placeholder|dummy|fictional|fake)s?(?![a-z])"
+    r"[^\])）］\n]*$",
     re.IGNORECASE,
 )
 # … or given as the shape of a format ("「090-1234-5678」のような3-4-4形式").
@@ -179,6 +184,18 @@ def is_placeholder_number(value: str) -> bool:
     return digit == "0" and (top == n or (n >= 7 and top >= n - (2 if n >= 10 else 1)))
 
 
+# The test card numbers the payment networks and processors publish (Stripe, Braintree,
+# PayPal, Adyen documentation): a convention, so a list. They count as placeholders only where
+# the text speaks of testing, like the repeated-digit ones.
+_NETWORK_TEST_CARDS = frozenset({
+    "4242424242424242", "4000056655665556", "4012888888881881", "4222222222222",
+    "5555555555554444", "2223003122003222", "5200828282828210", "5105105105105100",
+    "378282246310005", "371449635398431", "378734493671000", "6011111111111117",
+    "6011000990139424", "3056930009020004", "36227206271667", "30569309025904",
+    "38520000023237", "3566002020360505", "3530111333300000", "6200000000000005",
+})
+
+
 def is_test_number(value: str) -> bool:
     """A card or account number made of one repeated digit or a repeated block of two to four
     (``4111 1111 1111 1111``, ``4242 4242 4242 4242``), or of consecutive digits (``1234567``,
@@ -187,6 +204,8 @@ def is_test_number(value: str) -> bool:
     placeholders only where the text speaks of testing or examples."""
     digits = _digits(value)
     n = len(digits)
+    if digits in _NETWORK_TEST_CARDS:
+        return True
     if n >= 6 and (digits in "01234567890123456789" or digits in "98765432109876543210"):
         return True
     if n < 8:
@@ -329,18 +348,26 @@ class _Declarations:
         starts = sorted(h.start for h in findings if h.entity_type in _CLEARABLE)
         for at, declared_end in declarations:
             head, tail = _sentence(text, at, at + 1)
-            if _MAKING.search(text, head, tail) or _SOURCED.search(text, head, tail):
+            if (not _STRONG.match(text, at) or _MAKING.search(text, head, tail)
+                    or _SOURCED.search(text, head, tail)):
                 continue
             line_head, line_tail = _line(text, at, at + 1)
             paragraph_end = self._paragraph_end(at, len(text))
             end = tail
             if _HEADING.fullmatch(text, line_head, line_tail):
                 end = paragraph_end
+            elif _EXAMPLE_LABEL.match(text, at):
+                continue  # 「入力例：03-1234-5678、…」 labels the value after it, no more
             elif (bisect_left(starts, paragraph_end) == bisect_left(starts, at)
-                  and not text[tail:paragraph_end].strip() and paragraph_end < len(text)):
+                  and not text[tail:paragraph_end].strip() and paragraph_end < len(text)
+                  and not _SOURCED.search(text, self._paragraph_start(at), paragraph_end)):
                 end = self._paragraph_end(paragraph_end, len(text))
             real = _REAL.search(text, declared_end, end)
             self.stated.append((at, real.start() if real is not None else end))
+
+    def _paragraph_start(self, at: int) -> int:
+        k = bisect_right(self.paragraphs, at) - 1
+        return self.paragraphs[k] if k >= 0 else 0
 
     def _paragraph_end(self, at: int, length: int) -> int:
         k = bisect_right(self.paragraphs, at)
@@ -359,6 +386,12 @@ class _Declarations:
         return any(at < start < end for at, end in self.stated)
 
 
+# The declarations that say the data is not real, which alone may clear values of any shape:
+# "sample data", "test data" and "example values" are as often real data sampled for a test.
+_STRONG = re.compile(
+    r"ダミー|架空|記入例|入力例|例示用|実在しない|dumm|fictional|fictitious|placeholder|made|fake|"
+    r"not\s|nobody|no\s", re.IGNORECASE)
+_EXAMPLE_LABEL = re.compile(r"記入例|入力例")
 # A heading line: a short label in brackets, after a markdown "#", or before a colon.
 _HEADING = re.compile(
     r"[ \t\u3000]*(?:[【\[［(（<＜][^\n]{1,40}[】\]］)）>＞]|#{1,4}[^\n]{1,40}|[^\n]{1,40}[:：])"
@@ -382,15 +415,34 @@ _FICTIONAL_NANP = re.compile(r"(?:1?\d{3})?55501\d\d")
 
 
 def _cued(text: str, hit: Detected) -> bool:
-    """Whether the text right around ``hit`` gives it as an example (a cue before or after it,
-    a bracket a cue opens, the kind of data it is an example of)."""
+    """Whether the text right around ``hit`` gives it as an example: a cue right before or
+    after it, or a bracket a cue opens; or, for a value with an example's shape
+    (``_example_shaped``), the format it shows or the kind of data it is an example of — a
+    real customer's number given to show a format is still the customer's."""
     head, tail = _line(text, hit.start, hit.end)
     before = text[max(head, hit.start - 16):hit.start]
     after = text[hit.end:min(tail, hit.end + 24)]
-    return bool(_CUE_BEFORE.search(before) or _CUE_AFTER.search(after)
-                or _FORMAT_AFTER.search(after)
-                or _CUE_BRACKET.search(text, max(head, hit.start - 80), hit.start)
-                or _DATA_LIKE.search(text, max(head, hit.start - 40), hit.start))
+    if (_CUE_BEFORE.search(before) or _CUE_AFTER.search(after)
+            or _CUE_BRACKET.search(text, max(head, hit.start - 80), hit.start)):
+        return True
+    return bool(_FORMAT_AFTER.search(after)
+                or _DATA_LIKE.search(text, max(head, hit.start - 40), hit.start)
+                ) and _example_shaped(hit.entity_type, text[hit.start:hit.end])
+
+
+_ASCENDING = ("0123", "1234", "2345", "3456", "4567", "5678", "6789")
+# Numbers set aside for fiction: the NANP's 555-0100 to 0199, Ofcom's 07700 900000 to 900999.
+_FICTION_RANGES = re.compile(r"55501\d\d|07700900\d{3}|447700900\d{3}")
+
+
+def _example_shaped(entity: str, value: str) -> bool:
+    """Whether a value looks like the examples people write: consecutive digits (1234, 5678),
+    zeros, repeats, a range set aside for fiction, an example domain or person."""
+    if entity in _NUMBERED:
+        digits = _digits(value)
+        return (any(run in digits for run in _ASCENDING) or is_placeholder_number(value)
+                or is_test_number(value) or _FICTION_RANGES.search(digits) is not None)
+    return _placeholder_shaped(entity, value)
 
 
 def _is_placeholder(text: str, hit: Detected, value: str, declared: _Declarations,
@@ -410,7 +462,7 @@ def _is_placeholder(text: str, hit: Detected, value: str, declared: _Declaration
         local, domain = value.rsplit("@", 1)
         if "example" in domain.lower() and _DOE.search(re.sub(r"[._-]", " ", local)):
             return True
-    if listed_after or _cued(text, hit):
+    if listed_after and _example_shaped(hit.entity_type, value) or _cued(text, hit):
         return True
     _, tail = _line(text, hit.start, hit.end)
     if hit.entity_type in _STATED_CLEARABLE and declared.state(hit.start):
@@ -460,6 +512,9 @@ _LISTED_AFTER = re.compile(
 
 def _labelled_other(text: str, hit: Detected) -> bool:
     head, _ = _line(text, hit.start, hit.end)
+    if _JP_MOBILE_NUMBER.fullmatch(_digits(text[hit.start:hit.end])) and _ACCOUNT_ID.search(
+            text, max(head, hit.start - 24), hit.start):
+        return False  # a mobile number used as a login or member ID is still the person's
     before = text[max(head, hit.start - 40):hit.start]
     if _PHONE_LABEL.search(before):
         return False
@@ -506,6 +561,9 @@ _PRIVATE_LABEL = re.compile(
 )
 _JP_MOBILE = re.compile(r"^(?:\+?81)?0?[789]0")
 _CONTACT_GLUE = re.compile(r"\s*[,、;/]\s*")
+_JP_MOBILE_NUMBER = re.compile(r"0[789]0\d{8}")
+_ACCOUNT_ID = re.compile(
+    r"(?:ID|ＩＤ|アカウント|ログイン|login|user\s*name|username)\s*[:：=]?\s*$", re.IGNORECASE)
 
 
 def _owner_before(text: str, start: int) -> bool:
@@ -565,19 +623,27 @@ _WORK_TITLE = re.compile(r"『[^』\n]{1,40}』|《[^》\n]{1,40}》")
 # of history. Words that also describe a customer's record ("history", "profile") are not here.
 _FRAME_WORDS = re.compile(
     r"キャラ|登場人物|主人公|アニメ|漫画|マンガ|小説|ゲーム|映画|ドラマ|作品|童話|昔話|"
-    r"歴史上|偉人|武将|幕末|明治|大正|江戸時代|戦国|創業者|創設|起草|発明|ノーベル|選手|作家|"
+    # 明治/大正 as eras of history, not of a birth (大正15年生まれ).
+    r"歴史上|偉人|武将|幕末|(?:明治|大正)(?!\s*[\d０-９一二三四五六七八九十元])|江戸時代|戦国|創業者|"
+    r"創設|起草|発明|ノーベル|選手|作家|"
     r"詩人|画家|業績|生涯|伝記|"
     r"\b(?:the|a|an|main|fictional|game|anime|manga|cartoon|story|his|her|their)\s+characters?\b|"
     r"\bcharacters?\s+(?:from|in|of)\b|\banime\b|\bmanga\b|\bnovels?\b|\bcartoons?\b|"
     r"\bfairy tales?\b|"
     r"-themed\b|\bfilm(?:s|ed)?\b|\bmovies?\b|\bstarr(?:ed|ing)\b|\bactors?\b|"
-    r"\bactress\b|\bhistorical\b|\blegacy\b|\bbiography\b|\bcentury\b|\bshaped\b|"
+    r"\bactress\b|\bhistorical\b|\bbiography\b|\bcentury\b|\bshaped\b|"
     r"\bfounded\b|\binvent(?:ed|or)\b|\bpioneer(?:ed|s)?\b|\bnobel\b|\blaureate\b|"
     r"\bemperor\b|\bshogun\b|\bsamurai\b|\bmeiji\b|\bedo period\b|\brestoration\b|"
     r"\bdynasty\b|\bnovelist\b|\bpoet\b|\bpainter\b|\bcomposer\b|\bphilosopher\b|"
-    r"\b(?:in|since|of|by|from|around|circa|until|born|the|about|on|after|before|during)\s+"
-    r"(?:[A-Z][a-z]+\s+\d{1,2},\s+)?(?:1[0-8]\d\d|19[0-8]\d)s?\b|\(1[0-8]\d\d\)|\b1[0-9]\d\d\s*[–-]\s*1[0-9]\d\d\b|(?<!\d)1[0-8]\d\d年|"
-    r"歴史|[一-龯]史(?=[のをにでコ])|"
+    # A year of the past; after "born", "since", "on" … only before 1920: a customer since 1987,
+    # a grandmother born May 14, 1931 are private people's dates (nobody born before 1920 is
+    # a customer any more).
+    r"\b(?:in|of|by|from|around|circa|until|the)\s+"
+    r"(?:[A-Z][a-z]+\s+\d{1,2},\s+)?(?:1[0-8]\d\d|19[0-8]\d)s?\b|"
+    r"\b(?:since|born|about|on|after|before|during)\s+(?:[A-Z][a-z]+\s+\d{1,2},\s+)?"
+    r"(?:1[0-8]\d\d|19[01]\d)s?\b|\(1[0-8]\d\d\)|\b1[0-9]\d\d\s*[–-]\s*1[0-9]\d\d\b|(?<!\d)1[0-8]\d\d年|"
+    # 社史, 自分史, 個人史 and 家族史 are histories of the writer's own people.
+    r"歴史|(?![社人分族]史)[一-龯]史(?=[のをにでコ])|"
     # Characters' merchandise: nobody sells a figure of a customer.
     r"フィギュア(?!スケート)|ぬいぐるみ|アクリルスタンド|アクスタ|缶バッジ|コスプレ|ライセンス品|版権|"
     r"\bofficially licensed\b|\baction figures?\b|\bfigurines?\b|\bplush(?:ies)?\b|"
@@ -590,7 +656,7 @@ _FRAME_WORDS = re.compile(
     # a public office, a namesake ("Duke Energy (after James Buchanan Duke)").
     r"(?-i:['’]s\s+[\"“][A-Z0-9])|名言|格言|出典|セリフ|台詞|\bnamed (?:after|for)\b|"
     r"(?-i:\(after [A-Z])|\b(?:got|gets|took|takes) (?:its|their) names? from\b|名前の由来|"
-    r"社名の由来|\bfounders?\b|\bco-?founders?\b|"
+    r"社名の由来|"
     r"(?-i:\b(?:Chief Justice|Justice|Secretary of State|Prime Minister|Senator|Governor)\s+[A-Z])|"
     # A monarch's or a pope's title before a name ("Queen Elizabeth II", "Pope Francis").
     r"(?-i:\b(?:King|Queen|Pope|Emperor|Empress|Tsar|Czar|Sultan|Pharaoh)\s+[A-Z][a-z]+)",
@@ -604,7 +670,11 @@ _ADDRESSED = re.compile(
     r"(?:様|殿|氏名|名前[:：]|担当|お客様|患者|利用者|契約者|応募者|候補者|社員|従業員|入居者)"
     r"(?!研修|教育|向け|全員|一同|旅行|食堂|寮|数|層|満足)|"
     r"\bdear\b|\bname\s*:|\bpatient\b|\bcustomer\b|\bclient\b|\bemployee\b|"
-    r"\bcandidate\b|\bapplicant\b|\btenant\b|\bguest\b|\bstaff\b|\bcolleague\b",
+    r"\bcandidate\b|\bapplicant\b|\btenant\b|\bguest\b|\bstaff\b|\bcolleagues?\b|"
+    # The writer's own people: family, friends, team ("my niece", 「うちの娘」).
+    r"\bmy\b|\bteam\s*mates?\b|\bteam\s+members?\b|\bniece\b|\bnephew\b|\bneighbou?r\b|"
+    r"\bgrand(?:mother|father|son|daughter|ma|pa)\b|\bson\b|\bdaughter\b|\bwife\b|\bhusband\b|"
+    r"私の|うちの|娘|息子|姪|甥|孫|祖母|祖父|母親|父親|友人|同僚|部下|上司|メンバー",
     re.IGNORECASE,
 )
 
@@ -683,8 +753,9 @@ def _public_figures(text: str, people: Sequence[Detected]) -> set[Detected]:
     return public
 
 
-# "the" right before a name, or before one more capitalised word of it ("the Royal …").
-_THE_BEFORE = re.compile(r"\b[Tt]he\s+(?:[A-Z][a-z]+\s+)?$")
+# "the" before one more capitalised word of the name ("the Royal …"; "the Emily Hall account"
+# is Emily Hall's).
+_THE_BEFORE = re.compile(r"\b[Tt]he\s+[A-Z][a-z]+\s+$")
 # A sentence that writes to, sends to or contacts its people: they are recipients, not a cast.
 _CONTACTING = re.compile(
     r"\b(?:send|sent|e-?mail|mail|cc|bcc|forward|reply|call|phone|text|message|invite|notify|"
@@ -769,7 +840,8 @@ def arbitrate(text: str, hits: Sequence[Detected]) -> list[Detected]:
         if h.entity_type not in _CLEARABLE or h.entity_type == "PERSON":
             continue
         if (cued_start is not None and h.end <= cued_start
-                and _LIST_GLUE.fullmatch(text, h.end, cued_start) is not None):
+                and _LIST_GLUE.fullmatch(text, h.end, cued_start) is not None
+                and _example_shaped(h.entity_type, text[h.start:h.end])):
             placeholders.setdefault(h.entity_type, []).append(h)
             cued_start = h.start
         elif _cued(text, h):

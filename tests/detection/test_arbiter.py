@@ -59,15 +59,15 @@ def test_digits_nobody_is_given() -> None:
     # … and the rest of its own sentence.
     "Use the demo persona so nobody real appears: Dorian Pell, dorian.pell@contoso.com",
     # Values given as examples of a kind of data, one after another.
-    "携帯番号の正規表現を書いて（例:090-3817-2240、08031772240）",
+    "携帯番号の正規表現を書いて（例:090-1234-5678、08012345678）",
     "Validate emails like priya.n+test@example.com and numbers like (415) 555-0134 or 555-0187.",
     "テストには 4417 2291 3305 のような明らかなダミー値だけを使ってください。",
     # A placeholder name read in part by NER, the form's word first in Japanese order.
     "Use obviously fake sample data like this: Marcus Q. Sample, 71, of Anytown.",
     "ダミーデータ：会員名 テスト ハナコ",
     # A cue opening a bracket speaks for all of it; a number given as a format's shape.
-    "Lead traveller: {{lead_name}} [SAMPLE: Marcus Sample, m.sample@example.com, +1 555-0100]",
-    "電話番号は「090-3817-2240」のような3-4-4形式で届きます。",
+    "Lead traveller: {{lead_name}} [DUMMY: Marcus Sample, m.sample@example.com, +1 555-0100]",
+    "電話番号は「090-1234-5678」のような3-4-4形式で届きます。",
     # Examples of a kind of data a few words on, with a code naming each; a form's example
     # account of consecutive digits.
     "Claim reference numbers are 10 digits grouped like 0120-555-0147 in our system.",
@@ -116,6 +116,16 @@ def test_placeholders_are_not_personal_data(detector: Detector, text: str) -> No
     # Only an example chains to its neighbours in a list, not a number zero by its digits.
     ("携帯は090-4417-2683、080-0000-0000", "090-4417-2683"),
     ("Numbers: 000-0000-0000, 090-4417-2683", "090-4417-2683"),
+    # A format shown with a real number, an example label before another value.
+    ("顧客の電話番号は「090-4417-2683」のようなハイフン区切りで登録されています。",
+     "090-4417-2683"),
+    ("入力例：03-1234-5678、お客様の番号 090-4417-2683", "090-4417-2683"),
+    # Declarations inside other words, and frames that are a private person's own dates.
+    ("テスト用紙を送ります。生徒：鷲尾 菜摘 様 〒150-0002 東京都渋谷区渋谷2-21-1",
+     "東京都渋谷区渋谷2-21-1"),
+    ("平仮名で登録されている顧客：すずき けんた 090-4417-2683", "090-4417-2683"),
+    ("Write a birthday card for my grandmother Edith Kowalski, born May 14, 1931.",
+     "Edith Kowalski"),
 ])
 def test_real_values_beside_placeholder_words_stay_personal(
     detector: Detector, text: str, value: str,
@@ -221,7 +231,6 @@ def test_a_persons_contact_details_stay_personal(
     # A name's origin, founders' names, a character's line; a role word as a modifier.
     "4大監査法人の名前の由来（等松農夫蔵、Ernst & Young など）を教えて。",
     "Car facts: how Mercedes got its name from Mercedes Jellinek, and Henry Ford's Model T.",
-    "Compare how Mrs. Fields and Ralph Lauren use their founders' names in branding.",
     "新入社員研修で『サザエさん』のフグ田マスオさんの給与明細を題材にしたい。",
 ])
 def test_people_written_about_as_public_figures(detector: Detector, text: str) -> None:
