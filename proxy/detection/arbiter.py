@@ -135,10 +135,10 @@ _DATA_LIKE = re.compile(
     r"(?:\s*(?-i:[A-Z]{2,5}))?\s*$",
     re.IGNORECASE,
 )
+# What stands between two values of a list (the text is NFKC-folded: "，" is ",").
+_LIST_SEPARATOR = r"(?:、|,|/|\band\b|\bor\b|や|と|及び|[」』\"”]\s*[、,]?\s*[「『\"“])"
 # Between two values of a list, a code may name the second's kind ("… or UPC 0-36000-…").
-_LIST_GLUE = re.compile(
-    r"\s*(?:、|,|，|/|\band\b|\bor\b|や|と|及び|[」』\"”]\s*[、,]?\s*[「『\"“])\s*"
-    r"(?:(?-i:[A-Z]{2,5})\s+)?", re.IGNORECASE)
+_LIST_GLUE = re.compile(rf"\s*{_LIST_SEPARATOR}\s*(?:(?-i:[A-Z]{{2,5}})\s+)?", re.IGNORECASE)
 # The conventional placeholder people of forms and documentation, in the languages of the
 # product's users. A list, because a convention is a list: nothing in the names themselves says
 # "placeholder", and each is also someone's real name, so they count only where the text
@@ -396,11 +396,12 @@ _EXAMPLE_LABEL = re.compile(r"記入例|入力例")
 _HEADING = re.compile(
     r"[ \t\u3000]*(?:[【\[［(（<＜][^\n]{1,40}[】\]］)）>＞]|#{1,4}[^\n]{1,40}|[^\n]{1,40}[:：])"
     r"[ \t\u3000]*")
-_REAL = re.compile(r"\breal\b|\bactual\b|本物|実在の|実際の|本番", re.IGNORECASE)
+_REAL_WORDS = r"\bactual\b|本物|実在の|実際の|本番"
+_REAL = re.compile(rf"\breal\b|{_REAL_WORDS}", re.IGNORECASE)
 # A sentence that says where its "sample" came from states that it is real data, sampled:
 # "Sample data pulled from our CRM: …", 「本番環境のサンプルデータです：…」.
 _SOURCED = re.compile(
-    r"(?<!not )(?<!not a )(?<!nobody )(?<!no )\breal\b|\bactual\b|本物|実在の|実際の|本番|"
+    rf"(?<!not )(?<!not a )(?<!nobody )(?<!no )\breal\b|{_REAL_WORDS}|"
     r"実データ|顧客データ|抽出|エクスポート|から取得|"
     r"\bproduction\b|\bprod\b|\blive\b|\b(?:pulled|copied|exported|extracted|taken|dumped|"
     r"sampled)\s+from\b|\bfrom\s+(?:our|the|a)\s+(?:crm|database|db|system|export|logs?)\b|"
@@ -446,9 +447,9 @@ def _example_shaped(entity: str, value: str) -> bool:
 
 
 def _is_placeholder(text: str, hit: Detected, value: str, declared: _Declarations,
-                    testing: bool, listed_after: bool) -> bool:
-    """Whether ``hit`` is a placeholder; ``listed_after``: it follows, in a list, one the text
-    gives as an example (``_cued``)."""
+                    testing: bool, listed_after: bool, cued: bool) -> bool:
+    """Whether ``hit`` is a placeholder; ``cued``: the text gives it as an example
+    (``_cued``); ``listed_after``: it follows, in a list, one the text gives as an example."""
     if hit.entity_type in _NUMBERED and is_placeholder_number(value):
         return True
     if hit.entity_type in _CARDS and testing and is_test_number(value):
@@ -462,7 +463,7 @@ def _is_placeholder(text: str, hit: Detected, value: str, declared: _Declaration
         local, domain = value.rsplit("@", 1)
         if "example" in domain.lower() and _DOE.search(re.sub(r"[._-]", " ", local)):
             return True
-    if listed_after and _example_shaped(hit.entity_type, value) or _cued(text, hit):
+    if listed_after and _example_shaped(hit.entity_type, value) or cued:
         return True
     _, tail = _line(text, hit.start, hit.end)
     if hit.entity_type in _STATED_CLEARABLE and declared.state(hit.start):
@@ -506,8 +507,7 @@ _PHONE_LABEL = re.compile(
 _LABEL_GLUE = re.compile(
     r"(?:\s*(?:numbers?|nos?\.?|ids?|codes?))?(?:\s+(?:look|looks|are|is|like|such as|e\.g\.|"
     r"formatted as|format)){0,3}(?:\s+(?-i:[A-Z]{2,5}))?\s*$", re.IGNORECASE)
-_LISTED_AFTER = re.compile(
-    r"[\w-]*\d[\w-]*\s*(?:と|、|,|/|\band\b|\bor\b|及び|や|[」』\"”]\s*[、,]?\s*[「『\"“])\s*$")
+_LISTED_AFTER = re.compile(rf"[\w-]*\d[\w-]*\s*{_LIST_SEPARATOR}\s*$")
 
 
 def _labelled_other(text: str, hit: Detected) -> bool:
@@ -566,6 +566,11 @@ _ACCOUNT_ID = re.compile(
     r"(?:ID|ＩＤ|アカウント|ログイン|login|user\s*name|username)\s*[:：=]?\s*$", re.IGNORECASE)
 
 
+def _is_jp_mobile(entity: str, value: str) -> bool:
+    """A Japanese mobile number: a person's, never an organisation's line."""
+    return entity in _PHONES and _JP_MOBILE.match(re.sub(r"\D", "", value) or "x") is not None
+
+
 def _owner_before(text: str, start: int) -> bool:
     """Whether an organisation's or a public place's name ends right before ``start``, where
     an opening bracket (and a label such as ``本社：``) or, in English, a comma leads into the
@@ -599,7 +604,7 @@ def _public_contact(text: str, hit: Detected, value: str, people: _People) -> bo
     organisation's label (``代表``, ``main line``) on the same or the line before — with no
     private label (``住所``, ``home``) right before the value and no person named between the
     label and the value."""
-    if hit.entity_type in _PHONES and _JP_MOBILE.match(re.sub(r"\D", "", value) or "x"):
+    if _is_jp_mobile(hit.entity_type, value):
         return False
     head, tail = _line(text, hit.start, hit.end)
     if _PRIVATE_LABEL.search(text, max(head, hit.start - 30), hit.start):
@@ -825,26 +830,27 @@ def arbitrate(text: str, hits: Sequence[Detected]) -> list[Detected]:
     # one; so is one right before it, when the cue comes after the list (「03-1234-5678」
     # 「090-1234-5678」のようなハイフン区切り). Only examples chain: a number that is a
     # placeholder by its digits alone (000-0000-0000) says nothing of its neighbour's.
+    clearable = [h for h in hits if h.entity_type in _CLEARABLE]
+    cued = {id(h): _cued(text, h) for h in clearable}
     cued_end = -1
-    for h in sorted(hits, key=lambda h: (h.start, -h.end)):
-        if h.entity_type not in _CLEARABLE:
-            continue
+    for h in sorted(clearable, key=lambda h: (h.start, -h.end)):
         listed_after = (0 <= cued_end <= h.start
                         and _LIST_GLUE.fullmatch(text, cued_end, h.start) is not None)
-        if _is_placeholder(text, h, text[h.start:h.end], declared, testing, listed_after):
+        if _is_placeholder(text, h, text[h.start:h.end], declared, testing, listed_after,
+                           cued[id(h)]):
             placeholders.setdefault(h.entity_type, []).append(h)
-            if listed_after or _cued(text, h):
+            if listed_after or cued[id(h)]:
                 cued_end = max(cued_end, h.end)
     cued_start: int | None = None
-    for h in sorted(hits, key=lambda h: (-h.end, h.start)):
-        if h.entity_type not in _CLEARABLE or h.entity_type == "PERSON":
+    for h in sorted(clearable, key=lambda h: (-h.end, h.start)):
+        if h.entity_type == "PERSON":
             continue
         if (cued_start is not None and h.end <= cued_start
                 and _LIST_GLUE.fullmatch(text, h.end, cued_start) is not None
                 and _example_shaped(h.entity_type, text[h.start:h.end])):
             placeholders.setdefault(h.entity_type, []).append(h)
             cued_start = h.start
-        elif _cued(text, h):
+        elif cued[id(h)]:
             cued_start = h.start if cued_start is None else min(cued_start, h.start)
     cleared = {entity: _index(spans) for entity, spans in placeholders.items()}
     public_sentences = {_sentence(text, h.start, h.end) for h in public_people}
@@ -866,7 +872,7 @@ def arbitrate(text: str, hits: Sequence[Detected]) -> list[Detected]:
         if entity in _CONTACTS and (
                 0 <= public_end <= h.start
                 and _CONTACT_GLUE.fullmatch(text, public_end, h.start) is not None
-                and not (entity in _PHONES and _JP_MOBILE.match(re.sub(r"\D", "", value) or "x"))
+                and not _is_jp_mobile(entity, value)
                 or _public_contact(text, h, value, private_spans)):
             out.append(replace(h, entity_type=PUBLIC_CONTACT))
             public_end = max(public_end, h.end)
