@@ -258,10 +258,7 @@ class DetectorPool:
                 results.append(future.result(timeout=remaining))
             return results
         except BrokenProcessPool:
-            log.error("a detection worker died; rebuilding the pool")
-            with self._lock:
-                if self._executor is executor:
-                    self._executor = self._new_executor()
+            self._rebuild(executor)
             raise
         except TimeoutError:
             for future in futures:
@@ -271,6 +268,14 @@ class DetectorPool:
             for future in futures:
                 future.cancel()
             raise
+
+    def _rebuild(self, broken: ProcessPoolExecutor) -> None:
+        """A worker of ``broken`` died: a new pool for the next requests (once, however many
+        requests saw it break)."""
+        log.error("a detection worker died; rebuilding the pool")
+        with self._lock:
+            if self._executor is broken:
+                self._executor = self._new_executor()
 
     def _queued(self, subjects: list[Subject], deadline: float | None
                 ) -> tuple[dict[Subject, tuple[Detected, ...]], dict[str, float]]:
@@ -331,10 +336,7 @@ class DetectorPool:
             for job in batch:
                 job.future.set_result(({s: found[s] for s in job.subjects}, share))
         elif isinstance(error, BrokenProcessPool):
-            log.error("a detection worker died; rebuilding the pool")
-            with self._lock:
-                if self._executor is executor:
-                    self._executor = self._new_executor()
+            self._rebuild(executor)
             for job in batch:
                 job.future.set_exception(error)
         elif len(batch) > 1:
