@@ -47,6 +47,7 @@ from functools import lru_cache
 from proxy.detection.names import SENTENCE_END, is_thing_word
 from proxy.detection.nlp import dictionary_entries
 from proxy.detection.spans import SpanIndex
+from proxy.detection.stock import phone_entered_as_other
 from proxy.detection.subjects import Detected
 
 __all__ = ["RETYPED", "arbitrate", "is_placeholder_number", "is_test_number", "load"]
@@ -85,7 +86,15 @@ _DECLARED = re.compile(
     r"ダミー(?!カメラ|会社)|架空(?!請求|口座|取引|発注|計上|名義)|記入例|入力例|例示用|"
     r"説明用の(?:架空|サンプル)|(?<!読み)(?<!振り)(?<!ふり)(?<!平)(?<!片)(?<!万葉)仮名|"
     r"サンプルデータ|テストデータ|テスト用(?!紙)|実在しない|"
-    r"dumm(?:y|ies)|fictional|fictitious|placeholders?\b|made[- ]up|"
+    # English "dummy" is also a thing (a baby's dummy, a tailor's, a crash-test dummy): it
+    # declares data only before a data word, as a predicate ("these are dummies") or a label.
+    r"\bdumm(?:y|ies)(?=\s+(?:data|records?|values?|names?|entr(?:y|ies)|accounts?|users?|"
+    r"customers?|patients?|persons?|people|personas?|profiles?|details|info|addresses|e-?mails?|"
+    r"numbers?|rows?|contacts?|guests?|members?|employees?|text|content|inputs?|fields?|cards?|"
+    r"phones?|files?|sets?|tables?)\b)|"
+    r"(?:(?<=\bare )|(?<=\bis )|(?<=\ball )|(?<=\bjust )|(?<=\bonly )|(?<=\bas )|(?<=\bbe )|"
+    r"(?<=\buse )|(?<=\bwith )|(?<=\bof )|(?<=[\[(【]))dumm(?:y|ies)\b|\bdummy(?=\s*[:：-])|"
+    r"fictional|fictitious|placeholders?\b|made[- ]up|"
     r"fake\b(?!\s+(?:delivery|parcel|text|sms|call|e-?mail|invoice|bill|website|site|account|"
     r"check|cheque|review|job|bank|police|support)s?\b)|"
     r"\bnot\s+(?:a\s+)?real\b|\bnobody\s+real\b|\bno\s+real\s+(?:people|persons?|names?|data)\b|"
@@ -101,19 +110,32 @@ _TESTING = re.compile(
     re.IGNORECASE,
 )
 # A cue attached to the value: a label right before it ("記入例：", "e.g.", "サンプル表記は「")…
-_CUE_BEFORE = re.compile(
-    r"(?:記入例|入力例|例|サンプル|ダミー|テスト用|架空|sample|example|e\.g\.|eg\.|"
-    r"placeholder|dummy|fictional|fake|\btest\s+(?=cards?\b|numbers?\b|accounts?\b|ibans?\b))"
+# Two kinds. The words that say a value is not real (記入例, dummy, fictional) clear any value
+# they label; the words that only say "an example" (例, サンプル, e.g., sample) also introduce a
+# real customer's record given as an example ("e.g. 27 Kelvin Drive, Flat 3/2, Glasgow …"), so
+# they clear only a value with an example's shape (``_example_shaped``).
+_CUE_LABEL_TAIL = (
     r"(?:表記|欄|データ|値|名|\s*(?:values?|numbers?|records?|data|names?|entry|address(?:es)?|"
     r"cards?|accounts?|ibans?))?"
-    r"\s*(?:は|が|として|:|：|=|like|such as)?\s*[「『\"“'(（\[]?(?:\s*(?-i:[A-Z]{2,5}))?\s*$",
+    r"\s*(?:は|が|として|:|：|=|like|such as)?\s*[「『\"“'(（\[]?(?:\s*(?-i:[A-Z]{2,5}))?\s*$")
+_CUE_BEFORE = re.compile(
+    r"(?:記入例|入力例|ダミー|テスト用|架空|placeholder|dummy|fictional|fake|"
+    r"\btest\s+(?=cards?\b|numbers?\b|accounts?\b|ibans?\b))" + _CUE_LABEL_TAIL,
     re.IGNORECASE,
 )
-# … or a remark in brackets right after it ("山田 花子 様（仮名）", "555-0123 (fictional)").
+_WEAK_CUE_BEFORE = re.compile(
+    r"(?:例|サンプル|テストケース|sample|example|test\s+(?:cases?|inputs?)|e\.g\.|eg\.)"
+    + _CUE_LABEL_TAIL,
+                              re.IGNORECASE)
+# … or a remark in brackets right after it ("山田 花子 様（仮名）", "555-0123 (fictional)"). An
+# example word must be all the bracket says — "（サンプル）", "(example only)" — for a remark
+# about something else ("浅野 理沙子 様（サンプルとして1通だけ貼ります）": one e-mail pasted as a
+# sample) says nothing about the name.
 _CUE_AFTER = re.compile(
     r"^\s*(?:様|さん|氏)?\s*[」』\"”']?\s*(?:[（(\[※]\s*|(?:のような|みたいな|などの)\s*(?:明らかな|架空の)?)"
-    r"(?:仮名|架空|ダミー|サンプル|例|記入例|"
-    r"fictional|fictitious|placeholder|dummy|sample|example|made[- ]up|fake|not real)",
+    r"(?:仮名|架空|ダミー|記入例|"
+    r"fictional|fictitious|placeholder|dummy|made[- ]up|fake|not real|"
+    r"(?:サンプル|例|sample|example)\s*(?:です|のみ|only|data)?\s*(?:[)）\]]|$))",
     re.IGNORECASE,
 )
 # … or inside brackets a cue opens: "[SAMPLE: John Sample, sample@example.com, +1 555-0100]",
@@ -340,7 +362,9 @@ class _Declarations:
 
     def __init__(self, text: str, findings: Sequence[Detected]) -> None:
         declarations = [(m.start(), m.end()) for m in _DECLARED.finditer(text)]
+        self.text = text
         self.at = [at for at, _ in declarations]
+        self.ends = [end for _, end in declarations]
         self.paragraphs = [m.end() for m in _PARAGRAPH_BREAK.finditer(text)] if self.at else []
         self.stated: list[tuple[int, int]] = []
         if not self.at:
@@ -373,13 +397,21 @@ class _Declarations:
         k = bisect_right(self.paragraphs, at)
         return self.paragraphs[k] if k < len(self.paragraphs) else length
 
-    def cover(self, start: int, tail: int) -> bool:
+    def cover(self, start: int, end: int, tail: int) -> bool:
+        """Whether a declaration earlier in the paragraph of ``start..end`` or later on its line
+        (up to ``tail``) covers it: one with no real party named between them ("Our dummy
+        accounts got merged with a real customer, Fiona Guest"; "could a field be mistaken for
+        real data?" names nobody)."""
         if not self.at:
             return False
         k = bisect_right(self.paragraphs, start) - 1
         head = self.paragraphs[k] if k >= 0 else 0
-        i = bisect_left(self.at, head)
-        return i < len(self.at) and self.at[i] < tail
+        first, after = bisect_left(self.at, head), bisect_left(self.at, start)
+        # The nearest declaration before the value, and the nearest after it on its line.
+        if first < after and _REAL_PARTY.search(self.text, self.ends[after - 1], start) is None:
+            return True
+        return (after < bisect_left(self.at, tail)
+                and _REAL_PARTY.search(self.text, end, self.at[after]) is None)
 
     def state(self, start: int) -> bool:
         """Whether a declaration that states the data made up covers ``start``."""
@@ -398,6 +430,15 @@ _HEADING = re.compile(
     r"[ \t\u3000]*")
 _REAL_WORDS = r"\bactual\b|本物|実在の|実際の|本番"
 _REAL = re.compile(rf"\breal\b|{_REAL_WORDS}", re.IGNORECASE)
+# A real person or record named: "a real customer", "the real one", 実在のお客様.
+_REAL_PARTY = re.compile(
+    r"\b(?:a|an|the|one|our)\s+(?:actual|real)\b|"
+    r"\b(?:real|actual)\s+(?:customers?|clients?|persons?|people|patients?|users?|guests?|"
+    r"members?|employees?|residents?|ones?|accounts?|records?)\b|"
+    # Japanese says "not" after the noun: 実在の社員ではありません names nobody.
+    r"(?:本物|実在|実際|本番)の(?:お客様|顧客|患者|利用者|会員|人物?|社員|データ)"
+    r"(?!(?:で|じゃ)(?:は|も)?(?:な|あり))",
+    re.IGNORECASE)
 # A sentence that says where its "sample" came from states that it is real data, sampled:
 # "Sample data pulled from our CRM: …", 「本番環境のサンプルデータです：…」.
 _SOURCED = re.compile(
@@ -426,7 +467,7 @@ def _cued(text: str, hit: Detected) -> bool:
     if (_CUE_BEFORE.search(before) or _CUE_AFTER.search(after)
             or _CUE_BRACKET.search(text, max(head, hit.start - 80), hit.start)):
         return True
-    return bool(_FORMAT_AFTER.search(after)
+    return bool(_WEAK_CUE_BEFORE.search(before) or _FORMAT_AFTER.search(after)
                 or _DATA_LIKE.search(text, max(head, hit.start - 40), hit.start)
                 ) and _example_shaped(hit.entity_type, text[hit.start:hit.end])
 
@@ -470,13 +511,13 @@ def _is_placeholder(text: str, hit: Detected, value: str, declared: _Declaration
         return True
     # A declaration earlier in the paragraph or on the value's own line, and a placeholder's
     # shape.
-    return declared.cover(hit.start, tail) and _placeholder_shaped(
+    return declared.cover(hit.start, hit.end, tail) and _placeholder_shaped(
         hit.entity_type, value, text[hit.end:hit.end + 24])
 
 
 # -- numbers labelled as something else -------------------------------------------------------
 
-_OTHER_ID_LABEL = re.compile(
+_OTHER_ID_WORDS = (
     r"(?:\bS/?N|\bserial(?:\s+no\.?|\s+number)?|\bref(?:erence)?(?:\s+no\.?|\s+number)?|"
     r"\bticket(?:\s+no\.?)?|\border(?:\s+no\.?|\s+number|\s+id)?|\binvoice(?:\s+no\.?)?|"
     r"\blot(?:\s+no\.?)?|\bpart(?:\s+no\.?|\s+number)?|\bmodel(?:\s+no\.?)?|\bmeter(?:\s+ids?)?|"
@@ -489,12 +530,25 @@ _OTHER_ID_LABEL = re.compile(
     # The English labels above as katakana writes them (ブッキング番号, オーダーNo.). Not every
     # "…番号": 口座番号 and 会員番号 name a person's identifiers, which must still count.
     r"(?:ブッキング|オーダー|インボイス|トラッキング|チケット|リファレンス|ケース|パーツ|モデル|"
-    r"コンテナ)(?:番号|No\.?|ナンバー)|ビルド|バージョン)"
+    r"コンテナ)(?:番号|No\.?|ナンバー)|ビルド|バージョン)")
+_OTHER_ID_LABEL = re.compile(
+    _OTHER_ID_WORDS
     # Any label may be followed by "No." (ロットNo.:080-…).
-    r"(?:\s*(?:No\.?|ナンバー))?"
+    + r"(?:\s*(?:No\.?|ナンバー))?"
     r"\s*(?:は|が|:|：|#|=|の形式は|の例)?\s*[「『\"“'(（]?\s*$",
     re.IGNORECASE,
 )
+# The identifiers an example's paragraph may name as its subject: only names that say
+# "number" ("order numbers", 問い合わせ番号), never a person's (account, policy, 会員番号).
+_OTHER_ID_NAMED = re.compile(
+    r"\b(?:order|invoice|ticket|reference|ref|tracking|booking|serial|lot|part|case|batch|build|"
+    r"model|shipment|container|job|po)\s+(?:numbers?|nos?\b\.?|ids?\b|codes?)|"
+    r"(?:シリアル|製造|部品|受付|注文|伝票|管理|問い?合わ?せ|追跡|予約|案件|整理|請求書|ロット|図面|"
+    r"機体)番号|製番|型番|品番|図番|機番",
+    re.IGNORECASE)
+# How far back an example's paragraph may name the identifier it shows ("当社の問い合わせ番号は
+# 12桁で、… 形式の例：4412-0931-7765").
+_EXAMPLE_SUBJECT_REACH = 200
 _PHONE_LABEL = re.compile(
     r"電話|\bTEL\b|携帯|ケータイ|連絡先|\bFAX\b|ファックス|phone|mobile|\bcell|\bcall|\bcontact|"
     r"dial|ring|text\b|sms|whatsapp",
@@ -502,6 +556,10 @@ _PHONE_LABEL = re.compile(
 )
 
 
+# A phone word the numbers are compared with: "order numbers look like phone numbers",
+# 「電話番号と紛らわしい」.
+_LIKE_BEFORE = re.compile(r"\b(?:like|for|as|with)\s+(?:a\s+|an\s+)?$", re.IGNORECASE)
+_LIKE_AFTER = re.compile(r"\S{0,3}(?:番号)?(?:と|に)(?:紛らわし|間違|似|混同|見間違)")
 # Between a label and its value: "invoice numbers look like INV 0207-…"; and a value listed
 # after another one under the same label: "品番 04152-YZZA6 と 90915-10003".
 _LABEL_GLUE = re.compile(
@@ -512,9 +570,24 @@ _LISTED_AFTER = re.compile(rf"[\w-]*\d[\w-]*\s*{_LIST_SEPARATOR}\s*$")
 
 def _labelled_other(text: str, hit: Detected) -> bool:
     head, _ = _line(text, hit.start, hit.end)
-    if _JP_MOBILE_NUMBER.fullmatch(_digits(text[hit.start:hit.end])) and _ACCOUNT_ID.search(
+    value = text[hit.start:hit.end]
+    if _JP_MOBILE_NUMBER.fullmatch(_digits(value)) and _ACCOUNT_ID.search(
             text, max(head, hit.start - 24), hit.start):
         return False  # a mobile number used as a login or member ID is still the person's
+    if phone_entered_as_other(text, hit.start, hit.end):
+        return False
+    cue = text[max(head, hit.start - 16):hit.start]
+    if _CUE_BEFORE.search(cue) or _WEAK_CUE_BEFORE.search(cue):
+        # An example of an identifier the paragraph names before it, with no phone between.
+        lo = max(0, hit.start - _EXAMPLE_SUBJECT_REACH)
+        for brk in _PARAGRAPH_BREAK.finditer(text, lo, hit.start):
+            lo = brk.end()
+        named = list(_OTHER_ID_NAMED.finditer(text, lo, hit.start))
+        if named and all(
+                _LIKE_BEFORE.search(text[max(0, m.start() - 12):m.start()])
+                or _LIKE_AFTER.match(text, m.end())
+                for m in _PHONE_LABEL.finditer(text, named[-1].start(), hit.start)):
+            return True
     before = text[max(head, hit.start - 40):hit.start]
     if _PHONE_LABEL.search(before):
         return False
@@ -556,7 +629,18 @@ _EN_NAME_WORDS = re.compile(r"([A-Za-z][\w'’.-]*)[\s,]*$")
 _PRIVATE_LABEL = re.compile(
     r"住所|自宅|携帯|氏名|本人|お客様の|顧客の|患者|契約者|申込者|利用者の|入居者|"
     r"\bhome\b|\bmobile\b|\bcell\b|personal|\bhis\b|\bher\b|\bmy\b|customer'?s|client'?s|"
-    r"patient|tenant'?s|guest'?s|resident'?s|employee'?s",
+    r"patient|tenant'?s|guest'?s|resident'?s|employee'?s|"
+    # A number to ring someone back on is the caller's ("Front desk message: callback requested
+    # on 0161 …"), whoever took the message.
+    r"call[- ]?backs?|ring\s+back|call\s+(?:him|her|them)\s+back|折り?返し",
+    re.IGNORECASE,
+)
+# A business run from its owner's home: its address and number are the owner's ("invoice to
+# Rachel Kim Studio, 48 Alder Way, … - she works from home").
+_HOME_BUSINESS = re.compile(
+    r"\b(?:works?|working|run|runs|operates?|based)\s+(?:from|out\s+of|at)\s+(?:her|his|their|"
+    r"my|our)?\s*(?:own\s+)?home\b|\bhome[- ](?:office|business|based)\b|\bsole\s+trader\b|"
+    r"自宅(?:兼|で営業|から|を事務所)|個人事業",
     re.IGNORECASE,
 )
 _JP_MOBILE = re.compile(r"^(?:\+?81)?0?[789]0")
@@ -608,6 +692,8 @@ def _public_contact(text: str, hit: Detected, value: str, people: _People) -> bo
         return False
     head, tail = _line(text, hit.start, hit.end)
     if _PRIVATE_LABEL.search(text, max(head, hit.start - 30), hit.start):
+        return False
+    if _HOME_BUSINESS.search(text, *_sentence(text, hit.start, hit.end)):
         return False
     if _owner_before(text, hit.start):
         return True
@@ -679,7 +765,10 @@ _ADDRESSED = re.compile(
     # The writer's own people: family, friends, team ("my niece", 「うちの娘」).
     r"\bmy\b|\bteam\s*mates?\b|\bteam\s+members?\b|\bniece\b|\bnephew\b|\bneighbou?r\b|"
     r"\bgrand(?:mother|father|son|daughter|ma|pa)\b|\bson\b|\bdaughter\b|\bwife\b|\bhusband\b|"
-    r"私の|うちの|娘|息子|姪|甥|孫|祖母|祖父|母親|父親|友人|同僚|部下|上司|メンバー",
+    r"私の|うちの|娘|息子|姪|甥|孫|祖母|祖父|母親|父親|友人|同僚|部下|上司|メンバー|"
+    # The writer's organisation's units before their people (営業一課の大槻 翔, 第二病棟の).
+    r"(?<!日)課の|(?<!関)係の|班の|部署|営業所の|支店の|支社の|病棟の|"
+    r"(?:営業|総務|経理|人事|開発|製造|品質|企画|広報|法務|技術|設計|購買|物流|管理)[一-龯]{0,3}部の",
     re.IGNORECASE,
 )
 
@@ -769,6 +858,7 @@ _CONTACTING = re.compile(
 )
 # A character's name that names a thing, whichever recognizer read it: キティちゃんコンセプトルーム.
 _CHARACTER_THING = re.compile(r"^(?:ちゃん|くん)[ァ-ヶー]{3,}")
+_PERSONAL_PRONOUN = re.compile(r"\b(?:he|she|his|her|hers|him|himself|herself)\b", re.IGNORECASE)
 # The words after a name, initials among them ("Carlton B. Goodlett Place").
 _EN_FOLLOWING = re.compile(r"^(?:[\s-]+[A-Z][\w'-]*\.?|\s+\d[\w-]*){1,3}")
 
@@ -793,9 +883,14 @@ def _named_thing(text: str, hit: Detected, places: SpanIndex) -> bool:
     following = _EN_FOLLOWING.match(after)
     if following and any(is_thing_word(w.rstrip(".")) for w in following.group(0).split()):
         return True  # John F. Kennedy International Airport, John Crane Type 28 … pumps
-    if " " in value.strip() and re.search(r"(?:^|[^\w])(?:a|an)\s+$", text[max(0, hit.start - 4):
-                                                                   hit.start], re.IGNORECASE):
-        return True  # "compare a John Crane with a Flowserve": a brand, not a person
+    if (" " in value.strip()
+            and re.search(r"(?:^|[^\w])(?:a|an)\s+$", text[max(0, hit.start - 4):hit.start],
+                          re.IGNORECASE)
+            and not _PERSONAL_PRONOUN.search(text, hit.end,
+                                             _sentence(text, hit.start, hit.end)[1])):
+        # "compare a John Crane with a Flowserve": a brand, not a person — unless the sentence
+        # goes on to call it he or she ("We've got a Daniel Okafor on hold asking why his …").
+        return True
     words = value.split()
     if (len(words) >= 2 and is_thing_word(words[-1].rstrip(".'’"))
             and _THE_BEFORE.search(text, max(0, hit.start - 24), hit.start)):

@@ -190,7 +190,9 @@ class WindowedPhoneRecognizer(PhoneRecognizer):
             prefix = _ID_PREFIX.search(text, max(m.start() - 8, 0), m.start())
             if prefix is not None and prefix.group(1).lower() not in _PHONE_WORDS:
                 continue
-            if _names_an_identifier(text, m.start()) or _ISO_DATE.match(m.group()):
+            if (_names_an_identifier(text, m.start())
+                    and not phone_entered_as_other(text, m.start(), m.end())
+                    or _ISO_DATE.match(m.group())):
                 continue  # "[2024-11-05 03:14:07]": a timestamp, whatever follows the date
             if _IPV4.fullmatch(m.group().strip(" \t.")):
                 continue  # 203.0.113.200: an address of a host, which the IP recognizer reads
@@ -249,6 +251,27 @@ class WindowedPhoneRecognizer(PhoneRecognizer):
                 if covers:
                     return found
         return found
+
+
+# A phone number typed into another identifier's field, as the text says: "Booking ref 0412 556
+# 983 … the guest typed her phone number into the reference field", 「追跡番号：090-… お客様が
+# 追跡番号欄に携帯番号を入力したようです」. The label then names the field, not the number.
+_PHONE_ENTERED = re.compile(
+    r"(?i:\b(?:typed|entered|put|input|filled|wrote|written|keyed)\s+(?:in\s+)?"
+    r"(?:(?:her|his|their|a|the|own|my)\s+){0,2}(?:tele)?(?:phone|mobile|cell)\b)|"
+    r"(?:電話|携帯|ケータイ)(?:電話)?の?番号(?:を|が)?(?:入力|記入|入れ|書)"
+)
+_PHONE_ENTERED_REACH = 160
+
+
+def phone_entered_as_other(text: str, start: int, end: int) -> bool:
+    """Whether the line of the number at ``start..end`` says a phone number was entered where
+    another identifier belongs (``_PHONE_ENTERED``)."""
+    head = text.rfind("\n", 0, start) + 1
+    tail = text.find("\n", end)
+    tail = len(text) if tail < 0 else tail
+    return _PHONE_ENTERED.search(text, max(head, start - _PHONE_ENTERED_REACH),
+                                 min(tail, end + _PHONE_ENTERED_REACH)) is not None
 
 
 def _names_an_identifier(text: str, start: int) -> bool:

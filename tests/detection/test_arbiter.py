@@ -326,3 +326,57 @@ def test_a_declaration_covers_its_own_paragraph_only(detector: Detector) -> None
     # Another paragraph: a pasted sample says nothing about this one's data.
     assert ("EMAIL_ADDRESS", "maria.gonzalez@example.com") in personal(
         detector, sample + "\n\n" + real)
+
+
+# The red team's classes (bench/probes/redteam-1.jsonl, written by someone who read these
+# rules): real data right beside the words the clearing rules look for. Each is written afresh
+# here, not copied from the probe, and each has a clean twin above or below.
+@pytest.mark.parametrize(("text", "value"), [
+    # An example word in a remark about something else says nothing about the name.
+    ("ご意見メールの返信文です。杉浦 真理恵 様（例として一件だけ載せます）\n本日はご連絡ありがとう"
+     "ございます。", "杉浦 真理恵"),
+    # "e.g." before a real customer's address: an example of a problem, not of a format.
+    ("The parser drops flat positions, e.g. 14 Rowan Close, Flat 0/1, Paisley PA1 2BN loses "
+     "the 0/1.", "14 Rowan Close, Flat 0/1, Paisley PA1 2BN"),
+    # A real party named between a declaration and the value ends its cover.
+    ("Our dummy accounts were merged into a real customer, Harriet Guest, overnight.",
+     "Harriet"),
+    # English "dummy" as a thing: a baby's dummy declares no data.
+    ("Dummy complaint from a parent:\nOliver Stanton, 9 Elm Grove, York YO31 7HX\nThe teat "
+     "split after a week.", "9 Elm Grove, York YO31 7HX"),
+    # The writer's own department's people, whatever style the text is written in.
+    ("忘年会用に、開発二課の宇佐美 駿と松永 朋美を三国志の武将風に紹介して。", "宇佐美 駿"),
+    # "a" before a name the sentence calls he or she: a person, not a brand.
+    ("We've got a Priya Natarajan on the line asking where her parcel is.", "Priya Natarajan"),
+    # A business run from home: its address is the owner's.
+    ("Bill it to Marcus Reid Design, 12 Fern Road, Bristol BS6 5QT - he works from home.",
+     "12 Fern Road, Bristol BS6 5QT"),
+    # A number to ring back on is the caller's, whoever took the message.
+    ("Reception message: call back requested on 0161 728 5519 about the broken chair.",
+     "0161 728 5519"),
+    # A phone number typed into another identifier's field, as the text says.
+    ("Ticket ref 0413 882 617 finds nothing; I think she typed her mobile into the ticket "
+     "field.", "0413 882 617"),
+    ("注文番号：080-5521-7730 で検索しても出ません。お客様が携帯番号を入力したようです。",
+     "080-5521-7730"),
+])
+def test_real_data_beside_the_clearing_words_stays_personal(
+    detector: Detector, text: str, value: str,
+) -> None:
+    # The default policy reads phone numbers from 0.4 (a number without a phone word).
+    assert value in {text[f.start:f.end] for f in detector.analyze([Segment("t", text)])
+                     if f.entity_type in PERSONAL and f.score >= 0.4}
+
+
+@pytest.mark.parametrize("text", [
+    # The twins: an example word that is the whole remark, a format's example of a named
+    # identifier, "dummies" said of the values, a brand with an article.
+    "返信メールの書式見本：佐伯 理央 様（サンプル）",
+    "当社の問い合わせ番号は12桁で、末尾はチェックデジットです。形式の例：4412-0931-7765",
+    "Tidy this template; the example values are dummies.\n\nContact: Dr. Imogen Vance\n"
+    "Phone: (617) 555-0142",
+    "Compare a John Crane with a Flowserve for crude transfer pumps.",
+    "受付票のテストケースとして taro.test@example.com と user+tag@example.co.jp を使います。",
+])
+def test_the_clearing_words_still_clear_their_own_values(detector: Detector, text: str) -> None:
+    assert not personal(detector, text)

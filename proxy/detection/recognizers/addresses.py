@@ -32,7 +32,9 @@ _STREET_TYPES = (
     "Boulevard|Blvd|Parkway|Pkwy|Circle|Cir|Highway|Hwy|Trail|Trl|Loop|Pike|Alley|Aly|Run|"
     "Broadway|Green|Parade|Quay|Wharf|Yard"
 )
+# A unit's number, and Scotland's flat positions (floor/door: "Flat 3/2", "0/1").
 _UNIT = (r"(?:(?:Flat|Apartment|Apt|Unit|Suite|Ste|Room|Rm|Floor|Fl)\.?[ ]?[0-9A-Z]{1,5}"
+         r"(?:/[0-9A-Z]{1,3})?"
          r"|#[ ]?[0-9A-Z]{1,5})")
 _STREET = (
     rf"(?:{_UNIT},?[ ]+)?(?P<number>\d{{1,5}}[A-Za-z]?)(?:[-–]\d{{1,5}})?[ ]+"
