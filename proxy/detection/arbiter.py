@@ -44,8 +44,10 @@ from collections.abc import Sequence
 from dataclasses import replace
 from functools import lru_cache
 
+from proxy.detection import notable
 from proxy.detection.names import SENTENCE_END, is_thing_word
 from proxy.detection.nlp import dictionary_entries
+from proxy.detection.notable import is_common_family, is_notable
 from proxy.detection.spans import SpanIndex
 from proxy.detection.stock import phone_entered_as_other
 from proxy.detection.subjects import Detected
@@ -796,12 +798,13 @@ def _starts_with_family_name(value: str) -> bool:
                for pos in dictionary_entries(value[:size]))
 
 
-def _public_figures(text: str, people: Sequence[Detected]) -> set[Detected]:
+def _public_figures(text: str, people: Sequence[Detected], private_data: bool) -> set[Detected]:
     """The people of ``text`` written about as public figures or characters: those of a
     sentence about a work or the past, or that names a work; and, with the others of their
     sentence, a dictionary entry, a name inside a work's title, a character's honorific, a lone
     given name in a text that names a work. None in a sentence that addresses or labels
-    someone."""
+    someone. And all of them when they are a cast of notable people (``_notable_cast``) in a
+    text with no other personal data (``private_data``)."""
     public: set[Detected] = set()
     titles = [(t.start(), t.end()) for t in _WORK_TITLE.finditer(text)]
     title_starts = [start for start, _ in titles]
@@ -844,9 +847,66 @@ def _public_figures(text: str, people: Sequence[Detected]) -> set[Detected]:
             if inside_title or character or lone or _dictionary_figure(value):
                 public.update(group)
                 break
+    rest = [h for h in people if h not in public]
+    if not private_data and _notable_cast(text, rest):
+        public.update(rest)
     return public
 
 
+# A name word of Latin script, for reading the word after a lone given name ("Jack" of "Jack
+# Kerouac's").
+_NEXT_NAME_WORD = re.compile(r"[ \u00a0]+([A-Z][a-z\u00e0-\u024f'’-]+?)(?:['’]s?)?\b")
+
+
+def _latin_name(text: str, hit: Detected) -> str | None:
+    """The Latin-script name of ``hit`` as the gazetteer spells titles: its words without a
+    possessive, a lone word with the capitalised word after it; None for other scripts."""
+    value = re.sub(r"['’]s?$", "", text[hit.start:hit.end].strip())
+    if not re.fullmatch(r"[A-Za-z\u00c0-\u024f'’ .\-]+", value):
+        return None
+    if " " not in value:
+        following = _NEXT_NAME_WORD.match(text, hit.end)
+        return f"{value} {following.group(1)}" if following else None
+    return value
+
+
+def _notable_cast(text: str, people: Sequence[Detected]) -> bool:
+    """Whether the people of a text are a cast of notable people: at least two, every one a
+    notable person's name (``notable``), one of them with a family name outside the census's
+    thousand commonest (two common names together — Emily Hall and David Brown — are as often
+    colleagues), and none in a sentence that addresses, labels or contacts someone or places
+    them in a workplace or a case (``_EVERYDAY_CASE``).
+
+    Only with no other personal data in the text (the caller's ``private_data``): a name of
+    the gazetteer is also a private person's one time in seven, and two of them in a text with
+    nothing else about them is the shape of a prompt about people, not of a record."""
+    names: set[str] = set()
+    for h in people:
+        name = _latin_name(text, h)
+        if name is None or not is_notable(name):
+            return False
+        sentence = text[slice(*_sentence(text, h.start, h.end))]
+        if (_ADDRESSED.search(sentence) or _CONTACTING.search(sentence)
+                or _EVERYDAY_CASE.search(sentence)):
+            return False
+        names.add(name.casefold())
+    return len(names) >= 2 and any(not is_common_family(n.split()[-1]) for n in names)
+
+
+# A sentence that places its people in a workplace or an administrative case: their roles to
+# each other and the matters a company keeps about them ("the grievance filed by Kateryna
+# Bondarenko against her supervisor Paul Richter" — both names are also notable people's). Only
+# for the cast of notable names, which nothing else in the text speaks for.
+_EVERYDAY_CASE = re.compile(
+    r"\b(?:supervisors?|managers?|boss|subordinates?|direct\s+reports?|co-?workers?|employers?|"
+    r"landlord|lodger|residents?|members?|callers?|claimants?|complainants?|"
+    r"grievances?|complaints?|disciplinary|dismiss(?:al|ed)|terminat(?:ion|ed)|appraisals?|"
+    r"performance\s+reviews?|(?:sick|annual|parental|maternity|paternity)\s+leave|PTO|"
+    r"payroll|salary|wages|overtime|promot(?:ion|ed)|hired|onboarding|interview(?:ed)?|"
+    r"diagnos[ei]s|referral|prescri(?:bed|ption)|admitted|discharged|"
+    r"claims?|invoices?|refunds?|bookings?|reservations?|appointments?)\b",
+    re.IGNORECASE,
+)
 # "the" before one more capitalised word of the name ("the Royal …"; "the Emily Hall account"
 # is Emily Hall's).
 _THE_BEFORE = re.compile(r"\b[Tt]he\s+[A-Z][a-z]+\s+$")
@@ -902,8 +962,9 @@ def _named_thing(text: str, hit: Detected, places: SpanIndex) -> bool:
 # -- the step ---------------------------------------------------------------------------------
 
 def load() -> None:
-    """Open the dictionary before the first request."""
+    """Open the dictionary and the gazetteer before the first request."""
     dictionary_entries("山田")
+    notable.load()
 
 
 def arbitrate(text: str, hits: Sequence[Detected]) -> list[Detected]:
@@ -917,7 +978,10 @@ def arbitrate(text: str, hits: Sequence[Detected]) -> list[Detected]:
     people = [h for h in hits if h.entity_type == "PERSON" and h.score >= 0.6
               and not _named_thing(text, h, places)]
     people_set = set(people)
-    public_people = _public_figures(text, people)
+    # Personal data other than names: a phone, an address, an ID.
+    private_data = any(h.entity_type in _CLEARABLE and h.entity_type != "PERSON"
+                       and h.score >= 0.4 for h in hits)
+    public_people = _public_figures(text, people, private_data)
     private_people = [h for h in people if h not in public_people]
     private_spans = _People(private_people)
     placeholders: dict[str, list[Detected]] = {}

@@ -1,0 +1,78 @@
+"""The gazetteer of notable people (``notable``) and the arbiter's use of it, through the real
+detector: a cast of the famous is cleared, and every twin that shares its shape with a record
+about private people stays personal.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from proxy.detection import notable
+from proxy.detection.detector import Detector
+from proxy.values import Segment
+
+
+def people(detector: Detector, text: str) -> set[str]:
+    return {text[f.start:f.end] for f in detector.analyze([Segment("t", text)])
+            if f.entity_type == "PERSON" and f.score >= 0.6}
+
+
+def test_the_built_gazetteer_is_the_installed_package_s_sorted_titles() -> None:
+    # `make install` builds it into the environment; a missing file would be built on load.
+    assert notable.path().is_file(), "run `make install` (it builds the gazetteer)"
+    keys = np.fromfile(notable.path(), dtype=np.uint64)
+    assert len(keys) > 1_000_000
+    assert bool(np.all(np.diff(keys) > 0)), "sorted and unique, for bisection"
+
+
+@pytest.mark.parametrize("name", ["Warren Buffett", "frida kahlo", "Isambard Kingdom Brunel",
+                                  "Roald Amundsen", "Yayoi Kusama"])
+def test_notable_people_are_known(name: str) -> None:
+    assert notable.is_notable(name)
+
+
+@pytest.mark.parametrize("name", ["Rowan Whitlock", "Keita Ishikawa", "Buffett",
+                                  "Warren Edward Buffett Junior", ""])
+def test_other_names_and_shapes_are_not(name: str) -> None:
+    assert not notable.is_notable(name)
+
+
+def test_the_census_commonest_family_names() -> None:
+    assert notable.is_common_family("Smith")
+    assert notable.is_common_family("gonzalez")
+    assert not notable.is_common_family("Kahlo")
+
+
+@pytest.mark.parametrize("text", [
+    "Compare the investment philosophies of Warren Buffett and Charlie Munger in a short essay.",
+    "Make a table of the main works of Frida Kahlo and Yayoi Kusama with years.",
+    "Who reached the pole first, Ernest Shackleton or Roald Amundsen? Give three sources.",
+    "Discuss George Stephenson and Isambard Kingdom Brunel's contributions to railways.",
+])
+def test_a_cast_of_notable_people_is_not_personal(detector: Detector, text: str) -> None:
+    assert not people(detector, text)
+
+
+@pytest.mark.parametrize(("text", "kept"), [
+    # Two names of the census's commonest families: as often colleagues as the famous.
+    ("Summarise the meeting between Emily Hall and David Brown about the budget.",
+     {"Emily Hall", "David Brown"}),
+    # One private name among the famous: the text is about someone after all.
+    ("Compare the portfolios of Warren Buffett, Charlie Munger and Rowan Whitlock.",
+     {"Warren Buffett", "Charlie Munger", "Rowan Whitlock"}),
+    # People the text writes to or calls clients.
+    ("Draft an email to our client Frida Kahlo and her colleague Diego Rivera about the invoice.",
+     {"Frida Kahlo", "Diego Rivera"}),
+    # A workplace's roles and matters: a case about employees who share famous names.
+    ("Prepare notes on the complaint Svetlana Ivanova raised about her manager Klaus Fischer.",
+     {"Svetlana Ivanova", "Klaus Fischer"}),
+    ("Dmitri Volkov and Anders Nilsson both asked to move their appointments to Friday.",
+     {"Dmitri Volkov", "Anders Nilsson"}),
+    # Other personal data beside them: a record, not a prompt about people.
+    ("Warren Buffett and Charlie Munger: their shared mobile is 07700 900123, please summarise.",
+     {"Warren Buffett", "Charlie Munger"}),
+])
+def test_notable_names_in_a_record_stay_personal(detector: Detector, text: str,
+                                                 kept: set[str]) -> None:
+    assert people(detector, text) == kept
