@@ -871,26 +871,32 @@ def _latin_name(text: str, hit: Detected) -> str | None:
 
 
 def _notable_cast(text: str, people: Sequence[Detected]) -> bool:
-    """Whether the people of a text are a cast of notable people: at least two, every one a
-    notable person's name (``notable``), one of them with a family name outside the census's
-    thousand commonest (two common names together — Emily Hall and David Brown — are as often
+    """Whether the people of a text are a cast of notable people: at least two in each
+    sentence that names any, every one a notable person's name (``notable``), one of each
+    sentence's with a family name outside the census's thousand commonest (two common names together — Emily Hall and David Brown — are as often
     colleagues), and none in a sentence that addresses, labels or contacts someone or places
     them in a workplace or a case (``_EVERYDAY_CASE``).
 
     Only with no other personal data in the text (the caller's ``private_data``): a name of
     the gazetteer is also a private person's one time in seven, and two of them in a text with
     nothing else about them is the shape of a prompt about people, not of a record."""
-    names: set[str] = set()
+    casts: dict[tuple[int, int], set[str]] = {}
     for h in people:
         name = _latin_name(text, h)
         if name is None or not is_notable(name):
             return False
-        sentence = text[slice(*_sentence(text, h.start, h.end))]
+        bounds = _sentence(text, h.start, h.end)
+        sentence = text[slice(*bounds)]
         if (_ADDRESSED.search(sentence) or _CONTACTING.search(sentence)
                 or _EVERYDAY_CASE.search(sentence)):
             return False
-        names.add(name.casefold())
-    return len(names) >= 2 and any(not is_common_family(n.split()[-1]) for n in names)
+        casts.setdefault(bounds, set()).add(name.casefold())
+    # A cast is named together: each sentence's people are one (two famous names on two lines
+    # of a joined prompt are two requests, one of which may be about a forklift driver who
+    # shares an actor's name).
+    return bool(casts) and all(
+        len(names) >= 2 and any(not is_common_family(n.split()[-1]) for n in names)
+        for names in casts.values())
 
 
 # A sentence that places its people in a workplace or an administrative case: their roles to
