@@ -137,6 +137,7 @@ _CUE_AFTER = re.compile(
     r"^\s*(?:様|さん|氏)?\s*[」』\"”']?\s*(?:[（(\[※]\s*|(?:のような|みたいな|などの)\s*(?:明らかな|架空の)?)"
     r"(?:仮名|架空|ダミー|記入例|"
     r"fictional|fictitious|placeholder|dummy|made[- ]up|fake|not real|"
+    r"(?:(?!real\b|actual\b)[A-Za-z][\w-]{0,11}\s+)?"
     r"(?:サンプル|例|sample|example)\s*(?:です|のみ|only|data)?\s*(?:[)）\]]|$))",
     re.IGNORECASE,
 )
@@ -150,7 +151,7 @@ _CUE_BRACKET = re.compile(
 # … or given as the shape of a format ("「090-1234-5678」のような3-4-4形式").
 _FORMAT_AFTER = re.compile(
     r"^\s*[」』\"”']?\s*(?:(?:のような|みたいな|などの)\s*(?:[\d-]+\s*)?)?"
-    r"(?:形式|フォーマット|書式|パターン|(?:ハイフン|スペース)?区切り|表記)")
+    r"(?:形式|形(?![成態跡])|フォーマット|書式|パターン|(?:ハイフン|スペース)?区切り|表記)")
 # … or named as the kind of data a developer's question shows ("emails like …", "numbers such
 # as …"), the value first in a list or after other values of it ("例:090-…、080…").
 _DATA_LIKE = re.compile(
@@ -179,6 +180,8 @@ _PLACEHOLDER_FAMILY = frozenset({
     "customer", "guest", "person", "resident", "patient", "student", "applicant"})
 # Japanese order puts the form's word first: テスト 花子, サンプル タロウ.
 _PLACEHOLDER_FAMILY_JA = frozenset({"テスト", "てすと", "サンプル", "ダミー", "見本"})
+# … as do seed files in English ("Test Client One", "Sample Patient 2").
+_PLACEHOLDER_FIRST = frozenset({"test", "sample", "dummy", "demo", "placeholder", "example"})
 _NAME_REST = re.compile(r"(?:[ \t]+(?:[A-Z]\.|[A-Z][a-z]+)){1,2}")
 # The law's placeholder parties, Doe and Roe (John Doe, Jane Roe, Richard Roe).
 _DOE = re.compile(r"\b(?:john|jane|richard|j\.)\s+(?:doe|roe)\b|\b(?:doe|roe),\s*(?:john|jane)\b",
@@ -313,8 +316,9 @@ def _placeholder_shaped(entity: str, value: str, following: str = "") -> bool:
         whole = value + (rest.group(0) if rest else "")
         words = re.split(r"[\s・]+", unicodedata.normalize("NFKC", whole).casefold().strip())
         if len(words) >= 2 and (words[-1] in _PLACEHOLDER_FAMILY
-                                or words[0] in _PLACEHOLDER_FAMILY_JA):
-            return True  # "Jane Sample", "Test User", "テスト ハナコ"
+                                or words[0] in _PLACEHOLDER_FAMILY_JA
+                                or words[0] in _PLACEHOLDER_FIRST):
+            return True  # "Jane Sample", "Test User", "Test Client One", "テスト ハナコ"
         head = re.split(r"[（(]", folded)[0]
         return head in _PLACEHOLDER_PEOPLE or _japanese_common_noun_family(
             re.split(r"[（(]", unicodedata.normalize("NFKC", value))[0].strip())
@@ -324,7 +328,7 @@ def _placeholder_shaped(entity: str, value: str, following: str = "") -> bool:
     if entity in _PHONES:
         # Reserved for fiction, but test data everywhere writes real-looking numbers this way:
         # a shape, not a placeholder on its own.
-        return _FICTIONAL_NANP.fullmatch(_digits(value)) is not None
+        return _FICTIONAL_NUMBER.fullmatch(_digits(value)) is not None
     if entity == "DATE_OF_BIRTH":
         return _JAN_FIRST.search(unicodedata.normalize("NFKC", value)) is not None
     if entity in ("JP_ADDRESS", "STREET_ADDRESS"):
@@ -454,8 +458,14 @@ _SOURCED = re.compile(
 
 
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t\u3000]*\n")
-# The NANP's numbers for fiction: 555-0100 to 555-0199, with or without an area code.
-_FICTIONAL_NANP = re.compile(r"(?:1?\d{3})?55501\d\d")
+# Numbers set aside for fiction, by the numbering plans that publish them (a published range
+# is a list by nature): the NANP's 555-0100 to 0199, with or without an area code, and Ofcom's
+# drama ranges (01632 960xxx, 020 7946 0xxx, 0161 496 0xxx, 07700 900xxx …), national or
+# with +44 (and a bracketed trunk zero, +44 (0)20 …).
+_FICTIONAL_NUMBER = re.compile(
+    r"(?:1?\d{3})?55501\d\d|"
+    r"(?:0|440?)(?:11[3-8]4960|1[2-6]14960|1914980|2079460|2896496|2920180|1632960|7700900|"
+    r"8081570|9098790|3069990)\d{3}")
 
 
 def _cued(text: str, hit: Detected) -> bool:
@@ -475,8 +485,6 @@ def _cued(text: str, hit: Detected) -> bool:
 
 
 _ASCENDING = ("0123", "1234", "2345", "3456", "4567", "5678", "6789")
-# Numbers set aside for fiction: the NANP's 555-0100 to 0199, Ofcom's 07700 900000 to 900999.
-_FICTION_RANGES = re.compile(r"55501\d\d|07700900\d{3}|447700900\d{3}")
 
 
 def _example_shaped(entity: str, value: str) -> bool:
@@ -485,7 +493,8 @@ def _example_shaped(entity: str, value: str) -> bool:
     if entity in _NUMBERED:
         digits = _digits(value)
         return (any(run in digits for run in _ASCENDING) or is_placeholder_number(value)
-                or is_test_number(value) or _FICTION_RANGES.search(digits) is not None)
+                # Anywhere in the digits: an example's shape is loose ("(555) 010-0199").
+                or is_test_number(value) or _FICTIONAL_NUMBER.search(digits) is not None)
     return _placeholder_shaped(entity, value)
 
 
@@ -535,8 +544,8 @@ _OTHER_ID_WORDS = (
     r"コンテナ)(?:番号|No\.?|ナンバー)|ビルド|バージョン)")
 _OTHER_ID_LABEL = re.compile(
     _OTHER_ID_WORDS
-    # Any label may be followed by "No." (ロットNo.:080-…).
-    + r"(?:\s*(?:No\.?|ナンバー))?"
+    # Any label may be plural ("booking refs"), or followed by "No." (ロットNo.:080-…).
+    + r"(?-i:s)?(?:\s*(?:No\.?|ナンバー))?"
     r"\s*(?:は|が|:|：|#|=|の形式は|の例)?\s*[「『\"“'(（]?\s*$",
     re.IGNORECASE,
 )
@@ -566,13 +575,26 @@ _LIKE_AFTER = re.compile(r"\S{0,3}(?:番号)?(?:と|に)(?:紛らわし|間違|�
 # after another one under the same label: "品番 04152-YZZA6 と 90915-10003".
 _LABEL_GLUE = re.compile(
     r"(?:\s*(?:numbers?|nos?\.?|ids?|codes?))?(?:\s+(?:look|looks|are|is|like|such as|e\.g\.|"
-    r"formatted as|format)){0,3}(?:\s+(?-i:[A-Z]{2,5}))?\s*$", re.IGNORECASE)
+    r"formatted as|format)){0,3}(?:\s+(?-i:[A-Z]{2,5}))?\s*[:：]?\s*$", re.IGNORECASE)
 _LISTED_AFTER = re.compile(rf"[\w-]*\d[\w-]*\s*{_LIST_SEPARATOR}\s*$")
 
 
+# The identifiers a number labelled as another one is misread as: a phone, and a My Number
+# (twelve digits with a check digit: one booking reference in ten passes it).
+_LABELLED_AS_OTHER = _PHONES | {"JP_MY_NUMBER"}
+_MY_NUMBER_LABEL = re.compile(r"マイナンバー|個人番号|\bmy\s*number\b|\bindividual\s+number\b",
+                              re.IGNORECASE)
+
+
 def _labelled_other(text: str, hit: Detected) -> bool:
+    """Whether a phone- or My-Number-shaped ``hit`` is labelled as another identifier (an
+    order, a ticket, a lot) right before it, or given as an example of one its paragraph
+    names."""
     head, _ = _line(text, hit.start, hit.end)
     value = text[hit.start:hit.end]
+    if hit.entity_type == "JP_MY_NUMBER" and _MY_NUMBER_LABEL.search(
+            text, max(0, hit.start - 80), hit.start):
+        return False
     if _JP_MOBILE_NUMBER.fullmatch(_digits(value)) and _ACCOUNT_ID.search(
             text, max(head, hit.start - 24), hit.start):
         return False  # a mobile number used as a login or member ID is still the person's
@@ -620,7 +642,7 @@ _JA_ORG_SUFFIXES = (
     r"駅|空港|港|寺|神社|大社|神宮|城|塔|タワー|ツリー|ホテル|旅館|美術館|博物館|図書館|"
     r"公園|ホール|会館|スタジアム|ドーム|モール|百貨店|運輸|工業|製薬|電力|ガス|鉄道|通運|"
     r"記念館|資料館|文学館|科学館|水族館|体育館|公民館|動物園|植物園|庭園|講堂|公会堂|劇場|"
-    r"工務店|建設|組(?!合|み|織)|"
+    r"工務店|建設|組(?!合|み|織)|税関|"
     r"本社|本店|本部|本所|ビル)")
 _JA_ORG_SUFFIX = re.compile(_JA_ORG_SUFFIXES + r"\s*(?:の本社|の所在地|の住所)?\s*$")
 # A Japanese name right before one of them names the place or the firm (大隈講堂, 田中病院) —
@@ -646,7 +668,10 @@ _HOME_BUSINESS = re.compile(
     re.IGNORECASE,
 )
 _JP_MOBILE = re.compile(r"^(?:\+?81)?0?[789]0")
-_CONTACT_GLUE = re.compile(r"\s*[,、;/]\s*")
+# A separator, after the building the address ends in (…青海2-7-11 東京港湾合同庁舎、03-…).
+_CONTACT_GLUE = re.compile(
+    r"\s*(?:[^\n,、;/]{1,24}?(?:庁舎|ビル|館|タワー|センター|棟|\d+階|building|house|tower|"
+    r"floor)\s*)?[,、;/]\s*", re.IGNORECASE)
 _JP_MOBILE_NUMBER = re.compile(r"0[789]0\d{8}")
 _ACCOUNT_ID = re.compile(
     r"(?:ID|ＩＤ|アカウント|ログイン|login|user\s*name|username)\s*[:：=]?\s*$", re.IGNORECASE)
@@ -663,9 +688,27 @@ def _owner_before(text: str, start: int) -> bool:
     value ("American Dental Association, 211 E. Chicago Ave.")."""
     prefix = text[max(0, start - 40):start]
     m = re.search(r"(?:[（(]|(?<=[A-Za-z]),)\s*(?:〒\s*)?(?:[^（()）\n]{0,12}[:：]\s*)?$", prefix)
-    if m is None:
-        return False
-    owner = prefix[:m.start()]
+    if m is not None:
+        return _is_owner(prefix[:m.start()])
+    # A list item labelled with its owner's name: "- 横浜税関：神奈川県横浜市中区海岸通1-1".
+    item = _OWNER_ITEM.search(text, text.rfind("\n", 0, start) + 1, start)
+    return item is not None and _is_owner(item.group("owner"))
+
+
+# A line that is a list item (or a plain line) labelled by a name and a colon, the value after.
+_OWNER_ITEM = re.compile(
+    r"^[ \t\u3000]*(?:[-・*•●■◆▪]|\d{1,2}[.)．）])?[ \t\u3000]*(?P<owner>[^:：\n]{2,40}?)"
+    r"[ \t\u3000]*[:：][ \t\u3000]*(?:〒[ \t\u3000]*[\d-]+[ \t\u3000]*)?$", re.MULTILINE)
+
+
+def _is_owner(owner: str) -> bool:
+    """Whether ``owner`` ends with an organisation's or a public place's name — or does before
+    a short word that names its part (東京税関 本関, 東京国立博物館 平成館)."""
+    owner = owner.rstrip()
+    parts = owner.rsplit(None, 1)
+    if len(parts) == 2 and len(parts[1]) <= 4 and re.fullmatch(r"[一-龯ァ-ヶー]+", parts[1]):
+        if _JA_ORG_SUFFIX.search(parts[0]):
+            return True
     if _JA_ORG_SUFFIX.search(owner):
         return True
     word = _EN_NAME_WORDS.search(owner)
@@ -1032,7 +1075,7 @@ def arbitrate(text: str, hits: Sequence[Detected]) -> list[Detected]:
         value = text[h.start:h.end]
         if entity in cleared and cleared[entity].contains(h.start, h.end, itself=True):
             continue  # a placeholder, or a part of one ("Jane" of "Jane Sample")
-        if entity in _PHONES and _labelled_other(text, h):
+        if entity in _LABELLED_AS_OTHER and _labelled_other(text, h):
             continue
         if entity in _CONTACTS and (
                 0 <= public_end <= h.start

@@ -380,3 +380,40 @@ def test_real_data_beside_the_clearing_words_stays_personal(
 ])
 def test_the_clearing_words_still_clear_their_own_values(detector: Detector, text: str) -> None:
     assert not personal(detector, text)
+
+
+@pytest.mark.parametrize("text", [
+    # An organisation named as a list item's label, its building between address and number.
+    "窓口一覧を表にしてください。\n\n- 東京税関 本関：東京都江東区青海2-7-11 東京港湾合同庁舎、"
+    "03-3529-0700\n- 横浜税関：神奈川県横浜市中区海岸通1-1、045-212-6000",
+    "会場：東京国立博物館 平成館（東京都台東区上野公園13-9）",
+    # Another identifier's label, plural, before a number that passes the My Number check.
+    "Booking refs look like: 0800-5551-2209 (some start with 0800, sadly).",
+    "販売システムのチケット番号は「0312-5566-7788」形式の12桁です。",
+    # A seed file declared synthetic: its form-first name and its Ofcom drama number.
+    "# staging/seed_clients.yaml  -- SYNTHETIC TEST DATA ONLY\nclients:\n  - id: TEST-0001\n"
+    "    name: \"Test Client One\"\n    phone: \"+44 20 7946 0958\"\n",
+    "電話番号（03-1234-5678 のような形）と誤認しないようにしたいです。",
+])
+def test_public_and_other_identifiers_in_new_shapes_are_not_personal(
+    detector: Detector, text: str,
+) -> None:
+    assert not personal(detector, text)
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    # A person's label, not an organisation's, before the same kind of list item.
+    ("- 依頼者：東京都杉並区阿佐谷南3-14-2、03-3312-5521", "東京都杉並区阿佐谷南3-14-2"),
+    ("- 山田 花子：東京都杉並区阿佐谷南3-14-2", "東京都杉並区阿佐谷南3-14-2"),
+    # A My Number labelled as one, whatever else the sentence names.
+    ("個人番号は 0312-5566-7788 です。チケット番号と一緒に送ります。", "0312-5566-7788"),
+    # A drama number with nothing declaring the data made up: test data writes them as real.
+    ("Call Mr Okafor back on 020 7946 0958 about his claim.", "020 7946 0958"),
+    # A number not shaped like an example, given as a format's shape.
+    ("電話番号（03-5512-8843 のような形）と誤認しないようにしたいです。", "03-5512-8843"),
+])
+def test_the_same_shapes_with_a_person_s_data_stay_personal(
+    detector: Detector, text: str, value: str,
+) -> None:
+    assert value in {text[f.start:f.end] for f in detector.analyze([Segment("t", text)])
+                     if f.entity_type in PERSONAL and f.score >= 0.4}
