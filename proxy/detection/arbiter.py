@@ -48,6 +48,7 @@ from proxy.detection import notable
 from proxy.detection.names import SENTENCE_END, is_thing_word
 from proxy.detection.nlp import dictionary_entries
 from proxy.detection.notable import is_common_family, is_notable
+from proxy.detection.recognizers.tables import column_cells
 from proxy.detection.spans import SpanIndex
 from proxy.detection.stock import phone_entered_as_other
 from proxy.detection.subjects import Detected
@@ -624,6 +625,31 @@ def _labelled_other(text: str, hit: Detected) -> bool:
     return _OTHER_ID_LABEL.search(before) is not None
 
 
+# A table column headed by another identifier's name: its cells are lots, serials, orders —
+# whatever their digits look like (a barcode misread as 090-2231-4478 in a ロット column).
+_OTHER_ID_HEADER = re.compile(
+    r"^\s*[\"'#]?\s*(?:(?:order|invoice|ticket|reference|ref|tracking|booking|serial|lot|part|"
+    r"case|batch|build|model|shipment|container|job|po|drawing|sku)s?(?:[\s_.-]*(?:numbers?|"
+    r"nos?\.?|ids?|codes?|#))?|s/?n|p/?n|"
+    r"(?:シリアル|製造|部品|受付|注文|伝票|管理|問い?合わ?せ|追跡|予約|案件|整理|請求書|ロット|図面|"
+    r"機体)(?:番号|No\.?)|シリアル|ロット|製番|型番|品番|図番|機番)\s*[\"']?\s*$",
+    re.IGNORECASE,
+)
+
+
+def _other_id_cells(text: str) -> list[tuple[int, int]]:
+    """The cells of ``text``'s table columns headed by another identifier, in order."""
+    if "\n" not in text:
+        return []
+    return [(start, start + len(value)) for _, start, value in column_cells(
+        text, lambda cell: "other" if _OTHER_ID_HEADER.match(cell) else None)]
+
+
+def _in_cell(cells: list[tuple[int, int]], starts: list[int], hit: Detected) -> bool:
+    k = bisect_right(starts, hit.start) - 1
+    return k >= 0 and hit.end <= cells[k][1]
+
+
 # -- organisations' contact details -----------------------------------------------------------
 
 _ORG_LABEL = re.compile(
@@ -916,9 +942,10 @@ def _latin_name(text: str, hit: Detected) -> str | None:
 def _notable_cast(text: str, people: Sequence[Detected]) -> bool:
     """Whether the people of a text are a cast of notable people: at least two in each
     sentence that names any, every one a notable person's name (``notable``), one of each
-    sentence's with a family name outside the census's thousand commonest (two common names together — Emily Hall and David Brown — are as often
-    colleagues), and none in a sentence that addresses, labels or contacts someone or places
-    them in a workplace or a case (``_EVERYDAY_CASE``).
+    sentence's with a family name outside the census's thousand commonest (two common names
+    together — Emily Hall and David Brown — are as often colleagues), and none in a sentence
+    that addresses, labels or contacts someone or places them in a workplace or a case
+    (``_EVERYDAY_CASE``).
 
     Only with no other personal data in the text (the caller's ``private_data``): a name of
     the gazetteer is also a private person's one time in seven, and two of them in a text with
@@ -1061,6 +1088,9 @@ def arbitrate(text: str, hits: Sequence[Detected]) -> list[Detected]:
         elif cued[id(h)]:
             cued_start = h.start if cued_start is None else min(cued_start, h.start)
     cleared = {entity: _index(spans) for entity, spans in placeholders.items()}
+    other_cells = _other_id_cells(text) if any(
+        h.entity_type in _LABELLED_AS_OTHER for h in hits) else []
+    other_starts = [start for start, _ in other_cells]
     public_sentences = {_sentence(text, h.start, h.end) for h in public_people}
     private_sentences = {_sentence(text, h.start, h.end) for h in private_people}
     out: list[Detected] = []
@@ -1075,7 +1105,8 @@ def arbitrate(text: str, hits: Sequence[Detected]) -> list[Detected]:
         value = text[h.start:h.end]
         if entity in cleared and cleared[entity].contains(h.start, h.end, itself=True):
             continue  # a placeholder, or a part of one ("Jane" of "Jane Sample")
-        if entity in _LABELLED_AS_OTHER and _labelled_other(text, h):
+        if entity in _LABELLED_AS_OTHER and (_labelled_other(text, h) or (
+                other_cells and _in_cell(other_cells, other_starts, h))):
             continue
         if entity in _CONTACTS and (
                 0 <= public_end <= h.start

@@ -394,6 +394,9 @@ def test_the_clearing_words_still_clear_their_own_values(detector: Detector, tex
     "# staging/seed_clients.yaml  -- SYNTHETIC TEST DATA ONLY\nclients:\n  - id: TEST-0001\n"
     "    name: \"Test Client One\"\n    phone: \"+44 20 7946 0958\"\n",
     "電話番号（03-1234-5678 のような形）と誤認しないようにしたいです。",
+    # A table column headed by another identifier: a misread barcode in the lot column.
+    "在庫表です。\n\n型番,度数,ロット,有効期限,数量\nSN60WF,+21.0D,2309114508,2026/03/31,4\n"
+    "XY1,+20.5D,090-2231-4478,2026/01/31,1",
 ])
 def test_public_and_other_identifiers_in_new_shapes_are_not_personal(
     detector: Detector, text: str,
@@ -409,6 +412,9 @@ def test_public_and_other_identifiers_in_new_shapes_are_not_personal(
     ("個人番号は 0312-5566-7788 です。チケット番号と一緒に送ります。", "0312-5566-7788"),
     # A drama number with nothing declaring the data made up: test data writes them as real.
     ("Call Mr Okafor back on 020 7946 0958 about his claim.", "020 7946 0958"),
+    # A phone column beside an order column stays the customer's.
+    ("| Order No | Customer phone |\n|---|---|\n| 0482-7713-0905 | 090-2231-4478 |",
+     "090-2231-4478"),
     # A number not shaped like an example, given as a format's shape.
     ("電話番号（03-5512-8843 のような形）と誤認しないようにしたいです。", "03-5512-8843"),
 ])
