@@ -312,6 +312,10 @@ TOKEN_FOUND = [
     (f"client_secret={TOKEN_B64}&grant_type=client_credentials", TOKEN_B64),
     (f"シークレットは {TOKEN_B64} です", TOKEN_B64),
     (f"Authorization: Bearer {TOKEN_B64}", TOKEN_B64),
+    # Shorter values, assigned to a name that ends in a secret's word.
+    ("2024-11-20 08:14:04 DEBUG client_secret=q7T2mZ9xW4kL8pR3", "q7T2mZ9xW4kL8pR3"),
+    ('{"api_key": "Ab12Cd34Ef56Gh"}', "Ab12Cd34Ef56Gh"),
+    ("SESSION_TOKEN: 7fQ2xK9pLm3Z", "7fQ2xK9pLm3Z"),
 ]
 
 
@@ -330,6 +334,11 @@ TOKEN_NOT_FOUND = [
     pytest.param("api_key = '00000000000000000000'", id="zeros"),
     pytest.param("the key path is /usr/local/share/keys/service", id="path"),
     pytest.param(f"secret {'ab' * 20}", id="low-entropy"),
+    pytest.param("token: YOUR_TOKEN_HERE1", id="short-placeholder"),
+    pytest.param("secret_name=prod-db-creds", id="short-words"),
+    pytest.param("cache_token = 2024-11-20", id="short-date"),
+    pytest.param("session_token=abcdefghijkl", id="short-no-digit"),
+    pytest.param("client_secret=q7T2mZ9x", id="too-short"),
 ]
 
 

@@ -601,12 +601,25 @@ _HEX = frozenset("0123456789abcdefABCDEF")
 _LETTER_CHUNK = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
 
 
+# A shorter value (12 to 19 characters) assigned to a name that ends in a secret's word, in
+# config, code, JSON or a log: client_secret=q7T2mZ9xW4kL8pR3, "api_key": "…", TOKEN: …. The
+# assignment says what it is, as a password's name does; the value must still look random.
+_ASSIGNED_SECRET = re.compile(
+    r"(?<![A-Za-z0-9_])[\"']?(?i:[A-Za-z0-9_.-]{0,40}?(?:secret|token|api[_-]?key|apikey|"
+    r"access[_-]?key|private[_-]?key|signing[_-]?key|auth[_-]?key))[\"']?[ \t]*(?::=|=>|[:=])"
+    r"[ \t]*[\"']?(?P<value>[A-Za-z0-9_+/~.-]{12,19}={0,2})(?![A-Za-z0-9_+/=~.-])"
+)
+
+
 class HighEntropyTokenRecognizer(PatternRecognizer):
-    """Opaque high-entropy tokens (≥ 20 chars) within 40 characters after a secret word.
+    """Opaque high-entropy tokens (≥ 20 chars) within 40 characters after a secret word, and
+    shorter ones (≥ 12) assigned to a name that ends in one (``_ASSIGNED_SECRET``).
 
     Entropy alone would flag every git SHA, UUID and base64 blob, so a key/secret/token/認証/
     トークン word must come first. UUIDs are identifiers, not secrets, and are never reported;
-    identifiers made of words (``get_secret_from_vault``) fail the word-length check.
+    identifiers made of words (``get_secret_from_vault``) fail the word-length check. A short
+    value cannot reach the long ones' entropy floor (16 distinct symbols hold 4 bits), so its
+    floor is half a bit under the most its length can hold.
     """
 
     ENTITIES = ("SECRET_TOKEN",)
@@ -620,7 +633,7 @@ class HighEntropyTokenRecognizer(PatternRecognizer):
     MAX_MEAN_WORD: ClassVar[float] = 3.75
 
     @classmethod
-    def is_high_entropy(cls, value: str) -> bool:
+    def is_high_entropy(cls, value: str, floor: float | None = None) -> bool:
         """Random-looking: two character classes, no run of words, enough entropy.
 
         Measured on random strings: the mean letter-chunk length of base62/base64 tokens of 20+
@@ -639,6 +652,8 @@ class HighEntropyTokenRecognizer(PatternRecognizer):
         if chunks and sum(chunks) / len(chunks) >= cls.MAX_MEAN_WORD:
             return False
         threshold = cls.MIN_ENTROPY_HEX if set(value) <= _HEX else cls.MIN_ENTROPY
+        if floor is not None:
+            threshold = min(threshold, floor)
         return shannon_entropy(value) >= threshold
 
     def find(self, text: str) -> Iterator[Hit]:
@@ -658,3 +673,11 @@ class HighEntropyTokenRecognizer(PatternRecognizer):
             if any(s <= m.start() and m.end() <= e for s, e in claimed):
                 continue
             yield Hit("SECRET_TOKEN", m.start(), m.end(), self.SCORE, "high_entropy_token", True)
+        for m in _ASSIGNED_SECRET.finditer(text):
+            value = m.group("value")
+            if (_VENDOR_PREFIX.match(value) or looks_like_placeholder(value)
+                    or not any(c.isdigit() for c in value)
+                    or not self.is_high_entropy(value, math.log2(len(value)) - 0.5)):
+                continue
+            yield Hit("SECRET_TOKEN", m.start("value"), m.end("value"), self.SCORE,
+                      "assigned_short_secret", True)
