@@ -554,7 +554,8 @@ _OTHER_ID_LABEL = re.compile(
 # "number" ("order numbers", 問い合わせ番号), never a person's (account, policy, 会員番号).
 _OTHER_ID_NAMED = re.compile(
     r"\b(?:order|invoice|ticket|reference|ref|tracking|booking|serial|lot|part|case|batch|build|"
-    r"model|shipment|container|job|po)\s+(?:numbers?|nos?\b\.?|ids?\b|codes?)|"
+    r"model|shipment|container|job|po|drawing)\s+(?:numbers?|nos?\b\.?|ids?\b|codes?|registers?|"
+    r"schemes?|systems?|formats?)\b|"
     r"(?:シリアル|製造|部品|受付|注文|伝票|管理|問い?合わ?せ|追跡|予約|案件|整理|請求書|ロット|図面|"
     r"機体)番号|製番|型番|品番|図番|機番",
     re.IGNORECASE)
@@ -570,6 +571,8 @@ _PHONE_LABEL = re.compile(
 
 # A phone word the numbers are compared with: "order numbers look like phone numbers",
 # 「電話番号と紛らわしい」.
+# A value given as an instance of what the sentence speaks of: 「090-1123-4471」のように….
+_EXAMPLE_AFTER = re.compile(r"[」』\"”']?\s*(?:のよう[なに]|みたいな)")
 _LIKE_BEFORE = re.compile(r"\b(?:like|for|as|with)\s+(?:a\s+|an\s+)?$", re.IGNORECASE)
 _LIKE_AFTER = re.compile(r"\S{0,3}(?:番号)?(?:と|に)(?:紛らわし|間違|似|混同|見間違)")
 # Between a label and its value: "invoice numbers look like INV 0207-…"; and a value listed
@@ -602,7 +605,9 @@ def _labelled_other(text: str, hit: Detected) -> bool:
     if phone_entered_as_other(text, hit.start, hit.end):
         return False
     cue = text[max(head, hit.start - 16):hit.start]
-    if _CUE_BEFORE.search(cue) or _WEAK_CUE_BEFORE.search(cue):
+    if (_CUE_BEFORE.search(cue) or _WEAK_CUE_BEFORE.search(cue)
+            or _DATA_LIKE.search(text, max(head, hit.start - 40), hit.start)
+            or _EXAMPLE_AFTER.match(text, hit.end)):
         # An example of an identifier the paragraph names before it, with no phone between.
         lo = max(0, hit.start - _EXAMPLE_SUBJECT_REACH)
         for brk in _PARAGRAPH_BREAK.finditer(text, lo, hit.start):
@@ -645,6 +650,43 @@ def _other_id_cells(text: str) -> list[tuple[int, int]]:
         text, lambda cell: "other" if _OTHER_ID_HEADER.match(cell) else None)]
 
 
+# A code's letters and a hyphen glued before a number (図面番号 A-03-1120-4458), or a hyphen and
+# a letter after it: part of a longer identifier. Not a phone's own label (TEL-03-…).
+_CODE_PREFIX = re.compile(
+    r"(?<![\w+-])(?!(?i:tel|fax|ph|phone|mob|mobile|cell|tél)-)[A-Za-z][A-Za-z0-9]{0,5}-$")
+_CODE_SUFFIX = re.compile(r"-[A-Za-z]")
+
+
+def _inside_code(text: str, hit: Detected) -> bool:
+    """Whether a number-shaped ``hit`` is glued into a longer code by a hyphen."""
+    return (_CODE_PREFIX.search(text, max(0, hit.start - 8), hit.start) is not None
+            or _CODE_SUFFIX.match(text, hit.end) is not None)
+
+
+# Freephone numbers, an organisation's line by the numbering plans: Japan's 0120 (and 0800
+# written 0800-…), the UK's 0800/0808, the NANP's 800, 833, 844, 855, 866, 877 and 888.
+_FREEPHONE = re.compile(
+    r"^(?:\+?81[\s-]*|0)120|^0800[\s-]|^(?:\+?44[\s-]*(?:\(0\))?[\s-]*|0)80[08][\s-]?\d|"
+    r"^(?:\+?1[\s.-]*)?\(?8(?:00|33|44|55|66|77|88)\)?[\s.-]*\d{3}[\s.-]*\d{4}$")
+
+
+def _is_freephone(value: str) -> bool:
+    return _FREEPHONE.search(value.strip()) is not None
+
+
+# Mailboxes of a role, not a person: RFC 2142's and the ones organisations publish.
+_ROLE_MAILBOXES = frozenset({
+    "info", "contact", "contacts", "support", "help", "helpdesk", "sales", "enquiries",
+    "inquiries", "inquiry", "office", "reception", "press", "media", "pr", "hello", "service",
+    "customerservice", "webmaster", "postmaster", "hostmaster", "abuse", "noc", "security",
+    "marketing", "careers", "recruit", "recruiting", "jobs", "billing", "noreply", "no-reply",
+})
+
+
+def _is_role_mailbox(value: str) -> bool:
+    return value.rsplit("@", 1)[0].casefold() in _ROLE_MAILBOXES
+
+
 def _in_cell(cells: list[tuple[int, int]], starts: list[int], hit: Detected) -> bool:
     k = bisect_right(starts, hit.start) - 1
     return k >= 0 and hit.end <= cells[k][1]
@@ -668,7 +710,7 @@ _JA_ORG_SUFFIXES = (
     r"駅|空港|港|寺|神社|大社|神宮|城|塔|タワー|ツリー|ホテル|旅館|美術館|博物館|図書館|"
     r"公園|ホール|会館|スタジアム|ドーム|モール|百貨店|運輸|工業|製薬|電力|ガス|鉄道|通運|"
     r"記念館|資料館|文学館|科学館|水族館|体育館|公民館|動物園|植物園|庭園|講堂|公会堂|劇場|"
-    r"工務店|建設|組(?!合|み|織)|税関|"
+    r"工務店|建設|組(?!合|み|織)|税関|競技場|球場|競馬場|アリーナ|大聖堂|聖堂|教会|礼拝堂|"
     r"本社|本店|本部|本所|ビル)")
 _JA_ORG_SUFFIX = re.compile(_JA_ORG_SUFFIXES + r"\s*(?:の本社|の所在地|の住所)?\s*$")
 # A Japanese name right before one of them names the place or the firm (大隈講堂, 田中病院) —
@@ -695,9 +737,12 @@ _HOME_BUSINESS = re.compile(
 )
 _JP_MOBILE = re.compile(r"^(?:\+?81)?0?[789]0")
 # A separator, after the building the address ends in (…青海2-7-11 東京港湾合同庁舎、03-…).
+# Also a remark in brackets ("(reception)"), and the next line's phone label ("…152-0035\nTel ").
 _CONTACT_GLUE = re.compile(
-    r"\s*(?:[^\n,、;/]{1,24}?(?:庁舎|ビル|館|タワー|センター|棟|\d+階|building|house|tower|"
-    r"floor)\s*)?[,、;/]\s*", re.IGNORECASE)
+    r"\s*(?:[（(][^()（）\n]{1,20}[)）]\s*)?"
+    r"(?:[^\n,、;/]{1,24}?(?:庁舎|ビル|館|タワー|センター|棟|\d+階|building|house|tower|"
+    r"floor)\s*)?(?:[,、;/]|\n[ \t]*(?:tel|phone|fax|電話|TEL|FAX|☎)\.?[ \t]*[:：]?)\s*",
+    re.IGNORECASE)
 _JP_MOBILE_NUMBER = re.compile(r"0[789]0\d{8}")
 _ACCOUNT_ID = re.compile(
     r"(?:ID|ＩＤ|アカウント|ログイン|login|user\s*name|username)\s*[:：=]?\s*$", re.IGNORECASE)
@@ -717,8 +762,20 @@ def _owner_before(text: str, start: int) -> bool:
     if m is not None:
         return _is_owner(prefix[:m.start()])
     # A list item labelled with its owner's name: "- 横浜税関：神奈川県横浜市中区海岸通1-1".
-    item = _OWNER_ITEM.search(text, text.rfind("\n", 0, start) + 1, start)
-    return item is not None and _is_owner(item.group("owner"))
+    head = text.rfind("\n", 0, start) + 1
+    item = _OWNER_ITEM.search(text, head, start)
+    if item is not None and _is_owner(item.group("owner")):
+        return True
+    # A value that begins its line, under a line that begins with its owner's name ("Green
+    # Hill Animal Hospital — open Mon–Sat" over the address).
+    if head == 0 or text[head:start].strip():
+        return False
+    heading = _OWNER_HEADING.match(text, text.rfind("\n", 0, head - 1) + 1, head - 1)
+    return heading is not None and _is_owner(heading.group("owner"))
+
+
+# The start of a line that names an owner: up to a dash, a colon, a bracket or the line's end.
+_OWNER_HEADING = re.compile(r"[ \t]*(?P<owner>[^—–:：(（|\n]{2,60}?)[ \t]*(?:[—–:：(（|]|$)")
 
 
 # A line that is a list item (or a plain line) labelled by a name and a colon, the value after.
@@ -786,7 +843,11 @@ _WORK_TITLE = re.compile(r"『[^』\n]{1,40}』|《[^》\n]{1,40}》")
 _FRAME_WORDS = re.compile(
     r"キャラ|登場人物|主人公|アニメ|漫画|マンガ|小説|ゲーム|映画|ドラマ|作品|童話|昔話|"
     # 明治/大正 as eras of history, not of a birth (大正15年生まれ).
-    r"歴史上|偉人|武将|幕末|(?:明治|大正)(?!\s*[\d０-９一二三四五六七八九十元])|江戸時代|戦国|創業者|"
+    r"歴史上|偉人|武将|幕末|"
+    # 明治/大正 and a year frame the past (明治5年の司法職務定制) — not a birth (大正15年生まれ,
+    # 大正15年に生まれた) or a date with its month (生年月日 大正15年3月2日).
+    r"(?:明治|大正)(?!\s*[\d０-９一二三四五六七八九十元]+\s*年?[^。\n]{0,12}?(?:生|誕|月))|"
+    r"江戸時代|戦国|創業者|"
     r"創設|起草|発明|ノーベル|選手|作家|"
     r"詩人|画家|業績|生涯|伝記|"
     r"\b(?:the|a|an|main|fictional|game|anime|manga|cartoon|story|his|her|their)\s+characters?\b|"
@@ -825,6 +886,11 @@ _FRAME_WORDS = re.compile(
     re.IGNORECASE,
 )
 # Japanese honorifics for characters, written into English text ("Nobita-kun", "Kiki-chan").
+# A holder of a numbered office, before or in brackets after the name (初代司法卿の江藤新平,
+# 十河信二（第4代国鉄総裁）): the list of an office's holders is public by its nature.
+_OFFICE_ORDINAL = r"(?:初代|第\s*[0-9０-９一二三四五六七八九十百]+\s*代)"
+_OFFICE_BEFORE = re.compile(_OFFICE_ORDINAL + r"[一-龯ァ-ヶー]{1,8}(?:の|・|、)?\s*$")
+_OFFICE_AFTER = re.compile(r"\s*[（(]\s*" + _OFFICE_ORDINAL + r"[一-龯ァ-ヶー]")
 _CHARACTER_SUFFIX = re.compile(r"^-(?:kun|chan)\b", re.IGNORECASE)
 # In the same sentence, a person addressed, labelled or related to the writer's business.
 # (A role word that modifies another noun addresses nobody: 新入社員研修, 社員向け, 患者数.)
@@ -913,7 +979,9 @@ def _public_figures(text: str, people: Sequence[Detected], private_data: bool) -
             lone = (bisect_left(title_starts, line_head) < bisect_left(title_starts, line_tail)
                     and not re.search(r"[\s・\u3000]", value) and len(value) <= 5
                     and not _starts_with_family_name(value))
-            if inside_title or character or lone or _dictionary_figure(value):
+            office = _OFFICE_BEFORE.search(text, max(0, h.start - 16), h.start) or (
+                _OFFICE_AFTER.match(text, h.end))
+            if inside_title or character or lone or office or _dictionary_figure(value):
                 public.update(group)
                 break
     rest = [h for h in people if h not in public]
@@ -1106,7 +1174,15 @@ def arbitrate(text: str, hits: Sequence[Detected]) -> list[Detected]:
         if entity in cleared and cleared[entity].contains(h.start, h.end, itself=True):
             continue  # a placeholder, or a part of one ("Jane" of "Jane Sample")
         if entity in _LABELLED_AS_OTHER and (_labelled_other(text, h) or (
-                other_cells and _in_cell(other_cells, other_starts, h))):
+                other_cells and _in_cell(other_cells, other_starts, h))
+                or _inside_code(text, h)):
+            continue
+        if entity in _PHONES and _is_freephone(value) or (
+                entity == "EMAIL_ADDRESS" and _is_role_mailbox(value)):
+            # A freephone number is an organisation's by the numbering plan, a role mailbox
+            # (info@, support@) by convention (RFC 2142): nobody's own.
+            out.append(replace(h, entity_type=PUBLIC_CONTACT))
+            public_end = max(public_end, h.end)
             continue
         if entity in _CONTACTS and (
                 0 <= public_end <= h.start

@@ -423,3 +423,47 @@ def test_the_same_shapes_with_a_person_s_data_stay_personal(
 ) -> None:
     assert value in {text[f.start:f.end] for f in detector.analyze([Segment("t", text)])
                      if f.entity_type in PERSONAL and f.score >= 0.4}
+
+
+@pytest.mark.parametrize("text", [
+    # A value given as an instance of the identifier its sentence speaks of.
+    "出荷ラベルのロット番号体系を見直しています。現在は「090-1123-4471」のように3桁-4桁-4桁で、"
+    "先頭3桁が集荷場コードです。",
+    "Our drawing register uses numbers like 03-5521-7784 (03 = construction documents phase).",
+    # A code's letters glued before the number.
+    "当社の図面番号ルールを説明してください。\n\n形式：A-03-1120-4458",
+    # A freephone number: an organisation's by the numbering plan.
+    "A buyer asked what \"0120-884-2391\" printed on our tomato cartons is.",
+    # Holders of a numbered office, and a year of the Meiji era.
+    "初代司法卿の江藤新平が制度を整えた経緯をまとめてください。",
+    "十河信二（第4代国鉄総裁）と島秀雄について800字で書いてください。",
+    "明治5年に新橋駅を開業させた井上勝の功績を紹介してください。",
+    "国立代々木競技場（東京都渋谷区神南2-1-1）への行き方を教えてください。",
+    # An owner heading the lines of its details, its phone labelled on the next line, and a
+    # role mailbox.
+    "Green Hill Animal Hospital — open Mon–Sat 9:00–19:00.\n3-5-12 Jiyugaoka, Meguro-ku, "
+    "Tokyo 152-0035\nTel 03-5701-4488 (reception) / info@greenhill-ah.jp",
+])
+def test_p24_shapes_of_public_and_other_data_are_not_personal(
+    detector: Detector, text: str,
+) -> None:
+    assert not personal(detector, text)
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("ロット番号とは別に、担当者の携帯は「090-1123-4471」のように登録してください。",
+     "090-1123-4471"),
+    ("TEL-03-5512-8843 までご連絡ください。", "03-5512-8843"),
+    ("先方の番号は +81-3-5512-8843 です。", "+81-3-5512-8843"),
+    ("祖母の山田ハナは大正15年に生まれ、今も元気です。", "山田ハナ"),
+    ("生年月日：大正15年3月2日、氏名：山田ハナ", "山田ハナ"),
+    ("携帯 080-0123-4567 に折り返しお願いします。", "080-0123-4567"),
+    ("Please forward to hanako@greenhill-ah.jp today.", "hanako@greenhill-ah.jp"),
+    ("Jane Whitlock — seen Monday\n12 Alder Way, Leeds LS6 2AB", "12 Alder Way, Leeds LS6 2AB"),
+    ("初代の担当者だった佐藤 美咲さんに連絡して。", "佐藤 美咲"),
+])
+def test_p24_twins_with_a_person_s_data_stay_personal(
+    detector: Detector, text: str, value: str,
+) -> None:
+    assert value in {text[f.start:f.end] for f in detector.analyze([Segment("t", text)])
+                     if f.entity_type in PERSONAL and f.score >= 0.4}
