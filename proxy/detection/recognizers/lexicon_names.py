@@ -10,7 +10,8 @@ Two shapes, each of which NER misses in business prose:
 - Two lower-case words, a given name and a family name, as people type in chat: "reply to sandra
   oyelaran", "dwayne kowalski" (0.85 when the lexicon knows the family name, else 0.7). Not
   when both are English words ("grace period", "rose gold", "john smith": NER's call), nor
-  when the family-name word is unknown and either word is English ("max value").
+  when the family-name word is unknown and either word is English ("max value"); a given name
+  that is an everyday word only before a family name English never uses ("bill nwachukwu", 0.7).
 - A name after a title: "Mr Okonkwo", "Dr. Ahmed Hassan" (0.85).
 - A lone given name after a word that addresses or mentions a person: "Dear Agnieszka",
   "ask Oluwadamilare", "cc: Ingrid" (0.65). Not after "for" or "to": "migrate to Aurora" names
@@ -114,9 +115,13 @@ def _caps_pair_score(a: str, b: str, names: Lexicon, slash: bool = False) -> flo
 
 
 def _lower_pair_score(given: str, family: str, names: Lexicon) -> float:
-    if (not names.is_given(given) or names.is_common(given) or names.is_common(family)
-            or is_thing_word(family)):
+    if not names.is_given(given) or names.is_common(family) or is_thing_word(family):
         return 0.0
+    if names.is_common(given):
+        # A given name that is also an everyday word ("bill", "mark", "may") counts only
+        # before a family name no English text uses ("bill nwachukwu, tier 2 support").
+        return 0.7 if (names.is_family(family) and not names.is_english(family)
+                       and len(family) >= 5) else 0.0
     if names.is_english(given) and names.is_english(family):
         return 0.0
     if names.is_family(family):
