@@ -43,6 +43,8 @@ def test_lexicon_holds_names_from_many_countries_and_not_ordinary_words() -> Non
         ("pls draft a reply to sandra oyelaran about her refund", ["sandra oyelaran"]),
         ("ping dwayne kowalski about the build", ["dwayne kowalski"]),
         ("cheers\nbill nwachukwu, tier 2 support", ["bill nwachukwu"]),
+        ("can someone ask marguerite delacroix about her PTO balance", ["marguerite delacroix"]),
+        ("pls remind ottilie brandauer to sign the form", ["ottilie brandauer"]),
         ("Please draft a birthday message for Agnieszka.", ["Agnieszka"]),
         ("Her first name? Adaeze.", ["Adaeze"]),
         ("Customer Anna Wiśniewska called about her refund.", ["Anna Wiśniewska"]),
@@ -70,6 +72,8 @@ def test_names_without_a_model(text: str, expected: list[str]) -> None:
         "the grace period ends on friday; we sell rose gold watches",  # English words
         "set max width to auto, merge the dev branch, install ruby gems",
         "pay the bill tomorrow, mark jones as done, may smith the doors",  # everyday given names
+        "the team will own the on-call rota rewrite",  # a cue word inside another word
+        "ask max width settings about the grid, call rose gold suppliers about stock",
         "Ask Claude to summarise it, or tell Alexa; we use Okta for SSO.",  # products
         "Is Julia faster than Python? Write it in Haskell.",
         "Build Siri Shortcuts for the warehouse app.",

@@ -13,6 +13,9 @@ Two shapes, each of which NER misses in business prose:
   when the family-name word is unknown and either word is English ("max value"); a given name
   that is an everyday word only before a family name English never uses ("bill nwachukwu", 0.7).
 - A name after a title: "Mr Okonkwo", "Dr. Ahmed Hassan" (0.85).
+- Two lower-case words after a word that addresses a person (as below), a given name and no
+  everyday word, before a word that goes on about the person: "ask marguerite delacroix about
+  her PTO" (0.7).
 - A lone given name after a word that addresses or mentions a person: "Dear Agnieszka",
   "ask Oluwadamilare", "cc: Ingrid" (0.65). Not after "for" or "to": "migrate to Aurora" names
   a database.
@@ -80,6 +83,16 @@ _CUE = re.compile(
     r"(?i:\b(?:dear|hi|hello|hey|thanks|thank you|cc|attn|ask|tell|remind|ping|call|email|"
     r"e-mail|message|congratulate|welcome|introduce)[,:]?[ \u00a0]+)"
     rf"([{_U}][{_L}'’]{{2,}}){_NOT_POSSESSIVE}(?![\w@])"
+)
+
+# The same cues before two lower-case words, a given name then a word that is no everyday
+# one, and a word that goes on about the person ("ask marguerite delacroix about her PTO"):
+# the verb says person where the lexicon knows only the given name.
+_LOWER_CUE = re.compile(
+    r"(?i:(?<![\w-])(?:dear|hi|hello|hey|thanks|cc|attn|ask|tell|remind|ping|call|email|"
+    r"e-mail|message|congratulate|welcome|introduce)[,:]?[ \u00a0]+)"
+    rf"([{_L}]{{3,}})[ \u00a0]([{_L}][{_L}'’-]{{3,}})"
+    r"(?=[ \u00a0]+(?:about|re|regarding|whether|if|that|to|for|and|on)\b|[,.;:!?]|$)"
 )
 
 
@@ -208,6 +221,12 @@ class LexiconNameRecognizer(PatternRecognizer):
             if (names.is_given(given) and not names.is_common(given)
                     and not is_product_name(given) and free(m.start(1), m.end(1))):
                 yield Hit("PERSON", m.start(1), m.end(1), 0.65, "cue-then-given-name")
+        for m in _LOWER_CUE.finditer(text):
+            given, family = m.group(1), m.group(2)
+            if (names.is_given(given) and not names.is_common(given)
+                    and not names.is_common(family) and not is_thing_word(family)
+                    and free(m.start(1), m.end(2))):
+                yield Hit("PERSON", m.start(1), m.end(2), 0.7, "cue-then-lower-case-name")
         for m in _CAPS_PAIR.finditer(text):
             a, b = m.group("a"), m.group("b")
             if not free(m.start(), m.end()) or len(a) < 2 or len(b) < 2:
