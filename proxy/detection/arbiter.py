@@ -864,7 +864,11 @@ _FRAME_WORDS = re.compile(
     r"\b(?:in|of|by|from|around|circa|until|the)\s+"
     r"(?:[A-Z][a-z]+\s+\d{1,2},\s+)?(?:1[0-8]\d\d|19[0-8]\d)s?\b|"
     r"\b(?:since|born|about|on|after|before|during)\s+(?:[A-Z][a-z]+\s+\d{1,2},\s+)?"
-    r"(?:1[0-8]\d\d|19[01]\d)s?\b|\(1[0-8]\d\d\)|\b1[0-9]\d\d\s*[–-]\s*1[0-9]\d\d\b|(?<!\d)1[0-8]\d\d年|"
+    r"(?:1[0-8]\d\d|19[01]\d)s?\b|[(（][^()（）\n]{0,40}?\b1[0-8]\d\d[)）]|"
+    # Works whose copyright has run out are old authors' ("now that Conan Doyle's works are
+    # public domain").
+    r"\bpublic[- ]domain\b|"
+    r"\b1[0-9]\d\d\s*[–-]\s*1[0-9]\d\d\b|(?<!\d)1[0-8]\d\d年|"
     # 社史, 自分史, 個人史 and 家族史 are histories of the writer's own people.
     r"歴史|(?![社人分族]史)[一-龯]史(?=[のをにでコ])|"
     # Characters' merchandise: nobody sells a figure of a customer.
@@ -897,7 +901,8 @@ _CHARACTER_SUFFIX = re.compile(r"^-(?:kun|chan)\b", re.IGNORECASE)
 _ADDRESSED = re.compile(
     r"(?:様|殿|氏名|名前[:：]|担当|お客様|患者|利用者|契約者|応募者|候補者|社員|従業員|入居者)"
     r"(?!研修|教育|向け|全員|一同|旅行|食堂|寮|数|層|満足)|"
-    r"\bdear\b|\bname\s*:|\bpatient\b|\bcustomer\b|\bclient\b|\bemployee\b|"
+    # "no client specifics" addresses nobody.
+    r"\bdear\b|\bname\s*:|(?<!\bno )(?<!without )\b(?:patient|customer|client)\b|\bemployee\b|"
     r"\bcandidate\b|\bapplicant\b|\btenant\b|\bguest\b|\bstaff\b|\bcolleagues?\b|"
     # The writer's own people: family, friends, team ("my niece", 「うちの娘」).
     r"\bmy\b|\bteam\s*mates?\b|\bteam\s+members?\b|\bniece\b|\bnephew\b|\bneighbou?r\b|"

@@ -467,3 +467,26 @@ def test_p24_twins_with_a_person_s_data_stay_personal(
 ) -> None:
     assert value in {text[f.start:f.end] for f in detector.analyze([Segment("t", text)])
                      if f.entity_type in PERSONAL and f.score >= 0.4}
+
+
+@pytest.mark.parametrize("text", [
+    "Compare George Stephenson's Rocket (Rainhill Trials, 1829) with the engines of its day.",
+    "General question, no client specifics: could a firm register SHERLOCK now that most of "
+    "Conan Doyle's works are public domain?",
+])
+def test_the_past_in_brackets_and_works_out_of_copyright_frame_their_people(
+    detector: Detector, text: str,
+) -> None:
+    assert not personal(detector, text)
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("Our client Rowan Whitlock (account opened 2019) asked about the 1829 edition.",
+     "Rowan Whitlock"),
+    ("No client call today; Rowan Whitlock's invoice is overdue.", "Rowan Whitlock"),
+])
+def test_a_client_of_today_beside_those_words_stays_personal(
+    detector: Detector, text: str, value: str,
+) -> None:
+    assert value in {text[f.start:f.end] for f in detector.analyze([Segment("t", text)])
+                     if f.entity_type in PERSONAL and f.score >= 0.6}

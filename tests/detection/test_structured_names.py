@@ -62,6 +62,8 @@ def test_values_of_name_fields_and_columns_are_person_names(text: str, expected:
         "queue:\n  name: ops",
         '{"name": "my-app.v2", "replicas": 3}',
         '{"name": "Balkan Forge EOOD", "country": "BG"}',  # a company
+        # A salon's services: English words, none of them a known name.
+        '{"code": "CUT-01", "name": "Cut"}, {"code": "CLR-02", "name": "Colour (root)"}',
         "customer: Acme Trading Co.",
         "件名は請求書の件です。社名は未定。品名はボルト",
         "おばあちゃんの介護とあかちゃんの世話",

@@ -99,6 +99,13 @@ def _resource_name(value: str, names: Lexicon) -> bool:
     return value.isascii() and value.islower() and " " not in value and not names.is_name(value)
 
 
+def _plain_words(value: str, names: Lexicon) -> bool:
+    """"name": "Cut", "Colour (root)", "Treatment": English words, none of them a known name —
+    a service's, a product's or a step's name, not a person's."""
+    words = re.findall(rf"[{LATIN_UPPER}{LATIN_LOWER}'’-]+", value)
+    return bool(words) and all(names.is_english(w) and not names.is_name(w) for w in words)
+
+
 def _looks_like_name(value: str) -> bool:
     value = value.strip()
     words = value.split()
@@ -132,7 +139,8 @@ class StructuredNameRecognizer(PatternRecognizer):
             value = m.group(group)
             start = m.start(group) + (len(value) - len(value.lstrip()))
             value = value.strip()
-            if _looks_like_name(value) and not _resource_name(value, names):
+            if (_looks_like_name(value) and not _resource_name(value, names)
+                    and not _plain_words(value, names)):
                 yield Hit("PERSON", start, start + len(value), 0.75, "name-field",
                           context_checked=True)
         for m in _LABELLED.finditer(text):
