@@ -687,6 +687,26 @@ def _is_role_mailbox(value: str) -> bool:
     return value.rsplit("@", 1)[0].casefold() in _ROLE_MAILBOXES
 
 
+# A table column headed by a kind of place: its cells are stations and towns, whatever
+# family names they share (大塚, 大森 under station_name).
+_PLACE_HEADER = re.compile(
+    r"^\s*[\"'#]?\s*(?:(?:from|to|origin|destination|departure|arrival|stop|station|city|"
+    r"town|village|prefecture|province|county|region|area|district|ward|venue|location|"
+    r"place|port|airport)(?:[\s_.-]*(?:names?|codes?))?|駅名?|発駅|着駅|停車駅|最寄り?駅|"
+    r"出発地|到着地|目的地|地名|地域|エリア|都道府県|市区町村|市町村|会場|所在地|港|空港)"
+    r"\s*[\"']?\s*$",
+    re.IGNORECASE,
+)
+
+
+def _place_cells(text: str) -> list[tuple[int, int]]:
+    """The cells of ``text``'s table columns headed by a kind of place, in order."""
+    if "\n" not in text:
+        return []
+    return [(start, start + len(value)) for _, start, value in column_cells(
+        text, lambda cell: "place" if _PLACE_HEADER.match(cell) else None)]
+
+
 def _in_cell(cells: list[tuple[int, int]], starts: list[int], hit: Detected) -> bool:
     k = bisect_right(starts, hit.start) - 1
     return k >= 0 and hit.end <= cells[k][1]
@@ -1124,8 +1144,11 @@ def arbitrate(text: str, hits: Sequence[Detected]) -> list[Detected]:
     declared = _Declarations(text, hits)
     testing = _TESTING.search(text) is not None
     places = _index([h for h in hits if h.entity_type == "LOCATION" and h.score >= 0.85])
+    place_cells = _place_cells(text) if any(h.entity_type == "PERSON" for h in hits) else []
+    place_starts = [start for start, _ in place_cells]
     people = [h for h in hits if h.entity_type == "PERSON" and h.score >= 0.6
-              and not _named_thing(text, h, places)]
+              and not _named_thing(text, h, places)
+              and not (place_cells and _in_cell(place_cells, place_starts, h))]
     people_set = set(people)
     # Personal data other than names: a phone, an address, an ID.
     private_data = any(h.entity_type in _CLEARABLE and h.entity_type != "PERSON"

@@ -490,3 +490,21 @@ def test_a_client_of_today_beside_those_words_stays_personal(
 ) -> None:
     assert value in {text[f.start:f.end] for f in detector.analyze([Segment("t", text)])
                      if f.entity_type in PERSONAL and f.score >= 0.6}
+
+
+@pytest.mark.parametrize("text", [
+    "運賃表を整形してください。\n\nstation_name,fare_yen\n大塚,170\n大森,210\n大崎,170",
+    "| 駅名 | 乗換 |\n|---|---|\n| 大塚 | 都電 |\n| 高田馬場 | 西武線 |",
+])
+def test_a_column_of_places_holds_no_people(detector: Detector, text: str) -> None:
+    assert not personal(detector, text)
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("氏名,最寄り駅,電話\n大塚 美咲,大森,090-2231-4478", "大塚 美咲"),
+    ("name,city\nMaria Gonzalez,Sydney\nDavid Okafor,Leeds", "Maria Gonzalez"),
+])
+def test_people_beside_a_column_of_places_stay_people(
+    detector: Detector, text: str, name: str,
+) -> None:
+    assert ("PERSON", name) in personal(detector, text)
