@@ -68,7 +68,7 @@ from proxy.detection.context import FastLemmaContextEnhancer
 from proxy.detection.decoding import Canonical, canonicalize
 from proxy.detection.joins import JOINED_ENTITIES
 from proxy.detection.names import LATIN_LOWER, LATIN_UPPER, SENTENCE_END, lexicon
-from proxy.detection.nlp import SCORES_KEY, SekishoNlpEngine
+from proxy.detection.nlp import SekishoNlpEngine
 from proxy.detection.normalize import Normalized
 from proxy.detection.recognizers.base import Recognizer
 from proxy.detection.recognizers.romaji_names import name_kind
@@ -403,17 +403,7 @@ class Engine:
         docs = _docs(nlp, flat, model, deadline)
         out: list[NlpArtifacts] = []
         for pieces in pieces_per_view:
-            part_docs = [next(docs) for _ in pieces]
-            if len(part_docs) == 1:
-                doc = part_docs[0]
-            else:
-                scores = [s for d in part_docs for s in self._nlp._get_scores_for_entities(d)]
-                for part in part_docs:
-                    # spaCy cannot merge list-valued user data; the scores are carried over here.
-                    part.user_data.pop(SCORES_KEY, None)
-                doc = Doc.from_docs(part_docs, ensure_whitespace=False)
-                doc.user_data[SCORES_KEY] = scores
-            out.append(self._nlp._doc_to_nlp_artifact(doc, lang))
+            out.append(self._nlp.artifacts([next(docs) for _ in pieces], pieces, lang))
         return out
 
     @staticmethod
