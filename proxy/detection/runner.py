@@ -33,6 +33,7 @@ recognizer spent more CPU time on the request than ``recognizer_budget_ms`` allo
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import multiprocessing
 import os
@@ -98,6 +99,13 @@ def _init_worker(ja_engine: str, en_ner: str, parent: int) -> None:
     engine = Engine(ja_engine=ja_engine, en_ner=en_ner)
     engine.load()
     _worker_engine = engine
+    # The loaded models, lexicons and gazetteer are never freed, yet the cyclic collector
+    # walks them on every full collection: 160-240 ms a time in a loaded worker (a full
+    # collection comes whenever a quarter as many new objects as old ones have survived, as
+    # the caches fill), a stall of every request the worker holds. Frozen, they are left out
+    # of every collection (0.0 ms); what requests allocate is still collected.
+    gc.collect()
+    gc.freeze()
 
 
 def _work(subjects: list[Subject], deadline: float | None, budget_ms: int
