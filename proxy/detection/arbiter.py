@@ -716,6 +716,8 @@ def _in_cell(cells: list[tuple[int, int]], starts: list[int], hit: Detected) -> 
 
 _ORG_LABEL = re.compile(
     r"代表電話|代表番号|代表|本社|本店|本部|所在地|窓口|お客様センター|コールセンター|"
+    r"総合案内|案内所|インフォメーション|寺務所|社務所|"
+    r"information\s+(?:desk|cent(?:er|re)|counter)|"
     r"main\s+(?:line|number|switchboard|office)|switchboard|head\s*office|headquarters|\bHQ\b|"
     r"registered\s+office|customer\s+(?:cent(?:er|re)|service|care)|call\s+cent(?:er|re)|"
     r"front\s+desk|reception|hotline|help\s*desk|support\s+line",
@@ -731,7 +733,7 @@ _JA_ORG_SUFFIXES = (
     r"公園|ホール|会館|スタジアム|ドーム|モール|百貨店|運輸|工業|製薬|電力|ガス|鉄道|通運|"
     r"記念館|資料館|文学館|科学館|水族館|体育館|公民館|動物園|植物園|庭園|講堂|公会堂|劇場|"
     r"工務店|建設|組(?!合|み|織)|税関|競技場|球場|競馬場|アリーナ|大聖堂|聖堂|教会|礼拝堂|"
-    r"本社|本店|本部|本所|ビル)")
+    r"本社|本店|本部|本所|ビル|ターミナル|店)")
 _JA_ORG_SUFFIX = re.compile(_JA_ORG_SUFFIXES + r"\s*(?:の本社|の所在地|の住所)?\s*$")
 # A Japanese name right before one of them names the place or the firm (大隈講堂, 田中病院) —
 # not when the word goes on to a person's post (佐藤センター長, 鈴木病院職員) or is the start of
@@ -788,7 +790,7 @@ def _owner_before(text: str, start: int) -> bool:
         return True
     # A value that begins its line, under a line that begins with its owner's name ("Green
     # Hill Animal Hospital — open Mon–Sat" over the address).
-    if head == 0 or text[head:start].strip():
+    if head == 0 or text[head:start].strip(" \t\u3000〒"):
         return False
     heading = _OWNER_HEADING.match(text, text.rfind("\n", 0, head - 1) + 1, head - 1)
     return heading is not None and _is_owner(heading.group("owner"))
@@ -1079,6 +1081,16 @@ _EVERYDAY_CASE = re.compile(
 # "the" before one more capitalised word of the name ("the Royal …"; "the Emily Hall account"
 # is Emily Hall's).
 _THE_BEFORE = re.compile(r"\b[Tt]he\s+[A-Z][a-z]+\s+$")
+# Words of a product's model after its maker and name ("Gibson Les Paul Standard 2019").
+_MODEL_WORDS = frozenset({
+    "standard", "deluxe", "custom", "classic", "special", "limited", "signature", "edition",
+    "series", "model", "reissue", "mk", "mkii", "mk2",
+})
+# Romanised Japanese heads of shrines' and temples' names.
+_ROMAJI_PLACE_HEADS = frozenset({"jingu", "jingū", "taisha", "jinja", "tenmangu", "hachimangu"})
+# Inside an address: a street part and a comma before, a postal code after.
+_STREET_BEFORE = re.compile(r"\d[\w-]*(?:[ \t]+[\w.-]+){1,3},[ \t]*$")
+_POSTCODE_AFTER = re.compile(r",?[ \t]*(?:〒[ \t]*)?\d{3}-\d{4}\b|,?[ \t]+\d{5}(?:-\d{4})?\b")
 # A sentence that writes to, sends to or contacts its people: they are recipients, not a cast.
 _CONTACTING = re.compile(
     r"\b(?:send|sent|e-?mail|mail|cc|bcc|forward|reply|call|phone|text|message|invite|notify|"
@@ -1110,8 +1122,20 @@ def _named_thing(text: str, hit: Detected, places: SpanIndex) -> bool:
         return True  # ONAN/ONAF, R2-D2: codes, not names (a booking's OLSEN/DEREK MR is
         # read as a name with certainty)
     following = _EN_FOLLOWING.match(after)
-    if following and any(is_thing_word(w.rstrip(".")) for w in following.group(0).split()):
-        return True  # John F. Kennedy International Airport, John Crane Type 28 … pumps
+    if following and any(is_thing_word(w.rstrip(".")) or w.rstrip(".").casefold() in (
+            _EN_PLACE_WORDS | _MODEL_WORDS) for w in following.group(0).split()):
+        # John F. Kennedy International Airport, John Crane Type 28 … pumps, Meiji Jingu,
+        # Gibson Les Paul Standard
+        return True
+    last = value.split()[-1].casefold() if value.split() else ""
+    if " " in value.strip() and (last in _ROMAJI_PLACE_HEADS or last.endswith(
+            ("-dera", "-ji", "-jinja", "-gu"))):
+        return True  # Ise Jingu, Izumo Taisha, Kinkaku-ji: a shrine's or a temple's name
+    if ("," in value and _STREET_BEFORE.search(text, max(0, hit.start - 60), hit.start)
+            and _POSTCODE_AFTER.match(text, hit.end)):
+        # "1 Ujitachi-cho, Ise, Mie 516-0023": between a street and a postal code, a town and
+        # its prefecture, not a surname and a given name.
+        return True
     if (" " in value.strip()
             and re.search(r"(?:^|[^\w])(?:a|an)\s+$", text[max(0, hit.start - 4):hit.start],
                           re.IGNORECASE)

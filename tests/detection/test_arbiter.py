@@ -508,3 +508,36 @@ def test_people_beside_a_column_of_places_stay_people(
     detector: Detector, text: str, name: str,
 ) -> None:
     assert ("PERSON", name) in personal(detector, text)
+
+
+@pytest.mark.parametrize("text", [
+    # A form's placeholder date: month 〇 and day 〇 are no date.
+    "【記入例】\n利用者氏名：看護 花子\n生年月日：昭和〇年〇月〇日",
+    # A terminal's address in brackets and an airport's information desk.
+    "成田空港第2ターミナル（千葉県成田市古込1-1）への行き方と、空港の総合案内（0476-34-8000）の"
+    "受付時間を教えてください。",
+    # A shop heading its address, and a religious corporation's office line.
+    "まるや質店 錦糸町駅前店\n東京都墨田区江東橋3-9-7\nTEL 03-3631-0000\n営業 10:00〜19:00",
+    "宗教法人 法輪山 常福寺\n〒606-8333 京都市左京区岡崎法勝寺町12\n寺務所電話：075-771-0000",
+    # A product's maker and model; a shrine's name and a town between street and postal code.
+    'Items look like {"sku": "PWN-2024-000187", "title": "Gibson Les Paul Standard 2019"}.',
+    "Explain the Naiku and Geku of Ise Jingu. The Naiku is at 1 Ujitachi-cho, Ise, Mie 516-0023.",
+])
+def test_p24b_shapes_of_public_and_placeholder_data_are_not_personal(
+    detector: Detector, text: str,
+) -> None:
+    assert not personal(detector, text)
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("生年月日：昭和六十年三月十四日", "昭和六十年三月十四日"),
+    ("佐藤 美咲\n東京都墨田区江東橋3-9-7\nTEL 03-3631-0000", "東京都墨田区江東橋3-9-7"),
+    ("まるや質店 錦糸町駅前店\n店長の携帯 090-2231-4478", "090-2231-4478"),
+    ("Ship to Kenji Ise, 1 Ujitachi-cho, Ise, Mie 516-0023.", "Kenji Ise"),
+    ("Send the Model 3 invoice to Maria Gonzalez by Friday.", "Maria Gonzalez"),
+])
+def test_p24b_twins_with_a_person_s_data_stay_personal(
+    detector: Detector, text: str, value: str,
+) -> None:
+    assert value in {text[f.start:f.end] for f in detector.analyze([Segment("t", text)])
+                     if f.entity_type in PERSONAL and f.score >= 0.4}

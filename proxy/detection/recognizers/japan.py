@@ -612,8 +612,9 @@ DATE_PATTERN = re.compile(
       | (?i:{_MONTHS})\.?[ ]+(?P<d5>\d{{1,2}})(?i:st|nd|rd|th)?,?[ ]+(?:19|20)\d{{2}}
       | (?P<d6>\d{{1,2}})(?i:st|nd|rd|th)?[ ]+(?i:of[ ]+)?(?i:{_MONTHS})\.?,?[ ]+(?:19|20)\d{{2}}
       | (?:19|20)\d{{2}}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])  # 19700312 (HL7, CSV)
+      # 平成三年十一月二十日
       | (?:(?:明治|大正|昭和|平成|令和)[ ]?(?:{_KANJI_NUM}{{1,3}}|元)|[一二三四五六七八九〇○]{{4}})
-            [ ]?年[ ]?{_KANJI_NUM}{{1,3}}[ ]?月[ ]?{_KANJI_NUM}{{1,3}}[ ]?日  # 平成三年十一月二十日
+            [ ]?年[ ]?(?P<m7>{_KANJI_NUM}{{1,3}})[ ]?月[ ]?(?P<d7>{_KANJI_NUM}{{1,3}})[ ]?日
     )
     (?![0-9])
     """,
@@ -627,13 +628,27 @@ DATE_PATTERN = re.compile(
 _DATE_DIGIT = re.compile(r"[\d一二三四五六七八九十〇○]")
 
 
+def _kanji_number(value: str) -> int:
+    """A kanji numeral of a month or a day: 十一, 二十, 三十一, or digit by digit (一二, 〇三);
+    〇 and ○ are zero (a form's placeholder 〇月〇日 is then no date)."""
+    digits = {ch: i for i, ch in enumerate("〇一二三四五六七八九")} | {"○": 0}
+    if "十" in value:
+        tens, _, ones = value.partition("十")
+        return (digits.get(tens, 0) if tens else 1) * 10 + (digits.get(ones, 0) if ones else 0)
+    number = 0
+    for ch in value:
+        number = number * 10 + digits.get(ch, 0)
+    return number
+
+
 def plausible_date(m: re.Match[str]) -> bool:
     """Month 1-12 and day 1-31 where the form says which is which; d/m/y vs m/d/y either way."""
 
     def in_range(value: str | None, high: int) -> bool:
-        return value is None or 1 <= int(value) <= high
+        return value is None or 1 <= (int(value) if value.isdigit() else _kanji_number(value)
+                                      ) <= high
 
-    for month, day in (("m1", "d1"), ("m2", "d2"), ("m3", "d3")):
+    for month, day in (("m1", "d1"), ("m2", "d2"), ("m3", "d3"), ("m7", "d7")):
         if not (in_range(m.group(month), 12) and in_range(m.group(day), 31)):
             return False
     if not (in_range(m.group("d5"), 31) and in_range(m.group("d6"), 31)):
