@@ -1086,6 +1086,7 @@ _MODEL_WORDS = frozenset({
     "standard", "deluxe", "custom", "classic", "special", "limited", "signature", "edition",
     "series", "model", "reissue", "mk", "mkii", "mk2",
 })
+_PLACE_OR_MODEL_WORDS = _EN_PLACE_WORDS | _MODEL_WORDS
 # Romanised Japanese heads of shrines' and temples' names.
 _ROMAJI_PLACE_HEADS = frozenset({"jingu", "jingū", "taisha", "jinja", "tenmangu", "hachimangu"})
 # Inside an address: a street part and a comma before, a postal code after.
@@ -1122,15 +1123,16 @@ def _named_thing(text: str, hit: Detected, places: SpanIndex) -> bool:
         return True  # ONAN/ONAF, R2-D2: codes, not names (a booking's OLSEN/DEREK MR is
         # read as a name with certainty)
     following = _EN_FOLLOWING.match(after)
-    if following and any(is_thing_word(w.rstrip(".")) or w.rstrip(".").casefold() in (
-            _EN_PLACE_WORDS | _MODEL_WORDS) for w in following.group(0).split()):
+    if following and any(is_thing_word(w.rstrip(".")) or w.rstrip(".").casefold() in
+                         _PLACE_OR_MODEL_WORDS for w in following.group(0).split()):
         # John F. Kennedy International Airport, John Crane Type 28 … pumps, Meiji Jingu,
         # Gibson Les Paul Standard
         return True
-    last = value.split()[-1].casefold() if value.split() else ""
-    if " " in value.strip() and (last in _ROMAJI_PLACE_HEADS or last.endswith(
+    words = value.split()
+    last = words[-1].casefold() if words else ""
+    if len(words) >= 2 and (last in _ROMAJI_PLACE_HEADS or last.endswith(
             ("-dera", "-ji", "-jinja", "-gu"))):
-        return True  # Ise Jingu, Izumo Taisha, Kinkaku-ji: a shrine's or a temple's name
+        return True  # Ise Jingu, Izumo Taisha, Nanzen Kinkaku-ji: a shrine's or a temple's name
     if ("," in value and _STREET_BEFORE.search(text, max(0, hit.start - 60), hit.start)
             and _POSTCODE_AFTER.match(text, hit.end)):
         # "1 Ujitachi-cho, Ise, Mie 516-0023": between a street and a postal code, a town and
@@ -1144,7 +1146,6 @@ def _named_thing(text: str, hit: Detected, places: SpanIndex) -> bool:
         # "compare a John Crane with a Flowserve": a brand, not a person — unless the sentence
         # goes on to call it he or she ("We've got a Daniel Okafor on hold asking why his …").
         return True
-    words = value.split()
     if (len(words) >= 2 and is_thing_word(words[-1].rstrip(".'’"))
             and _THE_BEFORE.search(text, max(0, hit.start - 24), hit.start)):
         return True  # "Albert Hall" of "the Royal Albert Hall": with an article, a building
