@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 from recognizer_cases import detect, expect
 
-from proxy.detection.recognizers.health import MedicalRecordRecognizer
+from proxy.detection.recognizers.health import _EVENT, _EVENT_ANCHOR, MedicalRecordRecognizer
 
 RECOGNIZER = MedicalRecordRecognizer()
 
@@ -81,3 +84,36 @@ def test_a_given_name_beside_health_data_ties_it_to_a_person(text: str) -> None:
 
 def test_an_eponymous_illness_is_not_a_person() -> None:
     assert detect(RECOGNIZER, "Patients diagnosed with Addison's disease need steroids.") == []
+
+
+def _texts() -> list[str]:
+    """Every message of the corpus, the holdout and the probes."""
+    root = Path(__file__).resolve().parents[2]
+    files = [*(root / "tests" / "detection").glob("*/*.jsonl"),
+             *(root / "bench" / "probes").glob("*.jsonl")]
+    out: list[str] = []
+    for path in files:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                messages = json.loads(line).get("request", {}).get("messages", [])
+                out += [m["content"] for m in messages if isinstance(m.get("content"), str)]
+    return out
+
+
+def test_every_health_event_holds_an_anchor_of_the_prefilter() -> None:
+    # find() reads only the sentences holding an anchor; an event without one would be missed.
+    texts = _texts()
+    assert len(texts) > 1000
+    for text in texts + [GENERIC_EVENTS]:
+        for event in _EVENT.finditer(text):
+            assert _EVENT_ANCHOR.search(event.group()), event.group()
+
+
+GENERIC_EVENTS = (
+    "うつ病で休職中。診断名：不明。処方薬あり、服用中、服薬中、治療中、治療を受けた。通院中、入院中。"
+    "肺炎のため入院し、退院した。適応障害と診断。乳がんを患う。発作、発熱、療養中、病気休暇、"
+    "手術を受け、手術予定、既往歴、余命、陽性、透析、抗がん剤、化学療法。He was diagnosed with "
+    "asthma, diagnosis of flu, prescribed statins, on medication, treated for burns, undergoing "
+    "tests, admitted to ward 3, discharged, surgery on Monday, medical history, tested positive, "
+    "chemotherapy, dialysis."
+)
