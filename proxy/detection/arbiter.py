@@ -45,7 +45,7 @@ from dataclasses import replace
 from functools import lru_cache
 
 from proxy.detection import notable
-from proxy.detection.names import SENTENCE_END, is_thing_word
+from proxy.detection.names import SENTENCE_END, is_thing_word, lexicon
 from proxy.detection.nlp import dictionary_entries
 from proxy.detection.notable import is_common_family, is_notable
 from proxy.detection.recognizers.tables import column_cells
@@ -177,7 +177,8 @@ _PLACEHOLDER_PEOPLE = frozenset({
     "richardroe", "johnsmith", "janesmith",
 })
 _PLACEHOLDER_FAMILY = frozenset({
-    "sample", "example", "test", "tester", "placeholder", "dummy", "demo", "doe", "user",
+    "sample", "example", "test", "tester", "testcase", "mock", "placeholder", "dummy", "demo",
+    "doe", "user",
     "customer", "guest", "person", "resident", "patient", "student", "applicant"})
 # Japanese order puts the form's word first: テスト 花子, サンプル タロウ.
 _PLACEHOLDER_FAMILY_JA = frozenset({"テスト", "てすと", "サンプル", "ダミー", "見本"})
@@ -351,6 +352,26 @@ _MAKING = re.compile(
 )
 
 
+# A template's own token beside the word "placeholder" ("a {guest_name} placeholder",
+# "placeholders like [NAME]", "%s placeholders"): the word names that token, and says
+# nothing of the data the text holds (a rooming list under "write a welcome letter with a
+# {guest_name} placeholder" is the guests' own).
+_TEMPLATE_TOKEN = (r"(?:\{\{?\s*[\w.\- ]{1,30}\s*\}\}?|\[[A-Z_ ]{2,30}\]|<[\w\- ]{2,30}>|"
+                   r"%\(?\w*\)?s|\$\{?\w{2,30}\}?)")
+_TOKEN_BEFORE = re.compile(_TEMPLATE_TOKEN + r"\s*(?:(?:as|is)\s+(?:a|the)\s+)?$")
+_TOKEN_AFTER = re.compile(
+    r"(?:\s*(?:like|such as|e\.g\.|for|[:：(（]))?\s*[\"“'「]?" + _TEMPLATE_TOKEN)
+
+
+def _names_a_token(text: str, start: int, end: int) -> bool:
+    """Whether the declaration word at ``start..end`` is "placeholder" naming a template token
+    right before or after it (``_TEMPLATE_TOKEN``)."""
+    if not text[start:end].lower().startswith("placeholder"):
+        return False
+    return (_TOKEN_BEFORE.search(text, max(0, start - 40), start) is not None
+            or _TOKEN_AFTER.match(text, end) is not None)
+
+
 class _Declarations:
     """Where ``text`` declares its data made up, and whether one covers a finding.
 
@@ -368,7 +389,8 @@ class _Declarations:
     """
 
     def __init__(self, text: str, findings: Sequence[Detected]) -> None:
-        declarations = [(m.start(), m.end()) for m in _DECLARED.finditer(text)]
+        declarations = [(m.start(), m.end()) for m in _DECLARED.finditer(text)
+                        if not _names_a_token(text, m.start(), m.end())]
         self.text = text
         self.at = [at for at, _ in declarations]
         self.ends = [end for _, end in declarations]
@@ -499,11 +521,34 @@ def _example_shaped(entity: str, value: str) -> bool:
     return _placeholder_shaped(entity, value)
 
 
+# A Japanese fixed-line number written with its groups: area code, local exchange, line. No
+# exchange begins with 0 (the trunk prefix), so 044-000-1234 and 03-0123-4567 are nobody's:
+# the shape of a poster's "fill in later" number. (Mobile and other non-geographic plans are
+# not read this way.)
+_JP_NO_EXCHANGE = re.compile(
+    r"\(?0(?![5789]0|120|800)\d{1,4}\)?[ \t\-‐ー－−()（）]+0\d{0,3}[ \t\-‐ー－−]+\d{4}")
+# A Japanese address whose every number is 0 (ひばりが丘0-0-0, 脇田本町00-0): blocks and lots
+# are numbered from 1, so it is a form's or a draft's address, not somebody's.
+_DIGIT_RUN = re.compile(r"[0-9０-９]+")
+
+
+def _zero_numbered_address(entity: str, value: str) -> bool:
+    if entity != "JP_ADDRESS":
+        return False
+    runs = _DIGIT_RUN.findall(unicodedata.normalize("NFKC", value))
+    return bool(runs) and all(set(run) == {"0"} for run in runs)
+
+
 def _is_placeholder(text: str, hit: Detected, value: str, declared: _Declarations,
                     testing: bool, listed_after: bool, cued: bool) -> bool:
     """Whether ``hit`` is a placeholder; ``cued``: the text gives it as an example
     (``_cued``); ``listed_after``: it follows, in a list, one the text gives as an example."""
     if hit.entity_type in _NUMBERED and is_placeholder_number(value):
+        return True
+    if hit.entity_type in _PHONES and _JP_NO_EXCHANGE.fullmatch(
+            unicodedata.normalize("NFKC", value).strip()):
+        return True
+    if _zero_numbered_address(hit.entity_type, value):
         return True
     if hit.entity_type in _CARDS and testing and is_test_number(value):
         return True
@@ -653,12 +698,13 @@ def _other_id_cells(text: str) -> list[tuple[int, int]]:
 # A code's letters and a hyphen glued before a number (図面番号 A-03-1120-4458), or a hyphen and
 # a letter after it: part of a longer identifier. Not a phone's own label (TEL-03-…).
 _CODE_PREFIX = re.compile(
-    r"(?<![\w+-])(?!(?i:tel|fax|ph|phone|mob|mobile|cell|tél)-)[A-Za-z][A-Za-z0-9]{0,5}-$")
+    r"(?<![\w+/-])(?!(?i:tel|fax|ph|phone|mob|mobile|cell|tél)[-/])[A-Za-z][A-Za-z0-9]{0,5}[-/]$")
 _CODE_SUFFIX = re.compile(r"-[A-Za-z]")
 
 
 def _inside_code(text: str, hit: Detected) -> bool:
-    """Whether a number-shaped ``hit`` is glued into a longer code by a hyphen."""
+    """Whether a number-shaped ``hit`` is glued into a longer code by a hyphen or a slash
+    (``A-03-1120-4458``, a file reference ``C/0522/1177``)."""
     return (_CODE_PREFIX.search(text, max(0, hit.start - 8), hit.start) is not None
             or _CODE_SUFFIX.match(text, hit.end) is not None)
 
@@ -688,19 +734,22 @@ def _is_role_mailbox(value: str) -> bool:
 
 
 # A table column headed by a kind of place: its cells are stations and towns, whatever
-# family names they share (大塚, 大森 under station_name).
+# family names they share (大塚, 大森 under station_name). Or by a kind of product: its cells
+# are models named after their makers' founders (スズキ ジムニー, ダイハツ タント under 車名).
 _PLACE_HEADER = re.compile(
     r"^\s*[\"'#]?\s*(?:(?:from|to|origin|destination|departure|arrival|stop|station|city|"
     r"town|village|prefecture|province|county|region|area|district|ward|venue|location|"
-    r"place|port|airport)(?:[\s_.-]*(?:names?|codes?))?|駅名?|発駅|着駅|停車駅|最寄り?駅|"
-    r"出発地|到着地|目的地|地名|地域|エリア|都道府県|市区町村|市町村|会場|所在地|港|空港)"
+    r"place|port|airport|vehicle|car|product|model|make)(?:[\s_.-]*(?:names?|codes?))?|"
+    r"駅名?|発駅|着駅|停車駅|最寄り?駅|"
+    r"出発地|到着地|目的地|地名|地域|エリア|都道府県|市区町村|市町村|会場|所在地|港|空港|"
+    r"車名|車種|メーカー|商品名|製品名|品名|機種名?)"
     r"\s*[\"']?\s*$",
     re.IGNORECASE,
 )
 
 
 def _place_cells(text: str) -> list[tuple[int, int]]:
-    """The cells of ``text``'s table columns headed by a kind of place, in order."""
+    """The cells of ``text``'s table columns headed by a kind of place or product, in order."""
     if "\n" not in text:
         return []
     return [(start, start + len(value)) for _, start, value in column_cells(
@@ -723,6 +772,12 @@ _ORG_LABEL = re.compile(
     r"front\s+desk|reception|hotline|help\s*desk|support\s+line",
     re.IGNORECASE,
 )
+# The same labels in brackets right after the value, as directories write a switchboard:
+# 042-000-2525（代表）, 03-3456-7890 (main).
+_ORG_LABEL_AFTER = re.compile(
+    r"[ \t\u3000]*[（(][ \t\u3000]*(?:大?代表(?:電話|番号)?|本社|本店|本部|"
+    r"main(?:\s+(?:line|number|office))?|switchboard|head\s*office|headquarters)[ \t\u3000]*[)）]",
+    re.IGNORECASE)
 # Names of organisations and public places, by their last word (Japanese suffixes; English
 # head nouns come from the name lexicon's thing words).
 _JA_ORG_SUFFIXES = (
@@ -806,6 +861,11 @@ _OWNER_ITEM = re.compile(
     r"[ \t\u3000]*[:：][ \t\u3000]*(?:〒[ \t\u3000]*[\d-]+[ \t\u3000]*)?$", re.MULTILINE)
 
 
+# An English name whose head noun comes before "of" and capitalised words to its end.
+_EN_HEAD_OF = re.compile(
+    r"\b([A-Z][a-z]+)\s+of\s+(?:the\s+)?[A-Z][\w'’.-]*(?:\s+(?:and|&|of|the|[A-Z][\w'’.-]*))*\s*$")
+
+
 def _is_owner(owner: str) -> bool:
     """Whether ``owner`` ends with an organisation's or a public place's name — or does before
     a short word that names its part (東京税関 本関, 東京国立博物館 平成館)."""
@@ -816,6 +876,10 @@ def _is_owner(owner: str) -> bool:
             return True
     if _JA_ORG_SUFFIX.search(owner):
         return True
+    head = _EN_HEAD_OF.search(owner)
+    if head is not None and (is_thing_word(head.group(1))
+                             or head.group(1).casefold() in _EN_PLACE_WORDS):
+        return True  # "National Museum of Nature and Science", "Bank of Yokohama"
     word = _EN_NAME_WORDS.search(owner)
     if word is None:
         return False
@@ -845,7 +909,7 @@ def _public_contact(text: str, hit: Detected, value: str, people: _People) -> bo
         return False
     if _HOME_BUSINESS.search(text, *_sentence(text, hit.start, hit.end)):
         return False
-    if _owner_before(text, hit.start):
+    if _owner_before(text, hit.start) or _ORG_LABEL_AFTER.match(text, hit.end):
         return True
     prev = _previous_line_start(text, head)
     labels = list(_ORG_LABEL.finditer(text, max(prev, hit.start - 60), hit.start))
@@ -859,7 +923,16 @@ def _public_contact(text: str, hit: Detected, value: str, people: _People) -> bo
 
 # -- public figures and characters ------------------------------------------------------------
 
-_WORK_TITLE = re.compile(r"『[^』\n]{1,40}』|《[^》\n]{1,40}》")
+# A work's title: in 『』 or 《》, or in 「」 before シリーズ (「かいけつゾロリ」シリーズ: a
+# series of books, films or games — 「」 alone also quotes forms and speech).
+_WORK_TITLE = re.compile(
+    r"『[^』\n]{1,40}』|《[^》\n]{1,40}》|「[^」\n]{1,40}」(?=シリーズ)")
+# In English, a quoted title after a verb of reading, watching or playing it ("our book club is
+# reading 'Kafka on the Shore'", "we watched \"Spirited Away\"").
+_EN_WORK_TITLE = re.compile(
+    r"\b(?:read|reads|reading|reread|rereading|watch|watched|watching|rewatch|rewatching|"
+    r"play|played|playing|staging|adapting|adapted)\s+(?:the\s+(?:novel|book|film|play|"
+    r"series|game|manga|anime)\s+)?([\"“'‘][A-Z][^\"“”'‘’\n]{1,60}[\"”'’])")
 # A sentence about a work of fiction, or about the past: its people are characters or figures
 # of history. Words that also describe a customer's record ("history", "profile") are not here.
 _FRAME_WORDS = re.compile(
@@ -874,6 +947,10 @@ _FRAME_WORDS = re.compile(
     r"詩人|画家|業績|生涯|伝記|"
     r"\b(?:the|a|an|main|fictional|game|anime|manga|cartoon|story|his|her|their)\s+characters?\b|"
     r"\bcharacters?\s+(?:from|in|of)\b|\banime\b|\bmanga\b|\bnovels?\b|\bcartoons?\b|"
+    # A game's own people and the famous: nobody real is an NPC, lives in-game or is famous
+    # for a customer's record; what is "publicly reported" of someone is a public figure's.
+    r"(?-i:\bNPCs?\b)|\bin-game\b|\bfamous\b|\bpublicly\b|\bpop[- ]culture\b|"
+    r"\bcelebrit(?:y|ies)\b|\bathletes\b|"
     r"\bfairy tales?\b|"
     r"-themed\b|\bfilm(?:s|ed)?\b|\bmovies?\b|\bstarr(?:ed|ing)\b|\bactors?\b|"
     r"\bactress\b|\bhistorical\b|\bbiography\b|\bcentury\b|\bshaped\b|"
@@ -908,7 +985,8 @@ _FRAME_WORDS = re.compile(
     r"社名の由来|"
     r"(?-i:\b(?:Chief Justice|Justice|Secretary of State|Prime Minister|Senator|Governor)\s+[A-Z])|"
     # A monarch's or a pope's title before a name ("Queen Elizabeth II", "Pope Francis").
-    r"(?-i:\b(?:King|Queen|Pope|Emperor|Empress|Tsar|Czar|Sultan|Pharaoh)\s+[A-Z][a-z]+)",
+    r"(?-i:\b(?:King|Queen|Prince|Princess|Pope|Emperor|Empress|Tsar|Czar|Sultan|Pharaoh)"
+    r"\s+[A-Z][a-z]+)",
     re.IGNORECASE,
 )
 # Japanese honorifics for characters, written into English text ("Nobita-kun", "Kiki-chan").
@@ -968,7 +1046,8 @@ def _public_figures(text: str, people: Sequence[Detected], private_data: bool) -
     someone. And all of them when they are a cast of notable people (``_notable_cast``) in a
     text with no other personal data (``private_data``)."""
     public: set[Detected] = set()
-    titles = [(t.start(), t.end()) for t in _WORK_TITLE.finditer(text)]
+    titles = sorted([(t.start(), t.end()) for t in _WORK_TITLE.finditer(text)]
+                    + [(t.start(1), t.end(1)) for t in _EN_WORK_TITLE.finditer(text)])
     title_starts = [start for start, _ in titles]
     by_sentence: dict[tuple[int, int], list[Detected]] = {}
     for h in people:
@@ -983,12 +1062,16 @@ def _public_figures(text: str, people: Sequence[Detected], private_data: bool) -
             continue
         # A cast listed after the sentence that frames it, on the same line (「名探偵コナンの
         # キャラで5問作って。コナンくん、蘭ねえちゃん、…を登場させて」): two or more people
-        # in a sentence of their own take the frame of an earlier one on their line that
-        # addresses nobody. One person after a frame is not a cast ("Write about samurai. Then
-        # send it to Tom Baker"), nor are people the sentence writes to or contacts.
+        # in a sentence of their own take the frame (or the work's title: "Our book club is
+        # reading 'Kafka on the Shore'. … Hoshino's road trip, Miss Saeki …") of an earlier
+        # one on their line that addresses nobody. One person after a frame is not a cast
+        # ("Write about samurai. Then send it to Tom Baker"), nor are people the sentence
+        # writes to or contacts.
         line_head, _ = _line(text, head, tail)
         earlier = text[line_head:head]
-        if (len({(h.start, h.end) for h in group}) >= 2 and _FRAME_WORDS.search(earlier)
+        titled = bisect_left(title_starts, line_head) < bisect_left(title_starts, head)
+        if (len({(h.start, h.end) for h in group}) >= 2
+                and (_FRAME_WORDS.search(earlier) or titled)
                 and not _ADDRESSED.search(earlier) and not _CONTACTING.search(sentence)):
             public.update(group)
             continue
@@ -1085,6 +1168,8 @@ _THE_BEFORE = re.compile(r"\b[Tt]he\s+[A-Z][a-z]+\s+$")
 _MODEL_WORDS = frozenset({
     "standard", "deluxe", "custom", "classic", "special", "limited", "signature", "edition",
     "series", "model", "reissue", "mk", "mkii", "mk2",
+    # A hotel's room grades (Sakura Superior King, Fuji Deluxe Twin).
+    "superior", "premier", "executive", "suite",
 })
 _PLACE_OR_MODEL_WORDS = _EN_PLACE_WORDS | _MODEL_WORDS
 # Romanised Japanese heads of shrines' and temples' names.
@@ -1105,6 +1190,18 @@ _PERSONAL_PRONOUN = re.compile(r"\b(?:he|she|his|her|hers|him|himself|herself)\b
 _EN_FOLLOWING = re.compile(r"^(?:[\s-]+[A-Z][\w'-]*\.?|\s+\d[\w-]*){1,3}")
 
 
+def _everyday_word_here(text: str, hit: Detected, value: str) -> bool:
+    """A lone capitalised English word that is a word here: the text also writes it in lower
+    case ("ERROR: Cook failed." in a build log that runs ``-cook``), or quotes it alone as a
+    value (a column that says "Merit")."""
+    if not value[:1].isupper() or not value.isalpha() or not lexicon().is_english(value):
+        return False
+    quoted = (text[hit.start - 1:hit.start] in ("\"", "“", "'") and
+              text[hit.end:hit.end + 1] in ("\"", "”", "'"))
+    return quoted or re.search(rf"(?<![\w])(?-i:{re.escape(value.lower())})(?![\w])",
+                               text) is not None
+
+
 def _named_thing(text: str, hit: Detected, places: SpanIndex) -> bool:
     """A "person" that is a thing: a code, a name followed by an organisation's or a place's
     head noun, a brand with an article, or a family name the lexicon alone read inside what NER
@@ -1115,6 +1212,11 @@ def _named_thing(text: str, hit: Detected, places: SpanIndex) -> bool:
     value = text[hit.start:hit.end]
     after = text[hit.end:hit.end + 40]
     if _CHARACTER_THING.match(after):
+        return True
+    words = value.split()
+    if len(words) >= 2 and any(w.casefold() in _MODEL_WORDS for w in words[1:]):
+        return True  # "Sakura Superior King": a grade word inside the name makes it a product
+    if len(words) == 1 and _everyday_word_here(text, hit, value):
         return True
     if re.search(r"[一-龯ぁ-んァ-ヶ]$", value) and _JA_THING_AFTER.match(after):
         return True
@@ -1128,7 +1230,6 @@ def _named_thing(text: str, hit: Detected, places: SpanIndex) -> bool:
         # John F. Kennedy International Airport, John Crane Type 28 … pumps, Meiji Jingu,
         # Gibson Les Paul Standard
         return True
-    words = value.split()
     last = words[-1].casefold() if words else ""
     if len(words) >= 2 and (last in _ROMAJI_PLACE_HEADS or last.endswith(
             ("-dera", "-ji", "-jinja", "-gu"))):
@@ -1175,12 +1276,6 @@ def arbitrate(text: str, hits: Sequence[Detected]) -> list[Detected]:
               and not _named_thing(text, h, places)
               and not (place_cells and _in_cell(place_cells, place_starts, h))]
     people_set = set(people)
-    # Personal data other than names: a phone, an address, an ID.
-    private_data = any(h.entity_type in _CLEARABLE and h.entity_type != "PERSON"
-                       and h.score >= 0.4 for h in hits)
-    public_people = _public_figures(text, people, private_data)
-    private_people = [h for h in people if h not in public_people]
-    private_spans = _People(private_people)
     placeholders: dict[str, list[Detected]] = {}
     # A value right after one given as an example in a list (``例:090-1234-5678、080…``) is
     # one; so is one right before it, when the cue comes after the list (「03-1234-5678」
@@ -1208,7 +1303,27 @@ def arbitrate(text: str, hits: Sequence[Detected]) -> list[Detected]:
             cued_start = h.start
         elif cued[id(h)]:
             cued_start = h.start if cued_start is None else min(cued_start, h.start)
+    # The postal code of a placeholder address (〒350-1123 埼玉県…00-0) goes with it.
+    addresses = [h for h in placeholders.get("JP_ADDRESS", ())]
+    for h in clearable:
+        if h.entity_type == "JP_POSTAL_CODE" and any(
+                h.end <= a.start and not text[h.end:a.start].strip(" \t\u3000")
+                for a in addresses):
+            placeholders.setdefault(h.entity_type, []).append(h)
     cleared = {entity: _index(spans) for entity, spans in placeholders.items()}
+
+    def placeholder(h: Detected) -> bool:
+        return h.entity_type in cleared and cleared[h.entity_type].contains(
+            h.start, h.end, itself=True)
+    # Personal data other than names: a phone, an address, an ID — placeholders are none, and
+    # characters a declaration made up are no one (a text's fictional cast beside a line of
+    # famous authors it names as models).
+    private_data = any(h.entity_type in _CLEARABLE and h.entity_type != "PERSON"
+                       and h.score >= 0.4 and not placeholder(h) for h in hits)
+    real_people = [h for h in people if not placeholder(h)]
+    public_people = _public_figures(text, real_people, private_data)
+    private_people = [h for h in real_people if h not in public_people]
+    private_spans = _People(private_people)
     other_cells = _other_id_cells(text) if any(
         h.entity_type in _LABELLED_AS_OTHER for h in hits) else []
     other_starts = [start for start, _ in other_cells]

@@ -227,7 +227,11 @@ def _common_words() -> set[str]:
 
     months_and_days = [*calendar.month_name, *calendar.month_abbr, *calendar.day_name,
                        *calendar.day_abbr]
-    return {w.casefold() for w in [*Provider.word_list, *STOP_WORDS, *months_and_days] if w}
+    # Name lists hold the words their sources wrote where a name was missing ("Unknown" is a
+    # given name of one of them): the words of a record with no name, never a person's.
+    missing = ["unknown", "unnamed", "anonymous", "none", "null", "nil", "baby", "infant"]
+    return {w.casefold() for w in [*Provider.word_list, *STOP_WORDS, *months_and_days, *missing]
+            if w}
 
 
 def _english_words() -> set[str]:

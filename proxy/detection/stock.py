@@ -58,8 +58,8 @@ _PHONE_WORDS = frozenset({"tel", "fax", "phone", "mobile", "mob", "cell", "ph", 
 # ... or named as an identifier: "lot 240611-07", "serial no. 4417 9920", "製番 2406-1107".
 _ID_WORD = re.compile(
     r"(?i:\b(?:lot|batch|order|invoice|ticket|case|serial|part|po|sku|item|ref|build|version|"
-    r"model|job|run|tracking)\b\.?(?:[ \t]*(?:no\b\.?|number|#|id\b))?)"
-    r"|ロット|注文|伝票|製番|品番|型番|製造番号|受付番号|問い合わせ番号|管理番号"
+    r"model|job|run|tracking|error|err|errno)\b\.?(?:[ \t]*(?:no\b\.?|number|code|#|id\b))?)"
+    r"|ロット|注文|伝票|製番|品番|型番|製造番号|受付番号|問い合わせ番号|管理番号|エラー(?:コード)?"
 )
 _ID_WORD_END = re.compile(r"[ \t]*[:#：]?[ \t]*$")
 # Business lines, not a person's: toll-free, shared-cost and premium numbers of any country

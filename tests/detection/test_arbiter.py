@@ -541,3 +541,67 @@ def test_p24b_twins_with_a_person_s_data_stay_personal(
 ) -> None:
     assert value in {text[f.start:f.end] for f in detector.analyze([Segment("t", text)])
                      if f.entity_type in PERSONAL and f.score >= 0.4}
+
+
+@pytest.mark.parametrize("text", [
+    # An address numbered 0 (blocks and lots start at 1), and its postal code with it.
+    "案内状の下書き：会場 〒260-0013 千葉県千葉市中央区中央0-0-0（番地は確定後に差し替え）",
+    # A Japanese fixed line whose exchange begins with 0 is nobody's; a switchboard's
+    # label after the number.
+    "お問い合わせ：駅前教室 045-000-3821（受付 平日15時〜）",
+    "・電話：0276-47-1111（代表）\n・開館時間：9時〜17時",
+    # Buildings named with a family name after コーポ/ハイツ/ホテル.
+    "点検予定：コーポ藤原（全8戸）、ハイツ佐伯第二（全12戸）、ホテル椿山荘東京の宴会場",
+    # A series of books in 「」 with its authors; a game's NPC; an error code.
+    "学級文庫に「おしりたんてい」シリーズ（トロル）と「ルルとララ」シリーズ（あんびるやすこ）を"
+    "入れたいので紹介文を書いてください。",
+    "NPCミナちゃんの台詞が途中で切れるバグの再現手順をまとめてください。",
+    'セーブ時に "Error 4417-0031" が出て、ロードできません。',
+    # English: a file reference glued with slashes, a museum's address after its name, famous
+    # couples, the publicly reported, a middle initial in a notable name.
+    "Customs hold on TGHU 5521907, see broker file ref K/0612/3349 for the documents.",
+    "Trip to: National Museum of Western Art, 7-7 Ueno Park, Taito-ku, Tokyo",
+    "Write a toast using famous TV couples: Leslie and Ben from Parks and Recreation, "
+    "Cory and Topanga.",
+    "Compare the worldbuilding of Ursula K. Le Guin and Terry Pratchett in 300 words.",
+    # A column of car models, hotel room grades, a fictional set's test-case family name.
+    "在庫,車名,年式\nA-01,スズキ スイフト,2020\nA-02,ダイハツ タント,2019",
+    "Occupancy by room type: Hakone Superior Twin 71%, Ashi Premier King 64%.",
+    "Practice data, all fictional:\nName,Score\nMia Testcase,88\nLeo Mock,71",
+    # An achievement's name in a "name" field; a build step in a log.
+    '{"api": "ACH_KOI", "name": "Golden Hour", "desc": "Catch a koi at dusk."}',
+    "UATHelper: ERROR: Cook failed. Rerun with -cook -stage -pak.",
+    # Characters of a novel a book club reads.
+    "Our book club is reading 'The Remains of the Day'. Ask about Stevens and Miss Kenton.",
+])
+def test_p25_shapes_of_public_and_placeholder_data_are_not_personal(
+    detector: Detector, text: str,
+) -> None:
+    assert not personal(detector, text)
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    # A template's {token} is what "placeholder" names; the rooming list is real guests.
+    ("Write a welcome letter with a {guest_name} placeholder.\n\nROOM\tGUEST\n"
+     "KING\tHAUGEN SIGRID", "HAUGEN SIGRID"),
+    ("Placeholders like [NAME] are filled later.\nGuest: TANAKA MASAHIRO", "TANAKA MASAHIRO"),
+    ("会場 〒260-0013 千葉県千葉市中央区中央1-2-3", "千葉県千葉市中央区中央1-2-3"),
+    ("会場 〒260-0013 千葉県千葉市中央区中央1-2-3", "260-0013"),
+    ("お問い合わせ：担当 045-300-3821", "045-300-3821"),
+    ("コーポ藤原 102号室の藤原 健太さんから連絡がありました。", "藤原 健太"),
+    ("NPCのテストを担当した佐藤 美咲さんに連絡してください。", "佐藤 美咲"),
+    ("Call Tel/03-5512-8843 about the error in the invoice.", "03-5512-8843"),
+    ("Write a card for my famous aunt Rowan Whitlock.", "Rowan Whitlock"),
+    ("Invite Rowan K. Whitlock and Maria Gonzalez to the review.", "Rowan K. Whitlock"),
+    ("氏名,車名\n鈴木 一郎,スズキ スイフト", "鈴木 一郎"),
+    ("Guest: Sakura Tanaka, room Superior King, 2 nights.", "Sakura Tanaka"),
+    ("Contact Rowan Cook about the refund.", "Rowan Cook"),
+    ('{"name": "Grace Young", "phone_type": "mobile"}', "Grace Young"),
+    ("Our book club is reading 'Beloved'. Please email Rowan Whitlock and Maria Gonzalez "
+     "the schedule.", "Rowan Whitlock"),
+])
+def test_p25_twins_with_a_person_s_data_stay_personal(
+    detector: Detector, text: str, value: str,
+) -> None:
+    assert value in {text[f.start:f.end] for f in detector.analyze([Segment("t", text)])
+                     if f.entity_type in PERSONAL and f.score >= 0.4}

@@ -100,10 +100,16 @@ def _resource_name(value: str, names: Lexicon) -> bool:
 
 
 def _plain_words(value: str, names: Lexicon) -> bool:
-    """"name": "Cut", "Colour (root)", "Treatment": English words, none of them a known name —
-    a service's, a product's or a step's name, not a person's."""
-    words = re.findall(rf"[{LATIN_UPPER}{LATIN_LOWER}'’-]+", value)
-    return bool(words) and all(names.is_english(w) and not names.is_name(w) for w in words)
+    """"name": "Cut", "Colour (root)", "Treatment", "Beginner's Luck", "Golden Hour": English
+    words, none of them a known name or one an everyday word that is none ("hour", "with") —
+    a service's, a product's, a step's or an achievement's name, not a person's (a person's
+    names are names: "Grace Young" stays one)."""
+    words = [re.sub(r"['’]s$", "", w)
+             for w in re.findall(rf"[{LATIN_UPPER}{LATIN_LOWER}'’-]+", value)]
+    if not words or not all(names.is_english(w) or names.is_common(w) for w in words):
+        return False
+    return all(not names.is_name(w) for w in words) or any(
+        names.is_common(w) and not names.is_name(w) for w in words)
 
 
 def _looks_like_name(value: str) -> bool:
