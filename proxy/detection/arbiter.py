@@ -46,8 +46,9 @@ from functools import lru_cache
 
 from proxy.detection import notable
 from proxy.detection.names import SENTENCE_END, is_thing_word, lexicon
-from proxy.detection.nlp import dictionary_entries
+from proxy.detection.nlp import dictionary_entries, name_readings
 from proxy.detection.notable import is_common_family, is_notable
+from proxy.detection.recognizers.romaji_names import to_romaji
 from proxy.detection.recognizers.tables import column_cells
 from proxy.detection.spans import SpanIndex
 from proxy.detection.stock import phone_entered_as_other
@@ -1117,11 +1118,66 @@ def _latin_name(text: str, hit: Detected) -> str | None:
     return value
 
 
+def _japanese_notable(value: str) -> str | None:
+    """The romanised title ("keigo higashino") under which the gazetteer knows a Japanese
+    name written as a family and a given name (東野圭吾, 村上 春樹), or None. Every reading the
+    dictionary gives each part is tried (東野 is トウノ and ヒガシノ), in both orders: titles
+    put modern people given name first and historical ones family name first."""
+    value = re.sub(r"[\s\u3000・]+", " ", value.strip())
+    # Three characters at least: two single kanji read as names make a name of anything
+    # (東京 as 東 + 京, "Kyo To").
+    if not re.fullmatch(r"[一-龯々ぁ-んァ-ヶー ]{2,12}", value) or len(value.replace(" ", "")) < 3:
+        return None
+    parts = value.split(" ")
+    splits = [(parts[0], parts[1])] if len(parts) == 2 else [
+        (value[:k], value[k:]) for k in range(1, len(value))] if len(parts) == 1 else []
+    for family, given in splits:
+        for f in name_readings(family, "姓"):
+            for g in name_readings(given, "名"):
+                fr, gr = to_romaji(f), to_romaji(g)
+                if fr and gr and (is_notable(f"{gr} {fr}") or is_notable(f"{fr} {gr}")):
+                    return f"{gr} {fr}"
+    return None
+
+
+def _notable_name(text: str, hit: Detected) -> str | None:
+    """The name under which the gazetteer knows ``hit``'s person ("given family"), or None."""
+    name = _latin_name(text, hit)
+    if name is not None:
+        return name if is_notable(name) else None
+    return _japanese_notable(text[hit.start:hit.end])
+
+
+def _table_block(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """The rows around ``start..end`` when its line is a row of a table (cells split by
+    ``|`` or tabs, as its neighbours' are): a table is one piece of a prompt, its people one
+    cast (a table of loans by author names one author a row)."""
+    head, tail = _line(text, start, end)
+    mark = "|" if text.count("|", head, tail) >= 1 else "\t" if "\t" in text[head:tail] else ""
+    if not mark:
+        return None
+    lo, hi = head, tail
+    while lo > 0:
+        prev = text.rfind("\n", 0, lo - 1) + 1
+        if mark not in text[prev:lo - 1]:
+            break
+        lo = prev
+    while hi < len(text):
+        nxt = text.find("\n", hi + 1)
+        nxt = len(text) if nxt < 0 else nxt
+        if mark not in text[hi + 1:nxt]:
+            break
+        hi = nxt
+    return (lo, hi) if (lo, hi) != (head, tail) else None
+
+
 def _notable_cast(text: str, people: Sequence[Detected]) -> bool:
     """Whether the people of a text are a cast of notable people: at least two in each
-    sentence that names any, every one a notable person's name (``notable``), one of each
-    sentence's with a family name outside the census's thousand commonest (two common names
-    together — Emily Hall and David Brown — are as often colleagues), and none in a sentence
+    sentence (or table, ``_table_block``) that names any, every one a notable person's name
+    (``notable``: Latin script, or Japanese read into romaji, ``_japanese_notable``), one of
+    each sentence's with a family name outside the commonest (the US census's thousand, Japan's
+    fifty: two common names together — Emily Hall and David Brown, 鈴木一郎 and 佐藤健 — are as
+    often colleagues), and none in a sentence
     that addresses, labels or contacts someone or places them in a workplace or a case
     (``_EVERYDAY_CASE``).
 
@@ -1130,10 +1186,10 @@ def _notable_cast(text: str, people: Sequence[Detected]) -> bool:
     nothing else about them is the shape of a prompt about people, not of a record."""
     casts: dict[tuple[int, int], set[str]] = {}
     for h in people:
-        name = _latin_name(text, h)
-        if name is None or not is_notable(name):
+        name = _notable_name(text, h)
+        if name is None:
             return False
-        bounds = _sentence(text, h.start, h.end)
+        bounds = _table_block(text, h.start, h.end) or _sentence(text, h.start, h.end)
         sentence = text[slice(*bounds)]
         if (_ADDRESSED.search(sentence) or _CONTACTING.search(sentence)
                 or _EVERYDAY_CASE.search(sentence)):
@@ -1158,7 +1214,9 @@ _EVERYDAY_CASE = re.compile(
     r"performance\s+reviews?|(?:sick|annual|parental|maternity|paternity)\s+leave|PTO|"
     r"payroll|salary|wages|overtime|promot(?:ion|ed)|hired|onboarding|interview(?:ed)?|"
     r"diagnos[ei]s|referral|prescri(?:bed|ption)|admitted|discharged|"
-    r"claims?|invoices?|refunds?|bookings?|reservations?|appointments?)\b",
+    r"claims?|invoices?|refunds?|bookings?|reservations?|appointments?)\b|"
+    r"面談|面接|評価|査定|人事考課|給与|給料|残業|休職|退職|解雇|懲戒|異動|昇進|採用|苦情|"
+    r"クレーム|診断|処方|入院|退院|通院|予約|請求|返金|契約|申請|問診|カルテ",
     re.IGNORECASE,
 )
 # "the" before one more capitalised word of the name ("the Royal …"; "the Emily Hall account"

@@ -116,6 +116,17 @@ def dictionary_entries(surface: str) -> tuple[tuple[str, ...], ...]:
     return tuple(tuple(m.part_of_speech()[:4]) for m in _dictionary().lookup(surface))
 
 
+@lru_cache(maxsize=8192)
+def name_readings(surface: str, kind: str) -> tuple[str, ...]:
+    """The katakana readings Sudachi's dictionary gives ``surface`` as a name of ``kind``
+    (``姓`` or ``名``): every one (東野 is トウノ and ヒガシノ), not the one a sentence chose."""
+    if not surface:
+        return ()
+    return tuple(dict.fromkeys(
+        m.reading_form() for m in _dictionary().lookup(surface)
+        if m.part_of_speech()[2] == "人名" and m.part_of_speech()[3] == kind))
+
+
 def _names_a_thing(tags: list[str], texts: list[str], i: int, j: int) -> bool:
     """Whether the name at tokens ``i..j`` is part of the name of a thing: one of
     ``_NAMED_AFTER_A_PERSON`` next, or after one more ordinary noun (武田 薬品 工業); a place's

@@ -150,14 +150,19 @@ def load() -> None:
 @lru_cache(maxsize=1)
 def _common_families() -> frozenset[str]:
     # Faker's US locale weights its family names by the US census: its thousand, Smith to
-    # Bishop, are the names many unrelated people carry.
+    # Bishop, are the names many unrelated people carry; its Japanese locale's romanised
+    # family names are Japan's fifty commonest (Sato, Suzuki, Takahashi …), which a famous
+    # person and many private ones share.
     from faker.providers.person.en_US import Provider
+    from faker.providers.person.ja_JP import Provider as JapaneseProvider
 
-    return frozenset(name.casefold() for name in Provider.last_names)
+    return frozenset(_fold(name) for name in (*Provider.last_names,
+                                               *JapaneseProvider.last_romanized_names))
 
 
 def is_common_family(word: str) -> bool:
-    """Whether ``word`` is one of the thousand commonest US family names (Gonzalez, Hall)."""
+    """Whether ``word`` is one of the thousand commonest US family names (Gonzalez, Hall) or
+    the fifty commonest Japanese ones, romanised (Suzuki)."""
     return _fold(word) in _common_families()
 
 

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from proxy.detection import notable
+from proxy.detection.arbiter import _japanese_notable
 from proxy.detection.detector import Detector
 from proxy.values import Segment
 
@@ -79,4 +80,49 @@ def test_a_cast_of_notable_people_is_not_personal(detector: Detector, text: str)
 ])
 def test_notable_names_in_a_record_stay_personal(detector: Detector, text: str,
                                                  kept: set[str]) -> None:
+    assert kept <= people(detector, text)
+
+
+@pytest.mark.parametrize(("name", "title"), [
+    ("東野圭吾", "keigo higashino"),   # 東野 read ヒガシノ, not the dictionary's first トウノ
+    ("村上 春樹", "haruki murakami"),
+    ("湊かなえ", "kanae minato"),
+])
+def test_japanese_names_are_read_into_the_gazetteer_s_romaji(name: str, title: str) -> None:
+    assert _japanese_notable(name) == title
+
+
+@pytest.mark.parametrize("name", ["鰐淵千景", "東海林麻衣子", "山田太郎", "東京", ""])
+def test_other_japanese_names_are_not_notable(name: str) -> None:
+    assert _japanese_notable(name) is None
+
+
+@pytest.mark.parametrize("text", [
+    "東野圭吾と村上春樹の文体の違いを3点で説明してください。",
+    # A table names one author a row: the table is the cast.
+    "貸出回数の集計結果：\n東野圭吾 | 白鳥とコウモリ | 212\n村上春樹 | 街とその不確かな壁 | 176\n"
+    "湊かなえ | 告白 | 150",
+    "| author | loans |\n|---|---|\n| Terry Pratchett | 88 |\n| Ursula K. Le Guin | 61 |",
+])
+def test_a_japanese_or_tabled_cast_of_notable_people_is_not_personal(
+    detector: Detector, text: str,
+) -> None:
+    assert not people(detector, text)
+
+
+@pytest.mark.parametrize(("text", "kept"), [
+    # Japan's commonest family names together: as often colleagues as the famous.
+    ("鈴木一郎と佐藤健の打ち合わせメモを整理して。", {"鈴木一郎", "佐藤健"}),
+    # A case a company keeps, a contact, a private name among them.
+    ("村上春樹と東野圭吾の面談記録を要約して。", {"村上春樹", "東野圭吾"}),
+    ("担当の村上春樹さんと東野圭吾さんに連絡してください。", {"村上春樹", "東野圭吾"}),
+    ("東野圭吾と鰐淵千景の打ち合わせメモをまとめて。", {"東野圭吾", "鰐淵千景"}),
+    # A table with a phone column is a record; a table of members is everyday business.
+    ("東野圭吾 | 090-2231-4478\n村上春樹 | 080-5512-3390", {"東野圭吾", "村上春樹"}),
+    ("| member | plan |\n|---|---|\n| Terry Pratchett | gold |\n| Ursula K. Le Guin | basic |",
+     {"Terry Pratchett", "Ursula K. Le Guin"}),
+])
+def test_japanese_and_tabled_notable_names_in_a_record_stay_personal(
+    detector: Detector, text: str, kept: set[str],
+) -> None:
     assert kept <= people(detector, text)

@@ -70,6 +70,40 @@ def to_katakana(word: str) -> str | None:
     return "".join(out)
 
 
+# Katakana to Hepburn: the inverse of _KANA, its first spelling of each kana (シ → shi).
+_ROMAJI: dict[str, str] = {}
+for _romaji, _kana in _KANA.items():
+    _ROMAJI.setdefault(_kana, _romaji)
+
+
+def to_romaji(kana: str) -> str | None:
+    """A katakana reading in Hepburn as English text and titles write Japanese names: long
+    vowels unmarked (イトウ → ito, オオタニ → otani, ユウコ → yuko); None for kana it does
+    not know (ヴ, ファ …)."""
+    out: list[str] = []
+    i, double = 0, False
+    while i < len(kana):
+        if kana[i] == "ッ":
+            double, i = True, i + 1
+            continue
+        if kana[i] == "ー":
+            i += 1
+            continue
+        if kana[i] == "ン":
+            out.append("n")
+            i += 1
+            continue
+        romaji = _ROMAJI.get(kana[i:i + 2]) if i + 1 < len(kana) else None
+        size = 2 if romaji is not None else 1
+        romaji = romaji or _ROMAJI.get(kana[i])
+        if romaji is None:
+            return None
+        out.append(romaji[0] + romaji if double and romaji[0] not in "aeiou" else romaji)
+        double, i = False, i + size
+    word = "".join(out)
+    return re.sub(r"(?<=[ou])u|(?<=o)o", "", word)
+
+
 @lru_cache(maxsize=1)
 def _tokenizer() -> sudachi_tokenizer.Tokenizer:
     return sudachi_dictionary.Dictionary(dict="core").create(
