@@ -87,7 +87,9 @@ _MASKED = re.compile(r"[Xx×○〇●◯＊*]{2,}|[○●◯]")
 # ("test results", "for example") to declare anything; with a data word they do.
 _DECLARED = re.compile(
     # Not inside another word: ダミーカメラ, 架空請求 and 架空口座 (frauds), 平仮名, テスト用紙.
-    r"ダミー(?!カメラ|会社)|架空(?!請求|口座|取引|発注|計上|名義)|記入例|入力例|例示用|"
+    r"ダミー(?!カメラ|会社)|架空(?!請求|口座|取引|発注|計上|名義)|記入例|入力例|記入見本|例示用|"
+    # 「※実在の人物ではありません」: the negation says the people are not real.
+    r"実在の(?:人物|方|個人|人|団体)(?:で|じゃ)(?:は|も)?(?:ありません|ない)|"
     r"説明用の(?:架空|サンプル)|(?<!読み)(?<!振り)(?<!ふり)(?<!平)(?<!片)(?<!万葉)仮名|"
     r"サンプルデータ|テストデータ|テスト用(?!紙)|実在しない|"
     # English "dummy" is also a thing (a baby's dummy, a tailor's, a crash-test dummy): it
@@ -203,13 +205,16 @@ def _digits(value: str) -> str:
 
 def is_placeholder_number(value: str) -> bool:
     """Digits nobody is given: zeros in all but two places (all but one in a short number):
-    ``03-0000-0000``, ``0000 0000 0000``. Other repeated digits are no sign (090-1111-1111-like
-    vanity numbers exist; test cards: ``is_test_number``), nor are consecutive ones:
-    090-1234-5678 is someone's."""
+    ``03-0000-0000``, ``0000 0000 0000``; a long number whose last six digits are zeros (no
+    line has subscriber number 000000: ``01422 000 000``). Other repeated digits are no sign
+    (090-1111-1111-like vanity numbers exist; test cards: ``is_test_number``), nor are
+    consecutive ones: 090-1234-5678 is someone's."""
     digits = _digits(value)
     n = len(digits)
     if n < 4:
         return False
+    if n >= 10 and digits.endswith("000000"):
+        return True  # 01422 000 000, +44 (0)118 000 0000: a subscriber number of zeros
     digit, top = Counter(digits).most_common(1)[0]
     return digit == "0" and (top == n or (n >= 7 and top >= n - (2 if n >= 10 else 1)))
 
@@ -451,15 +456,17 @@ class _Declarations:
 # The declarations that say the data is not real, which alone may clear values of any shape:
 # "sample data", "test data" and "example values" are as often real data sampled for a test.
 _STRONG = re.compile(
-    r"ダミー|架空|記入例|入力例|例示用|実在しない|dumm|fictional|fictitious|placeholder|made|fake|"
+    r"ダミー|架空|記入例|入力例|記入見本|例示用|実在しない|実在の|dumm|fictional|fictitious|placeholder|made|fake|"
     r"not\s|nobody|no\s", re.IGNORECASE)
-_EXAMPLE_LABEL = re.compile(r"記入例|入力例")
+_EXAMPLE_LABEL = re.compile(r"記入例|入力例|記入見本")
 # A heading line: a short label in brackets, after a markdown "#", or before a colon.
 _HEADING = re.compile(
     r"[ \t\u3000]*(?:[【\[［(（<＜][^\n]{1,40}[】\]］)）>＞]|#{1,4}[^\n]{1,40}|[^\n]{1,40}[:：])"
     r"[ \t\u3000]*")
 _REAL_WORDS = r"\bactual\b|本物|実在の|実際の|本番"
-_REAL = re.compile(rf"\breal\b|{_REAL_WORDS}", re.IGNORECASE)
+# "no real donors", "not real people" say the opposite.
+_REAL = re.compile(rf"(?<!\bno )(?<!\bnot )(?<!\bnobody )\breal\b|{_REAL_WORDS}",
+                   re.IGNORECASE)
 # A real person or record named: "a real customer", "the real one", 実在のお客様.
 _REAL_PARTY = re.compile(
     r"\b(?:a|an|the|one|our)\s+(?:actual|real)\b|"
@@ -582,6 +589,9 @@ _OTHER_ID_WORDS = (
     r"\btracking(?:\s+no\.?|\s+number)?|\bbooking(?:\s+ref)?|\bcase\s+(?:no\.?|id|number)|"
     r"\bbatch(?:\s+(?:no\.?|codes?|numbers?))?|\bbuild(?:\s+(?:no\.?|numbers?))?|"
     r"\b[a-z]+[\s_-]ids?\b|\bP/?N|"
+    # An organisation's registered numbers: a charity's, a company's, a VAT registration.
+    r"\b(?:registered\s+)?(?:charity|company|companies\s+house|vat|registration)"
+    r"(?:\s+(?:no\.?|number|reg(?:istration)?\.?))?|"
     r"シリアル(?:番号|No\.?)?|製造番号|製番|型番|品番|部品番号|受付番号|注文番号|伝票番号|管理番号|"
     r"問い?合わ?せ番号|追跡番号|予約番号|案件番号|整理番号|請求書番号|契約番号|ロット(?:番号)?|"
     r"図番|図面番号|機番|機体番号|[ァ-ヶー一-龯]+\s?(?:ID|ＩＤ)|[ァ-ヶー一-龯]+コード|"
@@ -629,15 +639,16 @@ _LABEL_GLUE = re.compile(
 _LISTED_AFTER = re.compile(rf"[\w-]*\d[\w-]*\s*{_LIST_SEPARATOR}\s*$")
 
 
-# The identifiers a number labelled as another one is misread as: a phone, and a My Number
-# (twelve digits with a check digit: one booking reference in ten passes it).
-_LABELLED_AS_OTHER = _PHONES | {"JP_MY_NUMBER"}
+# The identifiers a number labelled as another one is misread as: a phone, a My Number
+# (twelve digits with a check digit: one booking reference in ten passes it), and a Japanese
+# account number (any seven digits: "Registered Charity No. 1150872").
+_LABELLED_AS_OTHER = _PHONES | {"JP_MY_NUMBER", "JP_BANK_ACCOUNT"}
 _MY_NUMBER_LABEL = re.compile(r"マイナンバー|個人番号|\bmy\s*number\b|\bindividual\s+number\b",
                               re.IGNORECASE)
 
 
 def _labelled_other(text: str, hit: Detected) -> bool:
-    """Whether a phone- or My-Number-shaped ``hit`` is labelled as another identifier (an
+    """Whether a phone-, My-Number- or account-shaped ``hit`` is labelled as another identifier (an
     order, a ticket, a lot) right before it, or given as an example of one its paragraph
     names."""
     head, _ = _line(text, hit.start, hit.end)
@@ -805,6 +816,43 @@ _PRIVATE_LABEL = re.compile(
     r"call[- ]?backs?|ring\s+back|call\s+(?:him|her|them)\s+back|折り?返し",
     re.IGNORECASE,
 )
+# A business that is one person: a freelancer's or a sole proprietor's office is their own
+# (「フリーランスのイラストレーターさんへの支払通知書。宛先は小鳥デザイン事務所（…）」), anywhere
+# in the value's paragraph.
+_FREELANCE = re.compile(
+    r"フリーランス|個人事業主|個人事業|個人経営|一人親方|\bfreelanc(?:e|er|ers|ing)\b|"
+    r"\bself[- ]employed\b|\bsole\s+(?:trader|proprietor(?:ship)?)\b",
+    re.IGNORECASE,
+)
+
+
+_PARAGRAPH_REACH = 2000
+
+
+def _paragraph(text: str, at: int) -> tuple[int, int]:
+    """The paragraph (lines up to a blank one) around ``at``, at most ``_PARAGRAPH_REACH``
+    characters to each side (a long text's contacts each read a bounded stretch)."""
+    lo, hi = max(0, at - _PARAGRAPH_REACH), min(len(text), at + _PARAGRAPH_REACH)
+    start = lo
+    for m in _PARAGRAPH_BREAK.finditer(text, lo, at):
+        start = m.end()
+    end = _PARAGRAPH_BREAK.search(text, at, hi)
+    return start, end.start() if end is not None else hi
+
+
+_NAME_BEFORE = re.compile(r"[A-Z][\w&'’]*[ -]$")
+
+
+def _private_label(text: str, start: int, end: int) -> bool:
+    """Whether a private label (``_PRIVATE_LABEL``) stands in ``text[start:end]`` — not a
+    capitalised word inside an organisation's name ("Northwind Mobile plc", "T-Mobile")."""
+    for m in _PRIVATE_LABEL.finditer(text, start, end):
+        if not (m.group()[:1].isupper() and m.group().isascii()
+                and _NAME_BEFORE.search(text, max(0, m.start() - 30), m.start())):
+            return True
+    return False
+
+
 # A business run from its owner's home: its address and number are the owner's ("invoice to
 # Rachel Kim Studio, 48 Alder Way, … - she works from home").
 _HOME_BUSINESS = re.compile(
@@ -906,9 +954,10 @@ def _public_contact(text: str, hit: Detected, value: str, people: _People) -> bo
     if _is_jp_mobile(hit.entity_type, value):
         return False
     head, tail = _line(text, hit.start, hit.end)
-    if _PRIVATE_LABEL.search(text, max(head, hit.start - 30), hit.start):
+    if _private_label(text, max(head, hit.start - 30), hit.start):
         return False
-    if _HOME_BUSINESS.search(text, *_sentence(text, hit.start, hit.end)):
+    if _HOME_BUSINESS.search(text, *_sentence(text, hit.start, hit.end)) or _FREELANCE.search(
+            text, *_paragraph(text, hit.start)):
         return False
     if _owner_before(text, hit.start) or _ORG_LABEL_AFTER.match(text, hit.end):
         return True
@@ -919,7 +968,7 @@ def _public_contact(text: str, hit: Detected, value: str, people: _People) -> bo
     between = (labels[-1].end(), hit.start)  # from the nearest label to the value
     if people.overlap(*between):
         return False
-    return _PRIVATE_LABEL.search(text, *between) is None
+    return not _private_label(text, *between)
 
 
 # -- public figures and characters ------------------------------------------------------------
@@ -1141,10 +1190,24 @@ def _japanese_notable(value: str) -> str | None:
 
 
 def _notable_name(text: str, hit: Detected) -> str | None:
-    """The name under which the gazetteer knows ``hit``'s person ("given family"), or None."""
+    """The name under which the gazetteer knows ``hit``'s person ("given family"), or None.
+    A lone word is the full name the text writes it in elsewhere ("Serena's record" after
+    "Serena Williams' serve", "where Holmes first meets" after "Sherlock Holmes")."""
     name = _latin_name(text, hit)
+    if name is not None and is_notable(name):
+        return name
+    value = re.sub(r"['’]s?$", "", text[hit.start:hit.end].strip())
+    if re.fullmatch(r"[A-Z][a-z\u00e0-\u024f'’-]+", value):
+        for m in re.finditer(rf"(?:\b([A-Z][a-z\u00e0-\u024f'’-]+)[ \u00a0]+)?\b{value}\b"
+                             rf"(?:[ \u00a0]+([A-Z][a-z\u00e0-\u024f'’-]+))?", text):
+            after = re.sub(r"['’]s?$", "", m.group(2) or "")
+            for full in (f"{m.group(1)} {value}" if m.group(1) else None,
+                         f"{value} {after}" if after else None):
+                if full is not None and is_notable(full):
+                    return full
+        return None
     if name is not None:
-        return name if is_notable(name) else None
+        return None
     return _japanese_notable(text[hit.start:hit.end])
 
 
@@ -1198,8 +1261,12 @@ def _notable_cast(text: str, people: Sequence[Detected]) -> bool:
     # A cast is named together: each sentence's people are one (two famous names on two lines
     # of a joined prompt are two requests, one of which may be about a forklift driver who
     # shares an actor's name).
+    # A sentence that names one of them again ("Mention Federer's final… Serena's record")
+    # goes on about the cast of an earlier one.
+    named = {n for names in casts.values() if len(names) >= 2 for n in names}
     return bool(casts) and all(
-        len(names) >= 2 and any(not is_common_family(n.split()[-1]) for n in names)
+        (len(names) >= 2 and any(not is_common_family(n.split()[-1]) for n in names))
+        or (len(names) == 1 and names <= named)
         for names in casts.values())
 
 
@@ -1245,19 +1312,24 @@ _CONTACTING = re.compile(
 _CHARACTER_THING = re.compile(r"^(?:ちゃん|くん)[ァ-ヶー]{3,}")
 _PERSONAL_PRONOUN = re.compile(r"\b(?:he|she|his|her|hers|him|himself|herself)\b", re.IGNORECASE)
 # The words after a name, initials among them ("Carlton B. Goodlett Place").
-_EN_FOLLOWING = re.compile(r"^(?:[\s-]+[A-Z][\w'-]*\.?|\s+\d[\w-]*){1,3}")
+# The words after a name, up to the head noun of the thing it names: "… International Airport",
+# "'s Church Hall" (St Peter's), "… Good Samaritan Food Donation Act" (a law named after him).
+# Blanks within a line only: a tab or a line break starts another cell or another thing.
+_EN_FOLLOWING = re.compile(r"^(?:['’]s)?(?:[ \u00a0-]+[A-Z][\w'-]*\.?|[ \u00a0]+\d[\w-]*){1,5}")
 
 
 def _everyday_word_here(text: str, hit: Detected, value: str) -> bool:
     """A lone capitalised English word that is a word here: the text also writes it in lower
-    case ("ERROR: Cook failed." in a build log that runs ``-cook``), or quotes it alone as a
-    value (a column that says "Merit")."""
+    case ("ERROR: Cook failed." in a build log that runs ``-cook``), quotes it alone as a
+    value (a column that says "Merit", 「Lemon」) or joins it to a word by a hyphen
+    ("Drop-off")."""
     if not value[:1].isupper() or not value.isalpha() or not lexicon().is_english(value):
         return False
-    quoted = (text[hit.start - 1:hit.start] in ("\"", "“", "'") and
-              text[hit.end:hit.end + 1] in ("\"", "”", "'"))
-    return quoted or re.search(rf"(?<![\w])(?-i:{re.escape(value.lower())})(?![\w])",
-                               text) is not None
+    quoted = (text[hit.start - 1:hit.start] in ("\"", "“", "'", "「", "『") and
+              text[hit.end:hit.end + 1] in ("\"", "”", "'", "」", "』"))
+    compound = re.match(r"-[a-z]", text[hit.end:hit.end + 2]) is not None  # Drop-off, Check-in
+    return quoted or compound or re.search(
+        rf"(?<![\w])(?-i:{re.escape(value.lower())})(?![\w])", text) is not None
 
 
 def _named_thing(text: str, hit: Detected, places: SpanIndex) -> bool:
@@ -1268,10 +1340,14 @@ def _named_thing(text: str, hit: Detected, places: SpanIndex) -> bool:
     names a thing. (Japanese family names that begin a firm's or a place's name, 武田薬品工業
     and 羽田着, are told apart where Sudachi's tokens are: ``nlp``.)"""
     value = text[hit.start:hit.end]
-    after = text[hit.end:hit.end + 40]
+    after = text[hit.end:hit.end + 64]
     if _CHARACTER_THING.match(after):
         return True
     words = value.split()
+    if len(words) >= 2 and words[0].rstrip(".") in ("St", "Saint", "Ste"):
+        return True  # St Peter('s Church Hall), St Bartholomew('s Hospital): a saint's name
+    if len(words) == 1 and re.fullmatch(r"[A-Z][a-z]+[A-Z]", value):
+        return True  # NaN, PhD: a word ending in a capital is no name
     if len(words) >= 2 and any(w.casefold() in _MODEL_WORDS for w in words[1:]):
         return True  # "Sakura Superior King": a grade word inside the name makes it a product
     if len(words) == 1 and _everyday_word_here(text, hit, value):

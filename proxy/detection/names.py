@@ -56,8 +56,10 @@ SENTENCE_END = re.compile(
     r"(?<![.!?]{2})[.!?]++(?=\s)"
 )
 # Head nouns that make a name-looking phrase a thing, not a person: "Phoenix Logistics",
-# "Victoria Falls", "Austin office", "Jenkins pipelines", "Aurora cluster". Checked on the word
-# right after a candidate name (capitalised or not).
+# "Victoria Falls", "Austin office", "Jenkins pipelines", "Aurora cluster", a law named after
+# someone ("… Food Donation Act"), a road ("Cheetham Hill Rd"), a ground or a club
+# ("Lord Nelson Playing Fields", "Victoria Wanderers"). Checked on the word right after a
+# candidate name (capitalised or not).
 _THING_WORDS = frozenset("""
     ab ag academy agency airlines airport associates avenue bank bay beach branch bridge building
     bv campus co eood gmbh inc kg kk llc llp oy plc pte sa sarl sas spa srl
@@ -74,6 +76,7 @@ _THING_WORDS = frozenset("""
     administration association authority bureau commission department federation ministry
     organisation organization society
     award awards drive fellowship fellowships medal medals prize prizes scholarship scholarships
+    act rd ave ln fields rec rovers wanderers rangers athletic albion harriers fc afc
 """.split())
 
 

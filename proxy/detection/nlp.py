@@ -13,6 +13,7 @@ models come from pinned packages.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -89,7 +90,7 @@ _NAMED_AFTER_A_PERSON = frozenset({
     "大学", "高校", "学園", "学校", "工業", "工務店", "商店", "商事", "製作所", "建設",
     "株式会社", "記念", "財団", "駅", "線", "町", "通り", "神社", "寺",
     "製薬", "薬品", "銀行", "証券", "生命", "物産", "電機", "電気", "運輸", "不動産",
-    "ホールディングス", "グループ", "鉄道", "荘",
+    "ホールディングス", "グループ", "鉄道", "荘", "屋",
 })
 # Words that begin a building's name before a family name, as Japanese apartments, hotels and
 # inns are named (コーポ藤原, ハイツ佐々木, メゾン高橋, ホテル椿山荘): the name is the building's.
@@ -125,6 +126,58 @@ def name_readings(surface: str, kind: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(
         m.reading_form() for m in _dictionary().lookup(surface)
         if m.part_of_speech()[2] == "人名" and m.part_of_speech()[3] == kind))
+
+
+def _role_word(text: str) -> bool:
+    """A katakana word the dictionary knows as a common noun and not as a family or given
+    name: before さん or 主任 it is a role (パートさん, フォークリフト主任), not a person. A word
+    with no entry (a foreign name: ザカリーさん) or with a name's entry (サクラさん) is still a
+    name."""
+    entries = dictionary_entries(text)
+    return any(pos[1] == "普通名詞" for pos in entries) and not any(
+        pos[3] in ("姓", "名") for pos in entries)
+
+
+# Counters and units that follow a number (12本中8本, 3名, 1日目): a "name" that begins with one
+# right after a digit is the count's.
+_COUNTERS = frozenset("本名人個台件回枚番号日月年時分階巻目歳才点組冊通")
+def _after_a_count(texts: list[str], i: int) -> bool:
+    """Whether token ``i`` begins with a counter right after a number (12本中: the canonical
+    text may put a blank between them)."""
+    b = i - 1
+    while b >= 0 and not texts[b].strip():
+        b -= 1
+    return b >= 0 and texts[b][-1:].isdigit() and texts[i][:1] in _COUNTERS
+
+
+def _on_a_route(tags: list[str], texts: list[str], i: int, j: int) -> bool:
+    """Whether the family name at tokens ``i..j`` is a place: right after 駅 (「二子玉川駅」
+    西口: an exit), under a lodging's or venue's label (宿:和倉温泉 加賀屋), or — where the
+    dictionary also knows it as a place — before a time of departure or arrival (羽田 7:35発;
+    an arrow alone is no sign: 引き継ぎ 佐藤 → 小松 hands work to a person)."""
+    n = len(texts)
+    b = i - 1
+    while b >= 0 and not texts[b].strip():
+        b -= 1
+    before = texts[b] if b >= 0 else ""
+    if before == "駅" or (before in ("」", "』") and b > 0 and texts[b - 1].endswith("駅")):
+        return True
+    # The line's label or the spa before it says lodging or venue: 宿:和倉温泉 加賀屋.
+    label = "".join(texts[max(0, b - 3):b + 1])
+    if re.search(r"(?:宿|宿泊先?|会場|店名|店舗|施設)[:：]?[^:：]*?(?:温泉)?$", label) and (
+            before in (":", "：", "温泉")):
+        return True
+    if not any(pos[2] == "地名" for pos in dictionary_entries("".join(texts[i:j + 1]))):
+        return False
+    k = j + 1
+    while k < n and not texts[k].strip():
+        k += 1
+    # A time (7:35, 8時40分) then 発 or 着.
+    m = k
+    while m < n and (texts[m].isdigit() or texts[m] in (":", "：", "時", "分")
+                     or not texts[m].strip()):
+        m += 1
+    return m > k and m < n and texts[m] in ("発", "着")
 
 
 def _names_a_thing(tags: list[str], texts: list[str], i: int, j: int) -> bool:
@@ -199,7 +252,7 @@ def ja_names(doc: Doc) -> Doc:
     while i < n:
         tag = tags[i]
         starts_name = _is_person_token(tag) or (
-            (_is_proper(tag) or _is_katakana(texts[i]))
+            (_is_proper(tag) or (_is_katakana(texts[i]) and not _role_word(texts[i])))
             and i + 1 < n
             and (
                 texts[i + 1] in HONORIFICS
@@ -227,6 +280,10 @@ def ja_names(doc: Doc) -> Doc:
                     break
             if _names_a_thing(tags, texts, i, j):
                 # 橋本病, 山田病院, 田中工業: a disease, a hospital or a firm named after someone.
+                i = j + 1
+                continue
+            if _after_a_count(texts, i) or ("名" not in kinds and _on_a_route(tags, texts, i, j)):
+                # 12本中8本: the count's counter; → 小松 8:40着: a place on the route.
                 i = j + 1
                 continue
             honorific = j + 1 < n and texts[j + 1] in HONORIFICS

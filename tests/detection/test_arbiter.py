@@ -605,3 +605,79 @@ def test_p25_twins_with_a_person_s_data_stay_personal(
 ) -> None:
     assert value in {text[f.start:f.end] for f in detector.analyze([Segment("t", text)])
                      if f.entity_type in PERSONAL and f.score >= 0.4}
+
+
+@pytest.mark.parametrize("text", [
+    # Japanese: a role before さん/主任, a counter after a number, a place before a time of
+    # departure, a station's exit, a lodging's label, a form's declaration in its heading.
+    "パートさん向けに、レジ締めの手順をA4一枚で説明して。",
+    "フォークリフト主任と配車担当へのヒアリング項目を5つ挙げて。",
+    "対象バース12本中8本で予約制を導入しました。効果を要約して。",
+    "1日目 羽田 7:35発 JL181、小松 8:40着、兼六園へ。",
+    "教室へは「立川駅」西口より徒歩3分です。",
+    "宿:和倉温泉 加賀屋（2名1室）",
+    "【記入見本 ※実在の人物ではありません】\n申請者氏名:見本 太郎\n生年月日:平成元年1月1日",
+    # English: a law named after someone, a saint's church, a compound word, a club and its
+    # ground, a road, a change ticket, a function word and a plural, a number of zeros, NaN.
+    "Explain the Ryan White Comprehensive AIDS Resources Emergency Act in three bullets.",
+    "Drop-off at St Mary's Church Hall, Saturdays 9-12.",
+    "Sat: Hollins Athletic v Victoria Wanderers at Jubilee Playing Fields.",
+    "Roadworks on Cheetham Hill Rd until Friday.",
+    "Change freeze CHG0009921 remains in effect until 28 Nov.",
+    "Write the compère's intro lines for the recital.",
+    "Check the lap length for H16 bars in core walls, see note 4.",
+    "Ring the studio on 01904 000 000 to book a trial lesson.",
+    "My pandas groupby gives NaN for the totals.",
+    # A barcode column, a charity's number, a declaration with "no real …", a company's press
+    # office, a famous name again in a later sentence, a product's camel-cased model.
+    "SKU | EAN | On hand\nWK-7/1 | 4064666217338 | 23",
+    "Registered Charity No. 1150872 — please add it to the footer.",
+    "The data below is FAKE, no real donors.\n\nname: Sample Donor A, email: a@example.com",
+    "Media contact: Press Office, Northwind Mobile plc, 1 Riverside Way, Reading RG1 8AA.",
+    "Compare Roger Federer's and Serena Williams' serves. Mention Serena's 23 titles.",
+    "The kiosk is a Dell OptiPlex 7010 with BIOS 1.24.",
+])
+def test_p26_shapes_of_public_and_placeholder_data_are_not_personal(
+    detector: Detector, text: str,
+) -> None:
+    assert not personal(detector, text)
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("パートの佐藤 美咲さんから連絡がありました。", "佐藤 美咲"),
+    ("班長：本中 健一（12名の班）", "本中 健一"),
+    ("羽田 健一さんが 7:35発の便で来ます。", "羽田 健一"),
+    ("引き継ぎ：佐藤 → 小松（来週から）", "小松"),
+    ("担当：西口 健太", "西口 健太"),
+    ("宿泊者：加賀屋 花子", "加賀屋 花子"),
+    ("申請者氏名：見本 太郎\n※実在の人物です", "見本 太郎"),
+    ("DEA number AB1234563 for the prescriber.", "AB1234563"),
+    ("口座番号 1150872 に振り込んでください。", "1150872"),
+    ("Call me on 07700 900123 after five.", "07700 900123"),
+    ("Fake data below, but the last row is a real donor: Rowan Whitlock, rowan@gmail.com",
+     "Rowan Whitlock"),
+    ("Press Office, Northwind Mobile plc. Her mobile: 07700 900461", "07700 900461"),
+    ("Roger Federer and Serena Williams are our idols. Serena Okafor's invoice is overdue.",
+     "Serena Okafor"),
+    ("Ticket from Ronan McDonald about the VPN.", "Ronan McDonald"),
+])
+def test_p26_twins_with_a_person_s_data_stay_personal(
+    detector: Detector, text: str, value: str,
+) -> None:
+    assert value in {text[f.start:f.end] for f in detector.analyze([Segment("t", text)])
+                     if f.entity_type in PERSONAL | {"MEDICAL_LICENSE", "JP_BANK_ACCOUNT"}
+                     and f.score >= 0.4}
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    # A freelancer's office is the freelancer's: its address is theirs, not an organisation's.
+    ("フリーランスのイラストレーターさんへの支払通知書です。宛先は小鳥デザイン事務所"
+     "（神奈川県藤沢市鵠沼海岸3-5-16-104）です。", "神奈川県藤沢市鵠沼海岸3-5-16-104"),
+    ("Invoice for our freelance translator.\nBill to: Wren Studio, 48 Alder Way, Leeds LS6 2AB",
+     "48 Alder Way, Leeds LS6 2AB"),
+])
+def test_a_freelancer_s_business_address_stays_personal(
+    detector: Detector, text: str, value: str,
+) -> None:
+    assert value in {text[f.start:f.end] for f in detector.analyze([Segment("t", text)])
+                     if f.entity_type in PERSONAL and f.score >= 0.4}

@@ -34,6 +34,8 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterable
 
+from spacy.lang.en.stop_words import STOP_WORDS
+
 from proxy.detection.domains import has_public_suffix
 from proxy.detection.names import (
     LATIN_LOWER,
@@ -96,9 +98,20 @@ _LOWER_CUE = re.compile(
 )
 
 
+# A capital inside a word, after a lower-case letter: products write it (OptiPlex, ThinkPad,
+# PowerEdge); names only after their prefixes (McDonald, MacKenzie, DeShawn, LaToya, DiCaprio,
+# VanDyke, FitzGerald, O'Brien).
+_INNER_CAPITAL = re.compile(r"[a-z][A-Z]")
+_NAME_PREFIX = re.compile(r"(?:Mc|Mac|Fitz|De|Di|Da|Du|La|Le|Van|Von|St)[A-Z][a-z]+")
+
+
+def _product_cased(word: str) -> bool:
+    return _INNER_CAPITAL.search(word) is not None and not _NAME_PREFIX.fullmatch(word)
+
+
 def _family_score(word: str, names: Lexicon) -> float:
-    if is_thing_word(word):
-        return 0.0  # "Phoenix Logistics", "Victoria Falls"
+    if is_thing_word(word) or _product_cased(word):
+        return 0.0  # "Phoenix Logistics", "Victoria Falls", "Dell OptiPlex"
     if names.is_family(word) or names.is_given(word):
         return 0.85
     if names.is_common(word) or word.isupper() and len(word) <= 4:
@@ -128,15 +141,16 @@ def _caps_pair_score(a: str, b: str, names: Lexicon, slash: bool = False) -> flo
 
 
 def _lower_pair_score(given: str, family: str, names: Lexicon) -> float:
-    if not names.is_given(given) or names.is_common(family) or is_thing_word(family):
-        return 0.0
+    if (not names.is_given(given) or given.casefold() in STOP_WORDS or names.is_common(family)
+            or is_thing_word(family)):
+        return 0.0  # "the compère": a function word is nobody's given name, whatever a list says
     if names.is_common(given):
         # A given name that is also an everyday word ("bill", "mark", "may") counts only
         # before a family name no English text uses ("bill nwachukwu, tier 2 support").
         return 0.7 if (names.is_family(family) and not names.is_english(family)
                        and len(family) >= 5) else 0.0
-    if names.is_english(given) and names.is_english(family):
-        return 0.0
+    if names.is_english(given) and names.is_english_form(family):
+        return 0.0  # "core walls": an English word and a plural of one
     if names.is_family(family):
         return 0.85
     if names.is_english(given) or names.is_english(family) or names.is_given(family):
