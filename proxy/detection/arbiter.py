@@ -461,9 +461,12 @@ _STRONG = re.compile(
 _EXAMPLE_LABEL = re.compile(r"記入例|入力例|記入見本")
 # A heading line: a short label in brackets, after a markdown "#", or before a colon.
 _HEADING = re.compile(
-    r"[ \t\u3000]*(?:[【\[［(（<＜][^\n]{1,40}[】\]］)）>＞]|#{1,4}[^\n]{1,40}|[^\n]{1,40}[:：])"
+    r"[ \t\u3000]*(?:[【\[［(（<＜][^\n]{1,40}[】\]］)）>＞](?:[ \t\u3000]*※[^\n]{1,40})?|"
+    r"#{1,4}[^\n]{1,40}|[^\n]{1,40}[:：])"
     r"[ \t\u3000]*")
-_REAL_WORDS = r"\bactual\b|本物|実在の|実際の|本番"
+# 実在の that a negation follows (実在の人物ではありません) speaks of no real party.
+_REAL_WORDS = (r"\bactual\b|本物|実在の(?![^\n。]{0,6}?(?:で|じゃ)(?:は|も)?(?:ありません|ない))|"
+               r"実際の|本番")
 # "no real donors", "not real people" say the opposite.
 _REAL = re.compile(rf"(?<!\bno )(?<!\bnot )(?<!\bnobody )\breal\b|{_REAL_WORDS}",
                    re.IGNORECASE)
@@ -641,8 +644,9 @@ _LISTED_AFTER = re.compile(rf"[\w-]*\d[\w-]*\s*{_LIST_SEPARATOR}\s*$")
 
 # The identifiers a number labelled as another one is misread as: a phone, a My Number
 # (twelve digits with a check digit: one booking reference in ten passes it), and a Japanese
-# account number (any seven digits: "Registered Charity No. 1150872").
-_LABELLED_AS_OTHER = _PHONES | {"JP_MY_NUMBER", "JP_BANK_ACCOUNT"}
+# account number (any seven digits: "Registered Charity No. 1150872"), a US licence number
+# (a letter and digits: "model NN8411").
+_LABELLED_AS_OTHER = _PHONES | {"JP_MY_NUMBER", "JP_BANK_ACCOUNT", "US_DRIVER_LICENSE"}
 _MY_NUMBER_LABEL = re.compile(r"マイナンバー|個人番号|\bmy\s*number\b|\bindividual\s+number\b",
                               re.IGNORECASE)
 
@@ -784,6 +788,11 @@ _ORG_LABEL = re.compile(
     r"front\s+desk|reception|hotline|help\s*desk|support\s+line",
     re.IGNORECASE,
 )
+# An address that ends in a public building's name (…本町一丁目1番1号 市役所本庁舎3階) is that
+# building's, whatever label precedes it.
+_PUBLIC_FACILITY_IN = re.compile(
+    r"\d[^\n]{0,12}?(?:市役所|区役所|町役場|村役場|役場|本庁舎|庁舎|県庁|都庁|道庁|府庁|"
+    r"公民館|図書館|美術館|博物館|文化会館|市民会館|区民会館|体育館)")
 # The same labels in brackets right after the value, as directories write a switchboard:
 # 042-000-2525（代表）, 03-3456-7890 (main).
 _ORG_LABEL_AFTER = re.compile(
@@ -953,6 +962,8 @@ def _public_contact(text: str, hit: Detected, value: str, people: _People) -> bo
     label and the value."""
     if _is_jp_mobile(hit.entity_type, value):
         return False
+    if hit.entity_type == "JP_ADDRESS" and _PUBLIC_FACILITY_IN.search(value):
+        return True  # 住所:…一丁目1番1号 市役所本庁舎3階: whatever the label, the building's
     head, tail = _line(text, hit.start, hit.end)
     if _private_label(text, max(head, hit.start - 30), hit.start):
         return False
@@ -1000,6 +1011,8 @@ _FRAME_WORDS = re.compile(
     # A game's own people and the famous: nobody real is an NPC, lives in-game or is famous
     # for a customer's record; what is "publicly reported" of someone is a public figure's.
     r"(?-i:\bNPCs?\b)|\bin-game\b|\bfamous\b|\bpublicly\b|\bpop[- ]culture\b|"
+    # A voice actor, a life-size panel or a mascot: the names beside them are characters'.
+    r"声優|等身大パネル|マスコット|ゆるキャラ|\bmascots?\b|\bvoice actors?\b|"
     r"\bcelebrit(?:y|ies)\b|\bathletes\b|"
     r"\bfairy tales?\b|"
     r"-themed\b|\bfilm(?:s|ed)?\b|\bmovies?\b|\bstarr(?:ed|ing)\b|\bactors?\b|"
@@ -1046,6 +1059,11 @@ _OFFICE_ORDINAL = r"(?:初代|第\s*[0-9０-９一二三四五六七八九十百
 _OFFICE_BEFORE = re.compile(_OFFICE_ORDINAL + r"[一-龯ァ-ヶー]{1,8}(?:の|・|、)?\s*$")
 _OFFICE_AFTER = re.compile(r"\s*[（(]\s*" + _OFFICE_ORDINAL + r"[一-龯ァ-ヶー]")
 _CHARACTER_SUFFIX = re.compile(r"^-(?:kun|chan)\b", re.IGNORECASE)
+# A performance or a work named by its performer or artist, right after the name: "the Ed
+# Sheeran concert", "the Henry Moore sculpture", "a Monet retrospective".
+_WORK_NOUN_AFTER = re.compile(
+    r"[ \u00a0]+(?:concerts?|tour|album|gig|sculptures?|paintings?|portraits?|statue|murals?|"
+    r"retrospective|exhibition|biopic|fan\s+club)\b")
 # In the same sentence, a person addressed, labelled or related to the writer's business.
 # (A role word that modifies another noun addresses nobody: 新入社員研修, 社員向け, 患者数.)
 _ADDRESSED = re.compile(
@@ -1140,7 +1158,7 @@ def _public_figures(text: str, people: Sequence[Detected], private_data: bool) -
                     and not re.search(r"[\s・\u3000]", value) and len(value) <= 5
                     and not _starts_with_family_name(value))
             office = _OFFICE_BEFORE.search(text, max(0, h.start - 16), h.start) or (
-                _OFFICE_AFTER.match(text, h.end))
+                _OFFICE_AFTER.match(text, h.end)) or _WORK_NOUN_AFTER.match(text, h.end)
             if inside_title or character or lone or office or _dictionary_figure(value):
                 public.update(group)
                 break
@@ -1437,12 +1455,13 @@ def arbitrate(text: str, hits: Sequence[Detected]) -> list[Detected]:
             cued_start = h.start
         elif cued[id(h)]:
             cued_start = h.start if cued_start is None else min(cued_start, h.start)
-    # The postal code of a placeholder address (〒350-1123 埼玉県…00-0) goes with it.
+    # The postal code of a placeholder address (〒350-1123 埼玉県…00-0, 〒231-0000 …○○町1-1)
+    # goes with it.
     addresses = [h for h in placeholders.get("JP_ADDRESS", ())]
     for h in clearable:
-        if h.entity_type == "JP_POSTAL_CODE" and any(
+        if h.entity_type == "JP_POSTAL_CODE" and (any(
                 h.end <= a.start and not text[h.end:a.start].strip(" \t\u3000")
-                for a in addresses):
+                for a in addresses) or _MASKED.search(text, h.end, _line(text, h.start, h.end)[1])):
             placeholders.setdefault(h.entity_type, []).append(h)
     cleared = {entity: _index(spans) for entity, spans in placeholders.items()}
 

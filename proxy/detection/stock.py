@@ -49,6 +49,11 @@ PHONE_REGIONS = ("US", "GB", "DE", "FR", "IN", "CA", "AU", "SG", "KR", "CN", "TW
 _PHONE_CANDIDATE = re.compile(r"[+(]?\d[\d \t().\-/]{5,}\d")
 _MIN_PHONE_DIGITS = 7
 _ISO_DATE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}")
+# A month/day and a 24-hour time, as schedules write them ("ETA 06/18 0600"), and a range of
+# two such times joined by an en or em dash ("Rain stoppage 13 June 0200–0745").
+_HHMM = r"(?:[01]\d|2[0-3])[0-5]\d"
+_DAY_AND_TIME = re.compile(
+    rf"(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12]\d|3[01])[ \t]+{_HHMM}|{_HHMM}[ \t]*[–—][ \t]*{_HHMM}")
 _BARE_DIGITS_SCORE = 0.3
 _IPV4 = re.compile(r"(?:\d{1,3}\.){3}\d{1,3}")
 # A code glued to the digits by a hyphen: "#A-4417-9920", "CS-2024-118823", "INV-…". Nobody
@@ -194,6 +199,8 @@ class WindowedPhoneRecognizer(PhoneRecognizer):
                     and not phone_entered_as_other(text, m.start(), m.end())
                     or _ISO_DATE.match(m.group())):
                 continue  # "[2024-11-05 03:14:07]": a timestamp, whatever follows the date
+            if _DAY_AND_TIME.fullmatch(m.group().strip()):
+                continue  # "ETA 06/18 0600": a day and a time in a schedule
             if _IPV4.fullmatch(m.group().strip(" \t.")):
                 continue  # 203.0.113.200: an address of a host, which the IP recognizer reads
             for lo, hi in _stretch_windows(m.start(), m.end()):
@@ -379,6 +386,22 @@ class CardRecognizer(CreditCardRecognizer):
     def invalidate_result(self, pattern_text: str) -> bool:
         digits = "".join(ch for ch in pattern_text if ch.isdigit())
         return len(digits) == 13
+
+
+class ShapedUsLicenseRecognizer(UsLicenseRecognizer):
+    """Presidio's US driver's licence recognizer without its shortest and version-shaped
+    candidates: its weak pattern takes any letter and digit ("A4" paper, "E5" of a seat map,
+    "v3" of "v3.2"), and a context word nearby ("licensed", "ID") lifted them over the
+    policy's threshold. A candidate of under five characters, or one a ``.digit`` continues,
+    is no licence."""
+
+    def analyze(
+        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None,
+        regex_flags: int | None = None,
+    ) -> list[RecognizerResult]:
+        return [r for r in super().analyze(text, entities, nlp_artifacts, regex_flags)
+                if r.end - r.start >= 5
+                and not re.match(r"\.\d", text[r.end:r.end + 2])]
 
 
 class WordMedicalLicenseRecognizer(MedicalLicenseRecognizer):
@@ -657,7 +680,7 @@ def stock_recognizers(language: str) -> list[EntityRecognizer]:
         UsSsnRecognizer(supported_language=language),
         UsItinRecognizer(supported_language=language),
         UsPassportRecognizer(supported_language=language),
-        UsLicenseRecognizer(supported_language=language),
+        ShapedUsLicenseRecognizer(supported_language=language),
         UsBankRecognizer(supported_language=language),
         WordMedicalLicenseRecognizer(supported_language=language),
         WindowedPhoneRecognizer(supported_language=language, supported_regions=PHONE_REGIONS),

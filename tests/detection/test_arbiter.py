@@ -681,3 +681,43 @@ def test_a_freelancer_s_business_address_stays_personal(
 ) -> None:
     assert value in {text[f.start:f.end] for f in detector.analyze([Segment("t", text)])
                      if f.entity_type in PERSONAL and f.score >= 0.4}
+
+
+@pytest.mark.parametrize("text", [
+    # A schedule's day and time, and a range of times with an en dash.
+    "VESSEL: MSC ANNA\n  TOKYO   ETA 06/18 0600  ETD 06/18 2200",
+    "Rain stoppage 13 June 0200–0745 (excluded per CP clause 6)",
+    # A licence pattern's paper size, version and a model number.
+    "Print it on A4, per RETURNS POLICY v3.2, and list the wand as model NN8411.",
+    # A column's word after padding is no name part.
+    "PORT         ETA\nSHIMIZU         ETA 06/19",
+    # A form heading with its remark, a city hall's address, a postal code before a masked one.
+    "【記入例】※実在の人物ではありません\n氏名:教習 太郎\n生年月日:平成18年4月1日",
+    "申込先:緑ヶ丘市役所 保育課\n住所:緑ヶ丘市本町一丁目1番1号 市役所本庁舎3階",
+    "会場：市立みなと美術館\n〒231-0000 神奈川県横浜市中区○○町1-1",
+    # Characters beside a voice actor or a mascot; a performer's concert, an artist's work.
+    "高海千歌ちゃん・渡辺曜ちゃんの等身大パネル展示です。声優さんは出演しません。",
+    "Write a visitor FAQ for the Ed Sheeran concert we're hosting.",
+    "Free guided tours meet at the Henry Moore sculpture in the foyer.",
+])
+def test_p27_shapes_of_public_and_placeholder_data_are_not_personal(
+    detector: Detector, text: str,
+) -> None:
+    assert not personal(detector, text)
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("Call me on 0161 496 0732 after 1400–1600 today.", "0161 496 0732"),
+    ("Driver's licence D1234567, expires 2027.", "D1234567"),
+    ("SMITH       JOHN      1987-02-11", "SMITH       JOHN"),
+    ("【受付票】※実在の人物です\n氏名:石動 栞", "石動 栞"),
+    ("住所:緑ヶ丘市本町一丁目1番1号 コーポ藤原203", "緑ヶ丘市本町一丁目1番1号"),
+    ("〒231-0012 神奈川県横浜市中区相生町3-61", "231-0012"),
+    ("Ed Okafor's concert tickets were refunded; email him at ed.okafor@gmail.com.",
+     "ed.okafor@gmail.com"),
+])
+def test_p27_twins_with_a_person_s_data_stay_personal(
+    detector: Detector, text: str, value: str,
+) -> None:
+    assert value in {text[f.start:f.end] for f in detector.analyze([Segment("t", text)])
+                     if f.entity_type in PERSONAL | {"US_DRIVER_LICENSE"} and f.score >= 0.4}

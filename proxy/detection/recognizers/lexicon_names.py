@@ -246,6 +246,8 @@ class LexiconNameRecognizer(PatternRecognizer):
             if not free(m.start(), m.end()) or len(a) < 2 or len(b) < 2:
                 continue
             score = _caps_pair_score(a, b, names, slash=m.group("gap") == "/")
+            if score and len(m.group("gap")) >= 3 and min(len(a), len(b)) < 4:
+                continue  # "SHIMIZU         ETA": a column's word after padding, no name part
             if score:
                 yield Hit("PERSON", m.start(), m.end(), score, "capitals-full-name")
         for m in _INITIAL.finditer(text):
