@@ -92,7 +92,8 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_serve_flags_override_env_and_route_real_traffic(loop_thread: LoopThread) -> None:
+def test_serve_flags_override_env_and_route_real_traffic(loop_thread: LoopThread,
+                                                        tmp_path: Path) -> None:
     cloud = RecordingUpstream("cloud", models=["gpt-4o-mini"])
     local = RecordingUpstream("local", models=["qwen"])
     loop_thread.run(cloud.start())
@@ -104,8 +105,11 @@ def test_serve_flags_override_env_and_route_real_traffic(loop_thread: LoopThread
         "OPENAI_API_KEY": "sk-proxy-from-env",
         "SEKISHO_LOCAL_API_KEY": "local-from-env",
     })
+    # No metrics listener: the default port (9464) may be another process's on this machine.
+    config = tmp_path / "sekisho.yaml"
+    config.write_text("metrics_port: null\n")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "proxy", "serve", "--port", str(port),
+        [sys.executable, "-m", "proxy", "serve", "--port", str(port), "--config", str(config),
          "--cloud-url", cloud.base_url, "--local-url", local.base_url,
          "--policy", "policies/default.yaml"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -140,8 +144,8 @@ def test_sighup_reloads_the_policy(loop_thread: LoopThread, tmp_path: Path) -> N
     policy = tmp_path / "policy.yaml"
     policy.write_text("default: {route: cloud}\n")
     config = tmp_path / "sekisho.yaml"
-    config.write_text(f"policy: {policy}\npolicy_poll_s: 0\ncloud_url: {cloud.base_url}\n"
-                      f"local_url: {local.base_url}\n")
+    config.write_text(f"policy: {policy}\npolicy_poll_s: 0\nmetrics_port: null\n"
+                      f"cloud_url: {cloud.base_url}\nlocal_url: {local.base_url}\n")
     port = _free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "proxy", "serve", "--config", str(config), "--port", str(port)],

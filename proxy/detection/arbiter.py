@@ -1013,6 +1013,8 @@ _FRAME_WORDS = re.compile(
     r"(?-i:\bNPCs?\b)|\bin-game\b|\bfamous\b|\bpublicly\b|\bpop[- ]culture\b|"
     # A voice actor, a life-size panel or a mascot: the names beside them are characters'.
     r"声優|等身大パネル|マスコット|ゆるキャラ|\bmascots?\b|\bvoice actors?\b|"
+    # A work of art's making: "Painted after her divorce from Diego Rivera, this self-portrait".
+    r"\bpainted\b|\bself-portraits?\b|\bsculpted\b|"
     r"\bcelebrit(?:y|ies)\b|\bathletes\b|"
     r"\bfairy tales?\b|"
     r"-themed\b|\bfilm(?:s|ed)?\b|\bmovies?\b|\bstarr(?:ed|ing)\b|\bactors?\b|"
@@ -1336,6 +1338,11 @@ _PERSONAL_PRONOUN = re.compile(r"\b(?:he|she|his|her|hers|him|himself|herself)\b
 _EN_FOLLOWING = re.compile(r"^(?:['’]s)?(?:[ \u00a0-]+[A-Z][\w'-]*\.?|[ \u00a0]+\d[\w-]*){1,5}")
 
 
+# "a"/"an" right before a name, or before one capitalised word that is no known name (the
+# maker: "a Toyota Yaris Cross").
+_ARTICLE_BEFORE = re.compile(r"(?:^|[^\w])(?i:a|an)\s+(?:(?P<maker>[A-Z][\w-]+)\s+)?$")
+
+
 def _everyday_word_here(text: str, hit: Detected, value: str) -> bool:
     """A lone capitalised English word that is a word here: the text also writes it in lower
     case ("ERROR: Cook failed." in a build log that runs ``-cook``), quotes it alone as a
@@ -1391,13 +1398,14 @@ def _named_thing(text: str, hit: Detected, places: SpanIndex) -> bool:
         # "1 Ujitachi-cho, Ise, Mie 516-0023": between a street and a postal code, a town and
         # its prefecture, not a surname and a given name.
         return True
-    if (" " in value.strip()
-            and re.search(r"(?:^|[^\w])(?:a|an)\s+$", text[max(0, hit.start - 4):hit.start],
-                          re.IGNORECASE)
+    article = _ARTICLE_BEFORE.search(text, max(0, hit.start - 24), hit.start)
+    if (" " in value.strip() and article is not None
+            and not (article.group("maker") and lexicon().is_name(article.group("maker")))
             and not _PERSONAL_PRONOUN.search(text, hit.end,
                                              _sentence(text, hit.start, hit.end)[1])):
-        # "compare a John Crane with a Flowserve": a brand, not a person — unless the sentence
-        # goes on to call it he or she ("We've got a Daniel Okafor on hold asking why his …").
+        # "compare a John Crane with a Flowserve", "a Toyota Yaris Cross dual-control car": a
+        # brand or a maker's model, not a person — unless the sentence goes on to call it he or
+        # she ("We've got a Daniel Okafor on hold asking why his …").
         return True
     if (len(words) >= 2 and is_thing_word(words[-1].rstrip(".'’"))
             and _THE_BEFORE.search(text, max(0, hit.start - 24), hit.start)):

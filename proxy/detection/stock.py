@@ -52,8 +52,12 @@ _ISO_DATE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}")
 # A month/day and a 24-hour time, as schedules write them ("ETA 06/18 0600"), and a range of
 # two such times joined by an en or em dash ("Rain stoppage 13 June 0200–0745").
 _HHMM = r"(?:[01]\d|2[0-3])[0-5]\d"
-_DAY_AND_TIME = re.compile(
-    rf"(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12]\d|3[01])[ \t]+{_HHMM}|{_HHMM}[ \t]*[–—][ \t]*{_HHMM}")
+_DAY_AND_TIME = re.compile(rf"(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12]\d|3[01])[ \t]+{_HHMM}")
+# (The canonical text has made an en dash a hyphen, so a range counts only after its day.)
+_TIME_RANGE = re.compile(rf"{_HHMM}[ \t]*[-–—][ \t]*{_HHMM}")
+_DAY_BEFORE = re.compile(
+    r"(?i:\b\d{1,2}(?:st|nd|rd|th)?[ \t]+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*"
+    r"|\b(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?|\b\d{1,2}/\d{1,2})[ \t,]*$")
 _BARE_DIGITS_SCORE = 0.3
 _IPV4 = re.compile(r"(?:\d{1,3}\.){3}\d{1,3}")
 # A code glued to the digits by a hyphen: "#A-4417-9920", "CS-2024-118823", "INV-…". Nobody
@@ -167,6 +171,17 @@ def _stretch_windows(start: int, end: int) -> list[tuple[int, int]]:
     return [(lo, min(lo + _MAX_STRETCH, end)) for lo in range(start, end - _NUMBER_REACH, step)]
 
 
+def _day_and_times(text: str, m: re.Match[str]) -> bool:
+    """Whether the candidate ``m`` is a range of two times after its day — read forwards, or
+    backwards in the reversed view (``decoding``), where the day follows it reversed."""
+    value = m.group().strip()
+    if _TIME_RANGE.fullmatch(value) and _DAY_BEFORE.search(text, max(0, m.start() - 24),
+                                                           m.start()):
+        return True
+    return (_TIME_RANGE.fullmatch(value[::-1]) is not None
+            and _DAY_BEFORE.search(text[m.end():m.end() + 24][::-1]) is not None)
+
+
 class WindowedPhoneRecognizer(PhoneRecognizer):
     """Presidio's phonenumbers-based recognizer, run only where a phone number could be.
 
@@ -199,8 +214,8 @@ class WindowedPhoneRecognizer(PhoneRecognizer):
                     and not phone_entered_as_other(text, m.start(), m.end())
                     or _ISO_DATE.match(m.group())):
                 continue  # "[2024-11-05 03:14:07]": a timestamp, whatever follows the date
-            if _DAY_AND_TIME.fullmatch(m.group().strip()):
-                continue  # "ETA 06/18 0600": a day and a time in a schedule
+            if _DAY_AND_TIME.fullmatch(m.group().strip()) or _day_and_times(text, m):
+                continue  # "ETA 06/18 0600", "13 June 0200–0745": a day and its times
             if _IPV4.fullmatch(m.group().strip(" \t.")):
                 continue  # 203.0.113.200: an address of a host, which the IP recognizer reads
             for lo, hi in _stretch_windows(m.start(), m.end()):

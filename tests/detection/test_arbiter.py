@@ -699,6 +699,11 @@ def test_a_freelancer_s_business_address_stays_personal(
     "高海千歌ちゃん・渡辺曜ちゃんの等身大パネル展示です。声優さんは出演しません。",
     "Write a visitor FAQ for the Ed Sheeran concert we're hosting.",
     "Free guided tours meet at the Henry Moore sculpture in the foyer.",
+    # A maker's model after an article, a painting's making, a day's range of times read
+    # forwards and in the reversed view.
+    "The tagline must fit the side of a Toyota Yaris Cross dual-control car.",
+    "Painted after her divorce from Diego Rivera, this self-portrait draws on folk art.",
+    "Laytime log:\nShifting berth 14 June 1000-1330 (for charterers' account)",
 ])
 def test_p27_shapes_of_public_and_placeholder_data_are_not_personal(
     detector: Detector, text: str,
@@ -715,6 +720,8 @@ def test_p27_shapes_of_public_and_placeholder_data_are_not_personal(
     ("〒231-0012 神奈川県横浜市中区相生町3-61", "231-0012"),
     ("Ed Okafor's concert tickets were refunded; email him at ed.okafor@gmail.com.",
      "ed.okafor@gmail.com"),
+    ("My client Rowan Whitlock painted the fence and wants a quote.", "Rowan Whitlock"),
+    ("We've got a Daniel Okafor on hold asking why his refund is late.", "Daniel Okafor"),
 ])
 def test_p27_twins_with_a_person_s_data_stay_personal(
     detector: Detector, text: str, value: str,
