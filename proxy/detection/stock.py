@@ -403,20 +403,25 @@ class CardRecognizer(CreditCardRecognizer):
         return len(digits) == 13
 
 
+_LICENCE_LABEL = re.compile(
+    r"(?i:\blicen[cs]e\b|\bDL\b|\bdriver'?s?\b|\blic\b)[^\n]{0,12}?[:#]?\s*$")
+
+
 class ShapedUsLicenseRecognizer(UsLicenseRecognizer):
     """Presidio's US driver's licence recognizer without its shortest and version-shaped
     candidates: its weak pattern takes any letter and digit ("A4" paper, "E5" of a seat map,
     "v3" of "v3.2"), and a context word nearby ("licensed", "ID") lifted them over the
     policy's threshold. A candidate of under five characters, or one a ``.digit`` continues,
-    is no licence."""
+    is no licence — unless a licence's label stands right before it ("DL 1234567" of a state
+    that issues short numbers, "driver's licence no. A4821")."""
 
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None,
         regex_flags: int | None = None,
     ) -> list[RecognizerResult]:
         return [r for r in super().analyze(text, entities, nlp_artifacts, regex_flags)
-                if r.end - r.start >= 5
-                and not re.match(r"\.\d", text[r.end:r.end + 2])]
+                if _LICENCE_LABEL.search(text, max(0, r.start - 24), r.start)
+                or (r.end - r.start >= 5 and not re.match(r"\.\d", text[r.end:r.end + 2]))]
 
 
 class WordMedicalLicenseRecognizer(MedicalLicenseRecognizer):

@@ -714,6 +714,7 @@ def test_p27_shapes_of_public_and_placeholder_data_are_not_personal(
 @pytest.mark.parametrize(("text", "value"), [
     ("Call me on 0161 496 0732 after 1400–1600 today.", "0161 496 0732"),
     ("Driver's licence D1234567, expires 2027.", "D1234567"),
+    ("Driver's license no. A482, Delaware.", "A482"),
     ("SMITH       JOHN      1987-02-11", "SMITH       JOHN"),
     ("【受付票】※実在の人物です\n氏名:石動 栞", "石動 栞"),
     ("住所:緑ヶ丘市本町一丁目1番1号 コーポ藤原203", "緑ヶ丘市本町一丁目1番1号"),
