@@ -1198,8 +1198,12 @@ def _japanese_notable(value: str) -> str | None:
     if not re.fullmatch(r"[一-龯々ぁ-んァ-ヶー ]{2,12}", value) or len(value.replace(" ", "")) < 3:
         return None
     parts = value.split(" ")
-    splits = [(parts[0], parts[1])] if len(parts) == 2 else [
-        (value[:k], value[k:]) for k in range(1, len(value))] if len(parts) == 1 else []
+    if len(parts) == 2:
+        splits = [(parts[0], parts[1])]
+    elif len(parts) == 1:
+        splits = [(value[:k], value[k:]) for k in range(1, len(value))]
+    else:
+        return None
     for family, given in splits:
         for f in name_readings(family, "姓"):
             for g in name_readings(given, "名"):
@@ -1207,6 +1211,10 @@ def _japanese_notable(value: str) -> str | None:
                 if fr and gr and (is_notable(f"{gr} {fr}") or is_notable(f"{fr} {gr}")):
                     return f"{gr} {fr}"
     return None
+
+
+# A capitalised Latin-script name word: a capital, then lower-case letters ("Serena", "Jornet").
+_NAME_WORD = r"[A-Z][a-z\u00e0-\u024f'’-]+"
 
 
 def _notable_name(text: str, hit: Detected) -> str | None:
@@ -1217,9 +1225,9 @@ def _notable_name(text: str, hit: Detected) -> str | None:
     if name is not None and is_notable(name):
         return name
     value = re.sub(r"['’]s?$", "", text[hit.start:hit.end].strip())
-    if re.fullmatch(r"[A-Z][a-z\u00e0-\u024f'’-]+", value):
-        for m in re.finditer(rf"(?:\b([A-Z][a-z\u00e0-\u024f'’-]+)[ \u00a0]+)?\b{value}\b"
-                             rf"(?:[ \u00a0]+([A-Z][a-z\u00e0-\u024f'’-]+))?", text):
+    if re.fullmatch(_NAME_WORD, value):
+        for m in re.finditer(rf"(?:\b({_NAME_WORD})[ \u00a0]+)?\b{re.escape(value)}\b"
+                             rf"(?:[ \u00a0]+({_NAME_WORD}))?", text):
             after = re.sub(r"['’]s?$", "", m.group(2) or "")
             for full in (f"{m.group(1)} {value}" if m.group(1) else None,
                          f"{value} {after}" if after else None):
@@ -1331,9 +1339,9 @@ _CONTACTING = re.compile(
 # A character's name that names a thing, whichever recognizer read it: キティちゃんコンセプトルーム.
 _CHARACTER_THING = re.compile(r"^(?:ちゃん|くん)[ァ-ヶー]{3,}")
 _PERSONAL_PRONOUN = re.compile(r"\b(?:he|she|his|her|hers|him|himself|herself)\b", re.IGNORECASE)
-# The words after a name, initials among them ("Carlton B. Goodlett Place").
-# The words after a name, up to the head noun of the thing it names: "… International Airport",
-# "'s Church Hall" (St Peter's), "… Good Samaritan Food Donation Act" (a law named after him).
+# The words after a name, initials among them ("Carlton B. Goodlett Place"), up to the head noun
+# of the thing it names: "… International Airport", "'s Church Hall" (St Peter's), "… Good
+# Samaritan Food Donation Act" (a law named after him).
 # Blanks within a line only: a tab or a line break starts another cell or another thing.
 _EN_FOLLOWING = re.compile(r"^(?:['’]s)?(?:[ \u00a0-]+[A-Z][\w'-]*\.?|[ \u00a0]+\d[\w-]*){1,5}")
 
@@ -1465,7 +1473,7 @@ def arbitrate(text: str, hits: Sequence[Detected]) -> list[Detected]:
             cued_start = h.start if cued_start is None else min(cued_start, h.start)
     # The postal code of a placeholder address (〒350-1123 埼玉県…00-0, 〒231-0000 …○○町1-1)
     # goes with it.
-    addresses = [h for h in placeholders.get("JP_ADDRESS", ())]
+    addresses = placeholders.get("JP_ADDRESS", [])
     for h in clearable:
         if h.entity_type == "JP_POSTAL_CODE" and (any(
                 h.end <= a.start and not text[h.end:a.start].strip(" \t\u3000")

@@ -141,12 +141,18 @@ def _role_word(text: str) -> bool:
 # Counters and units that follow a number (12本中8本, 3名, 1日目): a "name" that begins with one
 # right after a digit is the count's.
 _COUNTERS = frozenset("本名人個台件回枚番号日月年時分階巻目歳才点組冊通")
-def _after_a_count(texts: list[str], i: int) -> bool:
-    """Whether token ``i`` begins with a counter right after a number (12本中: the canonical
-    text may put a blank between them)."""
+def _previous_word(texts: list[str], i: int) -> int:
+    """The index of the last token before ``i`` that is not a blank (-1 if none): the
+    canonical text may put blanks between a number and its counter, a label and its value."""
     b = i - 1
     while b >= 0 and not texts[b].strip():
         b -= 1
+    return b
+
+
+def _after_a_count(texts: list[str], i: int) -> bool:
+    """Whether token ``i`` begins with a counter right after a number (12本中)."""
+    b = _previous_word(texts, i)
     return b >= 0 and texts[b][-1:].isdigit() and texts[i][:1] in _COUNTERS
 
 
@@ -156,9 +162,7 @@ def _on_a_route(tags: list[str], texts: list[str], i: int, j: int) -> bool:
     dictionary also knows it as a place — before a time of departure or arrival (羽田 7:35発;
     an arrow alone is no sign: 引き継ぎ 佐藤 → 小松 hands work to a person)."""
     n = len(texts)
-    b = i - 1
-    while b >= 0 and not texts[b].strip():
-        b -= 1
+    b = _previous_word(texts, i)
     before = texts[b] if b >= 0 else ""
     if before == "駅" or (before in ("」", "』") and b > 0 and texts[b - 1].endswith("駅")):
         return True

@@ -172,9 +172,12 @@ def _stretch_windows(start: int, end: int) -> list[tuple[int, int]]:
 
 
 def _day_and_times(text: str, m: re.Match[str]) -> bool:
-    """Whether the candidate ``m`` is a range of two times after its day — read forwards, or
-    backwards in the reversed view (``decoding``), where the day follows it reversed."""
+    """Whether the candidate ``m`` is a day and a time, or a range of two times after its day
+    — read forwards, or backwards in the reversed view (``decoding``), where the day follows
+    it reversed."""
     value = m.group().strip()
+    if _DAY_AND_TIME.fullmatch(value):
+        return True
     if _TIME_RANGE.fullmatch(value) and _DAY_BEFORE.search(text, max(0, m.start() - 24),
                                                            m.start()):
         return True
@@ -214,7 +217,7 @@ class WindowedPhoneRecognizer(PhoneRecognizer):
                     and not phone_entered_as_other(text, m.start(), m.end())
                     or _ISO_DATE.match(m.group())):
                 continue  # "[2024-11-05 03:14:07]": a timestamp, whatever follows the date
-            if _DAY_AND_TIME.fullmatch(m.group().strip()) or _day_and_times(text, m):
+            if _day_and_times(text, m):
                 continue  # "ETA 06/18 0600", "13 June 0200–0745": a day and its times
             if _IPV4.fullmatch(m.group().strip(" \t.")):
                 continue  # 203.0.113.200: an address of a host, which the IP recognizer reads

@@ -23,6 +23,13 @@ def personal(detector: Detector, text: str) -> set[tuple[str, str]]:
             if f.entity_type in PERSONAL and f.score >= 0.6}
 
 
+def found(detector: Detector, text: str, min_score: float = 0.4,
+          entities: set[str] = PERSONAL) -> set[str]:
+    """The values of ``text`` found as one of ``entities`` at ``min_score`` or more."""
+    return {text[f.start:f.end] for f in detector.analyze([Segment("t", text)])
+            if f.entity_type in entities and f.score >= min_score}
+
+
 def types(detector: Detector, text: str) -> set[str]:
     return {f.entity_type for f in detector.analyze([Segment("t", text)]) if f.score >= 0.6}
 
@@ -364,8 +371,7 @@ def test_real_data_beside_the_clearing_words_stays_personal(
     detector: Detector, text: str, value: str,
 ) -> None:
     # The default policy reads phone numbers from 0.4 (a number without a phone word).
-    assert value in {text[f.start:f.end] for f in detector.analyze([Segment("t", text)])
-                     if f.entity_type in PERSONAL and f.score >= 0.4}
+    assert value in found(detector, text)
 
 
 @pytest.mark.parametrize("text", [
@@ -421,8 +427,7 @@ def test_public_and_other_identifiers_in_new_shapes_are_not_personal(
 def test_the_same_shapes_with_a_person_s_data_stay_personal(
     detector: Detector, text: str, value: str,
 ) -> None:
-    assert value in {text[f.start:f.end] for f in detector.analyze([Segment("t", text)])
-                     if f.entity_type in PERSONAL and f.score >= 0.4}
+    assert value in found(detector, text)
 
 
 @pytest.mark.parametrize("text", [
@@ -465,8 +470,7 @@ def test_p24_shapes_of_public_and_other_data_are_not_personal(
 def test_p24_twins_with_a_person_s_data_stay_personal(
     detector: Detector, text: str, value: str,
 ) -> None:
-    assert value in {text[f.start:f.end] for f in detector.analyze([Segment("t", text)])
-                     if f.entity_type in PERSONAL and f.score >= 0.4}
+    assert value in found(detector, text)
 
 
 @pytest.mark.parametrize("text", [
@@ -488,8 +492,7 @@ def test_the_past_in_brackets_and_works_out_of_copyright_frame_their_people(
 def test_a_client_of_today_beside_those_words_stays_personal(
     detector: Detector, text: str, value: str,
 ) -> None:
-    assert value in {text[f.start:f.end] for f in detector.analyze([Segment("t", text)])
-                     if f.entity_type in PERSONAL and f.score >= 0.6}
+    assert value in found(detector, text, 0.6)
 
 
 @pytest.mark.parametrize("text", [
@@ -539,8 +542,7 @@ def test_p24b_shapes_of_public_and_placeholder_data_are_not_personal(
 def test_p24b_twins_with_a_person_s_data_stay_personal(
     detector: Detector, text: str, value: str,
 ) -> None:
-    assert value in {text[f.start:f.end] for f in detector.analyze([Segment("t", text)])
-                     if f.entity_type in PERSONAL and f.score >= 0.4}
+    assert value in found(detector, text)
 
 
 @pytest.mark.parametrize("text", [
@@ -603,8 +605,7 @@ def test_p25_shapes_of_public_and_placeholder_data_are_not_personal(
 def test_p25_twins_with_a_person_s_data_stay_personal(
     detector: Detector, text: str, value: str,
 ) -> None:
-    assert value in {text[f.start:f.end] for f in detector.analyze([Segment("t", text)])
-                     if f.entity_type in PERSONAL and f.score >= 0.4}
+    assert value in found(detector, text)
 
 
 @pytest.mark.parametrize("text", [
@@ -664,9 +665,8 @@ def test_p26_shapes_of_public_and_placeholder_data_are_not_personal(
 def test_p26_twins_with_a_person_s_data_stay_personal(
     detector: Detector, text: str, value: str,
 ) -> None:
-    assert value in {text[f.start:f.end] for f in detector.analyze([Segment("t", text)])
-                     if f.entity_type in PERSONAL | {"MEDICAL_LICENSE", "JP_BANK_ACCOUNT"}
-                     and f.score >= 0.4}
+    assert value in found(detector, text,
+                          entities=PERSONAL | {"MEDICAL_LICENSE", "JP_BANK_ACCOUNT"})
 
 
 @pytest.mark.parametrize(("text", "value"), [
@@ -679,8 +679,7 @@ def test_p26_twins_with_a_person_s_data_stay_personal(
 def test_a_freelancer_s_business_address_stays_personal(
     detector: Detector, text: str, value: str,
 ) -> None:
-    assert value in {text[f.start:f.end] for f in detector.analyze([Segment("t", text)])
-                     if f.entity_type in PERSONAL and f.score >= 0.4}
+    assert value in found(detector, text)
 
 
 @pytest.mark.parametrize("text", [
@@ -727,5 +726,4 @@ def test_p27_shapes_of_public_and_placeholder_data_are_not_personal(
 def test_p27_twins_with_a_person_s_data_stay_personal(
     detector: Detector, text: str, value: str,
 ) -> None:
-    assert value in {text[f.start:f.end] for f in detector.analyze([Segment("t", text)])
-                     if f.entity_type in PERSONAL | {"US_DRIVER_LICENSE"} and f.score >= 0.4}
+    assert value in found(detector, text, entities=PERSONAL | {"US_DRIVER_LICENSE"})
