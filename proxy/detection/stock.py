@@ -98,13 +98,37 @@ _MAX_REWRITTEN_PREFIX = 7
 _DIGIT_GROUP = re.compile(r"\d+")
 
 
+# The number types ``is_valid_number`` accepts (``phonenumberutil._number_type_helper``).
+_NUMBER_TYPES = ("premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager",
+                 "uan", "voicemail", "fixed_line", "mobile")
+
+
+def _typed_national(meta: phonenumbers.PhoneMetadata) -> str:
+    """A pattern for the national significant numbers of ``meta``'s region that are of a number
+    type: per type, its pattern behind a look-ahead for its possible lengths (the general ones
+    where the type lists none, as ``_is_number_matching_desc`` reads them)."""
+    general = (meta.general_desc.possible_length if meta.general_desc is not None else None) or ()
+    alternatives: list[str] = []
+    for name in _NUMBER_TYPES:
+        desc = getattr(meta, name)
+        if desc is None or desc.national_number_pattern is None:
+            continue
+        lengths = sorted({n for n in (desc.possible_length or general) if n > 0})
+        ahead = "|".join(rf"\d{{{n}}}" for n in lengths)
+        alternatives.append(f"(?=(?:{ahead})$)(?:{desc.national_number_pattern})" if ahead
+                            else f"(?:{desc.national_number_pattern})")
+    return "|".join(alternatives) or "(?!)"
+
+
 def _region_readers(regions: tuple[str, ...]) -> dict[str, re.Pattern[str]]:
     """Per region, a pattern that every digit string the matcher could read as a valid number
     of that default region fully matches.
 
     With leniency VALID, a match is a number ``is_valid_number`` accepts, so its national
-    significant number fully matches the general pattern of a region of its country code
-    (``general_desc``: the union of every number type's pattern). Written without ``+``, its
+    significant number is of some number type of a region of its country code: it fully
+    matches that type's pattern and has one of its possible lengths (``_typed_national``; the
+    general pattern, the union of the types', let through twice as many regions for the card-
+    and date-shaped digit groups that make up most stretches). Written without ``+``, its
     digits are that national number after what ``parse`` strips for the default region: the
     region's country code, then its national prefix (``national_prefix_for_parsing``, where the
     reader tries every way that pattern can match, not only the one ``parse`` takes) — or they
@@ -120,11 +144,10 @@ def _region_readers(regions: tuple[str, ...]) -> dict[str, re.Pattern[str]]:
         if meta is None or meta.general_desc is None or meta.country_code is None:
             raise ImportError(f"phonenumbers has no metadata for {region}")
         national = "|".join(
-            f"(?:{other.general_desc.national_number_pattern})"
+            _typed_national(other)
             for code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE[meta.country_code]
             if (other := phonenumbers.PhoneMetadata.metadata_for_region(code)) is not None
             and other.general_desc is not None
-            and other.general_desc.national_number_pattern is not None
         )
         prefix = meta.national_prefix_for_parsing
         stripped = ("" if prefix is None else

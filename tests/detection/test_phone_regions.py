@@ -47,8 +47,8 @@ def _lookalikes() -> list[str]:
     texts = ["Card 4242 4242 4242 4242 expired", "build 10.0.22631.3447: crash",
              "ISBN 978-0-13-468599-1", "open 24/7 at 1-800-555-0100 (24/7)",
              "serial 0002-1433-80", "total 1,234,567.89 yen", "IP 192.168.10.254"]
-    for _ in range(300):
-        groups = [str(rng.randrange(10 ** rng.randint(1, 6))).zfill(rng.randint(1, 5))
+    for _ in range(1000):
+        groups = [str(rng.randrange(10 ** rng.randint(1, 8))).zfill(rng.randint(1, 6))
                   for _ in range(rng.randint(2, 5))]
         texts.append("x " + rng.choice([" ", "-", ".", "/", ") ("]).join(groups) + " y")
     return texts
@@ -77,3 +77,5 @@ def test_the_readers_skip_regions_on_numbers_no_region_reads() -> None:
     assert len(skipped) < len(PHONE_REGIONS)
     assert "GB" in stock._regions_for(" 020 7946 0958 ", PHONE_REGIONS)
     assert "US" in stock._regions_for(" (617) 555-0142 ", PHONE_REGIONS)
+    # A card's groups fit the general patterns of eight regions, a number type of three.
+    assert len(stock._regions_for(" 4539 0148 8034 3648 ", PHONE_REGIONS)) <= 3
