@@ -51,7 +51,7 @@ from proxy.detection.notable import is_common_family, is_notable
 from proxy.detection.recognizers.romaji_names import to_romaji
 from proxy.detection.recognizers.tables import column_cells
 from proxy.detection.spans import SpanIndex
-from proxy.detection.stock import phone_entered_as_other
+from proxy.detection.stock import FICTIONAL_NUMBER, phone_entered_as_other
 from proxy.detection.subjects import Detected
 
 __all__ = ["RETYPED", "arbitrate", "is_placeholder_number", "is_test_number", "load"]
@@ -336,7 +336,7 @@ def _placeholder_shaped(entity: str, value: str, following: str = "") -> bool:
     if entity in _PHONES:
         # Reserved for fiction, but test data everywhere writes real-looking numbers this way:
         # a shape, not a placeholder on its own.
-        return _FICTIONAL_NUMBER.fullmatch(_digits(value)) is not None
+        return FICTIONAL_NUMBER.fullmatch(_digits(value)) is not None
     if entity == "DATE_OF_BIRTH":
         return _JAN_FIRST.search(unicodedata.normalize("NFKC", value)) is not None
     if entity in ("JP_ADDRESS", "STREET_ADDRESS"):
@@ -492,14 +492,6 @@ _SOURCED = re.compile(
 
 
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t\u3000]*\n")
-# Numbers set aside for fiction, by the numbering plans that publish them (a published range
-# is a list by nature): the NANP's 555-0100 to 0199, with or without an area code, and Ofcom's
-# drama ranges (01632 960xxx, 020 7946 0xxx, 0161 496 0xxx, 07700 900xxx …), national or
-# with +44 (and a bracketed trunk zero, +44 (0)20 …).
-_FICTIONAL_NUMBER = re.compile(
-    r"(?:1?\d{3})?55501\d\d|"
-    r"(?:0|440?)(?:11[3-8]4960|1[2-6]14960|1914980|2079460|2896496|2920180|1632960|7700900|"
-    r"8081570|9098790|3069990)\d{3}")
 
 
 def _cued(text: str, hit: Detected) -> bool:
@@ -528,7 +520,7 @@ def _example_shaped(entity: str, value: str) -> bool:
         digits = _digits(value)
         return (any(run in digits for run in _ASCENDING) or is_placeholder_number(value)
                 # Anywhere in the digits: an example's shape is loose ("(555) 010-0199").
-                or is_test_number(value) or _FICTIONAL_NUMBER.search(digits) is not None)
+                or is_test_number(value) or FICTIONAL_NUMBER.search(digits) is not None)
     return _placeholder_shaped(entity, value)
 
 
@@ -538,6 +530,10 @@ def _example_shaped(entity: str, value: str) -> bool:
 # not read this way.)
 _JP_NO_EXCHANGE = re.compile(
     r"\(?0(?![5789]0|120|800)\d{1,4}\)?[ \t\-‐ー－−()（）]+0\d{0,3}[ \t\-‐ー－−]+\d{4}")
+# A North American number whose exchange begins with 0 or 1, which no exchange does
+# ("(555) 010-0100"): a form's made-up number, like Japan's above.
+_NANP_NO_EXCHANGE = re.compile(
+    r"(?:\+?1[ \t.\-]*)?\(?[2-9]\d\d\)?[ \t.\-]*[01]\d\d[ \t.\-]+\d{4}")
 # A Japanese address whose every number is 0 (ひばりが丘0-0-0, 脇田本町00-0): blocks and lots
 # are numbered from 1, so it is a form's or a draft's address, not somebody's.
 _DIGIT_RUN = re.compile(r"[0-9０-９]+")
@@ -555,6 +551,8 @@ def _is_placeholder(text: str, hit: Detected, value: str, declared: _Declaration
     """Whether ``hit`` is a placeholder; ``cued``: the text gives it as an example
     (``_cued``); ``listed_after``: it follows, in a list, one the text gives as an example."""
     if hit.entity_type in _NUMBERED and is_placeholder_number(value):
+        return True
+    if hit.entity_type in _PHONES and _NANP_NO_EXCHANGE.fullmatch(value.strip()):
         return True
     if hit.entity_type in _PHONES and _JP_NO_EXCHANGE.fullmatch(
             unicodedata.normalize("NFKC", value).strip()):
@@ -781,9 +779,12 @@ def _in_cell(cells: list[tuple[int, int]], starts: list[int], hit: Detected) -> 
 
 _ORG_LABEL = re.compile(
     r"代表電話|代表番号|代表|本社|本店|本部|所在地|窓口|お客様センター|コールセンター|"
+    # An organisation's site and an event's venue (拠点住所, 会場：献血ルーム有楽町).
+    r"(?:拠点|会社|店舗|施設|事業所)住所|会場|開催場所|\bvenue\b|"
     r"総合案内|案内所|インフォメーション|寺務所|社務所|"
     r"information\s+(?:desk|cent(?:er|re)|counter)|"
-    r"main\s+(?:line|number|switchboard|office)|switchboard|head\s*office|headquarters|\bHQ\b|"
+    r"main\s+(?:line|number|switchboard|office|phone|tel|telephone)|switchboard|head\s*office|"
+    r"headquarters|\bHQ\b|"
     r"registered\s+office|customer\s+(?:cent(?:er|re)|service|care)|call\s+cent(?:er|re)|"
     r"front\s+desk|reception|hotline|help\s*desk|support\s+line",
     re.IGNORECASE,
@@ -809,7 +810,11 @@ _JA_ORG_SUFFIXES = (
     r"公園|ホール|会館|スタジアム|ドーム|モール|百貨店|運輸|工業|製薬|電力|ガス|鉄道|通運|"
     r"記念館|資料館|文学館|科学館|水族館|体育館|公民館|動物園|植物園|庭園|講堂|公会堂|劇場|"
     r"工務店|建設|組(?!合|み|織)|税関|競技場|球場|競馬場|アリーナ|大聖堂|聖堂|教会|礼拝堂|"
-    r"本社|本店|本部|本所|ビル|ターミナル|店)")
+    r"本社|本店|本部|本所|ビル|ターミナル|店|"
+    # Trades a family name heads as a firm's name (金子眼鏡, 菊正宗酒造, 山田商店).
+    r"眼鏡|酒造|醸造|商店|商会|工房|農園|書店|書房|薬局|電機|精工|食品|製菓|製作所|印刷|"
+    # 投票所, 研究所, 保健所 — not 住所, 居所 or 場所, which anyone has.
+    r"(?<![住居場])所)")
 _JA_ORG_SUFFIX = re.compile(_JA_ORG_SUFFIXES + r"\s*(?:の本社|の所在地|の住所)?\s*$")
 # A Japanese name right before one of them names the place or the firm (大隈講堂, 田中病院) —
 # not when the word goes on to a person's post (佐藤センター長, 鈴木病院職員) or is the start of
@@ -817,7 +822,8 @@ _JA_ORG_SUFFIX = re.compile(_JA_ORG_SUFFIXES + r"\s*(?:の本社|の所在地|�
 _JA_THING_AFTER = re.compile(_JA_ORG_SUFFIXES + r"(?![一-龯]|員|スタッフ)")
 _EN_NAME_WORDS = re.compile(r"([A-Za-z][\w'’.-]*)[\s,]*$")
 _PRIVATE_LABEL = re.compile(
-    r"住所|自宅|携帯|氏名|本人|お客様の|顧客の|患者|契約者|申込者|利用者の|入居者|"
+    r"(?<!拠点)(?<!会社)(?<!店舗)(?<!施設)(?<!本社)(?<!事業所)住所|"
+    r"自宅|(?:様|さん|氏|お)宅|携帯|氏名|本人|お客様の|顧客の|患者|契約者|申込者|利用者の|入居者|"
     r"\bhome\b|\bmobile\b|\bcell\b|personal|\bhis\b|\bher\b|\bmy\b|customer'?s|client'?s|"
     r"patient|tenant'?s|guest'?s|resident'?s|employee'?s|"
     # A number to ring someone back on is the caller's ("Front desk message: callback requested
@@ -896,6 +902,11 @@ def _owner_before(text: str, start: int) -> bool:
     m = re.search(r"(?:[（(]|(?<=[A-Za-z]),)\s*(?:〒\s*)?(?:[^（()）\n]{0,12}[:：]\s*)?$", prefix)
     if m is not None:
         return _is_owner(prefix[:m.start()])
+    # The place's name, then its building's, then the address, in the brackets: 献血ルーム
+    # 有楽町（東京交通会館 東京都千代田区…）, 期日前投票所（大宮ソニックシティ、さいたま市…）.
+    m = re.search(r"[（(]\s*(?P<building>[^（()）\n:：、,]{2,20}?)[ \t\u3000、,]+$", prefix)
+    if m is not None and (_is_owner(m.group("building")) or _is_owner(prefix[:m.start()])):
+        return True
     # A list item labelled with its owner's name: "- 横浜税関：神奈川県横浜市中区海岸通1-1".
     head = text.rfind("\n", 0, start) + 1
     item = _OWNER_ITEM.search(text, head, start)
@@ -1061,6 +1072,15 @@ _OFFICE_ORDINAL = r"(?:初代|第\s*[0-9０-９一二三四五六七八九十百
 _OFFICE_BEFORE = re.compile(_OFFICE_ORDINAL + r"[一-龯ァ-ヶー]{1,8}(?:の|・|、)?\s*$")
 _OFFICE_AFTER = re.compile(r"\s*[（(]\s*" + _OFFICE_ORDINAL + r"[一-龯ァ-ヶー]")
 _CHARACTER_SUFFIX = re.compile(r"^-(?:kun|chan)\b", re.IGNORECASE)
+# An epithet the public gave a person, right after the name: 坂口謹一郎（「酒の博士」と呼ばれた
+# 発酵学者）, James Harrison, the Australian "Man with the Golden Arm". Nobody's customer is
+# written about by the nickname the press gave them.
+_EPITHET_AFTER = re.compile(
+    r"\s*[（(]?\s*「[^」\n]{1,20}」(?:と(?:呼ばれ|称され|いわれ|言われ)|の(?:異名|愛称))|"
+    r",[ \u00a0]+(?:the|known as|nicknamed|dubbed)[ \u00a0]+(?:[A-Z][a-z]+[ \u00a0]+){0,2}"
+    r"[\"“][A-Z][^\"“”\n]{3,40}[\"”]|"
+    # Someone's style (ジョン・レノン風の丸メガネ) is a known person's.
+    r"風(?=の|に|な)")
 # A performance or a work named by its performer or artist, right after the name: "the Ed
 # Sheeran concert", "the Henry Moore sculpture", "a Monet retrospective".
 _WORK_NOUN_AFTER = re.compile(
@@ -1078,11 +1098,41 @@ _ADDRESSED = re.compile(
     r"\bmy\b|\bteam\s*mates?\b|\bteam\s+members?\b|\bniece\b|\bnephew\b|\bneighbou?r\b|"
     r"\bgrand(?:mother|father|son|daughter|ma|pa)\b|\bson\b|\bdaughter\b|\bwife\b|\bhusband\b|"
     r"私の|うちの|娘|息子|姪|甥|孫|祖母|祖父|母親|父親|友人|同僚|部下|上司|メンバー|"
+    # 本人 as a subject or a party is the person a record is about (本人が申告した腱鞘炎, not
+    # 本人の言葉 of a quote).
+    r"本人(?:が|から|に|へ|と)|"
     # The writer's organisation's units before their people (営業一課の大槻 翔, 第二病棟の).
-    r"(?<!日)課の|(?<!関)係の|班の|部署|営業所の|支店の|支社の|病棟の|"
+    r"(?<!日)課の|(?<!関)係の|班の|部署|部門の|事業部の|営業所の|支店の|支社の|病棟の|"
     r"(?:営業|総務|経理|人事|開発|製造|品質|企画|広報|法務|技術|設計|購買|物流|管理)[一-龯]{0,3}部の",
     re.IGNORECASE,
 )
+
+
+# A firm's top officer, by the title a company's own publications give: "Akio Toyoda, Chairman
+# of the Board of Toyota Motor Corporation", "Chairman and CEO (as of 2024): Kenichiro
+# Yoshida", トヨタ自動車株式会社 代表取締役会長の豊田章男. Who leads a company is in its
+# register and on its website.
+_OFFICER_TITLE = (r"(?:Chief\s+Executive(?:\s+Officer)?|CEO|Chair(?:man|woman|person)?|"
+                  r"President|Founder|Co-?founder|Managing\s+Director)")
+_OFFICER_AFTER = re.compile(
+    rf",[ \u00a0]+(?:the\s+)?{_OFFICER_TITLE}(?:\s+(?:and|&)\s+{_OFFICER_TITLE})?"
+    r"(?:\s+of\s+the\s+Board)?\s+(?:of|at)\s+(?:the\s+)?[A-Z]")
+_OFFICER_LABEL = re.compile(
+    rf"(?m:^[ \t]*{_OFFICER_TITLE}(?:\s+(?:and|&)\s+{_OFFICER_TITLE})?(?:\s*\([^)\n]{{0,20}}\))?"
+    r"[ \t]*:[ \t]*$)|"
+    r"(?:株式会社|（株）|㈱|ホールディングス|グループ)[ \t\u3000]*"
+    r"(?:代表取締役(?:会長|社長)?(?:兼(?:社長|CEO|会長))?|取締役会長|取締役社長|会長|社長|CEO)"
+    r"(?:の|[ \t\u3000])[ \t\u3000]*$")
+
+
+def _company_officer(text: str, hit: Detected) -> bool:
+    """Whether ``hit`` is named as a company's top officer (``_OFFICER_AFTER``, a profile's
+    ``_OFFICER_LABEL``) in a sentence that contacts nobody and is about no workplace case."""
+    if not (_OFFICER_AFTER.match(text, hit.end)
+            or _OFFICER_LABEL.search(text, max(0, hit.start - 48), hit.start)):
+        return False
+    sentence = text[slice(*_sentence(text, hit.start, hit.end))]
+    return not _CONTACTING.search(sentence) and not _EVERYDAY_CASE.search(sentence)
 
 
 def _sentence(text: str, start: int, end: int) -> tuple[int, int]:
@@ -1160,7 +1210,8 @@ def _public_figures(text: str, people: Sequence[Detected], private_data: bool) -
                     and not re.search(r"[\s・\u3000]", value) and len(value) <= 5
                     and not _starts_with_family_name(value))
             office = _OFFICE_BEFORE.search(text, max(0, h.start - 16), h.start) or (
-                _OFFICE_AFTER.match(text, h.end)) or _WORK_NOUN_AFTER.match(text, h.end)
+                _OFFICE_AFTER.match(text, h.end)) or _WORK_NOUN_AFTER.match(text, h.end) or (
+                _EPITHET_AFTER.match(text, h.end)) or _company_officer(text, h)
             if inside_title or character or lone or office or _dictionary_figure(value):
                 public.update(group)
                 break
@@ -1168,6 +1219,31 @@ def _public_figures(text: str, people: Sequence[Detected], private_data: bool) -
     if not private_data and _notable_cast(text, rest):
         public.update(rest)
     return public
+
+
+def _parts_of_figures(text: str, people: Sequence[Detected], public: set[Detected]
+                      ) -> set[Detected]:
+    """The people of ``text`` written by a part of a public figure's name the text writes in
+    full (漱石（夏目漱石）, "Holmes" after "Sherlock Holmes"): the same person — not in a
+    sentence that addresses someone (夏目様 stays a customer)."""
+    full = {_part_key(text[h.start:h.end]) for h in public}
+    parts: set[Detected] = set()
+    for h in people:
+        value = _part_key(text[h.start:h.end])
+        if h in public or len(value) < 2 or _ADDRESSED.search(
+                text[slice(*_sentence(text, h.start, h.end))]):
+            continue
+        latin = value.isascii()
+        if any(name != value and (name.startswith(value + " ") or name.endswith(" " + value)
+                                  if latin else name.startswith(value) or name.endswith(value))
+               for name in full):
+            parts.add(h)
+    return parts
+
+
+def _part_key(value: str) -> str:
+    """A name as ``_parts_of_figures`` compares it: blanks single, no possessive."""
+    return re.sub(r"['’]s?$", "", re.sub(r"[\s\u3000・]+", " ", value.strip()))
 
 
 # A name word of Latin script, for reading the word after a lone given name ("Jack" of "Jack
@@ -1262,14 +1338,44 @@ def _table_block(text: str, start: int, end: int) -> tuple[int, int] | None:
     return (lo, hi) if (lo, hi) != (head, tail) else None
 
 
+# A list item's mark at the start of its line: a bullet, a number, a circled number, or the
+# time code of show notes ("02:10 Serena Williams' 23 titles").
+_LIST_MARK = re.compile(
+    r"[ \t\u3000]*(?:[・•●○◆■\-*–—]|[0-9０-９]{1,2}[.)．）]|[①-⑳]|\d{1,2}:\d{2}(?::\d{2})?)"
+    r"[ \t\u3000]*")
+
+
+def _list_block(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """The items around ``start..end`` when its line is an item of a list (each line of the
+    block begins with a list mark, ``_LIST_MARK``): like a table, a list is one piece of a
+    prompt, its people one cast (「以下の出来事を年代順に」 and one athlete an item)."""
+    head, tail = _line(text, start, end)
+    mark = _LIST_MARK.match(text, head)
+    if mark is None or mark.end() == tail:
+        return None
+    lo, hi = head, tail
+    while lo > 0:
+        prev = text.rfind("\n", 0, lo - 1) + 1
+        if prev == lo - 1 or not _LIST_MARK.match(text, prev):
+            break
+        lo = prev
+    while hi < len(text):
+        nxt = text.find("\n", hi + 1)
+        nxt = len(text) if nxt < 0 else nxt
+        if nxt == hi + 1 or not _LIST_MARK.match(text, hi + 1):
+            break
+        hi = nxt
+    return (lo, hi) if (lo, hi) != (head, tail) else None
+
+
 def _notable_cast(text: str, people: Sequence[Detected]) -> bool:
     """Whether the people of a text are a cast of notable people: at least two in each
-    sentence (or table, ``_table_block``) that names any, every one a notable person's name
-    (``notable``: Latin script, or Japanese read into romaji, ``_japanese_notable``), one of
-    each sentence's with a family name outside the commonest (the US census's thousand, Japan's
-    fifty: two common names together — Emily Hall and David Brown, 鈴木一郎 and 佐藤健 — are as
-    often colleagues), and none in a sentence
-    that addresses, labels or contacts someone or places them in a workplace or a case
+    sentence (or table or list, ``_table_block``, ``_list_block``) that names any, every one a
+    notable person's name (``notable``: Latin script, or Japanese read into romaji,
+    ``_japanese_notable``), one of each sentence's with a family name outside the commonest
+    (the US census's thousand, Japan's fifty: two common names together — Emily Hall and David
+    Brown, 鈴木一郎 and 佐藤健 — are as often colleagues), and none in a sentence that
+    addresses, labels or contacts someone or places them in a workplace or a case
     (``_EVERYDAY_CASE``).
 
     Only with no other personal data in the text (the caller's ``private_data``): a name of
@@ -1280,7 +1386,8 @@ def _notable_cast(text: str, people: Sequence[Detected]) -> bool:
         name = _notable_name(text, h)
         if name is None:
             return False
-        bounds = _table_block(text, h.start, h.end) or _sentence(text, h.start, h.end)
+        bounds = (_table_block(text, h.start, h.end) or _list_block(text, h.start, h.end)
+                  or _sentence(text, h.start, h.end))
         sentence = text[slice(*bounds)]
         if (_ADDRESSED.search(sentence) or _CONTACTING.search(sentence)
                 or _EVERYDAY_CASE.search(sentence)):
@@ -1326,7 +1433,43 @@ _MODEL_WORDS = frozenset({
 })
 _PLACE_OR_MODEL_WORDS = _EN_PLACE_WORDS | _MODEL_WORDS
 # Romanised Japanese heads of shrines' and temples' names.
-_ROMAJI_PLACE_HEADS = frozenset({"jingu", "jingū", "taisha", "jinja", "tenmangu", "hachimangu"})
+_ROMAJI_PLACE_HEADS = frozenset({"jingu", "jingū", "taisha", "jinja", "tenmangu", "hachimangu",
+                                 # Japanese merchant ships are named "… Maru" (ひかり丸).
+                                 "maru"})
+# A label that names a kind of thing, right before the value: a rice, a variety, a product,
+# a ship, a room (使用米：山田錦, 部屋名：漱石, "Cultivar: Yamada Nishiki").
+_THING_LABEL = re.compile(
+    r"(?:使用米|酒米|原料米|品種|銘柄名?|商品名|製品名|品名|船名|部屋名|会議室名?|車名|機種名?|"
+    r"犬種|猫種|(?i:\b(?:product|model|brand|vessel|ship|room|variety|cultivar|breed|strain|"
+    r"species)(?:[ \t]+name)?))[ \t\u3000]*[:：][ \t\u3000]*[「『\"“]?$")
+# The text says right after the value that it is no person ("— a product name, not a person",
+# 「人名ではありません」), on its line.
+_NOT_A_PERSON_AFTER = re.compile(
+    r"[^\n.。!?！？]{0,40}?(?:\bnot\s+(?:an?\s+)?(?:real\s+)?(?:person|people|human)\b|"
+    r"\bnot\s+a\s+(?:person|people)['’]?s?\s+name\b|人名ではな|人物ではな|人の名前ではな)",
+    re.IGNORECASE)
+# Lower-case words, then the kind of a place, after "the" and a name.
+_PLACE_AFTER = re.compile(
+    r"(?:[ \u00a0]+[a-z]+){0,2}?[ \u00a0]+(?:district|region|area|valley|coast|peninsula|basin|"
+    r"quarter|ward|prefecture|province|county|neighbou?rhood|estate|hills|plain|river|bay)\b")
+# Animals of zoos, farms and homes. Named right after their kind (ゾウのジョン, "the elephant
+# John", "our dog Max") they are no person; a birth date after one so named is the animal's.
+_ANIMALS_JA = (r"(?:ジャイアント|レッサー)?パンダ|ゾウ|象|キリン|ライオン|トラ|虎|ゴリラ|"
+               r"チンパンジー|オランウータン|ペンギン|イルカ|シャチ|アザラシ|ラッコ|カバ|サイ|"
+               r"(?:ホッキョク)?グマ|クマ|コアラ|カンガルー|ウマ|馬|犬|猫|イヌ|ネコ|子犬|子猫|"
+               r"ウサギ|フクロウ|インコ|オウム|カメ|ヒツジ|ヤギ|ウシ|牛|ブタ|豚")
+_ANIMALS_EN = (r"(?:giant\s+|red\s+)?pandas?|elephants?|giraffes?|lions?|lioness|tigers?|"
+               r"gorillas?|chimpanzees?|chimps?|orangutans?|penguins?|dolphins?|orcas?|seals?|"
+               r"otters?|hippos?|rhinos?|bears?|koalas?|kangaroos?|horses?|ponies|pony|dogs?|"
+               r"puppy|puppies|cats?|kittens?|rabbits?|owls?|parrots?|tortoises?|turtles?|sheep|"
+               r"goats?|cows?|calf|pigs?|foal|cub")
+_ANIMAL_BEFORE = re.compile(
+    rf"(?:{_ANIMALS_JA})の$|(?i:\b(?:the|our|a|their|his|her|my)\s+(?:{_ANIMALS_EN})\s+$)")
+_ANIMAL_NAMED = re.compile(
+    rf"(?:{_ANIMALS_JA})の[ァ-ヶー]{{2,12}}|(?i:\b(?:the|our)\s+(?:{_ANIMALS_EN})\s+)[A-Z]")
+# A ship's prefix before its name: MV "Anna Sophia", M/V Clara Jensen, HMS Victoria.
+_SHIP_PREFIX = re.compile(
+    r"(?-i:\b(?:MV|M/V|MS|M/S|MT|M/T|SS|RMS|HMS|USS|HMAS|HMCS|FPSO|LNGC))[ \u00a0]+[\"“'‘]?$")
 # Inside an address: a street part and a comma before, a postal code after.
 _STREET_BEFORE = re.compile(r"\d[\w-]*(?:[ \t]+[\w.-]+){1,3},[ \t]*$")
 _POSTCODE_AFTER = re.compile(r",?[ \t]*(?:〒[ \t]*)?\d{3}-\d{4}\b|,?[ \t]+\d{5}(?:-\d{4})?\b")
@@ -1377,6 +1520,14 @@ def _named_thing(text: str, hit: Detected, places: SpanIndex) -> bool:
     if _CHARACTER_THING.match(after):
         return True
     words = value.split()
+    if _SHIP_PREFIX.search(text, max(0, hit.start - 8), hit.start):
+        return True  # MV "Anna Sophia": a vessel, named as ships are
+    if _ANIMAL_BEFORE.search(text, max(0, hit.start - 24), hit.start):
+        return True  # ゾウのジョン, the elephant Tonky, our dog Max: an animal's name
+    if _THING_LABEL.search(text, max(0, hit.start - 16), hit.start):
+        return True  # 使用米：山田錦, Vessel: …: the label names what the value is
+    if _NOT_A_PERSON_AFTER.match(text, hit.end):
+        return True  # "Sakura Mizuki" Sparkling Sake — a product name, not a person
     if len(words) >= 2 and words[0].rstrip(".") in ("St", "Saint", "Ste"):
         return True  # St Peter('s Church Hall), St Bartholomew('s Hospital): a saint's name
     if len(words) == 1 and re.fullmatch(r"[A-Z][a-z]+[A-Z]", value):
@@ -1418,8 +1569,22 @@ def _named_thing(text: str, hit: Detected, places: SpanIndex) -> bool:
     if (len(words) >= 2 and is_thing_word(words[-1].rstrip(".'’"))
             and _THE_BEFORE.search(text, max(0, hit.start - 24), hit.start)):
         return True  # "Albert Hall" of "the Royal Albert Hall": with an article, a building
+    if (re.search(r"\bthe\s+$", text[max(0, hit.start - 8):hit.start], re.IGNORECASE)
+            and _PLACE_AFTER.match(text, hit.end)):
+        return True  # "the Nada Gogō brewing district": the name of a place's kind
+    if (hit.recognizer == "LexiconNameRecognizer" and len(words) >= 2
+            and words[0] in _PLACE_PARTICLES and places.contains(hit.start, hit.end, itself=True)):
+        return True  # San Francisco, Santa Clara: NER's place, the words of a place's name
     return hit.score <= 0.6 and hit.recognizer == "LexiconNameRecognizer" and places.contains(
         hit.start, hit.end, itself=True)
+
+
+# Words that begin places' names in the languages that name places after saints and features
+# ("San", "Santa", "Los"); the lexicon knows some as given names (San, Santa, Fort).
+_PLACE_PARTICLES = frozenset({
+    "San", "Santa", "Santo", "São", "Sao", "Los", "Las", "El", "Fort", "Port", "Mount", "Lake",
+    "Cape", "Bahia", "Puerto", "Porto", "Ciudad", "Villa", "Sainte",
+})
 
 
 # -- the step ---------------------------------------------------------------------------------
@@ -1440,9 +1605,13 @@ def arbitrate(text: str, hits: Sequence[Detected]) -> list[Detected]:
     places = _index([h for h in hits if h.entity_type == "LOCATION" and h.score >= 0.85])
     place_cells = _place_cells(text) if any(h.entity_type == "PERSON" for h in hits) else []
     place_starts = [start for start, _ in place_cells]
-    people = [h for h in hits if h.entity_type == "PERSON" and h.score >= 0.6
-              and not _named_thing(text, h, places)
-              and not (place_cells and _in_cell(place_cells, place_starts, h))]
+    named = [h for h in hits if h.entity_type == "PERSON" and h.score >= 0.6]
+    # A name the text uses once for a thing names that thing where it stands again ("Nada
+    # Gogō" Kimoto Junmai — after the Nada Gogō brewing district).
+    things = {text[h.start:h.end] for h in named
+              if _named_thing(text, h, places)
+              or place_cells and _in_cell(place_cells, place_starts, h)}
+    people = [h for h in named if text[h.start:h.end] not in things]
     people_set = set(people)
     placeholders: dict[str, list[Detected]] = {}
     # A value right after one given as an example in a list (``例:090-1234-5678、080…``) is
@@ -1491,6 +1660,8 @@ def arbitrate(text: str, hits: Sequence[Detected]) -> list[Detected]:
                        and h.score >= 0.4 and not placeholder(h) for h in hits)
     real_people = [h for h in people if not placeholder(h)]
     public_people = _public_figures(text, real_people, private_data)
+    public_people |= _parts_of_figures(text, [h for h in hits if h.entity_type == "PERSON"
+                                              and not placeholder(h)], public_people)
     private_people = [h for h in real_people if h not in public_people]
     private_spans = _People(private_people)
     other_cells = _other_id_cells(text) if any(
@@ -1538,5 +1709,8 @@ def arbitrate(text: str, hits: Sequence[Detected]) -> list[Detected]:
             sentence = _sentence(text, h.start, h.end)
             if sentence in public_sentences and sentence not in private_sentences:
                 continue  # a public figure's birthday (Norman Borlaug, born March 25, 1914)
+            if sentence not in private_sentences and _ANIMAL_NAMED.search(
+                    text, sentence[0], h.start):
+                continue  # ジャイアントパンダのシャンシャンは2017年6月12日生まれ: an animal's
         out.append(h)
     return out

@@ -140,7 +140,8 @@ def _role_word(text: str) -> bool:
 
 # Counters and units that follow a number (12本中8本, 3名, 1日目): a "name" that begins with one
 # right after a digit is the count's.
-_COUNTERS = frozenset("本名人個台件回枚番号日月年時分階巻目歳才点組冊通")
+# Numeral units too: 約4万字 is read 4 + 万字 where the digits are split from the kanji.
+_COUNTERS = frozenset("本名人個台件回枚番号日月年時分階巻目歳才点組冊通字十百千万億兆")
 def _previous_word(texts: list[str], i: int) -> int:
     """The index of the last token before ``i`` that is not a blank (-1 if none): the
     canonical text may put blanks between a number and its counter, a label and its value."""
@@ -156,6 +157,10 @@ def _after_a_count(texts: list[str], i: int) -> bool:
     return b >= 0 and texts[b][-1:].isdigit() and texts[i][:1] in _COUNTERS
 
 
+# An honorific after a family name (and its given name): a person, not a place.
+_HONORIFIC_AFTER = re.compile(r"\s*[一-龯ぁ-んァ-ヶー]{0,4}?\s*(?:様|さん|氏|殿|君|ちゃん)")
+
+
 def _on_a_route(tags: list[str], texts: list[str], i: int, j: int) -> bool:
     """Whether the family name at tokens ``i..j`` is a place: right after 駅 (「二子玉川駅」
     西口: an exit), under a lodging's or venue's label (宿:和倉温泉 加賀屋), or — where the
@@ -169,8 +174,9 @@ def _on_a_route(tags: list[str], texts: list[str], i: int, j: int) -> bool:
     # The line's label or the spa before it says lodging or venue: 宿:和倉温泉 加賀屋.
     label = "".join(texts[max(0, b - 3):b + 1])
     if re.search(r"(?:宿|宿泊先?|会場|店名|店舗|施設)[:：]?[^:：]*?(?:温泉)?$", label) and (
-            before in (":", "：", "温泉")):
-        return True
+            before in (":", "：", "温泉")) and not _HONORIFIC_AFTER.match(
+                "".join(texts[j + 1:j + 6])):
+        return True  # …unless an honorific follows: 会場：石川 咲様のご自宅 is a person's home
     if not any(pos[2] == "地名" for pos in dictionary_entries("".join(texts[i:j + 1]))):
         return False
     k = j + 1

@@ -262,7 +262,11 @@ class WindowedPhoneRecognizer(PhoneRecognizer):
         if is_japanese_number(window, digits_from, last):
             return []
         results: list[RecognizerResult] = []
-        for r in self._in_window(window, first, last):
+        found = self._in_window(window, first, last)
+        if not found and stretch.startswith("+") and _PHONE_WORD_NEAR.search(
+                text, max(text.rfind("\n", 0, lo) + 1, lo - _PHONE_WORD_REACH), lo):
+            found = self._possible(window)
+        for r in found:
             value = window[r.start:r.end]
             if _ISO_DATE.match(value):
                 continue  # "2024-03-14 09": a timestamp, not a number to call
@@ -275,6 +279,23 @@ class WindowedPhoneRecognizer(PhoneRecognizer):
             r.end += start
             results.append(r)
         return results
+
+    def _possible(self, window: str) -> list[RecognizerResult]:
+        """The numbers of ``window`` that have a country code and a possible length for it,
+        valid or not: written with ``+`` after a word of calling, a number is one even where
+        phonenumbers' metadata lists its range as unallocated — invented for a form, or
+        allocated since the metadata was built ("I'll be calling +44 7700 914382")."""
+        return [self._get_recognizer_result(match, window,  # type: ignore[no-untyped-call]
+                                            phonenumbers.region_code_for_number(match.number)
+                                            or "ZZ", None)
+                for match in phonenumbers.PhoneNumberMatcher(
+                    window, "ZZ", leniency=phonenumbers.Leniency.POSSIBLE)
+                # A whole number's length, not a local one's (+1-555-0123 has seven digits),
+                # and not in a range set aside for fiction.
+                if phonenumbers.is_possible_number_with_reason(match.number)
+                == phonenumbers.ValidationResult.IS_POSSIBLE
+                and not FICTIONAL_NUMBER.search(f"{match.number.country_code}"
+                                                f"{match.number.national_number}")]
 
     def _in_window(self, window: str, first: int, last: int) -> list[RecognizerResult]:
         # An international number parses the same whatever the default region: once.
@@ -299,6 +320,22 @@ class WindowedPhoneRecognizer(PhoneRecognizer):
                 if covers:
                     return found
         return found
+
+
+# Numbers set aside for fiction, by the numbering plans that publish them (a published range
+# is a list by nature): the NANP's 555-0100 to 0199, with or without an area code, and Ofcom's
+# drama ranges (01632 960xxx, 020 7946 0xxx, 0161 496 0xxx, 07700 900xxx …), national or
+# with +44 (and a bracketed trunk zero, +44 (0)20 …).
+FICTIONAL_NUMBER = re.compile(
+    r"(?:1?\d{3})?55501\d\d|"
+    r"(?:0|440?)(?:11[3-8]4960|1[2-6]14960|1914980|2079460|2896496|2920180|1632960|7700900|"
+    r"8081570|9098790|3069990)\d{3}")
+
+# A word of calling before an international number (``WindowedPhoneRecognizer._possible``).
+_PHONE_WORD_NEAR = re.compile(
+    r"(?i:\b(?:call|calling|called|ring|ringing|phone|phoning|tel|mobile|cell|whatsapp|text|"
+    r"sms|fax|dial|dialling|dialing|reach)\b)|電話|携帯|連絡先|ＴＥＬ|☎")
+_PHONE_WORD_REACH = 48
 
 
 # A phone number typed into another identifier's field, as the text says: "Booking ref 0412 556

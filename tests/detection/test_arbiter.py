@@ -587,8 +587,10 @@ def test_p25_shapes_of_public_and_placeholder_data_are_not_personal(
     ("Write a welcome letter with a {guest_name} placeholder.\n\nROOM\tGUEST\n"
      "KING\tHAUGEN SIGRID", "HAUGEN SIGRID"),
     ("Placeholders like [NAME] are filled later.\nGuest: TANAKA MASAHIRO", "TANAKA MASAHIRO"),
-    ("会場 〒260-0013 千葉県千葉市中央区中央1-2-3", "千葉県千葉市中央区中央1-2-3"),
-    ("会場 〒260-0013 千葉県千葉市中央区中央1-2-3", "260-0013"),
+    # (A venue's address is public since p28 — 会場 is an organisation's label — so the twin
+    # of the draft's zero-numbered address is a delivery address.)
+    ("送付先 〒260-0013 千葉県千葉市中央区中央1-2-3", "千葉県千葉市中央区中央1-2-3"),
+    ("送付先 〒260-0013 千葉県千葉市中央区中央1-2-3", "260-0013"),
     ("お問い合わせ：担当 045-300-3821", "045-300-3821"),
     ("コーポ藤原 102号室の藤原 健太さんから連絡がありました。", "藤原 健太"),
     ("NPCのテストを担当した佐藤 美咲さんに連絡してください。", "佐藤 美咲"),
@@ -727,3 +729,71 @@ def test_p27_twins_with_a_person_s_data_stay_personal(
     detector: Detector, text: str, value: str,
 ) -> None:
     assert value in found(detector, text, entities=PERSONAL | {"US_DRIVER_LICENSE"})
+
+
+# p28: lists of the famous, epithets, parts of a famous name, venues and sites, ships, labelled
+# things, place particles, animals, company officers, and made-up exchanges.
+@pytest.mark.parametrize("text", [
+    # A chronology one athlete an item: the list is the cast.
+    "以下の出来事を年代順に並べてください。\n・三浦雄一郎が80歳でエベレスト登頂（2013年）\n"
+    "・船木和喜がラージヒル個人金メダル（1998年）\n・荻原健司がW杯個人総合3連覇（1995年）",
+    "Show notes:\n02:10 Serena Williams' 23 Grand Slam titles\n19:45 Malcolm Gladwell's "
+    "10,000-hour idea\n37:30 Shohei Ohtani's two-way seasons",
+    # An epithet the public gave; a style named after someone.
+    "・坂口謹一郎（「酒の博士」と呼ばれた発酵学者）の業績を一行で。",
+    'Open with James Harrison, the Australian "Man with the Golden Arm", who donated plasma.',
+    "ジョン・レノン風の丸メガネとして定番のモデルを紹介して。",
+    # A part of a famous name the text writes in full.
+    "部屋名：漱石（夏目漱石）、賢治（宮沢賢治）、鴎外（森鴎外）",
+    # A venue's and a site's address; a polling station's building.
+    "・会場：献血ルーム有楽町（東京交通会館 東京都千代田区有楽町2-10-1）",
+    "期日前投票所（大宮ソニックシティ、さいたま市大宮区桜木町1-7-5）を紹介してください。",
+    "フロア案内には会社代表番号と拠点住所（東京都中央区日本橋室町2-3-1）を載せます。",
+    # Ships, labelled things, a product that says it is none, a named place's kind.
+    'Vessel: MV "Anna Sophia" (Hull No. 8127) — sister ship MV "Clara Jensen"',
+    "船名：「ひかり丸」（HIKARI MARU）の書類一覧を作って。",
+    "精米歩合50%　使用米：山田錦（兵庫県産）　720ml",
+    '3. "Sakura Mizuki" Sparkling Sake — a product name, not a person; SKU SM-300-SP',
+    '4. "Nada Gogō" Kimoto Junmai — after the Nada Gogō brewing district in Kobe',
+    "We're opening our second San Francisco location next to the Ferry Building.",
+    # Animals named after their kind, and a panda's birthday.
+    "ジャイアントパンダのシャンシャンは2017年6月12日生まれ、ゾウのジョンの話も。",
+    # A firm's top officer as its own publications name them; its main phone.
+    "Akio Toyoda, Chairman of the Board of Toyota Motor Corporation, said the future is bright.",
+    "Sony Group Corporation\nMain phone: +81-3-6748-2111\nChairman and CEO (as of 2024): "
+    "Kenichiro Yoshida",
+    "トヨタ自動車株式会社 代表取締役会長の豊田章男は述べました。",
+    # A count in ten-thousands; a family firm's trade.
+    "取扱説明書（日→英、約4万字）を3名の翻訳者で分担します。",
+    "・金子眼鏡 KV-128 セルロイド ブラウンササ",
+    # A North American number with no possible exchange, in a sample record.
+    "SAMPLE PATIENT — FOR TRAINING ONLY\nName: John Doe\nPhone: (555) 010-0100",
+])
+def test_p28_shapes_of_public_data_are_not_personal(detector: Detector, text: str) -> None:
+    assert not personal(detector, text)
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    # A department's player and his pay are an employee's, whatever game the department plays.
+    ("来季、格闘ゲーム部門の北川 隼人の年俸を下げる提案をしたい。本人が申告した腱鞘炎も理由です。",
+     "北川"),
+    # An international number after a word of calling is one, valid in the metadata or not.
+    ("Write a voicemail script for a donor. I'll be calling +44 7700 914382.",
+     "+44 7700 914382"),
+    # A list of private people; an epithet among colleagues; a part of a customer's name.
+    ("・田中 美咲（経理部）\n・佐藤 健太（総務部）", "田中 美咲"),
+    ('Email Jane Whitlock, our "Queen of Spreadsheets", the Q3 numbers.', "Jane Whitlock"),
+    ("作家の夏目漱石の話のあと、夏目様（会員番号 4411）に連絡してください。", "夏目"),
+    # A private address with a person in the brackets; a home's address under 会場.
+    ("会場：山田 太郎様宅（東京都杉並区阿佐谷南3-2-1）", "東京都杉並区阿佐谷南3-2-1"),
+    # A person after an animal's owner word, a CEO contacted about a case.
+    ("犬のポチの飼い主は佐藤 美咲さんです。", "佐藤 美咲"),
+    ("Please email Rowan Whitlock, CEO of Brightline Analytics, about the refund claim.",
+     "Rowan Whitlock"),
+    # A real exchange in a sample record is still a number.
+    ("SAMPLE PATIENT\nName: Rowan Whitlock\nPhone: (415) 210-0100", "(415) 210-0100"),
+])
+def test_p28_twins_with_a_person_s_data_stay_personal(
+    detector: Detector, text: str, value: str,
+) -> None:
+    assert value in found(detector, text)
