@@ -44,7 +44,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from functools import lru_cache
 
-from proxy.detection import notable
+from proxy.detection import notable, quickre
 from proxy.detection.names import SENTENCE_END, is_thing_word, lexicon
 from proxy.detection.nlp import dictionary_entries, name_readings
 from proxy.detection.notable import is_common_family, is_notable
@@ -79,18 +79,20 @@ _CLEARABLE = _MASKABLE | _CONTACTS | {"PERSON", "EMAIL_ADDRESS"}
 _STATED_CLEARABLE = _CONTACTS | {"PERSON", "EMAIL_ADDRESS", "DATE_OF_BIRTH"}
 
 # Masked characters; 〇 alone is the kanji zero (〇八〇 is 080).
-_MASKED = re.compile(r"[Xx×○〇●◯＊*]{2,}|[○●◯]")
+_MASKED = quickre.compile(r"[Xx×○〇●◯＊*]{2,}|[○●◯]")
 
 # -- placeholders -----------------------------------------------------------------------------
 
 # Words that declare the data of a text made up. "sample"/"test"/"example" alone are too common
 # ("test results", "for example") to declare anything; with a data word they do.
-_DECLARED = re.compile(
+_DECLARED = quickre.compile(
     # Not inside another word: ダミーカメラ, 架空請求 and 架空口座 (frauds), 平仮名, テスト用紙.
     r"ダミー(?!カメラ|会社)|架空(?!請求|口座|取引|発注|計上|名義)|記入例|入力例|記入見本|例示用|"
     # 「※実在の人物ではありません」: the negation says the people are not real.
     r"実在の(?:人物|方|個人|人|団体)(?:で|じゃ)(?:は|も)?(?:ありません|ない)|"
-    r"説明用の(?:架空|サンプル)|(?<!読み)(?<!振り)(?<!ふり)(?<!平)(?<!片)(?<!万葉)仮名|"
+    # (Look-behinds after the word they check: a pattern that begins with one is tried at every
+    # character of the text, one that begins with a word only where the word's letter is.)
+    r"説明用の(?:架空|サンプル)|仮名(?<!読み仮名)(?<!振り仮名)(?<!ふり仮名)(?<!平仮名)(?<!片仮名)(?<!万葉仮名)|"
     r"サンプルデータ|テストデータ|テスト用(?!紙)|実在しない|"
     # English "dummy" is also a thing (a baby's dummy, a tailor's, a crash-test dummy): it
     # declares data only before a data word, as a predicate ("these are dummies") or a label.
@@ -98,8 +100,11 @@ _DECLARED = re.compile(
     r"customers?|patients?|persons?|people|personas?|profiles?|details|info|addresses|e-?mails?|"
     r"numbers?|rows?|contacts?|guests?|members?|employees?|text|content|inputs?|fields?|cards?|"
     r"phones?|files?|sets?|tables?)\b)|"
-    r"(?:(?<=\bare )|(?<=\bis )|(?<=\ball )|(?<=\bjust )|(?<=\bonly )|(?<=\bas )|(?<=\bbe )|"
-    r"(?<=\buse )|(?<=\bwith )|(?<=\bof )|(?<=[\[(【]))dumm(?:y|ies)\b|\bdummy(?=\s*[:：-])|"
+    r"dumm(?:y|ies)\b(?:" + "|".join(
+        rf"(?<={before}{word})" for word in ("dummy", "dummies")
+        for before in (*(rf"\b{w} " for w in ("are", "is", "all", "just", "only", "as", "be",
+                                              "use", "with", "of")), r"[\[(【]")) + r")|"
+    r"\bdummy(?=\s*[:：-])|"
     r"fictional|fictitious|placeholders?\b|made[- ]up|"
     r"fake\b(?!\s+(?:delivery|parcel|text|sms|call|e-?mail|invoice|bill|website|site|account|"
     r"check|cheque|review|job|bank|police|support)s?\b)|"
@@ -110,7 +115,7 @@ _DECLARED = re.compile(
     r"fixtures?|customers?|users?|residents?|patients?|guests?|tenants?)\b",
     re.IGNORECASE,
 )
-_TESTING = re.compile(
+_TESTING = quickre.compile(
     r"\btest(?:s|ing)?\b|テスト|sandbox|\bQA\b|dummy|placeholder|sample|fictional|ダミー|サンプル|"
     r"記入例|入力例|見本",
     re.IGNORECASE,
@@ -124,12 +129,12 @@ _CUE_LABEL_TAIL = (
     r"(?:表記|欄|データ|値|名|\s*(?:values?|numbers?|records?|data|names?|entry|address(?:es)?|"
     r"cards?|accounts?|ibans?))?"
     r"\s*(?:は|が|として|:|：|=|like|such as)?\s*[「『\"“'(（\[]?(?:\s*(?-i:[A-Z]{2,5}))?\s*$")
-_CUE_BEFORE = re.compile(
+_CUE_BEFORE = quickre.compile(
     r"(?:記入例|入力例|ダミー|テスト用|架空|placeholder|dummy|fictional|fake|"
     r"\btest\s+(?=cards?\b|numbers?\b|accounts?\b|ibans?\b))" + _CUE_LABEL_TAIL,
     re.IGNORECASE,
 )
-_WEAK_CUE_BEFORE = re.compile(
+_WEAK_CUE_BEFORE = quickre.compile(
     r"(?:例|サンプル|テストケース|sample|example|test\s+(?:cases?|inputs?)|e\.g\.|eg\.)"
     + _CUE_LABEL_TAIL,
                               re.IGNORECASE)
@@ -137,7 +142,7 @@ _WEAK_CUE_BEFORE = re.compile(
 # example word must be all the bracket says — "（サンプル）", "(example only)" — for a remark
 # about something else ("浅野 理沙子 様（サンプルとして1通だけ貼ります）": one e-mail pasted as a
 # sample) says nothing about the name.
-_CUE_AFTER = re.compile(
+_CUE_AFTER = quickre.compile(
     r"^\s*(?:様|さん|氏)?\s*[」』\"”']?\s*(?:[（(\[※]\s*|(?:のような|みたいな|などの)\s*(?:明らかな|架空の)?)"
     r"(?:仮名|架空|ダミー|記入例|"
     r"fictional|fictitious|placeholder|dummy|made[- ]up|fake|not real|"
@@ -147,18 +152,18 @@ _CUE_AFTER = re.compile(
 )
 # … or inside brackets a cue opens: "[SAMPLE: John Sample, sample@example.com, +1 555-0100]",
 # "（例：…）" — the cue speaks for everything up to the closing bracket.
-_CUE_BRACKET = re.compile(
+_CUE_BRACKET = quickre.compile(
     r"[\[(（［]\s*(?:記入例|入力例|ダミー|架空|placeholder|dummy|fictional|fake)s?(?![a-z])"
     r"[^\])）］\n]*$",
     re.IGNORECASE,
 )
 # … or given as the shape of a format ("「090-1234-5678」のような3-4-4形式").
-_FORMAT_AFTER = re.compile(
+_FORMAT_AFTER = quickre.compile(
     r"^\s*[」』\"”']?\s*(?:(?:のような|みたいな|などの)\s*(?:[\d-]+\s*)?)?"
     r"(?:形式|形(?![成態跡])|フォーマット|書式|パターン|(?:ハイフン|スペース)?区切り|表記)")
 # … or named as the kind of data a developer's question shows ("emails like …", "numbers such
 # as …"), the value first in a list or after other values of it ("例:090-…、080…").
-_DATA_LIKE = re.compile(
+_DATA_LIKE = quickre.compile(
     r"\b(?:numbers?|e-?mails?|e-?mail\s+addresses|addresses|values|strings|inputs|formats?|ids|"
     r"identifiers|mobiles|phones|landlines|postcodes|zip\s+codes|cards|accounts|ibans)\b(?:\s+[\w-]+){0,5}?\s+(?:like|such\s+as)(?:\s+e\.g\.)?\s*[\"'“(]?"
     r"(?:\s*(?-i:[A-Z]{2,5}))?\s*$",
@@ -167,7 +172,7 @@ _DATA_LIKE = re.compile(
 # What stands between two values of a list (the text is NFKC-folded: "，" is ",").
 _LIST_SEPARATOR = r"(?:、|,|/|\band\b|\bor\b|や|と|及び|[」』\"”]\s*[、,]?\s*[「『\"“])"
 # Between two values of a list, a code may name the second's kind ("… or UPC 0-36000-…").
-_LIST_GLUE = re.compile(rf"\s*{_LIST_SEPARATOR}\s*(?:(?-i:[A-Z]{{2,5}})\s+)?", re.IGNORECASE)
+_LIST_GLUE = quickre.compile(rf"\s*{_LIST_SEPARATOR}\s*(?:(?-i:[A-Z]{{2,5}})\s+)?", re.IGNORECASE)
 # The conventional placeholder people of forms and documentation, in the languages of the
 # product's users. A list, because a convention is a list: nothing in the names themselves says
 # "placeholder", and each is also someone's real name, so they count only where the text
@@ -187,15 +192,16 @@ _PLACEHOLDER_FAMILY = frozenset({
 _PLACEHOLDER_FAMILY_JA = frozenset({"テスト", "てすと", "サンプル", "ダミー", "見本"})
 # … as do seed files in English ("Test Client One", "Sample Patient 2").
 _PLACEHOLDER_FIRST = frozenset({"test", "sample", "dummy", "demo", "placeholder", "example"})
-_NAME_REST = re.compile(r"(?:[ \t]+(?:[A-Z]\.|[A-Z][a-z]+)){1,2}")
+_NAME_REST = quickre.compile(r"(?:[ \t]+(?:[A-Z]\.|[A-Z][a-z]+)){1,2}")
 # The law's placeholder parties, Doe and Roe (John Doe, Jane Roe, Richard Roe).
-_DOE = re.compile(r"\b(?:john|jane|richard|j\.)\s+(?:doe|roe)\b|\b(?:doe|roe),\s*(?:john|jane)\b",
+_DOE = quickre.compile(
+    r"\b(?:john|jane|richard|j\.)\s+(?:doe|roe)\b|\b(?:doe|roe),\s*(?:john|jane)\b",
                   re.IGNORECASE)
-_PLACEHOLDER_ADDRESS = re.compile(
+_PLACEHOLDER_ADDRESS = quickre.compile(
     r"\b(?:sample|example|anytown|anywhere|placeholder|test|fake|dummy)\b|サンプル|ダミー|架空|テスト",
     re.IGNORECASE,
 )
-_JAN_FIRST = re.compile(
+_JAN_FIRST = quickre.compile(
     r"(?:^|\D)0?1\s*[-/.月]\s*0?1(?:\D|$)|1月1日|元年1月1日|^\s*1900|19XX", re.IGNORECASE)
 
 
@@ -347,7 +353,7 @@ def _placeholder_shaped(entity: str, value: str, following: str = "") -> bool:
 # A sentence that asks for data to be made up, or made from data it is given, or asks whether
 # data is real, says nothing about the data it names: "replace these names with dummy ones: …",
 # "以下と同じ形式でダミーデータを作って：…", "is this a fake number?".
-_MAKING = re.compile(
+_MAKING = quickre.compile(
     r"置き?換|置換|差し替|入れ替|変換|匿名|マスク|伏せ|作っ|作成|生成|作れ|作る|作り|同じ形式|"
     r"(?:を|に)(?:元|基|もと)に|参考に|代わりに|ではなく|"
     r"\breplac|\bswap|\bsubstitut|\banonymi[sz]|\bpseudonymi[sz]|\bmask|\bredact|\bobfuscat|"
@@ -364,8 +370,8 @@ _MAKING = re.compile(
 # {guest_name} placeholder" is the guests' own).
 _TEMPLATE_TOKEN = (r"(?:\{\{?\s*[\w.\- ]{1,30}\s*\}\}?|\[[A-Z_ ]{2,30}\]|<[\w\- ]{2,30}>|"
                    r"%\(?\w*\)?s|\$\{?\w{2,30}\}?)")
-_TOKEN_BEFORE = re.compile(_TEMPLATE_TOKEN + r"\s*(?:(?:as|is)\s+(?:a|the)\s+)?$")
-_TOKEN_AFTER = re.compile(
+_TOKEN_BEFORE = quickre.compile(_TEMPLATE_TOKEN + r"\s*(?:(?:as|is)\s+(?:a|the)\s+)?$")
+_TOKEN_AFTER = quickre.compile(
     r"(?:\s*(?:like|such as|e\.g\.|for|[:：(（]))?\s*[\"“'「]?" + _TEMPLATE_TOKEN)
 
 
@@ -455,12 +461,12 @@ class _Declarations:
 
 # The declarations that say the data is not real, which alone may clear values of any shape:
 # "sample data", "test data" and "example values" are as often real data sampled for a test.
-_STRONG = re.compile(
+_STRONG = quickre.compile(
     r"ダミー|架空|記入例|入力例|記入見本|例示用|実在しない|実在の|dumm|fictional|fictitious|placeholder|made|fake|"
     r"not\s|nobody|no\s", re.IGNORECASE)
-_EXAMPLE_LABEL = re.compile(r"記入例|入力例|記入見本")
+_EXAMPLE_LABEL = quickre.compile(r"記入例|入力例|記入見本")
 # A heading line: a short label in brackets, after a markdown "#", or before a colon.
-_HEADING = re.compile(
+_HEADING = quickre.compile(
     r"[ \t\u3000]*(?:[【\[［(（<＜][^\n]{1,40}[】\]］)）>＞](?:[ \t\u3000]*※[^\n]{1,40})?|"
     r"#{1,4}[^\n]{1,40}|[^\n]{1,40}[:：])"
     r"[ \t\u3000]*")
@@ -468,10 +474,10 @@ _HEADING = re.compile(
 _REAL_WORDS = (r"\bactual\b|本物|実在の(?![^\n。]{0,6}?(?:で|じゃ)(?:は|も)?(?:ありません|ない))|"
                r"実際の|本番")
 # "no real donors", "not real people" say the opposite.
-_REAL = re.compile(rf"(?<!\bno )(?<!\bnot )(?<!\bnobody )\breal\b|{_REAL_WORDS}",
+_REAL = quickre.compile(rf"(?<!\bno )(?<!\bnot )(?<!\bnobody )\breal\b|{_REAL_WORDS}",
                    re.IGNORECASE)
 # A real person or record named: "a real customer", "the real one", 実在のお客様.
-_REAL_PARTY = re.compile(
+_REAL_PARTY = quickre.compile(
     r"\b(?:a|an|the|one|our)\s+(?:actual|real)\b|"
     r"\b(?:real|actual)\s+(?:customers?|clients?|persons?|people|patients?|users?|guests?|"
     r"members?|employees?|residents?|ones?|accounts?|records?)\b|"
@@ -481,7 +487,7 @@ _REAL_PARTY = re.compile(
     re.IGNORECASE)
 # A sentence that says where its "sample" came from states that it is real data, sampled:
 # "Sample data pulled from our CRM: …", 「本番環境のサンプルデータです：…」.
-_SOURCED = re.compile(
+_SOURCED = quickre.compile(
     rf"(?<!not )(?<!not a )(?<!nobody )(?<!no )\breal\b|{_REAL_WORDS}|"
     r"実データ|顧客データ|抽出|エクスポート|から取得|"
     r"\bproduction\b|\bprod\b|\blive\b|\b(?:pulled|copied|exported|extracted|taken|dumped|"
@@ -491,7 +497,7 @@ _SOURCED = re.compile(
 )
 
 
-_PARAGRAPH_BREAK = re.compile(r"\n[ \t\u3000]*\n")
+_PARAGRAPH_BREAK = quickre.compile(r"\n[ \t\u3000]*\n")
 
 
 def _cued(text: str, hit: Detected) -> bool:
@@ -528,15 +534,15 @@ def _example_shaped(entity: str, value: str) -> bool:
 # exchange begins with 0 (the trunk prefix), so 044-000-1234 and 03-0123-4567 are nobody's:
 # the shape of a poster's "fill in later" number. (Mobile and other non-geographic plans are
 # not read this way.)
-_JP_NO_EXCHANGE = re.compile(
+_JP_NO_EXCHANGE = quickre.compile(
     r"\(?0(?![5789]0|120|800)\d{1,4}\)?[ \t\-‐ー－−()（）]+0\d{0,3}[ \t\-‐ー－−]+\d{4}")
 # A North American number whose exchange begins with 0 or 1, which no exchange does
 # ("(555) 010-0100"): a form's made-up number, like Japan's above.
-_NANP_NO_EXCHANGE = re.compile(
+_NANP_NO_EXCHANGE = quickre.compile(
     r"(?:\+?1[ \t.\-]*)?\(?[2-9]\d\d\)?[ \t.\-]*[01]\d\d[ \t.\-]+\d{4}")
 # A Japanese address whose every number is 0 (ひばりが丘0-0-0, 脇田本町00-0): blocks and lots
 # are numbered from 1, so it is a form's or a draft's address, not somebody's.
-_DIGIT_RUN = re.compile(r"[0-9０-９]+")
+_DIGIT_RUN = quickre.compile(r"[0-9０-９]+")
 
 
 def _zero_numbered_address(entity: str, value: str) -> bool:
@@ -600,7 +606,7 @@ _OTHER_ID_WORDS = (
     # "…番号": 口座番号 and 会員番号 name a person's identifiers, which must still count.
     r"(?:ブッキング|オーダー|インボイス|トラッキング|チケット|リファレンス|ケース|パーツ|モデル|"
     r"コンテナ)(?:番号|No\.?|ナンバー)|ビルド|バージョン)")
-_OTHER_ID_LABEL = re.compile(
+_OTHER_ID_LABEL = quickre.compile(
     _OTHER_ID_WORDS
     # Any label may be plural ("booking refs"), or followed by "No." (ロットNo.:080-…).
     + r"(?-i:s)?(?:\s*(?:No\.?|ナンバー))?"
@@ -609,7 +615,7 @@ _OTHER_ID_LABEL = re.compile(
 )
 # The identifiers an example's paragraph may name as its subject: only names that say
 # "number" ("order numbers", 問い合わせ番号), never a person's (account, policy, 会員番号).
-_OTHER_ID_NAMED = re.compile(
+_OTHER_ID_NAMED = quickre.compile(
     r"\b(?:order|invoice|ticket|reference|ref|tracking|booking|serial|lot|part|case|batch|build|"
     r"model|shipment|container|job|po|drawing)\s+(?:numbers?|nos?\b\.?|ids?\b|codes?|registers?|"
     r"schemes?|systems?|formats?)\b|"
@@ -619,7 +625,7 @@ _OTHER_ID_NAMED = re.compile(
 # How far back an example's paragraph may name the identifier it shows ("当社の問い合わせ番号は
 # 12桁で、… 形式の例：4412-0931-7765").
 _EXAMPLE_SUBJECT_REACH = 200
-_PHONE_LABEL = re.compile(
+_PHONE_LABEL = quickre.compile(
     r"電話|\bTEL\b|携帯|ケータイ|連絡先|\bFAX\b|ファックス|phone|mobile|\bcell|\bcall|\bcontact|"
     r"dial|ring|text\b|sms|whatsapp",
     re.IGNORECASE,
@@ -629,15 +635,15 @@ _PHONE_LABEL = re.compile(
 # A phone word the numbers are compared with: "order numbers look like phone numbers",
 # 「電話番号と紛らわしい」.
 # A value given as an instance of what the sentence speaks of: 「090-1123-4471」のように….
-_EXAMPLE_AFTER = re.compile(r"[」』\"”']?\s*(?:のよう[なに]|みたいな)")
-_LIKE_BEFORE = re.compile(r"\b(?:like|for|as|with)\s+(?:a\s+|an\s+)?$", re.IGNORECASE)
-_LIKE_AFTER = re.compile(r"\S{0,3}(?:番号)?(?:と|に)(?:紛らわし|間違|似|混同|見間違)")
+_EXAMPLE_AFTER = quickre.compile(r"[」』\"”']?\s*(?:のよう[なに]|みたいな)")
+_LIKE_BEFORE = quickre.compile(r"\b(?:like|for|as|with)\s+(?:a\s+|an\s+)?$", re.IGNORECASE)
+_LIKE_AFTER = quickre.compile(r"\S{0,3}(?:番号)?(?:と|に)(?:紛らわし|間違|似|混同|見間違)")
 # Between a label and its value: "invoice numbers look like INV 0207-…"; and a value listed
 # after another one under the same label: "品番 04152-YZZA6 と 90915-10003".
-_LABEL_GLUE = re.compile(
+_LABEL_GLUE = quickre.compile(
     r"(?:\s*(?:numbers?|nos?\.?|ids?|codes?))?(?:\s+(?:look|looks|are|is|like|such as|e\.g\.|"
     r"formatted as|format)){0,3}(?:\s+(?-i:[A-Z]{2,5}))?\s*[:：]?\s*$", re.IGNORECASE)
-_LISTED_AFTER = re.compile(rf"[\w-]*\d[\w-]*\s*{_LIST_SEPARATOR}\s*$")
+_LISTED_AFTER = quickre.compile(rf"[\w-]*\d[\w-]*\s*{_LIST_SEPARATOR}\s*$")
 
 
 # The identifiers a number labelled as another one is misread as: a phone, a My Number
@@ -645,7 +651,7 @@ _LISTED_AFTER = re.compile(rf"[\w-]*\d[\w-]*\s*{_LIST_SEPARATOR}\s*$")
 # account number (any seven digits: "Registered Charity No. 1150872"), a US licence number
 # (a letter and digits: "model NN8411").
 _LABELLED_AS_OTHER = _PHONES | {"JP_MY_NUMBER", "JP_BANK_ACCOUNT", "US_DRIVER_LICENSE"}
-_MY_NUMBER_LABEL = re.compile(r"マイナンバー|個人番号|\bmy\s*number\b|\bindividual\s+number\b",
+_MY_NUMBER_LABEL = quickre.compile(r"マイナンバー|個人番号|\bmy\s*number\b|\bindividual\s+number\b",
                               re.IGNORECASE)
 
 
@@ -691,7 +697,7 @@ def _labelled_other(text: str, hit: Detected) -> bool:
 
 # A table column headed by another identifier's name: its cells are lots, serials, orders —
 # whatever their digits look like (a barcode misread as 090-2231-4478 in a ロット column).
-_OTHER_ID_HEADER = re.compile(
+_OTHER_ID_HEADER = quickre.compile(
     r"^\s*[\"'#]?\s*(?:(?:order|invoice|ticket|reference|ref|tracking|booking|serial|lot|part|"
     r"case|batch|build|model|shipment|container|job|po|drawing|sku)s?(?:[\s_.-]*(?:numbers?|"
     r"nos?\.?|ids?|codes?|#))?|s/?n|p/?n|"
@@ -711,9 +717,9 @@ def _other_id_cells(text: str) -> list[tuple[int, int]]:
 
 # A code's letters and a hyphen glued before a number (図面番号 A-03-1120-4458), or a hyphen and
 # a letter after it: part of a longer identifier. Not a phone's own label (TEL-03-…).
-_CODE_PREFIX = re.compile(
+_CODE_PREFIX = quickre.compile(
     r"(?<![\w+/-])(?!(?i:tel|fax|ph|phone|mob|mobile|cell|tél)[-/])[A-Za-z][A-Za-z0-9]{0,5}[-/]$")
-_CODE_SUFFIX = re.compile(r"-[A-Za-z]")
+_CODE_SUFFIX = quickre.compile(r"-[A-Za-z]")
 
 
 def _inside_code(text: str, hit: Detected) -> bool:
@@ -725,7 +731,7 @@ def _inside_code(text: str, hit: Detected) -> bool:
 
 # Freephone numbers, an organisation's line by the numbering plans: Japan's 0120 (and 0800
 # written 0800-…), the UK's 0800/0808, the NANP's 800, 833, 844, 855, 866, 877 and 888.
-_FREEPHONE = re.compile(
+_FREEPHONE = quickre.compile(
     r"^(?:\+?81[\s-]*|0)120|^0800[\s-]|^(?:\+?44[\s-]*(?:\(0\))?[\s-]*|0)80[08][\s-]?\d|"
     r"^(?:\+?1[\s.-]*)?\(?8(?:00|33|44|55|66|77|88)\)?[\s.-]*\d{3}[\s.-]*\d{4}$")
 
@@ -750,7 +756,7 @@ def _is_role_mailbox(value: str) -> bool:
 # A table column headed by a kind of place: its cells are stations and towns, whatever
 # family names they share (大塚, 大森 under station_name). Or by a kind of product: its cells
 # are models named after their makers' founders (スズキ ジムニー, ダイハツ タント under 車名).
-_PLACE_HEADER = re.compile(
+_PLACE_HEADER = quickre.compile(
     r"^\s*[\"'#]?\s*(?:(?:from|to|origin|destination|departure|arrival|stop|station|city|"
     r"town|village|prefecture|province|county|region|area|district|ward|venue|location|"
     r"place|port|airport|vehicle|car|product|model|make)(?:[\s_.-]*(?:names?|codes?))?|"
@@ -777,7 +783,7 @@ def _in_cell(cells: list[tuple[int, int]], starts: list[int], hit: Detected) -> 
 
 # -- organisations' contact details -----------------------------------------------------------
 
-_ORG_LABEL = re.compile(
+_ORG_LABEL = quickre.compile(
     r"代表電話|代表番号|代表|本社|本店|本部|所在地|窓口|お客様センター|コールセンター|"
     # An organisation's site and an event's venue (拠点住所, 会場：献血ルーム有楽町).
     r"(?:拠点|会社|店舗|施設|事業所)住所|会場|開催場所|\bvenue\b|"
@@ -791,12 +797,12 @@ _ORG_LABEL = re.compile(
 )
 # An address that ends in a public building's name (…本町一丁目1番1号 市役所本庁舎3階) is that
 # building's, whatever label precedes it.
-_PUBLIC_FACILITY_IN = re.compile(
+_PUBLIC_FACILITY_IN = quickre.compile(
     r"\d[^\n]{0,12}?(?:市役所|区役所|町役場|村役場|役場|本庁舎|庁舎|県庁|都庁|道庁|府庁|"
     r"公民館|図書館|美術館|博物館|文化会館|市民会館|区民会館|体育館)")
 # The same labels in brackets right after the value, as directories write a switchboard:
 # 042-000-2525（代表）, 03-3456-7890 (main).
-_ORG_LABEL_AFTER = re.compile(
+_ORG_LABEL_AFTER = quickre.compile(
     r"[ \t\u3000]*[（(][ \t\u3000]*(?:大?代表(?:電話|番号)?|本社|本店|本部|"
     r"main(?:\s+(?:line|number|office))?|switchboard|head\s*office|headquarters)[ \t\u3000]*[)）]",
     re.IGNORECASE)
@@ -815,13 +821,13 @@ _JA_ORG_SUFFIXES = (
     r"眼鏡|酒造|醸造|商店|商会|工房|農園|書店|書房|薬局|電機|精工|食品|製菓|製作所|印刷|"
     # 投票所, 研究所, 保健所 — not 住所, 居所 or 場所, which anyone has.
     r"(?<![住居場])所)")
-_JA_ORG_SUFFIX = re.compile(_JA_ORG_SUFFIXES + r"\s*(?:の本社|の所在地|の住所)?\s*$")
+_JA_ORG_SUFFIX = quickre.compile(_JA_ORG_SUFFIXES + r"\s*(?:の本社|の所在地|の住所)?\s*$")
 # A Japanese name right before one of them names the place or the firm (大隈講堂, 田中病院) —
 # not when the word goes on to a person's post (佐藤センター長, 鈴木病院職員) or is the start of
 # a given name (田中省吾: 省 then another kanji).
-_JA_THING_AFTER = re.compile(_JA_ORG_SUFFIXES + r"(?![一-龯]|員|スタッフ)")
-_EN_NAME_WORDS = re.compile(r"([A-Za-z][\w'’.-]*)[\s,]*$")
-_PRIVATE_LABEL = re.compile(
+_JA_THING_AFTER = quickre.compile(_JA_ORG_SUFFIXES + r"(?![一-龯]|員|スタッフ)")
+_EN_NAME_WORDS = quickre.compile(r"([A-Za-z][\w'’.-]*)[\s,]*$")
+_PRIVATE_LABEL = quickre.compile(
     r"(?<!拠点)(?<!会社)(?<!店舗)(?<!施設)(?<!本社)(?<!事業所)住所|"
     r"自宅|(?:様|さん|氏|お)宅|携帯|氏名|本人|お客様の|顧客の|患者|契約者|申込者|利用者の|入居者|"
     r"\bhome\b|\bmobile\b|\bcell\b|personal|\bhis\b|\bher\b|\bmy\b|customer'?s|client'?s|"
@@ -834,7 +840,7 @@ _PRIVATE_LABEL = re.compile(
 # A business that is one person: a freelancer's or a sole proprietor's office is their own
 # (「フリーランスのイラストレーターさんへの支払通知書。宛先は小鳥デザイン事務所（…）」), anywhere
 # in the value's paragraph.
-_FREELANCE = re.compile(
+_FREELANCE = quickre.compile(
     r"フリーランス|個人事業主|個人事業|個人経営|一人親方|\bfreelanc(?:e|er|ers|ing)\b|"
     r"\bself[- ]employed\b|\bsole\s+(?:trader|proprietor(?:ship)?)\b",
     re.IGNORECASE,
@@ -855,7 +861,7 @@ def _paragraph(text: str, at: int) -> tuple[int, int]:
     return start, end.start() if end is not None else hi
 
 
-_NAME_BEFORE = re.compile(r"[A-Z][\w&'’]*[ -]$")
+_NAME_BEFORE = quickre.compile(r"[A-Z][\w&'’]*[ -]$")
 
 
 def _private_label(text: str, start: int, end: int) -> bool:
@@ -870,22 +876,22 @@ def _private_label(text: str, start: int, end: int) -> bool:
 
 # A business run from its owner's home: its address and number are the owner's ("invoice to
 # Rachel Kim Studio, 48 Alder Way, … - she works from home").
-_HOME_BUSINESS = re.compile(
+_HOME_BUSINESS = quickre.compile(
     r"\b(?:works?|working|run|runs|operates?|based)\s+(?:from|out\s+of|at)\s+(?:her|his|their|"
     r"my|our)?\s*(?:own\s+)?home\b|\bhome[- ](?:office|business|based)\b|\bsole\s+trader\b|"
     r"自宅(?:兼|で営業|から|を事務所)|個人事業",
     re.IGNORECASE,
 )
-_JP_MOBILE = re.compile(r"^(?:\+?81)?0?[789]0")
+_JP_MOBILE = quickre.compile(r"^(?:\+?81)?0?[789]0")
 # A separator, after the building the address ends in (…青海2-7-11 東京港湾合同庁舎、03-…).
 # Also a remark in brackets ("(reception)"), and the next line's phone label ("…152-0035\nTel ").
-_CONTACT_GLUE = re.compile(
+_CONTACT_GLUE = quickre.compile(
     r"\s*(?:[（(][^()（）\n]{1,20}[)）]\s*)?"
     r"(?:[^\n,、;/]{1,24}?(?:庁舎|ビル|館|タワー|センター|棟|\d+階|building|house|tower|"
     r"floor)\s*)?(?:[,、;/]|\n[ \t]*(?:tel|phone|fax|電話|TEL|FAX|☎)\.?[ \t]*[:：]?)\s*",
     re.IGNORECASE)
-_JP_MOBILE_NUMBER = re.compile(r"0[789]0\d{8}")
-_ACCOUNT_ID = re.compile(
+_JP_MOBILE_NUMBER = quickre.compile(r"0[789]0\d{8}")
+_ACCOUNT_ID = quickre.compile(
     r"(?:ID|ＩＤ|アカウント|ログイン|login|user\s*name|username)\s*[:：=]?\s*$", re.IGNORECASE)
 
 
@@ -921,17 +927,17 @@ def _owner_before(text: str, start: int) -> bool:
 
 
 # The start of a line that names an owner: up to a dash, a colon, a bracket or the line's end.
-_OWNER_HEADING = re.compile(r"[ \t]*(?P<owner>[^—–:：(（|\n]{2,60}?)[ \t]*(?:[—–:：(（|]|$)")
+_OWNER_HEADING = quickre.compile(r"[ \t]*(?P<owner>[^—–:：(（|\n]{2,60}?)[ \t]*(?:[—–:：(（|]|$)")
 
 
 # A line that is a list item (or a plain line) labelled by a name and a colon, the value after.
-_OWNER_ITEM = re.compile(
+_OWNER_ITEM = quickre.compile(
     r"^[ \t\u3000]*(?:[-・*•●■◆▪]|\d{1,2}[.)．）])?[ \t\u3000]*(?P<owner>[^:：\n]{2,40}?)"
     r"[ \t\u3000]*[:：][ \t\u3000]*(?:〒[ \t\u3000]*[\d-]+[ \t\u3000]*)?$", re.MULTILINE)
 
 
 # An English name whose head noun comes before "of" and capitalised words to its end.
-_EN_HEAD_OF = re.compile(
+_EN_HEAD_OF = quickre.compile(
     r"\b([A-Z][a-z]+)\s+of\s+(?:the\s+)?[A-Z][\w'’.-]*(?:\s+(?:and|&|of|the|[A-Z][\w'’.-]*))*\s*$")
 
 
@@ -997,17 +1003,17 @@ def _public_contact(text: str, hit: Detected, value: str, people: _People) -> bo
 
 # A work's title: in 『』 or 《》, or in 「」 before シリーズ (「かいけつゾロリ」シリーズ: a
 # series of books, films or games — 「」 alone also quotes forms and speech).
-_WORK_TITLE = re.compile(
+_WORK_TITLE = quickre.compile(
     r"『[^』\n]{1,40}』|《[^》\n]{1,40}》|「[^」\n]{1,40}」(?=シリーズ)")
 # In English, a quoted title after a verb of reading, watching or playing it ("our book club is
 # reading 'Kafka on the Shore'", "we watched \"Spirited Away\"").
-_EN_WORK_TITLE = re.compile(
+_EN_WORK_TITLE = quickre.compile(
     r"\b(?:read|reads|reading|reread|rereading|watch|watched|watching|rewatch|rewatching|"
     r"play|played|playing|staging|adapting|adapted)\s+(?:the\s+(?:novel|book|film|play|"
     r"series|game|manga|anime)\s+)?([\"“'‘][A-Z][^\"“”'‘’\n]{1,60}[\"”'’])")
 # A sentence about a work of fiction, or about the past: its people are characters or figures
 # of history. Words that also describe a customer's record ("history", "profile") are not here.
-_FRAME_WORDS = re.compile(
+_FRAME_WORDS = quickre.compile(
     r"キャラ|登場人物|主人公|アニメ|漫画|マンガ|小説|ゲーム|映画|ドラマ|作品|童話|昔話|"
     # 明治/大正 as eras of history, not of a birth (大正15年生まれ).
     r"歴史上|偉人|武将|幕末|"
@@ -1069,13 +1075,13 @@ _FRAME_WORDS = re.compile(
 # A holder of a numbered office, before or in brackets after the name (初代司法卿の江藤新平,
 # 十河信二（第4代国鉄総裁）): the list of an office's holders is public by its nature.
 _OFFICE_ORDINAL = r"(?:初代|第\s*[0-9０-９一二三四五六七八九十百]+\s*代)"
-_OFFICE_BEFORE = re.compile(_OFFICE_ORDINAL + r"[一-龯ァ-ヶー]{1,8}(?:の|・|、)?\s*$")
-_OFFICE_AFTER = re.compile(r"\s*[（(]\s*" + _OFFICE_ORDINAL + r"[一-龯ァ-ヶー]")
-_CHARACTER_SUFFIX = re.compile(r"^-(?:kun|chan)\b", re.IGNORECASE)
+_OFFICE_BEFORE = quickre.compile(_OFFICE_ORDINAL + r"[一-龯ァ-ヶー]{1,8}(?:の|・|、)?\s*$")
+_OFFICE_AFTER = quickre.compile(r"\s*[（(]\s*" + _OFFICE_ORDINAL + r"[一-龯ァ-ヶー]")
+_CHARACTER_SUFFIX = quickre.compile(r"^-(?:kun|chan)\b", re.IGNORECASE)
 # An epithet the public gave a person, right after the name: 坂口謹一郎（「酒の博士」と呼ばれた
 # 発酵学者）, James Harrison, the Australian "Man with the Golden Arm". Nobody's customer is
 # written about by the nickname the press gave them.
-_EPITHET_AFTER = re.compile(
+_EPITHET_AFTER = quickre.compile(
     r"\s*[（(]?\s*「[^」\n]{1,20}」(?:と(?:呼ばれ|称され|いわれ|言われ)|の(?:異名|愛称))|"
     r",[ \u00a0]+(?:the|known as|nicknamed|dubbed)[ \u00a0]+(?:[A-Z][a-z]+[ \u00a0]+){0,2}"
     r"[\"“][A-Z][^\"“”\n]{3,40}[\"”]|"
@@ -1083,12 +1089,12 @@ _EPITHET_AFTER = re.compile(
     r"風(?=の|に|な)")
 # A performance or a work named by its performer or artist, right after the name: "the Ed
 # Sheeran concert", "the Henry Moore sculpture", "a Monet retrospective".
-_WORK_NOUN_AFTER = re.compile(
+_WORK_NOUN_AFTER = quickre.compile(
     r"[ \u00a0]+(?:concerts?|tour|album|gig|sculptures?|paintings?|portraits?|statue|murals?|"
     r"retrospective|exhibition|biopic|fan\s+club)\b")
 # In the same sentence, a person addressed, labelled or related to the writer's business.
 # (A role word that modifies another noun addresses nobody: 新入社員研修, 社員向け, 患者数.)
-_ADDRESSED = re.compile(
+_ADDRESSED = quickre.compile(
     r"(?:様|殿|氏名|名前[:：]|担当|お客様|患者|利用者|契約者|応募者|候補者|社員|従業員|入居者)"
     r"(?!研修|教育|向け|全員|一同|旅行|食堂|寮|数|層|満足)|"
     # "no client specifics" addresses nobody.
@@ -1114,10 +1120,10 @@ _ADDRESSED = re.compile(
 # register and on its website.
 _OFFICER_TITLE = (r"(?:Chief\s+Executive(?:\s+Officer)?|CEO|Chair(?:man|woman|person)?|"
                   r"President|Founder|Co-?founder|Managing\s+Director)")
-_OFFICER_AFTER = re.compile(
+_OFFICER_AFTER = quickre.compile(
     rf",[ \u00a0]+(?:the\s+)?{_OFFICER_TITLE}(?:\s+(?:and|&)\s+{_OFFICER_TITLE})?"
     r"(?:\s+of\s+the\s+Board)?\s+(?:of|at)\s+(?:the\s+)?[A-Z]")
-_OFFICER_LABEL = re.compile(
+_OFFICER_LABEL = quickre.compile(
     rf"(?m:^[ \t]*{_OFFICER_TITLE}(?:\s+(?:and|&)\s+{_OFFICER_TITLE})?(?:\s*\([^)\n]{{0,20}}\))?"
     r"[ \t]*:[ \t]*$)|"
     r"(?:株式会社|（株）|㈱|ホールディングス|グループ)[ \t\u3000]*"
@@ -1248,7 +1254,7 @@ def _part_key(value: str) -> str:
 
 # A name word of Latin script, for reading the word after a lone given name ("Jack" of "Jack
 # Kerouac's").
-_NEXT_NAME_WORD = re.compile(r"[ \u00a0]+([A-Z][a-z\u00e0-\u024f'’-]+?)(?:['’]s?)?\b")
+_NEXT_NAME_WORD = quickre.compile(r"[ \u00a0]+([A-Z][a-z\u00e0-\u024f'’-]+?)(?:['’]s?)?\b")
 
 
 def _latin_name(text: str, hit: Detected) -> str | None:
@@ -1340,7 +1346,7 @@ def _table_block(text: str, start: int, end: int) -> tuple[int, int] | None:
 
 # A list item's mark at the start of its line: a bullet, a number, a circled number, or the
 # time code of show notes ("02:10 Serena Williams' 23 titles").
-_LIST_MARK = re.compile(
+_LIST_MARK = quickre.compile(
     r"[ \t\u3000]*(?:[・•●○◆■\-*–—]|[0-9０-９]{1,2}[.)．）]|[①-⑳]|\d{1,2}:\d{2}(?::\d{2})?)"
     r"[ \t\u3000]*")
 
@@ -1409,7 +1415,7 @@ def _notable_cast(text: str, people: Sequence[Detected]) -> bool:
 # each other and the matters a company keeps about them ("the grievance filed by Kateryna
 # Bondarenko against her supervisor Paul Richter" — both names are also notable people's). Only
 # for the cast of notable names, which nothing else in the text speaks for.
-_EVERYDAY_CASE = re.compile(
+_EVERYDAY_CASE = quickre.compile(
     r"\b(?:supervisors?|managers?|boss|subordinates?|direct\s+reports?|co-?workers?|employers?|"
     r"landlord|lodger|residents?|members?|callers?|claimants?|complainants?|"
     r"grievances?|complaints?|disciplinary|dismiss(?:al|ed)|terminat(?:ion|ed)|appraisals?|"
@@ -1423,7 +1429,7 @@ _EVERYDAY_CASE = re.compile(
 )
 # "the" before one more capitalised word of the name ("the Royal …"; "the Emily Hall account"
 # is Emily Hall's).
-_THE_BEFORE = re.compile(r"\b[Tt]he\s+[A-Z][a-z]+\s+$")
+_THE_BEFORE = quickre.compile(r"\b[Tt]he\s+[A-Z][a-z]+\s+$")
 # Words of a product's model after its maker and name ("Gibson Les Paul Standard 2019").
 _MODEL_WORDS = frozenset({
     "standard", "deluxe", "custom", "classic", "special", "limited", "signature", "edition",
@@ -1438,18 +1444,18 @@ _ROMAJI_PLACE_HEADS = frozenset({"jingu", "jingū", "taisha", "jinja", "tenmangu
                                  "maru"})
 # A label that names a kind of thing, right before the value: a rice, a variety, a product,
 # a ship, a room (使用米：山田錦, 部屋名：漱石, "Cultivar: Yamada Nishiki").
-_THING_LABEL = re.compile(
+_THING_LABEL = quickre.compile(
     r"(?:使用米|酒米|原料米|品種|銘柄名?|商品名|製品名|品名|船名|部屋名|会議室名?|車名|機種名?|"
     r"犬種|猫種|(?i:\b(?:product|model|brand|vessel|ship|room|variety|cultivar|breed|strain|"
     r"species)(?:[ \t]+name)?))[ \t\u3000]*[:：][ \t\u3000]*[「『\"“]?$")
 # The text says right after the value that it is no person ("— a product name, not a person",
 # 「人名ではありません」), on its line.
-_NOT_A_PERSON_AFTER = re.compile(
+_NOT_A_PERSON_AFTER = quickre.compile(
     r"[^\n.。!?！？]{0,40}?(?:\bnot\s+(?:an?\s+)?(?:real\s+)?(?:person|people|human)\b|"
     r"\bnot\s+a\s+(?:person|people)['’]?s?\s+name\b|人名ではな|人物ではな|人の名前ではな)",
     re.IGNORECASE)
 # Lower-case words, then the kind of a place, after "the" and a name.
-_PLACE_AFTER = re.compile(
+_PLACE_AFTER = quickre.compile(
     r"(?:[ \u00a0]+[a-z]+){0,2}?[ \u00a0]+(?:district|region|area|valley|coast|peninsula|basin|"
     r"quarter|ward|prefecture|province|county|neighbou?rhood|estate|hills|plain|river|bay)\b")
 # Animals of zoos, farms and homes. Named right after their kind (ゾウのジョン, "the elephant
@@ -1463,35 +1469,37 @@ _ANIMALS_EN = (r"(?:giant\s+|red\s+)?pandas?|elephants?|giraffes?|lions?|lioness
                r"otters?|hippos?|rhinos?|bears?|koalas?|kangaroos?|horses?|ponies|pony|dogs?|"
                r"puppy|puppies|cats?|kittens?|rabbits?|owls?|parrots?|tortoises?|turtles?|sheep|"
                r"goats?|cows?|calf|pigs?|foal|cub")
-_ANIMAL_BEFORE = re.compile(
+_ANIMAL_BEFORE = quickre.compile(
     rf"(?:{_ANIMALS_JA})の$|(?i:\b(?:the|our|a|their|his|her|my)\s+(?:{_ANIMALS_EN})\s+$)")
-_ANIMAL_NAMED = re.compile(
+_ANIMAL_NAMED = quickre.compile(
     rf"(?:{_ANIMALS_JA})の[ァ-ヶー]{{2,12}}|(?i:\b(?:the|our)\s+(?:{_ANIMALS_EN})\s+)[A-Z]")
 # A ship's prefix before its name: MV "Anna Sophia", M/V Clara Jensen, HMS Victoria.
-_SHIP_PREFIX = re.compile(
+_SHIP_PREFIX = quickre.compile(
     r"(?-i:\b(?:MV|M/V|MS|M/S|MT|M/T|SS|RMS|HMS|USS|HMAS|HMCS|FPSO|LNGC))[ \u00a0]+[\"“'‘]?$")
 # Inside an address: a street part and a comma before, a postal code after.
-_STREET_BEFORE = re.compile(r"\d[\w-]*(?:[ \t]+[\w.-]+){1,3},[ \t]*$")
-_POSTCODE_AFTER = re.compile(r",?[ \t]*(?:〒[ \t]*)?\d{3}-\d{4}\b|,?[ \t]+\d{5}(?:-\d{4})?\b")
+_STREET_BEFORE = quickre.compile(r"\d[\w-]*(?:[ \t]+[\w.-]+){1,3},[ \t]*$")
+_POSTCODE_AFTER = quickre.compile(r",?[ \t]*(?:〒[ \t]*)?\d{3}-\d{4}\b|,?[ \t]+\d{5}(?:-\d{4})?\b")
 # A sentence that writes to, sends to or contacts its people: they are recipients, not a cast.
-_CONTACTING = re.compile(
+_CONTACTING = quickre.compile(
     r"\b(?:send|sent|e-?mail|mail|cc|bcc|forward|reply|call|phone|text|message|invite|notify|"
     r"contact|tell|deliver)\b|送|宛|連絡|電話|返信|転送|招待|知らせ|届け",
     re.IGNORECASE,
 )
 # A character's name that names a thing, whichever recognizer read it: キティちゃんコンセプトルーム.
-_CHARACTER_THING = re.compile(r"^(?:ちゃん|くん)[ァ-ヶー]{3,}")
-_PERSONAL_PRONOUN = re.compile(r"\b(?:he|she|his|her|hers|him|himself|herself)\b", re.IGNORECASE)
+_CHARACTER_THING = quickre.compile(r"^(?:ちゃん|くん)[ァ-ヶー]{3,}")
+_PERSONAL_PRONOUN = quickre.compile(
+    r"\b(?:he|she|his|her|hers|him|himself|herself)\b", re.IGNORECASE)
 # The words after a name, initials among them ("Carlton B. Goodlett Place"), up to the head noun
 # of the thing it names: "… International Airport", "'s Church Hall" (St Peter's), "… Good
 # Samaritan Food Donation Act" (a law named after him).
 # Blanks within a line only: a tab or a line break starts another cell or another thing.
-_EN_FOLLOWING = re.compile(r"^(?:['’]s)?(?:[ \u00a0-]+[A-Z][\w'-]*\.?|[ \u00a0]+\d[\w-]*){1,5}")
+_EN_FOLLOWING = quickre.compile(
+    r"^(?:['’]s)?(?:[ \u00a0-]+[A-Z][\w'-]*\.?|[ \u00a0]+\d[\w-]*){1,5}")
 
 
 # "a"/"an" right before a name, or before one capitalised word that is no known name (the
 # maker: "a Toyota Yaris Cross").
-_ARTICLE_BEFORE = re.compile(r"(?:^|[^\w])(?i:a|an)\s+(?:(?P<maker>[A-Z][\w-]+)\s+)?$")
+_ARTICLE_BEFORE = quickre.compile(r"(?:^|[^\w])(?i:a|an)\s+(?:(?P<maker>[A-Z][\w-]+)\s+)?$")
 
 
 def _everyday_word_here(text: str, hit: Detected, value: str) -> bool:

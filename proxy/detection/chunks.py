@@ -21,17 +21,17 @@ whole would not — the safe direction.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
+from proxy.detection import quickre
 from proxy.detection.subjects import Detected
 
 # Below this a text is read whole: the cost of another round trip outweighs the parallelism.
 MIN_CHARS = 16_000
 CONTEXT = 400
-_SENTENCE_MARK = re.compile(r"[。！？.!?」』）)]\s*$")
-_PROSE = re.compile(r"[ \u3000\u3040-\u30ff\u3400-\u9fff]")
+_SENTENCE_MARK = quickre.compile(r"[。！？.!?」』）)]\s*$")
+_PROSE = quickre.compile(r"[ \u3000\u3040-\u30ff\u3400-\u9fff]")
 _TABLE_SEPARATORS = ("\t", "|", ",", ";")
 
 

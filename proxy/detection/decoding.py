@@ -40,6 +40,7 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from proxy.detection import quickre
 from proxy.detection.normalize import Edit, Normalized, apply_edits, canonical, identity
 
 MAX_DEPTH = 4
@@ -95,7 +96,7 @@ def _utf8(data: bytes) -> str | None:
         return None
 
 
-_JAPANESE = re.compile("[\u3040-\u30ff\u3400-\u9fff]")
+_JAPANESE = quickre.compile("[\u3040-\u30ff\u3400-\u9fff]")
 
 
 def _text_of(data: bytes, legacy: bool = False) -> tuple[str, str] | None:
@@ -151,9 +152,10 @@ def _edit(start: int, chars: list[tuple[str, int, int]]) -> Edit:
 
 # --- escape sequences -----------------------------------------------------------------------
 
-_ESCAPE = re.compile(r'\\(?:u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|x[0-9a-fA-F]{2}|[0-3][0-7]{2}'
+_ESCAPE = quickre.compile(r'\\(?:u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|x[0-9a-fA-F]{2}|[0-3][0-7]{2}'
                      r'|["\\/bfnrt])')
-_ESCAPE_TRIGGER = re.compile(r"\\(?:u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|x[0-9a-fA-F]{2}|[0-3][0-7]{2})"
+_ESCAPE_TRIGGER = quickre.compile(
+    r"\\(?:u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|x[0-9a-fA-F]{2}|[0-3][0-7]{2})"
                              r"|\\\".*\\\"")
 _SIMPLE = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
 
@@ -217,11 +219,12 @@ def _escape_run(run: list[re.Match[str]]) -> Iterator[Edit]:
 
 # --- percent-encoding, quoted-printable, HTML references, hex --------------------------------
 
-_QUOTED_PRINTABLE = re.compile(r"(?:=[0-9A-F]{2}|=\r?\n)+")
-_QP_TRIGGER = re.compile(r"=[0-9A-F]{2}=[0-9A-F]{2}")
-_REFERENCE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+_QUOTED_PRINTABLE = quickre.compile(r"(?:=[0-9A-F]{2}|=\r?\n)+")
+_QP_TRIGGER = quickre.compile(r"=[0-9A-F]{2}=[0-9A-F]{2}")
+_REFERENCE = quickre.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 # Hex strings, bare or as SQL and C write them (0xE6B1A0…, X'E6B1A0…').
-_HEX = re.compile(r"(?<![0-9A-Za-z])(?:0[xX]|[xX]')?(?P<hex>(?:[0-9a-fA-F]{2}){6,})(?![0-9A-Za-z])")
+_HEX = quickre.compile(
+    r"(?<![0-9A-Za-z])(?:0[xX]|[xX]')?(?P<hex>(?:[0-9a-fA-F]{2}){6,})(?![0-9A-Za-z])")
 
 
 def _byte_escapes(
@@ -249,13 +252,13 @@ def _byte_escapes(
 
 
 # A form-encoded value (``a=b&cardholder=LUCAS+FERREIRA``), where "+" is a space.
-_FORM_VALUE = re.compile(r"(?:^|(?<=[?&\s]))[\w.\[\]%-]{1,64}=(?P<v>[\w.%+@\-]*\+[\w.%+@\-]*)"
+_FORM_VALUE = quickre.compile(r"(?:^|(?<=[?&\s]))[\w.\[\]%-]{1,64}=(?P<v>[\w.%+@\-]*\+[\w.%+@\-]*)"
                          r"(?=&|\s|$)")
 
 
 # A stretch of a URL or form body holding percent-escapes: the literal characters between
 # escapes are bytes too (Shift_JIS leaves ASCII trail bytes unescaped: "%8Eq").
-_ESCAPED_BYTE = re.compile(r"%([0-9A-Fa-f]{2})")
+_ESCAPED_BYTE = quickre.compile(r"%([0-9A-Fa-f]{2})")
 _TOKEN_STOPS = frozenset(" \t\r\n&=?#\"'<>")
 
 
@@ -335,13 +338,13 @@ def _hex(text: str) -> Iterator[Edit]:
 
 _B64_CHARS = "A-Za-z0-9+/_\\-"
 # One token, or lines of base64 as MIME and PEM wrap them (40+ characters a line).
-_BASE64 = re.compile(
+_BASE64 = quickre.compile(
     rf"(?<![{_B64_CHARS}])(?:[{_B64_CHARS}]{{40,}}={{0,2}}[ \t]*\r?\n[ \t]*)*"
     rf"[{_B64_CHARS}]{{12,}}={{0,2}}(?![{_B64_CHARS}=])"
 )
-_UPPER = re.compile("[A-Z]")
-_LOWER = re.compile("[a-z]")
-_DIGIT = re.compile("[0-9]")
+_UPPER = quickre.compile("[A-Z]")
+_LOWER = quickre.compile("[a-z]")
+_DIGIT = quickre.compile("[0-9]")
 
 
 def _b64_payload(candidate: str) -> bytes | None:
@@ -391,7 +394,7 @@ def _base64(text: str, flags: list[Flag], view: Normalized) -> Iterator[Edit]:
 
 # --- data: URLs ------------------------------------------------------------------------------
 
-_DATA_URL = re.compile(
+_DATA_URL = quickre.compile(
     r"(?<![A-Za-z0-9])data:(?P<mime>[A-Za-z0-9.+\-]+/[A-Za-z0-9.+\-]+)?"
     r"(?P<params>(?:;[A-Za-z0-9.+\-]+(?:=[^;,\s\"'<>()]*)?)*),"
     r"(?P<payload>[^\s\"'<>()\]]*)",
@@ -427,8 +430,8 @@ def _data_urls(view: Normalized, flags: list[Flag]) -> Normalized:
 
 # "Decode this ROT13", 「逆から書いてあるので直して」: the text says how to read it, and a
 # model does. Only then is the text also read rotated or reversed (a whole extra view each).
-_ROT13_CUE = re.compile(r"(?i:rot[ \-_]?13|caesar|シーザー)")
-_REVERSED_CUE = re.compile(r"(?i:\brevers|backwards?\b|逆から|逆さ|逆順|反転|右から左)")
+_ROT13_CUE = quickre.compile(r"(?i:rot[ \-_]?13|caesar|シーザー)")
+_REVERSED_CUE = quickre.compile(r"(?i:\brevers|backwards?\b|逆から|逆さ|逆順|反転|右から左)")
 _ROT13 = str.maketrans(
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
     "NOPQRSTUVWXYZABCDEFGHIJKLMnopqrstuvwxyzabcdefghijklm",

@@ -38,7 +38,6 @@ Sekisho's here; one that spends more than the budget stops the analysis with ``O
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
@@ -55,7 +54,7 @@ from presidio_analyzer.nlp_engine import NlpArtifacts
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from proxy.detection import arbiter, warmup
+from proxy.detection import arbiter, quickre, warmup
 from proxy.detection.budget import (
     DEFAULT_RECOGNIZER_BUDGET_MS,
     Budget,
@@ -79,11 +78,11 @@ from proxy.detection.subjects import Detected, Subject, start_view
 
 LANGUAGES = ("en", "ja")
 NER_ENTITIES = ("PERSON", "LOCATION", "NRP", "DATE_TIME")
-_JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
-_LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+_JAPANESE = quickre.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
+_LATIN_WORD = quickre.compile(r"[A-Za-z]{2,}")
 EN_NER_MODES = ("cascade", "always")
-_NOT_BLANK = re.compile(r"\S")
-_NAME_CANDIDATE = re.compile(f"[{LATIN_UPPER}{LATIN_LOWER}'’]{{3,}}")
+_NOT_BLANK = quickre.compile(r"\S")
+_NAME_CANDIDATE = quickre.compile(f"[{LATIN_UPPER}{LATIN_LOWER}'’]{{3,}}")
 # Sudachi refuses inputs over ~49 KB; Japanese is 3 bytes a character in UTF-8.
 _MAX_NLP_CHARS = 10_000
 # spaCy's English tokenizer strips the affixes of a string without blanks one at a time, each
@@ -93,7 +92,7 @@ _MAX_NLP_CHARS = 10_000
 # evaluation corpora (the longest: a 169-character JWT), is that long; the recognizers still
 # read the text whole. Sudachi's tokenizer is linear, and Japanese has no blanks to cut at.
 _MAX_NLP_RUN = 256
-_LONG_RUN = re.compile(rf"\S{{{_MAX_NLP_RUN + 1},}}")
+_LONG_RUN = quickre.compile(rf"\S{{{_MAX_NLP_RUN + 1},}}")
 # The model reads a batch of texts at a time, one call: batches of at most this many characters
 # (a second or so of English NER) let the deadline be checked between two.
 _NLP_BATCH_CHARS = 20_000
@@ -121,7 +120,7 @@ def languages_of(text: str) -> tuple[str, ...]:
     return ("ja",)
 
 
-_PLAIN_WORDS = re.compile(r"[a-z]{2,}(?:[ \t]+[a-z]{2,})*")
+_PLAIN_WORDS = quickre.compile(r"[a-z]{2,}(?:[ \t]+[a-z]{2,})*")
 
 
 def _plain_words(original: str) -> bool:

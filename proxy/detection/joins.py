@@ -29,6 +29,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from proxy.detection import quickre
 from proxy.values import Segment
 
 JOINED_NUMBER_MIN_SCORE = 0.5
@@ -44,12 +45,12 @@ _MAX_PIECE_IN_TEXT = 8
 # many, it is no piece).
 # A digit fragment: two or more digits with single separators between them, standing apart
 # from letters (not "call_abc123", not the 6771 of an escape such as \u6771).
-_FRAGMENT = re.compile(
+_FRAGMENT = quickre.compile(
     r"(?<![0-9A-Za-z%#\\])\d(?:[ .\-/ー\u2010-\u2015\u2212\uff0d\uff70\u30fb\u3000]?\d)+"
     r"(?![0-9A-Za-z])"
 )
-_STRETCH_GAP = re.compile(r"[ \t().\-/]+")
-_PHONE_CUE = re.compile(r"(?i:\bphone|\btel\b|\bmobile\b|\bcell\b|\bfax\b|\bcall\b)"
+_STRETCH_GAP = quickre.compile(r"[ \t().\-/]+")
+_PHONE_CUE = quickre.compile(r"(?i:\bphone|\btel\b|\bmobile\b|\bcell\b|\bfax\b|\bcall\b)"
                         r"|電話|携帯|連絡先")
 # What the text must call a number assembled from pieces for it to count as that kind.
 _KIND_CUES: dict[str, re.Pattern[str]] = {
@@ -65,9 +66,9 @@ _KIND_CUES: dict[str, re.Pattern[str]] = {
 }
 # What a join can assemble (all the recognizers a join is read with report one of these).
 JOINED_ENTITIES = frozenset(_KIND_CUES) | {"EMAIL_ADDRESS"}
-_EDGE_TOKEN = re.compile(r"[\w.@+\-]*$")
-_HEAD_TOKEN = re.compile(r"[\w.@+\-]*")
-_LINE_BREAK = re.compile(r"(?<=[\w.@+\-])[ \t]*\r?\n[ \t]*(?=[\w.@+\-])")
+_EDGE_TOKEN = quickre.compile(r"[\w.@+\-]*$")
+_HEAD_TOKEN = quickre.compile(r"[\w.@+\-]*")
+_LINE_BREAK = quickre.compile(r"(?<=[\w.@+\-])[ \t]*\r?\n[ \t]*(?=[\w.@+\-])")
 
 
 @dataclass(frozen=True, slots=True)

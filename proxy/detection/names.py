@@ -24,12 +24,13 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+
+from proxy.detection import quickre
 
 __all__ = ["LATIN_LOWER", "LATIN_UPPER", "SENTENCE_END", "Lexicon", "is_product_name",
            "is_thing_word", "lexicon"]
@@ -50,7 +51,7 @@ LATIN_LOWER = "a-z" + "".join(ch for ch in _LATIN_LETTERS if ch.islower())
 # the one from its second did): tried from every character, a long run of dots cost the square
 # of its length. The lookahead first: without it every lookbehind was
 # tried at every character of the text (0.38 ms a kilobyte, now 0.05).
-SENTENCE_END = re.compile(
+SENTENCE_END = quickre.compile(
     r"\n+|[。！？]+(?![」』）)])|(?=[.!?])(?<![A-Z])(?<!\bMr)(?<!\bMs)(?<!\bDr)(?<!\bSt)(?<!\bMrs)(?<!\bProf)"
     r"(?<!\bver)(?<!\bVer)(?<!\bvol)(?<!\bVol)(?<!\bvs)(?<!\bNo)(?<!\bfig)(?<!\bFig)(?<!\bapprox)"
     r"(?<![.!?]{2})[.!?]++(?=\s)"
@@ -98,12 +99,12 @@ def is_product_name(word: str) -> bool:
     return word.casefold() in _PRODUCT_NAMES
 
 
-_LATIN_NAME = re.compile(rf"[{LATIN_UPPER}{LATIN_LOWER}'’\- ]+")
-_PART = re.compile(r"[ \-+]")
+_LATIN_NAME = quickre.compile(rf"[{LATIN_UPPER}{LATIN_LOWER}'’\- ]+")
+_PART = quickre.compile(r"[ \-+]")
 
 # Provider attributes that hold names. Locales spell them differently ("first_names_female",
 # "unisex_last_names", "last_romanized_names"); formats, prefixes and suffixes are not names.
-_NAME_ATTR = re.compile(r"(first|last|middle)_(romanized_)?names")
+_NAME_ATTR = quickre.compile(r"(first|last|middle)_(romanized_)?names")
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,7 +201,7 @@ def _faker_names() -> tuple[set[str], set[str]]:
 
 # Polish family names change with gender (Wiśniewski, Wiśniewska); Faker lists many only in
 # the masculine form.
-_POLISH_MASCULINE = re.compile(r"(?:s|c|dz)ki$")
+_POLISH_MASCULINE = quickre.compile(r"(?:s|c|dz)ki$")
 
 
 def _with_feminine_forms(family: set[str]) -> set[str]:

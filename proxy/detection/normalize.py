@@ -42,6 +42,7 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from proxy.detection import quickre
 from proxy.detection.domains import SUFFIX_LABELS, has_public_suffix
 
 # Characters people type between digit groups instead of a hyphen (after NFKC, which already
@@ -219,13 +220,13 @@ def _nfkc(view: Normalized) -> Normalized:
 # keycap (0️⃣), and terminal colour sequences (ESC [ 31 m): a reader sees nothing there, so
 # they go. Control characters other than tab and line breaks (NUL in a pasted buffer) are read
 # as a gap between what they separate: they become a space.
-_INVISIBLE = re.compile(
+_INVISIBLE = quickre.compile(
     "\x1b\\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\\\-_]|"
     "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
     "\u2060-\u206f\u20e3\u3164\ufe00-\ufe0f\ufeff\uffa0\U000e0000-\U000e0fff]"
 )
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-_NON_ASCII_DIGIT = re.compile(r"(?![0-9])\d")
+_CONTROL = quickre.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_NON_ASCII_DIGIT = quickre.compile(r"(?![0-9])\d")
 
 # Cyrillic and Greek letters that look like Latin ones; replaced only inside a word that also
 # has Latin letters, so Russian and Greek words stay what they are.
@@ -237,9 +238,9 @@ _LOOKALIKES = str.maketrans({
     "κ": "k", "Α": "A", "Β": "B", "Ε": "E", "Ζ": "Z", "Η": "H", "Ι": "I", "Κ": "K", "Μ": "M",
     "Ν": "N", "Ο": "O", "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X",
 })
-_CYRILLIC_OR_GREEK = re.compile("[\u0370-\u03ff\u0400-\u04ff]")
-_LATIN_LETTER = re.compile("[A-Za-z]")
-_WORDISH = re.compile(r"[\w.@+\-]+")
+_CYRILLIC_OR_GREEK = quickre.compile("[\u0370-\u03ff\u0400-\u04ff]")
+_LATIN_LETTER = quickre.compile("[A-Za-z]")
+_WORDISH = quickre.compile(r"[\w.@+\-]+")
 
 
 def _characters(view: Normalized) -> Normalized:
@@ -269,7 +270,7 @@ def _characters(view: Normalized) -> Normalized:
 _KANJI_DIGITS = str.maketrans("〇零一二三四五六七八九○", "001234567890")
 # Digit-by-digit kanji numerals (no 十/百/千: those write quantities, not numbers read out),
 # with the separators of phone and card numbers between groups; at least seven digits.
-_KANJI_RUN = re.compile(
+_KANJI_RUN = quickre.compile(
     r"[〇零一二三四五六七八九○](?:[ー\-－‐―−・ 　()（）]{0,2}[〇零一二三四五六七八九○])+"
 )
 _MIN_SPELLED = 7
@@ -282,11 +283,11 @@ _EN_WORDS = (r"(?:(?:double|triple)[ ]+)?"
 # A run of digit words read out, with the pauses between groups: "oh nine oh, one two three
 # four, five six seven eight". Groups are words (or digits, between pauses). Runs are found
 # from their groups of words outwards, so a long list of plain numbers costs one scan.
-_EN_WORD_GROUP = re.compile(rf"(?i:(?<![A-Za-z0-9]){_EN_WORDS}(?:[ ]+{_EN_WORDS})*)")
+_EN_WORD_GROUP = quickre.compile(rf"(?i:(?<![A-Za-z0-9]){_EN_WORDS}(?:[ ]+{_EN_WORDS})*)")
 _EN_PAUSE = r"(?:[ ]*[,.\-][ ]*|[ ]+dash[ ]+)"
-_EN_NEXT = re.compile(rf"(?i:{_EN_PAUSE}(?:{_EN_WORDS}(?:[ ]+{_EN_WORDS})*|[0-9]+(?![0-9])))")
-_EN_PREVIOUS = re.compile(rf"(?i:(?<![0-9])[0-9]+{_EN_PAUSE}$)")
-_EN_WORD = re.compile(r"(?i:(?:(double|triple)[ ]+)?(zero|oh|o|one|two|three|four|five|six"
+_EN_NEXT = quickre.compile(rf"(?i:{_EN_PAUSE}(?:{_EN_WORDS}(?:[ ]+{_EN_WORDS})*|[0-9]+(?![0-9])))")
+_EN_PREVIOUS = quickre.compile(rf"(?i:(?<![0-9])[0-9]+{_EN_PAUSE}$)")
+_EN_WORD = quickre.compile(r"(?i:(?:(double|triple)[ ]+)?(zero|oh|o|one|two|three|four|five|six"
                       r"|seven|eight|nine|niner|[0-9]+)(?![A-Za-z]))")
 _JA_DIGIT_WORDS = {
     "ぜろ": "0", "ゼロ": "0", "れい": "0", "まる": "0", "いち": "1", "イチ": "1", "にい": "2",
@@ -300,13 +301,14 @@ _JA_WORDS = "|".join(sorted(_JA_DIGIT_WORDS, key=len, reverse=True))
 # (「０３の７４７０のヨンゴロクキュウ」). A group of words has two or more (a lone に, し, ご or
 # く is a particle or a kanji reading); groups are separated by の or a pause mark, never by a
 # plain space (「4321 に折り返し」).
-_JA_WORD_GROUP = re.compile(rf"(?:{_JA_WORDS}){{2,}}")
+_JA_WORD_GROUP = quickre.compile(rf"(?:{_JA_WORDS}){{2,}}")
 _JA_PAUSE = r"(?:[、,・ー\-]|の、?)"
-_JA_NEXT = re.compile(rf"{_JA_PAUSE}(?:(?:{_JA_WORDS}){{2,}}|[0-9]+(?![0-9]))")
-_JA_PREVIOUS = re.compile(rf"(?<![0-9])[0-9]+{_JA_PAUSE}$")
-_JA_WORD = re.compile(rf"{_JA_WORDS}|[0-9]+")
-_SPELLED_TRIGGER = re.compile(r"(?i:\b(?:zero|oh|one|two|three|four|five|six|seven|eight|nine)\b)")
-_JA_TRIGGER = re.compile("[ぜゼれまいイにニさサよヨしごゴろロなナはハきキく]")
+_JA_NEXT = quickre.compile(rf"{_JA_PAUSE}(?:(?:{_JA_WORDS}){{2,}}|[0-9]+(?![0-9]))")
+_JA_PREVIOUS = quickre.compile(rf"(?<![0-9])[0-9]+{_JA_PAUSE}$")
+_JA_WORD = quickre.compile(rf"{_JA_WORDS}|[0-9]+")
+_SPELLED_TRIGGER = quickre.compile(
+    r"(?i:\b(?:zero|oh|one|two|three|four|five|six|seven|eight|nine)\b)")
+_JA_TRIGGER = quickre.compile("[ぜゼれまいイにニさサよヨしごゴろロなナはハきキく]")
 _MAX_LOOKBACK = 24
 
 
@@ -385,7 +387,7 @@ def _word_digits(
 # Letters OCR and careless typing put for digits in a number: O for 0, l and I for 1 —
 # "O9O-948l-96l2" on a scanned business card. Only in a token that is otherwise digits and the
 # separators of a phone or card number, with at least six digits already.
-_OCR_TOKEN = re.compile(r"(?<![\w@])[0-9OolI()+\-.]{8,}(?![\w@])")
+_OCR_TOKEN = quickre.compile(r"(?<![\w@])[0-9OolI()+\-.]{8,}(?![\w@])")
 _OCR_DIGITS = str.maketrans("OolI", "0011")
 
 
@@ -423,13 +425,13 @@ _PART = r"[A-Za-z0-9_%+\-]"
 # start did (or the run's start was taken by the match before), and tried from every blank
 # of a long run it cost the square of the run.
 _NOT_IN_BLANKS = r"(?:(?!\s)|(?<!\s))"
-_AT_MARK = re.compile(rf"{_NOT_IN_BLANKS}(?:{_AT_WORDS})", re.IGNORECASE)
-_LOCAL_BEFORE = re.compile(rf"[A-Za-z0-9]{_PART}*(?:{_DOT}{_PART}+)*$", re.IGNORECASE)
-_DOMAIN_AFTER = re.compile(rf"[A-Za-z0-9\-]+(?:{_DOT}[A-Za-z0-9\-]+)+", re.IGNORECASE)
-_EMAIL_TRIGGER = re.compile(r"@|アット|あっと|[(（\[［【<＜{]\s*at\s*[)）\]］】>＞}]|\sat\s",
+_AT_MARK = quickre.compile(rf"{_NOT_IN_BLANKS}(?:{_AT_WORDS})", re.IGNORECASE)
+_LOCAL_BEFORE = quickre.compile(rf"[A-Za-z0-9]{_PART}*(?:{_DOT}{_PART}+)*$", re.IGNORECASE)
+_DOMAIN_AFTER = quickre.compile(rf"[A-Za-z0-9\-]+(?:{_DOT}[A-Za-z0-9\-]+)+", re.IGNORECASE)
+_EMAIL_TRIGGER = quickre.compile(r"@|アット|あっと|[(（\[［【<＜{]\s*at\s*[)）\]］】>＞}]|\sat\s",
                             re.IGNORECASE)
-_SEPARATOR = re.compile(rf"{_NOT_IN_BLANKS}(?:{_DOT})", re.IGNORECASE)
-_SPELLED_DOT = re.compile(rf"{_NOT_IN_BLANKS}(?:{_DOT_WORD})", re.IGNORECASE)
+_SEPARATOR = quickre.compile(rf"{_NOT_IN_BLANKS}(?:{_DOT})", re.IGNORECASE)
+_SPELLED_DOT = quickre.compile(rf"{_NOT_IN_BLANKS}(?:{_DOT_WORD})", re.IGNORECASE)
 _LOCAL_WINDOW = 96
 # A domain name has at most 253 characters (RFC 1035); spelled out ("dot" for each ".") about
 # four times that. The window bounds what each at-sign reads: unbounded, the at-signs of
@@ -488,7 +490,7 @@ def _emails(view: Normalized) -> Normalized:
 
 # --- string literals concatenated in code ---------------------------------------------------
 
-_CONCATENATED = re.compile(r"(?<=[\w.@+\-])([\"'])\s*\+\s*\1(?=[\w.@+\-])")
+_CONCATENATED = quickre.compile(r"(?<=[\w.@+\-])([\"'])\s*\+\s*\1(?=[\w.@+\-])")
 
 
 def _literals(view: Normalized) -> Normalized:
@@ -501,12 +503,12 @@ def _literals(view: Normalized) -> Normalized:
 
 # --- dashes and script boundaries ------------------------------------------------------------
 
-_DASH_BETWEEN_DIGITS = re.compile(
+_DASH_BETWEEN_DIGITS = quickre.compile(
     "(?<=\\d)[" + "".join(sorted(_DASHES)) + "](?=\\d)"
 )
 _JA = "\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff"
 # Where Japanese script touches an ASCII letter or digit, in either order.
-_SCRIPT_BOUNDARY = re.compile(f"(?<=[{_JA}])(?=[A-Za-z0-9])|(?<=[A-Za-z0-9])(?=[{_JA}])")
+_SCRIPT_BOUNDARY = quickre.compile(f"(?<=[{_JA}])(?=[A-Za-z0-9])|(?<=[A-Za-z0-9])(?=[{_JA}])")
 
 
 def _dashes(view: Normalized) -> Normalized:

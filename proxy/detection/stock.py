@@ -27,6 +27,7 @@ from presidio_analyzer.predefined_recognizers import (
     UsSsnRecognizer,
 )
 
+from proxy.detection import quickre
 from proxy.detection.budget import charged, check_budget
 from proxy.detection.domains import has_public_suffix
 from proxy.detection.names import (
@@ -46,31 +47,31 @@ PHONE_REGIONS = ("US", "GB", "DE", "FR", "IN", "CA", "AU", "SG", "KR", "CN", "TW
 
 # A stretch of digits and the separators people put in phone numbers, with at least 7 digits
 # (no valid number in PHONE_REGIONS is shorter).
-_PHONE_CANDIDATE = re.compile(r"[+(]?\d[\d \t().\-/]{5,}\d")
+_PHONE_CANDIDATE = quickre.compile(r"[+(]?\d[\d \t().\-/]{5,}\d")
 _MIN_PHONE_DIGITS = 7
-_ISO_DATE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}")
+_ISO_DATE = quickre.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}")
 # A month/day and a 24-hour time, as schedules write them ("ETA 06/18 0600"), and a range of
 # two such times joined by an en or em dash ("Rain stoppage 13 June 0200–0745").
 _HHMM = r"(?:[01]\d|2[0-3])[0-5]\d"
-_DAY_AND_TIME = re.compile(rf"(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12]\d|3[01])[ \t]+{_HHMM}")
+_DAY_AND_TIME = quickre.compile(rf"(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12]\d|3[01])[ \t]+{_HHMM}")
 # (The canonical text has made an en dash a hyphen, so a range counts only after its day.)
-_TIME_RANGE = re.compile(rf"{_HHMM}[ \t]*[-–—][ \t]*{_HHMM}")
-_DAY_BEFORE = re.compile(
+_TIME_RANGE = quickre.compile(rf"{_HHMM}[ \t]*[-–—][ \t]*{_HHMM}")
+_DAY_BEFORE = quickre.compile(
     r"(?i:\b\d{1,2}(?:st|nd|rd|th)?[ \t]+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*"
     r"|\b(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?|\b\d{1,2}/\d{1,2})[ \t,]*$")
 _BARE_DIGITS_SCORE = 0.3
-_IPV4 = re.compile(r"(?:\d{1,3}\.){3}\d{1,3}")
+_IPV4 = quickre.compile(r"(?:\d{1,3}\.){3}\d{1,3}")
 # A code glued to the digits by a hyphen: "#A-4417-9920", "CS-2024-118823", "INV-…". Nobody
 # writes a phone number that way, but order, ticket and case numbers look like this.
-_ID_PREFIX = re.compile(r"(?<![A-Za-z])([A-Za-z]{1,6})[-_]$")
+_ID_PREFIX = quickre.compile(r"(?<![A-Za-z])([A-Za-z]{1,6})[-_]$")
 _PHONE_WORDS = frozenset({"tel", "fax", "phone", "mobile", "mob", "cell", "ph", "call"})
 # ... or named as an identifier: "lot 240611-07", "serial no. 4417 9920", "製番 2406-1107".
-_ID_WORD = re.compile(
+_ID_WORD = quickre.compile(
     r"(?i:\b(?:lot|batch|order|invoice|ticket|case|serial|part|po|sku|item|ref|build|version|"
     r"model|job|run|tracking|error|err|errno)\b\.?(?:[ \t]*(?:no\b\.?|number|code|#|id\b))?)"
     r"|ロット|注文|伝票|製番|品番|型番|製造番号|受付番号|問い合わせ番号|管理番号|エラー(?:コード)?"
 )
-_ID_WORD_END = re.compile(r"[ \t]*[:#：]?[ \t]*$")
+_ID_WORD_END = quickre.compile(r"[ \t]*[:#：]?[ \t]*$")
 # Business lines, not a person's: toll-free, shared-cost and premium numbers of any country
 # (1-800-…, 0800 …; Japan's 0120 has its own recognizer).
 _PUBLIC_NUMBER_TYPES = frozenset({
@@ -95,7 +96,7 @@ _MAX_WRITTEN_DIGITS = 17 + 4 + 3
 # Where a region's national prefix is rewritten (Brazil's carrier codes: a transform rule keeps
 # a later group), the reader lets it be any leading digits up to this many ("90" and "15").
 _MAX_REWRITTEN_PREFIX = 7
-_DIGIT_GROUP = re.compile(r"\d+")
+_DIGIT_GROUP = quickre.compile(r"\d+")
 
 
 # The number types ``is_valid_number`` accepts (``phonenumberutil._number_type_helper``).
@@ -326,13 +327,13 @@ class WindowedPhoneRecognizer(PhoneRecognizer):
 # is a list by nature): the NANP's 555-0100 to 0199, with or without an area code, and Ofcom's
 # drama ranges (01632 960xxx, 020 7946 0xxx, 0161 496 0xxx, 07700 900xxx …), national or
 # with +44 (and a bracketed trunk zero, +44 (0)20 …).
-FICTIONAL_NUMBER = re.compile(
+FICTIONAL_NUMBER = quickre.compile(
     r"(?:1?\d{3})?55501\d\d|"
     r"(?:0|440?)(?:11[3-8]4960|1[2-6]14960|1914980|2079460|2896496|2920180|1632960|7700900|"
     r"8081570|9098790|3069990)\d{3}")
 
 # A word of calling before an international number (``WindowedPhoneRecognizer._possible``).
-_PHONE_WORD_NEAR = re.compile(
+_PHONE_WORD_NEAR = quickre.compile(
     r"(?i:\b(?:call|calling|called|ring|ringing|phone|phoning|tel|mobile|cell|whatsapp|text|"
     r"sms|fax|dial|dialling|dialing|reach)\b)|電話|携帯|連絡先|ＴＥＬ|☎")
 _PHONE_WORD_REACH = 48
@@ -341,7 +342,7 @@ _PHONE_WORD_REACH = 48
 # A phone number typed into another identifier's field, as the text says: "Booking ref 0412 556
 # 983 … the guest typed her phone number into the reference field", 「追跡番号：090-… お客様が
 # 追跡番号欄に携帯番号を入力したようです」. The label then names the field, not the number.
-_PHONE_ENTERED = re.compile(
+_PHONE_ENTERED = quickre.compile(
     r"(?i:\b(?:typed|entered|put|input|filled|wrote|written|keyed)\s+(?:in\s+)?"
     r"(?:(?:her|his|their|a|the|own|my)\s+){0,2}(?:tele)?(?:phone|mobile|cell)\b)|"
     r"(?:電話|携帯|ケータイ)(?:電話)?の?番号(?:を|が)?(?:入力|記入|入れ|書)"
@@ -466,7 +467,7 @@ class CardRecognizer(CreditCardRecognizer):
         return len(digits) == 13
 
 
-_LICENCE_LABEL = re.compile(
+_LICENCE_LABEL = quickre.compile(
     r"(?i:\blicen[cs]e\b|\bDL\b|\bdriver'?s?\b|\blic\b)[^\n]{0,12}?[:#]?\s*$")
 
 
@@ -524,7 +525,7 @@ def plausible_name(value: str) -> bool:
 # ("Summarise", "Convert", "Kaizen", "Python", "Acme Support") in 11 of 12 clean prompts, while
 # the real names among them were all confirmed by the lexicon or found by another recognizer.
 UNCONFIRMED_NAME_SCORE = 0.45
-_LATIN_WORDS = re.compile(f"[{LATIN_UPPER}{LATIN_LOWER}]+")
+_LATIN_WORDS = quickre.compile(f"[{LATIN_UPPER}{LATIN_LOWER}]+")
 
 
 def confirmed_name(value: str, following: str = "") -> bool:
@@ -566,7 +567,7 @@ def _family_named_like_a_thing(words: list[str], names: Lexicon) -> bool:
 
 
 _POSSESSIVE = ("'s", "’s")
-_NEXT_WORD = re.compile(f"[ \u00a0]([{LATIN_UPPER}{LATIN_LOWER}]+)")
+_NEXT_WORD = quickre.compile(f"[ \u00a0]([{LATIN_UPPER}{LATIN_LOWER}]+)")
 
 
 # Japanese brackets a span of the blanked English copy can swallow ("Lemon」").
@@ -609,7 +610,7 @@ class NerRecognizer(SpacyRecognizer):
         return kept
 
 
-_SPAN_WORD = re.compile(r"\S+")
+_SPAN_WORD = quickre.compile(r"\S+")
 
 
 def _trim_words(text: str, start: int, end: int) -> tuple[int, int]:
@@ -632,7 +633,7 @@ def _trim_words(text: str, start: int, end: int) -> tuple[int, int]:
 
 # Characters Presidio's pattern allows in a local part that, before an address, end a URL's
 # path or query instead ("/u?email=liam@outlook.ie": the address starts after "=").
-_LOCAL_PART_STOP = re.compile(r"[?=&/:;,|]")
+_LOCAL_PART_STOP = quickre.compile(r"[?=&/:;,|]")
 
 
 # Presidio's e-mail pattern, in its parts: a local part (one character, or characters of

@@ -20,9 +20,9 @@ thresholds: the classic placeholder looks exactly like it, and it names no town.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
+from proxy.detection import quickre
 from proxy.detection.recognizers.base import Hit, PatternRecognizer
 
 _WORD = r"[A-Z][A-Za-z'’.\-]*"
@@ -46,7 +46,7 @@ _US_STATE = (
     "AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|"
     "NH|NJ|NM|NY|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY|PR"
 )
-_ADDRESS = re.compile(
+_ADDRESS = quickre.compile(
     rf"(?<![A-Za-z0-9]){_STREET}"
     rf"(?P<rest>(?:,?[ ]+(?:{_WORD}[ ]+){{0,3}}{_WORD})?,?[ ]+"
     rf"(?:(?P<state>{_US_STATE})[ ]+(?P<zip>\d{{5}}(?:-\d{{4}})?)(?![0-9])|{_UK_POSTCODE}))?"
@@ -58,7 +58,7 @@ _ROMAJI_PREFECTURES = (
     "Shiga|Kyoto|Osaka|Hyogo|Nara|Wakayama|Tottori|Shimane|Okayama|Hiroshima|Yamaguchi|"
     "Tokushima|Kagawa|Ehime|Kochi|Fukuoka|Saga|Nagasaki|Kumamoto|Oita|Miyazaki|Kagoshima|Okinawa"
 )
-_ROMAJI_ADDRESS = re.compile(
+_ROMAJI_ADDRESS = quickre.compile(
     r"(?<![A-Za-z0-9-])(?P<block>\d{1,4}(?:-\d{1,4}){1,3})(?:[ ,]+(?P<town>"
     r"[A-Z][a-z]+(?:[- ][A-Za-z][a-z]+){0,2}))?,?[ ]+"
     r"(?P<municipality>[A-Z][a-z]+-(?:ku|shi|cho|machi|mura|son|gun)\b)"

@@ -15,6 +15,7 @@ from typing import ClassVar
 
 import phonenumbers
 
+from proxy.detection import quickre
 from proxy.detection.recognizers.base import (
     Hit,
     LabelledNumberRecognizer,
@@ -27,7 +28,7 @@ from proxy.detection.recognizers.base import (
 # 13-19 digits in groups of 3-6 joined by dots, middle dots, slashes or underscores
 # (4539.1488.0343.6467, 4556/7375/8689/9855; full-width forms after NFKC), one separator kind
 # per number; hyphen and space groupings are Presidio's. Not part of a longer run.
-_DOTTED_CARD = re.compile(
+_DOTTED_CARD = quickre.compile(
     r"[2-6](?<![0-9A-Za-z./_][2-6])\d{3}([./_・])[ ]?\d{3,6}(?:\1[ ]?\d{3,6}){1,3}"
     r"(?![0-9A-Za-z])(?![./_・]\d)"
 )
@@ -53,8 +54,8 @@ class DottedCardRecognizer(PatternRecognizer):
 
 # 13-19 digits in irregular space-separated groups, as a card number is read out over the phone
 # ("5425 23 3430 10 9903"); regular 4-4-4-4 grouping is Presidio's.
-_SPACED_CARD = re.compile(r"[2-6](?<![0-9A-Za-z][2-6])\d{0,5}(?: \d{1,6}){2,8}(?![0-9A-Za-z])")
-_CARD_WORDS = re.compile(
+_SPACED_CARD = quickre.compile(r"[2-6](?<![0-9A-Za-z][2-6])\d{0,5}(?: \d{1,6}){2,8}(?![0-9A-Za-z])")
+_CARD_WORDS = quickre.compile(
     r"(?i:\bcards?\b|\bcredit\b|\bvisa\b|master\s?card|\bamex\b|\bjcb\b|\bpan\b)"
     r"|カード|クレジット"
 )
@@ -88,7 +89,7 @@ IBAN_LENGTHS: dict[str, int] = {
     "LU": 20, "LV": 21, "MC": 27, "MT": 31, "NL": 18, "NO": 15, "PL": 28, "PT": 25, "QA": 29,
     "RO": 24, "SA": 24, "SE": 24, "SI": 19, "SK": 24, "SM": 27, "TR": 26, "UA": 29, "VA": 22,
 }
-_IBAN_START = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{2})(\d{2})")
+_IBAN_START = quickre.compile(r"(?<![A-Za-z0-9])([A-Za-z]{2})(\d{2})")
 
 
 def iban_valid(iban: str) -> bool:
@@ -221,7 +222,7 @@ class UsBankAccountLabelledRecognizer(LabelledNumberRecognizer):
 
 # +44 (0)20 7946 0321, +49 (0) 30 901820: the national trunk 0 in brackets after the country
 # code. Japan's (+81 (0)3 …) is JP_PHONE_NUMBER's.
-_TRUNK_PHONE = re.compile(
+_TRUNK_PHONE = quickre.compile(
     r"\+(?<![0-9A-Za-z+]\+)(?P<cc>[1-9]\d{0,2})[ .-]?\(0\)[ .-]?(?P<rest>\d[\d .-]{4,16}\d)"
     r"(?![0-9])"
 )

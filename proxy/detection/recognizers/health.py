@@ -16,10 +16,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from proxy.detection import quickre
 from proxy.detection.names import LATIN_LOWER, LATIN_UPPER, lexicon
 from proxy.detection.recognizers.base import Hit, PatternRecognizer
 
-_RECORD = re.compile(
+_RECORD = quickre.compile(
     r"(?:\b(?:mrn|medical[\s_-]+record(?:[\s_-]+(?:no\.?|number|#|id))?|"
     r"patient[\s_-]*(?:id|no\.?|number|#)|chart[\s_-]*(?:no\.?|number|#))|"
     r"患者\s*(?:id|番号|no\.?)|カルテ\s*(?:番号|no\.?)?|診察券\s*(?:番号)?|受診者\s*番号)"
@@ -27,7 +28,7 @@ _RECORD = re.compile(
     re.IGNORECASE,
 )
 
-_EVENT = re.compile(
+_EVENT = quickre.compile(
     r"(?:診断され|診断名|診断は|病名|処方され|処方薬|投薬|服用中|服薬中|治療中|治療を受け|通院中|入院中|"
     r"(?:うつ|[\u4e00-\u9fff\u30a1-\u30fa\u30fc]{1,8})(?:病|症|炎|障害|がん|癌)"
     r"(?:で|と診断|を患|を発症|のため)|"
@@ -42,14 +43,14 @@ _EVENT = re.compile(
 
 # A literal every form of _EVENT holds: a sentence without one holds no event, and one scan of
 # the text for these costs a quarter of trying _EVENT at every position of every sentence.
-_EVENT_ANCHOR = re.compile(
+_EVENT_ANCHOR = quickre.compile(
     r"病|症|炎|障害|がん|癌|診断|処方|投薬|服用|服薬|治療|療法|通院|入院|発作|発熱|休職|療養|"
     r"退院|手術|既往|余命|陽性|透析|diagnos|prescribed|medication|treated|undergoing|admitted|"
     r"discharged|surgery|medical|positive|chemotherapy|dialysis",
     re.IGNORECASE,
 )
 
-_PERSON_CUE = re.compile(
+_PERSON_CUE = quickre.compile(
     r"(?:患者|さん|様|氏|くん|ちゃん|私|僕|本人|父|母|妻|夫|息子|娘|祖父|祖母|社員|従業員|部下|上司|"
     r"保護者|児童|生徒|園児|[0-9０-９]{1,3} ?[歳才]|"
     r"\b(?:patient|mr|mrs|ms|dr|my|his|her|he|she|i|i'm|i've|employee|colleague|son|daughter|"
@@ -57,14 +58,14 @@ _PERSON_CUE = re.compile(
     re.IGNORECASE,
 )
 # A sentence ends at 。．!? or a line break, and at "." unless it sits between digits ("38.5℃").
-_SENTENCE = re.compile(r"(?:[^。．.!?！？\n]|(?<=\d)\.(?=\d))+[。．.!?！？\n]?")
+_SENTENCE = quickre.compile(r"(?:[^。．.!?！？\n]|(?<=\d)\.(?=\d))+[。．.!?！？\n]?")
 
 
 # A capitalised given name, as the subject of a note ("Priya was admitted", "Mark started
 # chemotherapy"): a person, even when the name is also a word. Not an eponym ("Addison's
 # disease", "Crohn's").
-_CAPITALISED = re.compile(rf"(?<![\w.@])[{LATIN_UPPER}][{LATIN_LOWER}]{{2,}}(?![\w@])")
-_EPONYM = re.compile(r"['’]s?\s+(?:disease|syndrome|palsy|sign|test|law|ulcer|lymphoma|"
+_CAPITALISED = quickre.compile(rf"(?<![\w.@])[{LATIN_UPPER}][{LATIN_LOWER}]{{2,}}(?![\w@])")
+_EPONYM = quickre.compile(r"['’]s?\s+(?:disease|syndrome|palsy|sign|test|law|ulcer|lymphoma|"
                      r"sarcoma|phenomenon|reflex|method|criteria)", re.IGNORECASE)
 
 

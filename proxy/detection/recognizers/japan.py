@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from functools import lru_cache
 from typing import ClassVar
 
+from proxy.detection import quickre
 from proxy.detection.recognizers.base import (
     CONTEXT_BOOST,
     Hit,
@@ -96,7 +97,7 @@ def is_valid_my_number(number: str) -> bool:
 
 # 4-4-4 with one consistent separator (space, hyphen, dot, slash or underscore), or 12 digits
 # in a row. Spaced groups must not continue a spaced run either (4111 1111 1111 1111 is a card).
-_TWELVE_DIGITS = re.compile(
+_TWELVE_DIGITS = quickre.compile(
     _digit_run(r"\d", r"(?<![0-9][ _]\d)\d{3}([-. /_]?)\d{4}\1\d{4}(?!\1?[0-9])") + _NUM_END
 )
 
@@ -135,7 +136,7 @@ class JapanMyNumberRecognizer(PatternRecognizer):
 
 # Each branch starts with a literal (+, ( or 0) so ``re`` skips to those characters; the left
 # boundary is a lookbehind over that first character.
-_PHONE = re.compile(
+_PHONE = quickre.compile(
     r"""
     (?:
         # +81, then the national number without its leading 0: +81-90-1234-5678, +81 3 1234 5678
@@ -221,7 +222,7 @@ class JapanPhoneRecognizer(PatternRecognizer):
                 yield Hit("JP_PHONE_NUMBER", m.start(), m.end(), score, rule)
 
 
-_TOLL_FREE = re.compile(
+_TOLL_FREE = quickre.compile(
     _digit_run("0", r"(?:120[-. ]?(?:\d{3}[-. ]?\d{3}|\d{2}[-. ]?\d{4})|800[-. ]?\d{3}[-. ]?\d{4})")
     + _NUM_END
 )
@@ -257,10 +258,10 @@ _PREFECTURE = (
     r"|神奈川|新潟|富山|石川|福井|山梨|長野|岐阜|静岡|愛知|三重|滋賀|兵庫|奈良|和歌山|鳥取|島根"
     r"|岡山|広島|山口|徳島|香川|愛媛|高知|福岡|佐賀|長崎|熊本|大分|宮崎|鹿児島|沖縄)県)"
 )
-_PREFECTURE_RE = re.compile(_PREFECTURE)
+_PREFECTURE_RE = quickre.compile(_PREFECTURE)
 
-_POSTAL_MARKED = re.compile(r"〒[ ]?(" + _digit_run(r"\d", r"\d{2}-?\d{4}") + _NUM_END + ")")
-_POSTAL_BARE = re.compile(_digit_run(r"\d", r"\d{2}(?:-\d{4}|\d{4})") + _NUM_END)
+_POSTAL_MARKED = quickre.compile(r"〒[ ]?(" + _digit_run(r"\d", r"\d{2}-?\d{4}") + _NUM_END + ")")
+_POSTAL_BARE = quickre.compile(_digit_run(r"\d", r"\d{2}(?:-\d{4}|\d{4})") + _NUM_END)
 
 
 class JapanPostalCodeRecognizer(PatternRecognizer):
@@ -338,7 +339,7 @@ _BUILDING = (
     rf"|{_FLOOR}))?"
 )
 
-_ADDRESS = re.compile(
+_ADDRESS = quickre.compile(
     rf"""
     (?:
         (?P<pref>{_PREFECTURE}){_SP}(?:(?P<city>{_CITY}){_SP})?{_TOWN}{_SP}
@@ -354,14 +355,14 @@ _ADDRESS = re.compile(
 )
 # Labels that end up glued to the front of a match when no punctuation separates them
 # (住所大阪市北区…): the regex cannot know where a kanji compound ends, so they are trimmed.
-_ADDRESS_LABELS = re.compile(
+_ADDRESS_LABELS = quickre.compile(
     r"(?:現住所|住所|所在地|本社|本店|支社|支店|自宅|実家|勤務先|送付先|届け先|配送先|宛先|連絡先|事務所)+"
 )
 # Every address ends in a block number; the address regex only runs in a window around one.
-_ADDRESS_ANCHOR = re.compile(
+_ADDRESS_ANCHOR = quickre.compile(
     rf"\d{{1,5}}{_SP}(?:丁目|番)|[一二三四五六七八九十百〇]{{1,4}}{_SP}丁目|\d{{1,5}}-\d{{1,5}}"
 )
-_ADDRESS_SUFFIX = re.compile(r"[都道府県市区]")
+_ADDRESS_SUFFIX = quickre.compile(r"[都道府県市区]")
 # Prefecture + district + town + building rarely exceed 60 characters before the block number.
 _ADDRESS_LOOKBACK = 60
 _ADDRESS_LOOKAHEAD = 80
@@ -522,7 +523,7 @@ class JapanBankAccountRecognizer(LabelledNumberRecognizer):
                           "branch_and_account", True)
 
 
-_INSURANCE = re.compile(
+_INSURANCE = quickre.compile(
     r"""
     (?P<label>
         被保険者証?の?(?:記号・?番号|記号|番号)
@@ -600,7 +601,7 @@ _MONTHS = (
     r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
 )
 _KANJI_NUM = "[一二三四五六七八九十〇○]"
-DATE_PATTERN = re.compile(
+DATE_PATTERN = quickre.compile(
     rf"""
     (?<![0-9A-Za-z])
     (?:
@@ -625,7 +626,7 @@ DATE_PATTERN = re.compile(
 # Every form of DATE_PATTERN holds a digit or a kanji numeral: a window without one holds no
 # date, which one scan tells (a text dense with labels tried every form at every position of
 # every label's window).
-_DATE_DIGIT = re.compile(r"[\d一二三四五六七八九十〇○]")
+_DATE_DIGIT = quickre.compile(r"[\d一二三四五六七八九十〇○]")
 
 
 def _kanji_number(value: str) -> int:

@@ -30,12 +30,12 @@ See ``proxy.detection.names`` for where the names come from.
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_right
 from collections.abc import Iterable
 
 from spacy.lang.en.stop_words import STOP_WORDS
 
+from proxy.detection import quickre
 from proxy.detection.domains import has_public_suffix
 from proxy.detection.names import (
     LATIN_LOWER,
@@ -56,32 +56,32 @@ _U, _L = LATIN_UPPER, LATIN_LOWER
 _NOT_POSSESSIVE = r"(?<!['’]s)"
 _NAME_WORD = (rf"[{_U}](?:['’][{_U}])?[{_L}'’]+(?:[{_U}][{_L}]+)?"
               rf"(?:-[{_U}][{_L}'’]+)?{_NOT_POSSESSIVE}")
-_WORD = re.compile(rf"(?<![\w.@/\-])(?:{_NAME_WORD}|[{_U}]{{2,}}(?![{_L}]))(?![\w@])")
-_TITLE = re.compile(
+_WORD = quickre.compile(rf"(?<![\w.@/\-])(?:{_NAME_WORD}|[{_U}]{{2,}}(?![{_L}]))(?![\w@])")
+_TITLE = quickre.compile(
     rf"\b(?:Mr|Mrs|Ms|Mx|Miss|Dr|Prof|Professor|Sir|Dame)\.?[ \u00a0]+"
     rf"({_NAME_WORD}(?:[ \u00a0]{_NAME_WORD})?)(?![\w@])"
 )
-_INITIAL = re.compile(
+_INITIAL = quickre.compile(
     rf"(?<![\w.])([A-Za-z])\.[ \u00a0]?"
     rf"([{_U}{_L}][{_L}'’{_U}]{{2,}}(?:-[{_U}{_L}][{_L}'’{_U}]{{2,}})?){_NOT_POSSESSIVE}(?![\w@])"
 )
 _GAP = (" ", "\u00a0")
-_LOGIN_NAME = re.compile(rf"(?<![\w.@/\-])([{_L}]{{3,}})[._]([{_L}]{{3,}})(?![\w.@\-(])")
-_NEXT = re.compile(rf"[ \u00a0]([{_U}{_L}]+)")
-_LOWER_WORD = re.compile(rf"(?<![\w.@/\-])[{_L}][{_L}'’-]{{2,}}{_NOT_POSSESSIVE}(?![\w@])")
+_LOGIN_NAME = quickre.compile(rf"(?<![\w.@/\-])([{_L}]{{3,}})[._]([{_L}]{{3,}})(?![\w.@\-(])")
+_NEXT = quickre.compile(rf"[ \u00a0]([{_U}{_L}]+)")
+_LOWER_WORD = quickre.compile(rf"(?<![\w.@/\-])[{_L}][{_L}'’-]{{2,}}{_NOT_POSSESSIVE}(?![\w@])")
 # Names in capitals, as mainframe exports, airline bookings and passports write them:
 # "THORNBURY  MARGARET A", "OLSEN/DEREK MR", "000231THORNBURY" (a fixed-width record glues the
 # name to the id before it). A pair starts where a word does, or after its leading apostrophe
 # ('O'BRIEN'), never after an apostrophe inside a word: from there the first word runs to the
 # same end as from the word's start, so a run of "O'O'O'…" was read to its end once per letter.
 _CAPS_WORD = rf"[{_U}](?:['’][{_U}])?[{_U}'’\-]+"
-_CAPS_PAIR = re.compile(
+_CAPS_PAIR = quickre.compile(
     rf"(?<![{_U}{_L}@/\-])(?<![{_U}{_L}]\.)(?<![{_U}'’\-]['’])"
     rf"(?P<a>{_CAPS_WORD})(?P<gap>[ ]{{1,12}}|/|,[ ]?)"
     rf"(?P<b>{_CAPS_WORD})"
     rf"(?![{_U}{_L}])"
 )
-_CUE = re.compile(
+_CUE = quickre.compile(
     r"(?i:\b(?:dear|hi|hello|hey|thanks|thank you|cc|attn|ask|tell|remind|ping|call|email|"
     r"e-mail|message|congratulate|welcome|introduce)[,:]?[ \u00a0]+)"
     rf"([{_U}][{_L}'’]{{2,}}){_NOT_POSSESSIVE}(?![\w@])"
@@ -90,7 +90,7 @@ _CUE = re.compile(
 # The same cues before two lower-case words, a given name then a word that is no everyday
 # one, and a word that goes on about the person ("ask marguerite delacroix about her PTO"):
 # the verb says person where the lexicon knows only the given name.
-_LOWER_CUE = re.compile(
+_LOWER_CUE = quickre.compile(
     r"(?i:(?<![\w-])(?:dear|hi|hello|hey|thanks|cc|attn|ask|tell|remind|ping|call|email|"
     r"e-mail|message|congratulate|welcome|introduce)[,:]?[ \u00a0]+)"
     rf"([{_L}]{{3,}})[ \u00a0]([{_L}][{_L}'’-]{{3,}})"
@@ -101,8 +101,8 @@ _LOWER_CUE = re.compile(
 # A capital inside a word, after a lower-case letter: products write it (OptiPlex, ThinkPad,
 # PowerEdge); names only after their prefixes (McDonald, MacKenzie, DeShawn, LaToya, DiCaprio,
 # VanDyke, FitzGerald, O'Brien).
-_INNER_CAPITAL = re.compile(r"[a-z][A-Z]")
-_NAME_PREFIX = re.compile(r"(?:Mc|Mac|Fitz|De|Di|Da|Du|La|Le|Van|Von|St)[A-Z][a-z]+")
+_INNER_CAPITAL = quickre.compile(r"[a-z][A-Z]")
+_NAME_PREFIX = quickre.compile(r"(?:Mc|Mac|Fitz|De|Di|Da|Du|La|Le|Van|Von|St)[A-Z][a-z]+")
 
 
 def _product_cased(word: str) -> bool:

@@ -17,6 +17,7 @@ from functools import lru_cache
 from sudachipy import dictionary as sudachi_dictionary
 from sudachipy import tokenizer as sudachi_tokenizer
 
+from proxy.detection import quickre
 from proxy.detection.recognizers.base import Hit, PatternRecognizer
 
 _KANA = {
@@ -42,7 +43,7 @@ _KANA = {
     "pya": "ピャ", "pyu": "ピュ", "pyo": "ピョ", "mya": "ミャ", "myu": "ミュ", "myo": "ミョ",
     "rya": "リャ", "ryu": "リュ", "ryo": "リョ",
 }
-_WORD = re.compile(r"(?<![A-Za-z])([A-Z][a-z]{1,14}|[A-Z]{2,15})(?![A-Za-z])")
+_WORD = quickre.compile(r"(?<![A-Za-z])([A-Z][a-z]{1,14}|[A-Z]{2,15})(?![A-Za-z])")
 
 
 def to_katakana(word: str) -> str | None:

@@ -19,10 +19,11 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import ClassVar
 
+from proxy.detection import quickre
 from proxy.detection.recognizers.base import Hit, PatternRecognizer, context_before
 
 # Markers of documentation or template values rather than live credentials.
-_PLACEHOLDER = re.compile(
+_PLACEHOLDER = quickre.compile(
     r"x{4,}|\*{3,}|\.{3}|…|<[^>]*>|\$\{|\{\{|your[_-]?|example|placeholder|redacted|dummy"
     r"|replace[_-]?me|insert[_-]?here|0{8,}",
     re.IGNORECASE,
@@ -234,7 +235,7 @@ _VENDOR_PATTERNS = tuple(
 _SIGNED_GATE = ("sig=", "signature=", "accountkey=", "sharedaccess", "security-token=")
 # Credentials in the query of a signed URL or in a connection string: whoever has them has the
 # resource (Azure SAS ``sig=``, S3 and GCS presigned URLs, storage account keys).
-_SIGNED = re.compile(
+_SIGNED = quickre.compile(
     r"(?:(?<=[?&;])(?:sig|signature|X-Amz-Signature|X-Goog-Signature|Signature|X-Amz-Security-Token)"
     r"|(?<![A-Za-z])(?:AccountKey|SharedAccessKey|SharedAccessSignature))"
     r"=(?P<value>[A-Za-z0-9%+/=_.-]{16,})",
@@ -309,10 +310,10 @@ class JwtRecognizer(PatternRecognizer):
 
 
 _PEM_LABEL = r"(?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?"
-_PEM_BEGIN = re.compile(r"-----BEGIN " + _PEM_LABEL + r"-----")
-_PEM_END = re.compile(r"-----END " + _PEM_LABEL + r"-----")
+_PEM_BEGIN = quickre.compile(r"-----BEGIN " + _PEM_LABEL + r"-----")
+_PEM_END = quickre.compile(r"-----END " + _PEM_LABEL + r"-----")
 # Truncated: header lines and base64 lines, up to a blank line or other text.
-_PEM_TRUNCATED = re.compile(
+_PEM_TRUNCATED = quickre.compile(
     r"(?:(?:\r?\n|\\n)[ \t]*(?:(?:Proc-Type|DEK-Info):[^\n\\]*|[A-Za-z0-9+/=]{4,}))+"
 )
 
@@ -396,7 +397,7 @@ _BARE = r"(?P<bare>(?:(?![\"'`,;&<>])[!-~]){1,200})"
 # A code read out digit by digit: "4-4-0-9", "2 7 1 8".
 _DIGITS = r"(?P<digits>\d(?:[ \-]\d){3,11})(?![0-9A-Za-z])"
 
-_PASSWORD = re.compile(
+_PASSWORD = quickre.compile(
     rf"""
     (?:
         # config / code / JSON: password=..., "password": "...", PASSWORD: ...
@@ -429,13 +430,14 @@ _NOT_A_PASSWORD = frozenset(
         "bool", "boolean", "also", "only", "still", "now", "never", "always", "weak", "strong",
     }
 )
-_CODE_VALUE = re.compile(
+_CODE_VALUE = quickre.compile(
     r"^(?:\$|%|\{|\[|!(?:vault|env|secret|ref)|getenv|os\.|process\.env|env\()"
     r"|^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+$|^[A-Za-z_]\w*[(\[]",
     re.IGNORECASE,
 )
 # scheme://user:password@host — the password part of a URL's userinfo.
-_URL_CREDENTIALS = re.compile(r"(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]{1,20}://[^\s:/@]{1,100}:([^\s:/@]{1,200})@")
+_URL_CREDENTIALS = quickre.compile(
+    r"(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]{1,20}://[^\s:/@]{1,100}:([^\s:/@]{1,200})@")
 # Documentation's stand-ins: postgres://user:password@localhost.
 _URL_PLACEHOLDERS = frozenset({"password", "pass", "passwd", "pwd", "secret"})
 _TRAILING_PUNCT = ".,;:!?)]}"
@@ -551,7 +553,7 @@ class PasswordRecognizer(PatternRecognizer):
 
 # Passwords on a command line: curl -u user:pass, net use \\host /user:CORP\svc pass,
 # mysql -pSecret, sshpass -p secret.
-_CLI_CREDENTIALS = re.compile(
+_CLI_CREDENTIALS = quickre.compile(
     r"(?<![\w-])(?:-u|--user)[ =]+[\"']?[^\s:\"']{1,64}:(?P<curl>[^\s\"']{3,128})"
     r"|\bnet[ \t]+use\b[^\n]{0,120}?/user:[^\s]{1,64}[ \t]+(?P<netuse>[^\s/;]{3,128})"
     r"|\bnet[ \t]+use[ \t]+\S+[ \t]+(?P<netuse2>[^\s/;*]{3,128})[ \t]+/user:"
@@ -561,7 +563,7 @@ _CLI_CREDENTIALS = re.compile(
 )
 # A card's PIN or security code, or the answer to a security question, under its label
 # ("pin": "4821", cvv=372, security_answer: "ポチ").
-_CARD_SECRET = re.compile(
+_CARD_SECRET = quickre.compile(
     r"(?<![A-Za-z0-9_])[\"']?(?P<name>(?i:(?:[a-z0-9]{1,20}[_.-])?(?:pin|cvv2?|cvc2?|csc)"
     r"(?:[_-]?(?:code|no|number))?|(?:card[_ -]?)?security[_ -]?code"
     r"|(?:security|secret)[_ -]?(?:answer|question[_ -]?answer)"
@@ -573,38 +575,39 @@ _CARD_SECRET = re.compile(
 
 # "the admin login for staging is admin / Winter2024!Grafana", "ログイン情報：admin / Pa55word":
 # a login or credentials word, then "user / password" (or user:password) within the sentence.
-_LOGIN_PAIR = re.compile(
+_LOGIN_PAIR = quickre.compile(
     r"(?i:\blogins?\b|\bcredentials?\b|\bcreds\b|\bsign[- ]?in\b|ログイン|認証情報|アカウント情報)"
     r"[^\n.。]{0,60}?(?:\bis\b|\bare\b|[:：=]|は)[ \t]*"
     r"(?P<user>[A-Za-z0-9_.@-]{1,64})[ \t]*[/:][ \t]*(?P<pw>[!-~]{1,128})"
 )
 # A chosen password mixes kinds of characters: a digit or a symbol, and a letter.
-_CHOSEN = re.compile(r"(?=.*[A-Za-z])(?=.*[0-9!#$%&*+?@^_~-])")
+_CHOSEN = quickre.compile(r"(?=.*[A-Za-z])(?=.*[0-9!#$%&*+?@^_~-])")
 
 
 # ---------------------------------------------------------------------------------------------
 # Opaque tokens
 
 # '=' only as base64 padding, so "api_key=AbC…" yields the value, not the name with it.
-_TOKEN_CANDIDATE = re.compile(
+_TOKEN_CANDIDATE = quickre.compile(
     r"(?<![A-Za-z0-9_+/.-])[A-Za-z0-9_+/-]{20,512}={0,2}(?![A-Za-z0-9_+/=-]|\.[A-Za-z0-9_+/-])"
 )
-_SECRET_WORDS = re.compile(
+_SECRET_WORDS = quickre.compile(
     r"key|secret|token|auth|bearer|credential|認証|トークン|シークレット|鍵|キー", re.IGNORECASE
 )
-_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_UUID = quickre.compile(
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 # Shapes the vendor recognizers already report under their own, more precise names.
-_VENDOR_PREFIX = re.compile(r"sk-|gh[pousr]_|github_pat_|xox[abposr]-|xapp-|AIza|AKIA|ASIA|eyJ"
+_VENDOR_PREFIX = quickre.compile(r"sk-|gh[pousr]_|github_pat_|xox[abposr]-|xapp-|AIza|AKIA|ASIA|eyJ"
                             r"|SG\.|[sr]k_(?:live|test)_|hv[sbr]\.|npm_|pypi-|glpat-|hf_")
 _HEX = frozenset("0123456789abcdefABCDEF")
 # Letter runs as a reader splits them: camelCase humps and SNAKE/kebab words.
-_LETTER_CHUNK = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
+_LETTER_CHUNK = quickre.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
 
 
 # A shorter value (12 to 19 characters) assigned to a name that ends in a secret's word, in
 # config, code, JSON or a log: client_secret=q7T2mZ9xW4kL8pR3, "api_key": "…", TOKEN: …. The
 # assignment says what it is, as a password's name does; the value must still look random.
-_ASSIGNED_SECRET = re.compile(
+_ASSIGNED_SECRET = quickre.compile(
     r"(?<![A-Za-z0-9_])[\"']?(?i:[A-Za-z0-9_.-]{0,40}?(?:secret|token|api[_-]?key|apikey|"
     r"access[_-]?key|private[_-]?key|signing[_-]?key|auth[_-]?key))[\"']?[ \t]*(?::=|=>|[:=])"
     r"[ \t]*[\"']?(?P<value>[A-Za-z0-9_+/~.-]{12,19}={0,2})(?![A-Za-z0-9_+/=~.-])"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from proxy.detection import quickre
 from proxy.detection.names import LATIN_LOWER, LATIN_UPPER, Lexicon, is_thing_word, lexicon
 from proxy.detection.recognizers.base import Hit, PatternRecognizer
 from proxy.detection.recognizers.tables import column_cells
@@ -24,13 +25,13 @@ _NAME_KEYS = (
     r"契約者|名義|受取人)"
 )
 # "name": "Ana Lima" / name: Ana Lima / name=Ana Lima / 氏名：山田花子
-_FIELD = re.compile(
+_FIELD = quickre.compile(
     r"(?<![A-Za-z0-9_])[\"']?" + _NAME_KEYS + r"[\"']?\s*[:=：]\s*"
     r"(?:\"(?P<q>[^\"\n]{2,60})\"|'(?P<s>[^'\n]{2,60})'|(?P<b>[^\s,;{}\[\]\"'][^,;{}\[\]\"'\n]{1,59}))",
     re.IGNORECASE,
 )
 # In prose: "First name Oluwaseun.", "Patient surname is Lindqvist", "Given name: Astrid".
-_LABELLED = re.compile(
+_LABELLED = quickre.compile(
     r"(?<![A-Za-z])(?:first|given|last|family|middle|sur)[ -]?name\s*(?:is\s+|was\s+|[:：]\s*)?"
     rf"(?P<v>[{LATIN_UPPER}][{LATIN_UPPER}{LATIN_LOWER}'’-]+"
     rf"(?:\s+[{LATIN_UPPER}][{LATIN_UPPER}{LATIN_LOWER}'’-]+)?)",
@@ -39,7 +40,7 @@ _LABELLED = re.compile(
 # 「苗字は宮城です」「下の名前は蒼」「氏名は山田花子」: a Japanese label, は/が, then the name up to
 # the end of the phrase. Sudachi reads many family names as places (宮城) or words (蒼), so the
 # label decides.
-_JA_LABELLED = re.compile(
+_JA_LABELLED = quickre.compile(
     r"(?:苗字|名字|姓|下の名前|名前|お名前|氏名|フルネーム|(?<![\u4e00-\u9fff々])名)"
     r"(?:は|が)[ \u3000]*"
     r"(?P<v>[\u4e00-\u9fff々]{1,6}(?:[ \u3000][\u4e00-\u9fff々]{1,6})?"
@@ -51,7 +52,7 @@ _JA_LABELLED = re.compile(
 # Sudachi splits unknown kana names oddly (ゆう|と|くん), so the shape decides. Kinship and
 # group words are not names: お(ばあ)ちゃん, あかちゃん, みなさん.
 _KANA = "\u3041-\u3096\u30a1-\u30fa\u30fc"
-_JA_KANA_CUED = re.compile(
+_JA_KANA_CUED = quickre.compile(
     rf"(?<![{_KANA}])(?P<v>[{_KANA}]{{2,6}}?)"
     r"(?:くん|ちゃん|[（(] ?[0-9]{1,3} ?[歳才] ?[）)])"
 )
@@ -62,25 +63,25 @@ _NOT_A_KANA_NAME = frozenset({
 })
 # {"first": "Brigitte", "last": "Lemaire"}: keys too generic to trust on their own ("first": 10
 # in pagination), so every word of the value must be a known name.
-_PART_FIELD = re.compile(
+_PART_FIELD = quickre.compile(
     r"(?<![A-Za-z0-9_])[\"']?(?:first|last|given|family|middle|forename)[\"']?\s*[:=]\s*"
     r"[\"'](?P<v>[A-Z][^\"'\n]{1,40})[\"']",
     re.IGNORECASE,
 )
 # 「名前は必須」「氏名は未定」: the label followed by a word about the field, not a name.
-_JA_NOT_A_NAME = re.compile(
+_JA_NOT_A_NAME = quickre.compile(
     r"必須|任意|未定|不明|空欄|未記入|未入力|非公開|省略|変更|記入|入力|ひらがな|カタカナ|漢字|全角|半角|"
     r"何|なに|なん|誰|だれ|どなた|同じ|ありません|なし|英字|ローマ字"
 )
-_JA_THING = re.compile(
+_JA_THING = quickre.compile(
     r"(?:製品|商品|プロジェクト|ファイル|会社|アプリ|サービス|チーム|モデル|変数|関数|クラス|"
     r"システム|ブランド|店|犬|猫|ペット|機能|番組|曲|本|映画|イベント|キャンペーン|ツール|"
     r"サーバー?|データベース|テーブル|カラム|列|項目|フォルダ|ブランチ)の?$"
 )
-_HEADER_CELL = re.compile(r"^\s*[\"']?" + _NAME_KEYS + r"[\"']?\s*$", re.IGNORECASE)
-_NOT_A_NAME = re.compile(r"[0-9@/\\<>{}=#|_:]|https?|\.[a-z]{2,4}$")
+_HEADER_CELL = quickre.compile(r"^\s*[\"']?" + _NAME_KEYS + r"[\"']?\s*$", re.IGNORECASE)
+_NOT_A_NAME = quickre.compile(r"[0-9@/\\<>{}=#|_:]|https?|\.[a-z]{2,4}$")
 # "file name: report.pdf", "project name: Hayabusa": the name of a thing, not of a person.
-_THING = re.compile(
+_THING = quickre.compile(
     r"(?:file|project|product|host|user|display|domain|company|app|table|column|field|model|"
     r"variable|function|class|package|module|server|device|team|brand|item|repo|branch|"
     r"service|bucket|database|db|key|tag|event|job|task|queue|topic|image|container|"
@@ -90,7 +91,7 @@ _THING = re.compile(
 
 
 # "db-secret", "my-app.v2": a slug (lower case, joined by hyphens or dots) names a resource.
-_SLUG = re.compile(r"[a-z0-9]+(?:[-.][a-z0-9]+)+")
+_SLUG = quickre.compile(r"[a-z0-9]+(?:[-.][a-z0-9]+)+")
 
 
 def _resource_name(value: str, names: Lexicon) -> bool:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator
 
+from proxy.detection import quickre
 from proxy.detection.recognizers.base import Hit, PatternRecognizer
 from proxy.detection.recognizers.japan import DATE_PATTERN, plausible_date
 
@@ -70,18 +71,18 @@ def column_cells(
                     yield kind, starts[k] + raw.index(value), value
 
 
-_DOB_HEADER = re.compile(
+_DOB_HEADER = quickre.compile(
     r"^\s*[\"']?(?:d\.?o\.?b|date[ _-]?of[ _-]?birth|birth[ _-]?(?:date|day)|birthdate|"
     r"生年月日|誕生日)[\"']?\s*$",
     re.IGNORECASE,
 )
-_RECORD_HEADER = re.compile(
+_RECORD_HEADER = quickre.compile(
     r"^\s*[\"']?(?:mrn|medical[ _-]?record(?:[ _-]?(?:no|number|id))?|"
     r"patient[ _-]?(?:id|no|number)|chart[ _-]?(?:no|number)|患者\s*(?:id|番号)|カルテ\s*番号|"
     r"診察券\s*番号)[\"']?\s*$",
     re.IGNORECASE,
 )
-_RECORD_VALUE = re.compile(r"[A-Za-z]{0,3}-?\d[\d-]{3,14}[A-Za-z]?")
+_RECORD_VALUE = quickre.compile(r"[A-Za-z]{0,3}-?\d[\d-]{3,14}[A-Za-z]?")
 
 
 def _column_kind(cell: str) -> str | None:
@@ -112,7 +113,7 @@ class TableColumnRecognizer(PatternRecognizer):
 
 # One HL7 v2 segment per line (HL7 separates segments with CR; NFKC and copy-paste leave CR,
 # LF or both). MSH-1 declares the field separator; PID segments use the same one.
-_PID = re.compile(r"(?m)^PID(?P<sep>[|^~\\&])")
+_PID = quickre.compile(r"(?m)^PID(?P<sep>[|^~\\&])")
 
 
 class HL7PatientRecognizer(PatternRecognizer):

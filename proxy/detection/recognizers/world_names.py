@@ -28,22 +28,23 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
+from proxy.detection import quickre
 from proxy.detection.recognizers.base import Hit, PatternRecognizer
 
 _HANGUL = "\uac00-\ud7a3"
-_HANGUL_WORD = re.compile(f"(?<![{_HANGUL}])[{_HANGUL}]{{2,4}}(?![{_HANGUL}])")
+_HANGUL_WORD = quickre.compile(f"(?<![{_HANGUL}])[{_HANGUL}]{{2,4}}(?![{_HANGUL}])")
 _TWO_SYLLABLE_FAMILY = frozenset({"남궁", "제갈", "선우", "황보", "독고", "사공", "서문", "동방"})
-_HONORIFICS = re.compile(
+_HONORIFICS = quickre.compile(
     r"[ \u3000]?(?:씨|님|선생님|선생|고객님|さん|様|さま|氏|くん|ちゃん|先生|殿)"
 )
 
-_CHINESE_HONORIFICS = re.compile(
+_CHINESE_HONORIFICS = quickre.compile(
     r"[ \u3000]?(?:さん|様|さま|氏|先生|女士|小姐|同学|老师|经理|くん|ちゃん)"
 )
 # Words after which a Chinese sentence names a person: 给/请/和/与/对/向/跟/把/被/让/叫/找/问/是/由.
 _CHINESE_BEFORE_A_NAME = frozenset("给请和与对向跟把被让叫找问是由及或")
 
-_CYRILLIC_WORD = re.compile(r"(?<![\w-])[А-ЯЁЄІЇҐ][а-яёєіїґʼ'-]{1,29}(?![\w-])")
+_CYRILLIC_WORD = quickre.compile(r"(?<![\w-])[А-ЯЁЄІЇҐ][а-яёєіїґʼ'-]{1,29}(?![\w-])")
 _FAMILY_ENDINGS = ("ов", "ова", "ев", "ева", "ёв", "ёва", "ин", "ина", "ын", "ына", "ский",
                    "ская", "цкий", "цкая", "енко", "ук", "юк", "чук", "ич", "ян", "швили", "дзе",
                    "ько", "ных", "их", "ых")
