@@ -785,6 +785,8 @@ def _in_cell(cells: list[tuple[int, int]], starts: list[int], hit: Detected) -> 
 
 _ORG_LABEL = quickre.compile(
     r"代表電話|代表番号|代表|本社|本店|本部|所在地|窓口|お客様センター|コールセンター|"
+    # A firm's desk by its katakana name (JR東海テレフォンセンター, チケットセンター).
+    r"[ァ-ヶー]{2,12}センター|"
     # An organisation's site and an event's venue (拠点住所, 会場：献血ルーム有楽町).
     r"(?:拠点|会社|店舗|施設|事業所)住所|会場|開催場所|\bvenue\b|"
     r"総合案内|案内所|インフォメーション|寺務所|社務所|"
@@ -819,6 +821,8 @@ _JA_ORG_SUFFIXES = (
     r"本社|本店|本部|本所|ビル|ターミナル|店|"
     # Trades a family name heads as a firm's name (金子眼鏡, 菊正宗酒造, 山田商店).
     r"眼鏡|酒造|醸造|商店|商会|工房|農園|書店|書房|薬局|電機|精工|食品|製菓|製作所|印刷|"
+    # Cinemas and studios; an organisation's units (京都大学 総務部広報課); offices of a post.
+    r"シネマズ?|シアター|スタジオ|プラザ|課|部|室|派出所|出張所|詰所|研究所|保健所|事業所|"
     # 投票所, 研究所, 保健所 — not 住所, 居所 or 場所, which anyone has.
     r"(?<![住居場])所)")
 _JA_ORG_SUFFIX = quickre.compile(_JA_ORG_SUFFIXES + r"\s*(?:の本社|の所在地|の住所)?\s*$")
@@ -920,12 +924,14 @@ def _owner_before(text: str, start: int) -> bool:
         return True
     # A value that begins its line, under a line that begins with its owner's name ("Green
     # Hill Animal Hospital — open Mon–Sat" over the address).
-    if head == 0 or text[head:start].strip(" \t\u3000〒"):
+    if head == 0 or _POSTAL_LEAD.sub("", text[head:start]).strip(" \t\u3000〒"):
         return False
     heading = _OWNER_HEADING.match(text, text.rfind("\n", 0, head - 1) + 1, head - 1)
     return heading is not None and _is_owner(heading.group("owner"))
 
 
+# A postal code before the address on its line (〒107-8403 東京都港区…).
+_POSTAL_LEAD = quickre.compile(r"^[ \t\u3000]*〒?[ \t\u3000]*\d{3}[-‐ー－]\d{4}[ \t\u3000]*")
 # The start of a line that names an owner: up to a dash, a colon, a bracket or the line's end.
 _OWNER_HEADING = quickre.compile(r"[ \t]*(?P<owner>[^—–:：(（|\n]{2,60}?)[ \t]*(?:[—–:：(（|]|$)")
 
@@ -972,6 +978,39 @@ _EN_PLACE_WORDS = frozenset({
 })
 
 
+# A place named after "at", then a comma and its address: the venue of what the sentence
+# speaks of ("Screenings at BFI IMAX, 1 …"). Not a possessive (at John's, …) and not a person.
+_AT_VENUE = quickre.compile(
+    r"\b(?:at|@)[ \t]+(?:the[ \t]+)?(?:[A-Z][\w&.-]*)(?:[ \t]+[A-Z][\w&.-]*){0,4}[ \t]*,[ \t]*$")
+
+
+_BRACKET_REACH = 80
+
+
+def _open_bracket(text: str, head: int, at: int) -> int | None:
+    """Where the bracket still open at ``at`` opens, after ``head``; None if none."""
+    depth = 0
+    for i in range(at - 1, head - 1, -1):
+        ch = text[i]
+        if ch in ")）":
+            depth += 1
+        elif ch in "(（":
+            if depth == 0:
+                return i
+            depth -= 1
+    return None
+
+
+def _public_by_nature(text: str, hit: Detected, people: _People) -> bool:
+    """Whether ``hit`` is a contact detail the arbiter gives to an organisation by itself: a
+    freephone number, a role mailbox, or ``_public_contact``'s."""
+    value = text[hit.start:hit.end]
+    if hit.entity_type in _PHONES and _is_freephone(value) or (
+            hit.entity_type == "EMAIL_ADDRESS" and _is_role_mailbox(value)):
+        return True
+    return hit.entity_type in _CONTACTS and _public_contact(text, hit, value, people)
+
+
 def _public_contact(text: str, hit: Detected, value: str, people: _People) -> bool:
     """An organisation's or a public place's: in brackets right after its name, or after an
     organisation's label (``代表``, ``main line``) on the same or the line before — with no
@@ -989,6 +1028,15 @@ def _public_contact(text: str, hit: Detected, value: str, people: _People) -> bo
         return False
     if _owner_before(text, hit.start) or _ORG_LABEL_AFTER.match(text, hit.end):
         return True
+    opened = _open_bracket(text, max(head, hit.start - _BRACKET_REACH), hit.start)
+    if (opened is not None
+            and _is_owner(text[max(head, opened - 40):opened])
+            and not people.overlap(opened, hit.start)
+            and not _private_label(text, opened, hit.start)):
+        return True  # 京都大学 総務部広報課（〒606-8501 京都市…、電話 075-…）: all the owner's
+    venue = _AT_VENUE.search(text, max(head, hit.start - 60), hit.start)
+    if venue is not None and not people.overlap(venue.start(), hit.start):
+        return True  # "Screenings at BFI IMAX, 1 Charlie Chaplin Walk": where an event is
     prev = _previous_line_start(text, head)
     labels = list(_ORG_LABEL.finditer(text, max(prev, hit.start - 60), hit.start))
     if not labels:
@@ -1030,6 +1078,9 @@ _FRAME_WORDS = quickre.compile(
     r"(?-i:\bNPCs?\b)|\bin-game\b|\bfamous\b|\bpublicly\b|\bpop[- ]culture\b|"
     # A voice actor, a life-size panel or a mascot: the names beside them are characters'.
     r"声優|等身大パネル|マスコット|ゆるキャラ|\bmascots?\b|\bvoice actors?\b|"
+    # A concert's soloist and conductor are its performers (not "conductor", which trains and
+    # buses have, nor "conducted by", which audits and interviews are).
+    r"\bsoloists?\b|指揮者|"
     # A work of art's making: "Painted after her divorce from Diego Rivera, this self-portrait".
     r"\bpainted\b|\bself-portraits?\b|\bsculpted\b|"
     r"\bcelebrit(?:y|ies)\b|\bathletes\b|"
@@ -1086,7 +1137,12 @@ _EPITHET_AFTER = quickre.compile(
     r",[ \u00a0]+(?:the|known as|nicknamed|dubbed)[ \u00a0]+(?:[A-Z][a-z]+[ \u00a0]+){0,2}"
     r"[\"“][A-Z][^\"“”\n]{3,40}[\"”]|"
     # Someone's style (ジョン・レノン風の丸メガネ) is a known person's.
-    r"風(?=の|に|な)")
+    r"風(?=の|に|な)|"
+    # A composer before a work of music (Elgar: Enigma Variations, ブラームス 交響曲第1番).
+    # (Not "Suite", which addresses have.)
+    r"[ \t:：]+(?:[^\n;；。]{0,30}?\b(?:Symphony|Concerto|Sonata|Variations|Overture|"
+    r"Requiem|Quartet|Quintet|Nocturne|Prelude|Fugue|Op\.|BWV)\b|"
+    r"(?:交響曲|協奏曲|ピアノ協奏曲|ヴァイオリン協奏曲|ソナタ|組曲|序曲|変奏曲|前奏曲|夜想曲|レクイエム|弦楽四重奏曲))")
 # A performance or a work named by its performer or artist, right after the name: "the Ed
 # Sheeran concert", "the Henry Moore sculpture", "a Monet retrospective".
 _WORK_NOUN_AFTER = quickre.compile(
@@ -1454,6 +1510,21 @@ _NOT_A_PERSON_AFTER = quickre.compile(
     r"[^\n.。!?！？]{0,40}?(?:\bnot\s+(?:an?\s+)?(?:real\s+)?(?:person|people|human)\b|"
     r"\bnot\s+a\s+(?:person|people)['’]?s?\s+name\b|人名ではな|人物ではな|人の名前ではな)",
     re.IGNORECASE)
+# A model's code right after a name, then the kind of device (Aurora HD-7 hemodialysis
+# machines): a code alone could be a record's (Rowan Whitlock MRN-4411, B12 deficiency).
+_MODEL_CODE_AFTER = quickre.compile(
+    r"[ \u00a0]+[A-Z][A-Z0-9]*-?\d[\w-]*(?:[ \u00a0]+[a-z][\w-]*){0,2}[ \u00a0]+(?:machines?|"
+    r"devices?|units?|pumps?|printers?|monitors?|scanners?|analy[sz]ers?|ventilators?|"
+    r"models?|series)\b")
+# A railway or transit line named after someone or something, by its trains or stations (the
+# Elizabeth line trains): "line" alone could go on to manage someone.
+_LINE_AFTER = quickre.compile(
+    r"[ \u00a0]+line[ \u00a0]+(?:trains?|services?|stations?|platforms?|timetables?|"
+    r"passengers)\b")
+# A word of travel right before the name: a place departed from, called at, changed at.
+_TRAVEL_BEFORE = quickre.compile(
+    r"\b(?:depart(?:s|ed|ing)?(?:[ \t]+from)?|arriv(?:e|es|ed|ing)[ \t]+(?:at|in)|"
+    r"call(?:s|ing)?[ \t]+at|bound[ \t]+for|change[ \t]+at)[ \t]+$")
 # Lower-case words, then the kind of a place, after "the" and a name.
 _PLACE_AFTER = quickre.compile(
     r"(?:[ \u00a0]+[a-z]+){0,2}?[ \u00a0]+(?:district|region|area|valley|coast|peninsula|basin|"
@@ -1530,6 +1601,10 @@ def _named_thing(text: str, hit: Detected, places: SpanIndex) -> bool:
     words = value.split()
     if _SHIP_PREFIX.search(text, max(0, hit.start - 8), hit.start):
         return True  # MV "Anna Sophia": a vessel, named as ships are
+    if _MODEL_CODE_AFTER.match(text, hit.end) or _LINE_AFTER.match(text, hit.end):
+        return True  # Aurora HD-7 (a model code), the Elizabeth line (a railway)
+    if _TRAVEL_BEFORE.search(text, max(0, hit.start - 24), hit.start):
+        return True  # "will depart York at 08:40", "calling at Abbey Wood": a place
     if _ANIMAL_BEFORE.search(text, max(0, hit.start - 24), hit.start):
         return True  # ゾウのジョン, the elephant Tonky, our dog Max: an animal's name
     if _THING_LABEL.search(text, max(0, hit.start - 16), hit.start):
@@ -1613,7 +1688,10 @@ def arbitrate(text: str, hits: Sequence[Detected]) -> list[Detected]:
     places = _index([h for h in hits if h.entity_type == "LOCATION" and h.score >= 0.85])
     place_cells = _place_cells(text) if any(h.entity_type == "PERSON" for h in hits) else []
     place_starts = [start for start, _ in place_cells]
-    named = [h for h in hits if h.entity_type == "PERSON" and h.score >= 0.6]
+    streets = _index([h for h in hits if h.entity_type == "STREET_ADDRESS"])
+    # A street named after someone is part of its address (1 Charlie Chaplin Walk).
+    named = [h for h in hits if h.entity_type == "PERSON" and h.score >= 0.6
+             and not streets.contains(h.start, h.end, itself=True)]
     # A name the text uses once for a thing names that thing where it stands again ("Nada
     # Gogō" Kimoto Junmai — after the Nada Gogō brewing district).
     things = {text[h.start:h.end] for h in named
@@ -1664,8 +1742,13 @@ def arbitrate(text: str, hits: Sequence[Detected]) -> list[Detected]:
     # Personal data other than names: a phone, an address, an ID — placeholders are none, and
     # characters a declaration made up are no one (a text's fictional cast beside a line of
     # famous authors it names as models).
+    # An organisation's line or address is no one's (a university's switchboard in the footer
+    # of a letter about its famous alumni); read with every name as a person, so a person
+    # between label and value still makes it private here.
+    everyone = _People(people)
     private_data = any(h.entity_type in _CLEARABLE and h.entity_type != "PERSON"
-                       and h.score >= 0.4 and not placeholder(h) for h in hits)
+                       and h.score >= 0.4 and not placeholder(h)
+                       and not _public_by_nature(text, h, everyone) for h in hits)
     real_people = [h for h in people if not placeholder(h)]
     public_people = _public_figures(text, real_people, private_data)
     public_people |= _parts_of_figures(text, [h for h in hits if h.entity_type == "PERSON"

@@ -797,3 +797,55 @@ def test_p28_twins_with_a_person_s_data_stay_personal(
     detector: Detector, text: str, value: str,
 ) -> None:
     assert value in found(detector, text)
+
+
+# p29: an organisation's contacts beside famous people, every contact in an owner's brackets,
+# venues, desks and units, composers and soloists, devices, lines and departures.
+@pytest.mark.parametrize("text", [
+    # A switchboard in a letter's footer is no personal data beside a cast of the famous.
+    "Open with alumni who changed the world — Sonia Sotomayor, Michelle Obama, Jeff Bezos "
+    "and Alan Turing (PhD 1938).\nFooter: Princeton University, main switchboard (609) 258-3000.",
+    # The owner's brackets hold its postal code, address and number; a unit is an owner.
+    "問い合わせ先：京都大学 総務部広報課（〒606-8501 京都市左京区吉田本町、電話 075-753-2071）",
+    # A cinema's address in brackets; a hall's, under its heading, after the postal code.
+    "TOHOシネマズ 新宿（東京都新宿区歌舞伎町1-19-1 新宿東宝ビル3階）で特集上映をします。",
+    "サントリーホール 大ホール\n〒107-8403 東京都港区赤坂1-13-1",
+    # A firm's desk by its katakana name; a depot after a place.
+    "お問い合わせはJR東海テレフォンセンター 050-3772-3910（6:00〜24:00）まで。",
+    "・回送 9820M は、茅ヶ崎派出所への入区時刻を23:12に変更",
+    # A venue after "at", then its address (a street named after someone is the address's).
+    "Screenings at BFI IMAX, 1 Charlie Chaplin Walk, London SE1 8XR, from Friday 12 July.",
+    # A soloist; composers before their works; a device by its model; a line; a departure.
+    "Our season opener is conducted by Esa-Pekka Salonen with soloist Hilary Hahn.",
+    "Saturday 12 October, 7:30 pm – Elgar: Enigma Variations",
+    "曲目：ブラームス 交響曲第1番 ハ短調 作品68 ほか",
+    "Notice: Halden Medical – Aurora HD-7 hemodialysis machines, serial range 2201-2240.",
+    "Elizabeth line trains will not call at Bond Street on Sunday.",
+    "The special will depart York at 08:40 on 14 December.",
+])
+def test_p29_shapes_of_public_data_are_not_personal(detector: Detector, text: str) -> None:
+    assert not personal(detector, text)
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    # A private number beside the same cast still keeps the cast people.
+    ("Open with Sonia Sotomayor and Jeff Bezos. My mobile is (415) 210-3344.",
+     "(415) 210-3344"),
+    # A person and a mobile inside the owner's brackets are the person's.
+    ("京都大学 総務部広報課（担当 田中 美咲、携帯 090-1234-5678）", "090-1234-5678"),
+    # A person after "at" is no venue; a home's address under its resident's name stays.
+    ("The party is at Rowan Whitlock, 12 Elm Street, Springfield.", "Rowan Whitlock"),
+    ("佐藤 美咲\n〒107-0052 東京都港区赤坂2-3-4", "東京都港区赤坂2-3-4"),
+    # A record's code, a vitamin, a train conductor, a line manager, mail via someone.
+    ("Patient Rowan Whitlock MRN-4411 was admitted overnight.", "Rowan Whitlock"),
+    ("Rowan Whitlock B12 deficiency, follow up in May.", "Rowan Whitlock"),
+    ("The conductor Rowan Whitlock was injured on the 08:40 service.", "Rowan Whitlock"),
+    ("Rowan Whitlock line manages the night shift.", "Rowan Whitlock"),
+    ("The forms were sent via Rowan Whitlock in payroll.", "Rowan Whitlock"),
+    # "Suite" after a name is an address's, not a work's.
+    ("Rowan Whitlock: Suite 400, 12 Elm Street, Springfield", "Rowan Whitlock"),
+])
+def test_p29_twins_with_a_person_s_data_stay_personal(
+    detector: Detector, text: str, value: str,
+) -> None:
+    assert value in found(detector, text)
