@@ -83,6 +83,11 @@ CRAFTED: dict[str, Callable[[int], str]] = {
     "decoded escapes": repeat("\\u0041"),  # 16,000 findings: context step, duplicates
     "addresses": repeat("東京都1-"),  # 20,000 findings: 70 s removing duplicates
     "names": repeat("John "),
+    # A list or a table of people is one cast (arbiter's _list_block, _table_block): read per
+    # block, not per name.
+    "a list of names": repeat("- John Smith\n"),
+    "a list of Japanese names": repeat("・田中 太郎\n"),
+    "a table of names": repeat("| John Smith | Emily Hall |\n"),
     "Japanese without punctuation": repeat("東京都港区の会社で働いている田中さんは毎日確認する"),
     "katakana": scattered(KATAKANA),
     "birth labels": repeat("誕生日"),

@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left, bisect_right, insort
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
@@ -1287,20 +1287,31 @@ def _parts_of_figures(text: str, people: Sequence[Detected], public: set[Detecte
                       ) -> set[Detected]:
     """The people of ``text`` written by a part of a public figure's name the text writes in
     full (漱石（夏目漱石）, "Holmes" after "Sherlock Holmes"): the same person — not in a
-    sentence that addresses someone (夏目様 stays a customer)."""
-    full = {_part_key(text[h.start:h.end]) for h in public}
-    parts: set[Detected] = set()
+    sentence that addresses someone (夏目様 stays a customer). A set of the parts and one
+    search per sentence keep it linear in the text."""
+    parts: set[str] = set()
+    for h in public:
+        name = _part_key(text[h.start:h.end])
+        if name.isascii():
+            words = name.split(" ")
+            if len(words) >= 2:
+                parts.update((words[0], words[-1]))
+        else:
+            parts.update(name[:k] for k in range(2, len(name)))
+            parts.update(name[k:] for k in range(1, len(name) - 1))
+    found: set[Detected] = set()
+    if not parts:
+        return found
+    addressed: dict[tuple[int, int], bool] = {}
     for h in people:
-        value = _part_key(text[h.start:h.end])
-        if h in public or len(value) < 2 or _ADDRESSED.search(
-                text[slice(*_sentence(text, h.start, h.end))]):
+        if h in public or _part_key(text[h.start:h.end]) not in parts:
             continue
-        latin = value.isascii()
-        if any(name != value and (name.startswith(value + " ") or name.endswith(" " + value)
-                                  if latin else name.startswith(value) or name.endswith(value))
-               for name in full):
-            parts.add(h)
-    return parts
+        bounds = _sentence(text, h.start, h.end)
+        if bounds not in addressed:
+            addressed[bounds] = _ADDRESSED.search(text[slice(*bounds)]) is not None
+        if not addressed[bounds]:
+            found.add(h)
+    return found
 
 
 def _part_key(value: str) -> str:
@@ -1444,17 +1455,28 @@ def _notable_cast(text: str, people: Sequence[Detected]) -> bool:
     the gazetteer is also a private person's one time in seven, and two of them in a text with
     nothing else about them is the shape of a prompt about people, not of a record."""
     casts: dict[tuple[int, int], set[str]] = {}
+    # Each block (a table, a list) is found once and each sentence or block read once: a long
+    # list of names costs its length, not its length times its names.
+    blocks: list[tuple[int, int]] = []
     for h in people:
         name = _notable_name(text, h)
         if name is None:
             return False
-        bounds = (_table_block(text, h.start, h.end) or _list_block(text, h.start, h.end)
-                  or _sentence(text, h.start, h.end))
-        sentence = text[slice(*bounds)]
-        if (_ADDRESSED.search(sentence) or _CONTACTING.search(sentence)
-                or _EVERYDAY_CASE.search(sentence)):
-            return False
-        casts.setdefault(bounds, set()).add(name.casefold())
+        k = bisect_right(blocks, (h.start, len(text))) - 1
+        if k >= 0 and blocks[k][0] <= h.start and h.end <= blocks[k][1]:
+            bounds = blocks[k]
+        else:
+            block = _table_block(text, h.start, h.end) or _list_block(text, h.start, h.end)
+            if block is not None:
+                insort(blocks, block)
+            bounds = block or _sentence(text, h.start, h.end)
+        if bounds not in casts:
+            sentence = text[slice(*bounds)]
+            if (_ADDRESSED.search(sentence) or _CONTACTING.search(sentence)
+                    or _EVERYDAY_CASE.search(sentence)):
+                return False
+            casts[bounds] = set()
+        casts[bounds].add(name.casefold())
     # A cast is named together: each sentence's people are one (two famous names on two lines
     # of a joined prompt are two requests, one of which may be about a forklift driver who
     # shares an actor's name).
