@@ -746,6 +746,7 @@ _ROLE_MAILBOXES = frozenset({
     "inquiries", "inquiry", "office", "reception", "press", "media", "pr", "hello", "service",
     "customerservice", "webmaster", "postmaster", "hostmaster", "abuse", "noc", "security",
     "marketing", "careers", "recruit", "recruiting", "jobs", "billing", "noreply", "no-reply",
+    "investors", "investor.relations",
 })
 
 
@@ -794,7 +795,10 @@ _ORG_LABEL = quickre.compile(
     r"main\s+(?:line|number|switchboard|office|phone|tel|telephone)|switchboard|head\s*office|"
     r"headquarters|\bHQ\b|"
     r"registered\s+office|customer\s+(?:cent(?:er|re)|service|care)|call\s+cent(?:er|re)|"
-    r"front\s+desk|reception|hotline|help\s*desk|support\s+line",
+    r"front\s+desk|reception|hotline|help\s*desk|support\s+line|"
+    # A company's own contact page: "General enquiries: 0161 …", "Investor relations: …".
+    r"\b(?:general\s+)?(?:enquiries|inquiries)\b|investor\s+relations|press\s+office|"
+    r"media\s+(?:enquiries|inquiries|relations)",
     re.IGNORECASE,
 )
 # An address that ends in a public building's name (…本町一丁目1番1号 市役所本庁舎3階) is that
@@ -814,7 +818,7 @@ _JA_ORG_SUFFIXES = (
     r"(?:株式会社|（株）|\(株\)|㈱|有限会社|会社|ホールディングス|グループ|銀行|証券|保険|"
     r"役所|役場|区役所|市役所|県庁|都庁|庁舎|庁|省|局|署|大学|学校|学園|高校|病院|医院|"
     r"クリニック|センター|協会|機構|財団|法人|組合|事務所|支社|支店|営業所|工場|"
-    r"駅|空港|港|寺|神社|大社|神宮|城|塔|タワー|ツリー|ホテル|旅館|美術館|博物館|図書館|"
+    r"駅舎|校舎|駅|空港|港|寺|神社|大社|神宮|城|塔|タワー|ツリー|ホテル|旅館|美術館|博物館|図書館|"
     r"公園|ホール|会館|スタジアム|ドーム|モール|百貨店|運輸|工業|製薬|電力|ガス|鉄道|通運|"
     r"記念館|資料館|文学館|科学館|水族館|体育館|公民館|動物園|植物園|庭園|講堂|公会堂|劇場|"
     r"工務店|建設|組(?!合|み|織)|税関|競技場|球場|競馬場|アリーナ|大聖堂|聖堂|教会|礼拝堂|"
@@ -1001,12 +1005,26 @@ def _open_bracket(text: str, head: int, at: int) -> int | None:
     return None
 
 
+def _desk_mailbox(text: str, hit: Detected, value: str) -> bool:
+    """An address right after an organisation's desk label on its line ("Investor relations:
+    ir@…"), whose local part names nobody (no name of the lexicon in it: jane.smith@ after the
+    same label is Jane Smith's)."""
+    head, _ = _line(text, hit.start, hit.end)
+    label = _ORG_LABEL.search(text, max(head, hit.start - 40), hit.start)
+    if label is None or text[label.end():hit.start].strip(" \t:：-–") != "":
+        return False
+    names = lexicon()
+    return not any(names.is_name(part) for part in re.findall(r"[A-Za-z]{2,}",
+                                                               value.rsplit("@", 1)[0]))
+
+
 def _public_by_nature(text: str, hit: Detected, people: _People) -> bool:
     """Whether ``hit`` is a contact detail the arbiter gives to an organisation by itself: a
     freephone number, a role mailbox, or ``_public_contact``'s."""
     value = text[hit.start:hit.end]
     if hit.entity_type in _PHONES and _is_freephone(value) or (
-            hit.entity_type == "EMAIL_ADDRESS" and _is_role_mailbox(value)):
+            hit.entity_type == "EMAIL_ADDRESS" and (_is_role_mailbox(value)
+                                                   or _desk_mailbox(text, hit, value))):
         return True
     return hit.entity_type in _CONTACTS and _public_contact(text, hit, value, people)
 
@@ -1799,7 +1817,8 @@ def arbitrate(text: str, hits: Sequence[Detected]) -> list[Detected]:
                 or _inside_code(text, h)):
             continue
         if entity in _PHONES and _is_freephone(value) or (
-                entity == "EMAIL_ADDRESS" and _is_role_mailbox(value)):
+                entity == "EMAIL_ADDRESS" and (_is_role_mailbox(value)
+                                               or _desk_mailbox(text, h, value))):
             # A freephone number is an organisation's by the numbering plan, a role mailbox
             # (info@, support@) by convention (RFC 2142): nobody's own.
             out.append(replace(h, entity_type=PUBLIC_CONTACT))

@@ -849,3 +849,24 @@ def test_p29_twins_with_a_person_s_data_stay_personal(
     detector: Detector, text: str, value: str,
 ) -> None:
     assert value in found(detector, text)
+
+
+# p30: a station building's address; a company's contact page, its desks' mailboxes.
+@pytest.mark.parametrize("text", [
+    "東京駅丸の内駅舎（東京都千代田区丸の内1-9-1）周辺の商業地の地価動向を説明して。",
+    "Head office: 1 Riverside Way, Manchester M3 4LQ\nGeneral enquiries: 0161 496 0000\n"
+    "Press office: press@example-waste.co.uk\nInvestor relations: ir@example-waste.co.uk",
+])
+def test_p30_shapes_of_public_data_are_not_personal(detector: Detector, text: str) -> None:
+    assert not personal(detector, text)
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("Investor relations: jane.whitlock@example-waste.co.uk", "jane.whitlock@example-waste.co.uk"),
+    ("General enquiries: Rowan Whitlock, mobile 07911 123456", "07911 123456"),
+    ("Write to ir@whitlock-family.net about the loan.", "ir@whitlock-family.net"),
+])
+def test_p30_twins_with_a_person_s_data_stay_personal(
+    detector: Detector, text: str, value: str,
+) -> None:
+    assert value in found(detector, text)
