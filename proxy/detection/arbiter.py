@@ -965,6 +965,8 @@ def _is_owner(owner: str) -> bool:
     if head is not None and (is_thing_word(head.group(1))
                              or head.group(1).casefold() in _EN_PLACE_WORDS):
         return True  # "National Museum of Nature and Science", "Bank of Yokohama"
+    # A firm's or a park's regional arm: "Universal Studios Japan", "Toyota Motor Europe".
+    owner = _REGION_TAIL.sub("", owner)
     word = _EN_NAME_WORDS.search(owner)
     if word is None:
         return False
@@ -973,12 +975,15 @@ def _is_owner(owner: str) -> bool:
         last[:1].isupper() and last.casefold().endswith(("-dera", "-ji", "-jinja", "-gu")))
 
 
+_REGION_TAIL = quickre.compile(
+    r"(?<=[A-Za-z])[ \t]+(?:Japan|Europe|Asia|America|Americas|Africa|Australia|China|Korea|"
+    r"India|Canada|USA|UK|EMEA|APAC|International|Worldwide|Global)[ \t]*$")
 # Public places and landmarks in English text, beyond the lexicon's organisation head nouns.
 _EN_PLACE_WORDS = frozenset({
     "temple", "shrine", "taisha", "jingu", "castle", "tower", "tree", "skytree", "dome",
     "palace", "cathedral", "monument", "memorial", "zoo", "aquarium", "theatre", "theater",
     "arena", "terminal", "pier", "gate", "crossing", "embassy", "consulate", "ministry",
-    "hq", "headquarters",
+    "hq", "headquarters", "kingdom", "resort", "land",
 })
 
 
@@ -1089,8 +1094,14 @@ _FRAME_WORDS = quickre.compile(
     r"江戸時代|戦国|創業者|"
     r"創設|起草|発明|ノーベル|選手|作家|"
     r"詩人|画家|業績|生涯|伝記|"
-    r"\b(?:the|a|an|main|fictional|game|anime|manga|cartoon|story|his|her|their)\s+characters?\b|"
+    # (Not a person's character: "a character reference for …", "a character witness".)
+    r"\b(?:the|a|an|main|fictional|game|anime|manga|cartoon|story|his|her|their)\s+characters?\b"
+    r"(?!\s+(?:references?|witness(?:es)?|assessments?|evidence|traits?|flaws?|checks?|"
+    r"statements?|letters?))|"
     r"\bcharacters?\s+(?:from|in|of)\b|\banime\b|\bmanga\b|\bnovels?\b|\bcartoons?\b|"
+    # A park's or a shop's characters: "character meet-and-greets", "character goods".
+    r"\bcharacter\s+(?:meet[- ]and[- ]greets?|greetings?|dining|breakfasts?|parades?|goods|"
+    r"merchandise|costumes?|appearances?|shows?)\b|"
     # A game's own people and the famous: nobody real is an NPC, lives in-game or is famous
     # for a customer's record; what is "publicly reported" of someone is a public figure's.
     r"(?-i:\bNPCs?\b)|\bin-game\b|\bfamous\b|\bpublicly\b|\bpop[- ]culture\b|"
@@ -1342,12 +1353,19 @@ def _part_key(value: str) -> str:
 _NEXT_NAME_WORD = quickre.compile(r"[ \u00a0]+([A-Z][a-z\u00e0-\u024f'’-]+?)(?:['’]s?)?\b")
 
 
+_PARTICLE_END = quickre.compile(r"[ ](?:van|von|de|da|di|du|del|della|der|den|ten|ter|le|la)$")
+
+
 def _latin_name(text: str, hit: Detected) -> str | None:
     """The Latin-script name of ``hit`` as the gazetteer spells titles: its words without a
     possessive, a lone word with the capitalised word after it; None for other scripts."""
     value = re.sub(r"['’]s?$", "", text[hit.start:hit.end].strip())
     if not re.fullmatch(r"[A-Za-z\u00c0-\u024f'’ .\-]+", value):
         return None
+    if _PARTICLE_END.search(value):
+        # "Vincent van" of "Vincent van Gogh": the particle wants the family name after it.
+        following = _NEXT_NAME_WORD.match(text, hit.end)
+        return f"{value} {following.group(1)}" if following else None
     if " " not in value:
         following = _NEXT_NAME_WORD.match(text, hit.end)
         return f"{value} {following.group(1)}" if following else None
@@ -1556,6 +1574,13 @@ _MODEL_CODE_AFTER = quickre.compile(
     r"[ \u00a0]+[A-Z][A-Z0-9]*-?\d[\w-]*(?:[ \u00a0]+[a-z][\w-]*){0,2}[ \u00a0]+(?:machines?|"
     r"devices?|units?|pumps?|printers?|monitors?|scanners?|analy[sz]ers?|ventilators?|"
     r"models?|series)\b")
+# Goods right after a brand named after its founder, no possessive between (Jane's bag is
+# hers): "Tommy Hilfiger men's jacket", "Dr. Martens 1460 boots".
+_PRODUCT_AFTER = quickre.compile(
+    r"(?:[ \u00a0]+(?:[A-Z0-9][\w-]*|men['’]s|women['’]s|kids['’]?|girls['’]|boys['’])){0,3}?"
+    r"[ \u00a0]+(?:jackets?|coats?|boots|shoes|sneakers|trainers|loafers|handbags?|bags|wallets?|"
+    r"watch(?:es)?|perfumes?|fragrances?|jeans|shirts?|polos?|dress(?:es)?|sunglasses|"
+    r"guitars?|pianos?|bikes?|tins?)\b")
 # A railway or transit line named after someone or something, by its trains or stations (the
 # Elizabeth line trains): "line" alone could go on to manage someone.
 _LINE_AFTER = quickre.compile(
@@ -1641,6 +1666,8 @@ def _named_thing(text: str, hit: Detected, places: SpanIndex) -> bool:
     words = value.split()
     if _SHIP_PREFIX.search(text, max(0, hit.start - 8), hit.start):
         return True  # MV "Anna Sophia": a vessel, named as ships are
+    if _PRODUCT_AFTER.match(text, hit.end):
+        return True  # "Tommy Hilfiger men's jacket", "Dr. Martens 1460 boots": a brand's goods
     if _MODEL_CODE_AFTER.match(text, hit.end) or _LINE_AFTER.match(text, hit.end):
         return True  # Aurora HD-7 (a model code), the Elizabeth line (a railway)
     if _TRAVEL_BEFORE.search(text, max(0, hit.start - 24), hit.start):

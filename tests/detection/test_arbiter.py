@@ -870,3 +870,32 @@ def test_p30_twins_with_a_person_s_data_stay_personal(
     detector: Detector, text: str, value: str,
 ) -> None:
     assert value in found(detector, text)
+
+
+# p30-b: parks and their characters, a regional arm's address, a particle in a famous name,
+# brands named after their founders before their goods.
+@pytest.mark.parametrize("text", [
+    "Character meet-and-greets with Mickey Mouse, Goofy and Elsa are staged near the castle.",
+    "Crowd plans for Magic Kingdom (1180 Seven Seas Dr, Lake Buena Vista, FL 32836) at night.",
+    "Universal Studios Japan (2-1-33 Sakurajima, Konohana-ku, Osaka) opens at 9:00.",
+    "Summarise the debates around Vincent van Gogh, Virginia Woolf, Robert Schumann and "
+    "Ernest Hemingway.",
+    "1. Tommy Hilfiger men's jacket, size L, $40\n6. Dr. Martens 1460 boots, UK size 8, $60",
+])
+def test_p30b_shapes_of_public_data_are_not_personal(detector: Detector, text: str) -> None:
+    assert not personal(detector, text)
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("Please write a character reference for Rowan Whitlock, our night porter.",
+     "Rowan Whitlock"),
+    ("Rowan Whitlock (2-1-33 Sakurajima, Konohana-ku, Osaka) missed the payment.",
+     "Rowan Whitlock"),
+    ("Patient Vincent van Dijk, 44, reports panic attacks since May.", "Vincent van Dijk"),
+    ("Rowan Whitlock's jacket was taken from the staff locker room.", "Rowan Whitlock"),
+    ("Rowan Whitlock bought boots on the card ending 4417.", "Rowan Whitlock"),
+])
+def test_p30b_twins_with_a_person_s_data_stay_personal(
+    detector: Detector, text: str, value: str,
+) -> None:
+    assert value in found(detector, text)
