@@ -40,7 +40,7 @@ import re
 import unicodedata
 from bisect import bisect_left, bisect_right, insort
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 from functools import lru_cache
 
@@ -408,6 +408,9 @@ class _Declarations:
         self.ends = [end for _, end in declarations]
         self.paragraphs = [m.end() for m in _PARAGRAPH_BREAK.finditer(text)] if self.at else []
         self.stated: list[tuple[int, int]] = []
+        # Sentences that say the names before them are made up (「名前はすべて当店スタッフが
+        # 考えた架空のキャラクター名です」): from their paragraph's start to the declaration.
+        self.names_made_up: list[tuple[int, int]] = []
         if not self.at:
             return
         starts = sorted(h.start for h in findings if h.entity_type in _CLEARABLE)
@@ -416,6 +419,8 @@ class _Declarations:
             if (not _STRONG.match(text, at) or _MAKING.search(text, head, tail)
                     or _SOURCED.search(text, head, tail)):
                 continue
+            if _NAMES_WORD.search(text, head, tail):
+                self.names_made_up.append((self._paragraph_start(at), at))
             line_head, line_tail = _line(text, at, at + 1)
             paragraph_end = self._paragraph_end(at, len(text))
             end = tail
@@ -454,11 +459,21 @@ class _Declarations:
         return (after < bisect_left(self.at, tail)
                 and _REAL_PARTY.search(self.text, end, self.at[after]) is None)
 
+    def names(self, start: int, end: int) -> bool:
+        """Whether a later sentence of the paragraph of ``start..end`` says its names are made
+        up, with no real party named between."""
+        return any(head <= start and end <= at
+                   and _REAL_PARTY.search(self.text, end, at) is None
+                   for head, at in self.names_made_up)
+
     def state(self, start: int) -> bool:
         """Whether a declaration that states the data made up covers ``start``."""
         return any(at < start < end for at, end in self.stated)
 
 
+# Words that make a declaration one about names (名前, 人名, "the names").
+_NAMES_WORD = quickre.compile(r"名前|人名|氏名|キャラクター名|\bnames\b|\bname\s+is\b",
+                              re.IGNORECASE)
 # The declarations that say the data is not real, which alone may clear values of any shape:
 # "sample data", "test data" and "example values" are as often real data sampled for a test.
 _STRONG = quickre.compile(
@@ -540,6 +555,8 @@ _JP_NO_EXCHANGE = quickre.compile(
 # ("(555) 010-0100"): a form's made-up number, like Japan's above.
 _NANP_NO_EXCHANGE = quickre.compile(
     r"(?:\+?1[ \t.\-]*)?\(?[2-9]\d\d\)?[ \t.\-]*[01]\d\d[ \t.\-]+\d{4}")
+# A US ZIP code of zeros ends no real address (the lowest is 00501).
+_NO_ZIP = quickre.compile(r"[^\n]{0,40}?\b00000(?:-0000)?\b")
 # A Japanese address whose every number is 0 (ひばりが丘0-0-0, 脇田本町00-0): blocks and lots
 # are numbered from 1, so it is a form's or a draft's address, not somebody's.
 _DIGIT_RUN = quickre.compile(r"[0-9０-９]+")
@@ -560,6 +577,8 @@ def _is_placeholder(text: str, hit: Detected, value: str, declared: _Declaration
         return True
     if hit.entity_type in _PHONES and _NANP_NO_EXCHANGE.fullmatch(value.strip()):
         return True
+    if hit.entity_type == "STREET_ADDRESS" and _NO_ZIP.match(text, hit.end):
+        return True  # "123 Main Street, Anytown, USA 00000": no ZIP code is 00000
     if hit.entity_type in _PHONES and _JP_NO_EXCHANGE.fullmatch(
             unicodedata.normalize("NFKC", value).strip()):
         return True
@@ -580,6 +599,8 @@ def _is_placeholder(text: str, hit: Detected, value: str, declared: _Declaration
         return True
     _, tail = _line(text, hit.start, hit.end)
     if hit.entity_type in _STATED_CLEARABLE and declared.state(hit.start):
+        return True
+    if hit.entity_type == "PERSON" and declared.names(hit.start, hit.end):
         return True
     # A declaration earlier in the paragraph or on the value's own line, and a placeholder's
     # shape.
@@ -827,6 +848,8 @@ _JA_ORG_SUFFIXES = (
     r"眼鏡|酒造|醸造|商店|商会|工房|農園|書店|書房|薬局|電機|精工|食品|製菓|製作所|印刷|"
     # Cinemas and studios; an organisation's units (京都大学 総務部広報課); offices of a post.
     r"シネマズ?|シアター|スタジオ|プラザ|課|部|室|派出所|出張所|詰所|研究所|保健所|事業所|"
+    # A machine named by its part (巻上機), and katakana complexes (東京ミッドタウン八重洲).
+    r"機|(?:タウン|ヒルズ|テラス|スクエア)[一-龯]{0,4}|"
     # 投票所, 研究所, 保健所 — not 住所, 居所 or 場所, which anyone has.
     r"(?<![住居場])所)")
 _JA_ORG_SUFFIX = quickre.compile(_JA_ORG_SUFFIXES + r"\s*(?:の本社|の所在地|の住所)?\s*$")
@@ -983,7 +1006,7 @@ _EN_PLACE_WORDS = frozenset({
     "temple", "shrine", "taisha", "jingu", "castle", "tower", "tree", "skytree", "dome",
     "palace", "cathedral", "monument", "memorial", "zoo", "aquarium", "theatre", "theater",
     "arena", "terminal", "pier", "gate", "crossing", "embassy", "consulate", "ministry",
-    "hq", "headquarters", "kingdom", "resort", "land",
+    "hq", "headquarters", "kingdom", "resort", "land", "zone",
 })
 
 
@@ -1157,6 +1180,7 @@ _FRAME_WORDS = quickre.compile(
 _OFFICE_ORDINAL = r"(?:初代|第\s*[0-9０-９一二三四五六七八九十百]+\s*代)"
 _OFFICE_BEFORE = quickre.compile(_OFFICE_ORDINAL + r"[一-龯ァ-ヶー]{1,8}(?:の|・|、)?\s*$")
 _OFFICE_AFTER = quickre.compile(r"\s*[（(]\s*" + _OFFICE_ORDINAL + r"[一-龯ァ-ヶー]")
+_NAME_OF_PLACE = quickre.compile(r"[A-Z][a-z]+[ \u00a0]+of[ \u00a0]+[A-Z][a-z]+")
 _CHARACTER_SUFFIX = quickre.compile(r"^-(?:kun|chan)\b", re.IGNORECASE)
 # An epithet the public gave a person, right after the name: 坂口謹一郎（「酒の博士」と呼ばれた
 # 発酵学者）, James Harrison, the Australian "Man with the Golden Arm". Nobody's customer is
@@ -1167,6 +1191,9 @@ _EPITHET_AFTER = quickre.compile(
     r"[\"“][A-Z][^\"“”\n]{3,40}[\"”]|"
     # Someone's style (ジョン・レノン風の丸メガネ) is a known person's.
     r"風(?=の|に|な)|"
+    # The holder of a numbered peerage ("Anna Russell, 7th Duchess of Bedford").
+    r",[ \u00a0]+(?:the[ \u00a0]+)?\d{1,2}(?:st|nd|rd|th)[ \u00a0]+(?:Duke|Duchess|Earl|Countess|"
+    r"Marquess|Marchioness|Viscount|Viscountess|Baron|Baroness)[ \u00a0]+of\b|"
     # A composer before a work of music (Elgar: Enigma Variations, ブラームス 交響曲第1番).
     # (Not "Suite", which addresses have.)
     r"[ \t:：]+(?:[^\n;；。]{0,30}?\b(?:Symphony|Concerto|Sonata|Variations|Overture|"
@@ -1303,11 +1330,14 @@ def _public_figures(text: str, people: Sequence[Detected], private_data: bool) -
             office = _OFFICE_BEFORE.search(text, max(0, h.start - 16), h.start) or (
                 _OFFICE_AFTER.match(text, h.end)) or _WORK_NOUN_AFTER.match(text, h.end) or (
                 _EPITHET_AFTER.match(text, h.end)) or _company_officer(text, h)
-            if inside_title or character or lone or office or _dictionary_figure(value):
+            # A royal's, a saint's or a noble's style: "Catherine of Braganza", "Joan of Arc".
+            styled = _NAME_OF_PLACE.fullmatch(value) is not None
+            if (inside_title or character or lone or office or styled
+                    or _dictionary_figure(value)):
                 public.update(group)
                 break
     rest = [h for h in people if h not in public]
-    if not private_data and _notable_cast(text, rest):
+    if not private_data and _notable_cast(text, rest, public):
         public.update(rest)
     return public
 
@@ -1477,7 +1507,8 @@ def _list_block(text: str, start: int, end: int) -> tuple[int, int] | None:
     return (lo, hi) if (lo, hi) != (head, tail) else None
 
 
-def _notable_cast(text: str, people: Sequence[Detected]) -> bool:
+def _notable_cast(text: str, people: Sequence[Detected],
+                  cleared: Collection[Detected] = ()) -> bool:
     """Whether the people of a text are a cast of notable people: at least two in each
     sentence (or table or list, ``_table_block``, ``_list_block``) that names any, every one a
     notable person's name (``notable``: Latin script, or Japanese read into romaji,
@@ -1518,6 +1549,12 @@ def _notable_cast(text: str, people: Sequence[Detected]) -> bool:
     # shares an actor's name).
     # A sentence that names one of them again ("Mention Federer's final… Serena's record")
     # goes on about the cast of an earlier one.
+    # The public figures already cleared in a sentence count toward its cast ("Mention Freddie
+    # Mercury, Brian May …": one cleared by another rule, the other a notable name).
+    for h in cleared:
+        bounds = _sentence(text, h.start, h.end)
+        if bounds in casts:
+            casts[bounds].add(_part_key(text[h.start:h.end]).casefold())
     named = {n for names in casts.values() if len(names) >= 2 for n in names}
     return bool(casts) and all(
         (len(names) >= 2 and any(not is_common_family(n.split()[-1]) for n in names))
@@ -1561,7 +1598,9 @@ _ROMAJI_PLACE_HEADS = frozenset({"jingu", "jingū", "taisha", "jinja", "tenmangu
 _THING_LABEL = quickre.compile(
     r"(?:使用米|酒米|原料米|品種|銘柄名?|商品名|製品名|品名|船名|部屋名|会議室名?|車名|機種名?|"
     r"犬種|猫種|(?i:\b(?:product|model|brand|vessel|ship|room|variety|cultivar|breed|strain|"
-    r"species)(?:[ \t]+name)?))[ \t\u3000]*[:：][ \t\u3000]*[「『\"“]?$")
+    r"species)(?:[ \t]+name)?))(?:[ \t\u3000]*[:：][ \t\u3000]*[「『\"“]?|"
+    # …or the label's quoted items, one after another (品種「さやまかおり」「おくみどり」).
+    r"(?:[「『][^」』\n]{1,20}[」』][ \t\u3000、,・]*)*[「『])$")
 # The text says right after the value that it is no person ("— a product name, not a person",
 # 「人名ではありません」), on its line.
 _NOT_A_PERSON_AFTER = quickre.compile(
@@ -1574,6 +1613,11 @@ _MODEL_CODE_AFTER = quickre.compile(
     r"[ \u00a0]+[A-Z][A-Z0-9]*-?\d[\w-]*(?:[ \u00a0]+[a-z][\w-]*){0,2}[ \u00a0]+(?:machines?|"
     r"devices?|units?|pumps?|printers?|monitors?|scanners?|analy[sz]ers?|ventilators?|"
     r"models?|series)\b")
+# A street's abbreviated kind ending the "name", and another street across it after & / and.
+_INTERSECTION = quickre.compile(r"[ ](?:St|Ave|Rd|Blvd|Dr|Ln|Pl)\.?$")
+_CROSS_STREET = quickre.compile(
+    r"[ \t]*(?:&|and|/|at)[ \t]+[\w.'’-]+(?:[ \t]+[\w.'’-]+)?[ \t]+(?:St|Ave|Rd|Blvd|Dr|Ln|Pl|"
+    r"Street|Avenue|Road|Boulevard|Drive|Lane|Place)\b")
 # Goods right after a brand named after its founder, no possessive between (Jane's bag is
 # hers): "Tommy Hilfiger men's jacket", "Dr. Martens 1460 boots".
 _PRODUCT_AFTER = quickre.compile(
@@ -1585,7 +1629,7 @@ _PRODUCT_AFTER = quickre.compile(
 # Elizabeth line trains): "line" alone could go on to manage someone.
 _LINE_AFTER = quickre.compile(
     r"[ \u00a0]+line[ \u00a0]+(?:trains?|services?|stations?|platforms?|timetables?|"
-    r"passengers)\b")
+    r"passengers|entrances?)\b")
 # A word of travel right before the name: a place departed from, called at, changed at.
 _TRAVEL_BEFORE = quickre.compile(
     r"\b(?:depart(?:s|ed|ing)?(?:[ \t]+from)?|arriv(?:e|es|ed|ing)[ \t]+(?:at|in)|"
@@ -1666,6 +1710,8 @@ def _named_thing(text: str, hit: Detected, places: SpanIndex) -> bool:
     words = value.split()
     if _SHIP_PREFIX.search(text, max(0, hit.start - 8), hit.start):
         return True  # MV "Anna Sophia": a vessel, named as ships are
+    if _INTERSECTION.search(value) and _CROSS_STREET.match(text, hit.end):
+        return True  # "main break, Oak St & 5th Ave": a crossing of two streets
     if _PRODUCT_AFTER.match(text, hit.end):
         return True  # "Tommy Hilfiger men's jacket", "Dr. Martens 1460 boots": a brand's goods
     if _MODEL_CODE_AFTER.match(text, hit.end) or _LINE_AFTER.match(text, hit.end):

@@ -899,3 +899,32 @@ def test_p30b_twins_with_a_person_s_data_stay_personal(
     detector: Detector, text: str, value: str,
 ) -> None:
     assert value in found(detector, text)
+
+
+# p31: names a later sentence says are made up, machines and complexes, a ZIP of zeros after
+# an address, quoted varieties under their label, peers and royals, a street crossing.
+@pytest.mark.parametrize("text", [
+    "・「ジョージ」— IPA\n・「ミスター・コバヤシ」— スタウト\n"
+    "名前はすべて当店スタッフが考えた架空のキャラクター名です。",
+    "・巻上機ブレーキ パッド摩耗 残り2.1mm",
+    "東京ミッドタウン八重洲（東京都中央区八重洲2-2-1）の向かい側のビル3階です。",
+    "name: John Doe\naddress: 123 Main Street, Anytown, USA 00000",
+    "新商品の品種「さやまかおり」「おくみどり」の違いを説明して。",
+    "About page: Catherine of Braganza, and Anna Russell, 7th Duchess of Bedford.",
+    "WO-2025-11482 – main break, Oak St & 5th Ave – closed 06/12",
+    "- Victoria Zone: next to Victoria Station\n- Elizabeth Zone: near Elizabeth line entrance",
+])
+def test_p31_shapes_of_public_data_are_not_personal(detector: Detector, text: str) -> None:
+    assert not personal(detector, text)
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    # A declaration about names covers the names before it, not a real one named between.
+    ("佐藤 美咲様は実在のお客様です。ほかの名前はすべて架空です。", "佐藤 美咲"),
+    ("Ship to 123 Main Street, Springfield, IL 62704 for Rowan Whitlock.", "Rowan Whitlock"),
+    ("Rowan Whitlock of Accounts asked about Oak St parking.", "Rowan Whitlock"),
+])
+def test_p31_twins_with_a_person_s_data_stay_personal(
+    detector: Detector, text: str, value: str,
+) -> None:
+    assert value in found(detector, text)
