@@ -40,7 +40,7 @@ import re
 import unicodedata
 from bisect import bisect_left, bisect_right, insort
 from collections import Counter
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import replace
 from functools import lru_cache
 
@@ -1454,6 +1454,25 @@ def _notable_name(text: str, hit: Detected) -> str | None:
     return _japanese_notable(text[hit.start:hit.end])
 
 
+def _lines_around(text: str, head: int, tail: int,
+                  belongs: Callable[[int, int], bool]) -> tuple[int, int] | None:
+    """The lines around the one at ``head..tail`` for which ``belongs(start, end)`` holds,
+    walking up and down from it; None when no neighbour belongs."""
+    lo, hi = head, tail
+    while lo > 0:
+        prev = text.rfind("\n", 0, lo - 1) + 1
+        if not belongs(prev, lo - 1):
+            break
+        lo = prev
+    while hi < len(text):
+        nxt = text.find("\n", hi + 1)
+        nxt = len(text) if nxt < 0 else nxt
+        if not belongs(hi + 1, nxt):
+            break
+        hi = nxt
+    return (lo, hi) if (lo, hi) != (head, tail) else None
+
+
 def _table_block(text: str, start: int, end: int) -> tuple[int, int] | None:
     """The rows around ``start..end`` when its line is a row of a table (cells split by
     ``|`` or tabs, as its neighbours' are): a table is one piece of a prompt, its people one
@@ -1462,19 +1481,7 @@ def _table_block(text: str, start: int, end: int) -> tuple[int, int] | None:
     mark = "|" if text.count("|", head, tail) >= 1 else "\t" if "\t" in text[head:tail] else ""
     if not mark:
         return None
-    lo, hi = head, tail
-    while lo > 0:
-        prev = text.rfind("\n", 0, lo - 1) + 1
-        if mark not in text[prev:lo - 1]:
-            break
-        lo = prev
-    while hi < len(text):
-        nxt = text.find("\n", hi + 1)
-        nxt = len(text) if nxt < 0 else nxt
-        if mark not in text[hi + 1:nxt]:
-            break
-        hi = nxt
-    return (lo, hi) if (lo, hi) != (head, tail) else None
+    return _lines_around(text, head, tail, lambda lo, hi: mark in text[lo:hi])
 
 
 # A list item's mark at the start of its line: a bullet, a number, a circled number, or the
@@ -1492,19 +1499,8 @@ def _list_block(text: str, start: int, end: int) -> tuple[int, int] | None:
     mark = _LIST_MARK.match(text, head)
     if mark is None or mark.end() == tail:
         return None
-    lo, hi = head, tail
-    while lo > 0:
-        prev = text.rfind("\n", 0, lo - 1) + 1
-        if prev == lo - 1 or not _LIST_MARK.match(text, prev):
-            break
-        lo = prev
-    while hi < len(text):
-        nxt = text.find("\n", hi + 1)
-        nxt = len(text) if nxt < 0 else nxt
-        if nxt == hi + 1 or not _LIST_MARK.match(text, hi + 1):
-            break
-        hi = nxt
-    return (lo, hi) if (lo, hi) != (head, tail) else None
+    return _lines_around(text, head, tail,
+                         lambda lo, hi: lo < hi and _LIST_MARK.match(text, lo) is not None)
 
 
 def _notable_cast(text: str, people: Sequence[Detected],
