@@ -1046,13 +1046,19 @@ def _desk_mailbox(text: str, hit: Detected, value: str) -> bool:
                                                                value.rsplit("@", 1)[0]))
 
 
+def _organisation_s_by_convention(text: str, hit: Detected, value: str) -> bool:
+    """A freephone number (an organisation's by the numbering plan), a role mailbox (info@,
+    support@: by RFC 2142's convention) or a desk's mailbox (``_desk_mailbox``)."""
+    return hit.entity_type in _PHONES and _is_freephone(value) or (
+        hit.entity_type == "EMAIL_ADDRESS" and (_is_role_mailbox(value)
+                                                or _desk_mailbox(text, hit, value)))
+
+
 def _public_by_nature(text: str, hit: Detected, people: _People) -> bool:
-    """Whether ``hit`` is a contact detail the arbiter gives to an organisation by itself: a
-    freephone number, a role mailbox, or ``_public_contact``'s."""
+    """Whether ``hit`` is a contact detail the arbiter gives to an organisation by itself:
+    ``_organisation_s_by_convention``, or ``_public_contact``'s."""
     value = text[hit.start:hit.end]
-    if hit.entity_type in _PHONES and _is_freephone(value) or (
-            hit.entity_type == "EMAIL_ADDRESS" and (_is_role_mailbox(value)
-                                                   or _desk_mailbox(text, hit, value))):
+    if _organisation_s_by_convention(text, hit, value):
         return True
     return hit.entity_type in _CONTACTS and _public_contact(text, hit, value, people)
 
@@ -1885,11 +1891,8 @@ def arbitrate(text: str, hits: Sequence[Detected]) -> list[Detected]:
                 other_cells and _in_cell(other_cells, other_starts, h))
                 or _inside_code(text, h)):
             continue
-        if entity in _PHONES and _is_freephone(value) or (
-                entity == "EMAIL_ADDRESS" and (_is_role_mailbox(value)
-                                               or _desk_mailbox(text, h, value))):
-            # A freephone number is an organisation's by the numbering plan, a role mailbox
-            # (info@, support@) by convention (RFC 2142): nobody's own.
+        if _organisation_s_by_convention(text, h, value):
+            # A freephone number, a role or a desk's mailbox: nobody's own.
             out.append(replace(h, entity_type=PUBLIC_CONTACT))
             public_end = max(public_end, h.end)
             continue
