@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Sequence
 from itertools import groupby
 
 import phonenumbers
@@ -316,11 +317,30 @@ class WindowedPhoneRecognizer(PhoneRecognizer):
                         return found  # a company's public line: no other reading counts
                     continue
                 number_region = phonenumbers.region_code_for_number(match.number) or region
-                found.append(self._get_recognizer_result(  # type: ignore[no-untyped-call]
-                    match, window, number_region, None))
+                result = self._get_recognizer_result(  # type: ignore[no-untyped-call]
+                    match, window, number_region, None)
+                if not _grouped_as_phone(match.raw_string, regions):
+                    result.score = min(result.score, _BARE_DIGITS_SCORE)
+                found.append(result)
                 if covers:
                     return found
         return found
+
+
+def _grouped_as_phone(raw: str, regions: Sequence[str]) -> bool:
+    """Whether ``raw``'s digit groups are those some region writes its numbers in
+    (libphonenumber's ``STRICT_GROUPING``: 0466-12-3456, (412) 555-0100, an Indian mobile's
+    90919 02258) — or it has no groups to judge. A valid number's digits in groups no numbering
+    plan uses (2024-0615-03, "Reg. No. 62719-608", a part number 43512-47060) are as often a
+    lot, a part or a date code: such a number scores as a bare digit run does, counting only
+    with a context word of calling nearby."""
+    if not _GROUP_SEPARATOR.search(raw.strip("+( )")):
+        return True
+    return any(True for region in regions for _ in phonenumbers.PhoneNumberMatcher(
+        raw, region, leniency=phonenumbers.Leniency.STRICT_GROUPING))
+
+
+_GROUP_SEPARATOR = re.compile(r"\D")
 
 
 # Numbers set aside for fiction, by the numbering plans that publish them (a published range

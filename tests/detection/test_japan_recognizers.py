@@ -384,6 +384,9 @@ LABELLED_FOUND = [
     (JapanBankAccountRecognizer, "当座預金 7654321", "7654321"),
     (JapanBankAccountRecognizer, "ゆうちょ銀行 10123-12345671", "10123-12345671"),
     (JapanBankAccountRecognizer, "bank,branch,account\nSMBC,Shinjuku,2345678", "2345678"),
+    # A broker's branch and account right after the label, whatever their lengths.
+    (JapanBankAccountRecognizer, "証券口座の口座番号は0552-118734です", "0552-118734"),
+    (JapanBankAccountRecognizer, "Account number: 301 12345678", "301 12345678"),
 ]
 
 
@@ -409,6 +412,7 @@ LABELLED_NOT_FOUND = [
     pytest.param(JapanBankAccountRecognizer, "銀行 03-1234-5678", id="phone-number"),
     pytest.param(JapanBankAccountRecognizer, "user account 1234567", id="user-account-id"),
     pytest.param(JapanBankAccountRecognizer, "口座番号 12345678", id="eight-digits"),
+    pytest.param(JapanBankAccountRecognizer, "注文番号 0552-118734", id="order-branch-shape"),
 ]
 
 

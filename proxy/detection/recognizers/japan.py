@@ -500,6 +500,12 @@ class JapanBankAccountRecognizer(LabelledNumberRecognizer):
     _BRANCH_ACCOUNT = re.compile(
         _digit_run(r"\d", r"\d{2}-(\d{7})") + _NUM_END
     )
+    # Right after the word 口座番号 (or "account number"), a branch and an account of any of
+    # the lengths banks and brokers give them (証券口座 0552-118734: a four-digit branch, six
+    # digits): the label says what the number is, whatever its shape.
+    _LABELLED_ACCOUNT = re.compile(
+        r"(?:口座番号|(?<![a-z])account[ _-]*(?:no\.?|number|#))[ \u3000]*(?:は|:|：)?[ \u3000]*"
+        + "(" + _digit_run(r"\d", r"\d{2,3}[- ]\d{6,8}") + ")" + _NUM_END, re.IGNORECASE)
 
     def accept(self, text: str, match: re.Match[str]) -> bool:
         if len(match.group()) > 7 and not match.group().startswith("1"):
@@ -515,6 +521,11 @@ class JapanBankAccountRecognizer(LabelledNumberRecognizer):
                 for group in (1, 2):
                     yield Hit("JP_BANK_ACCOUNT", m.start(group), m.end(group), self.SCORE,
                               "yucho_labelled", True)
+        for m in self._LABELLED_ACCOUNT.finditer(text):
+            if self._BRANCH_ACCOUNT.fullmatch(m.group(1)):
+                continue  # 012-3456789: the account is the seven digits, found below
+            yield Hit("JP_BANK_ACCOUNT", m.start(1), m.end(1), self.SCORE, "labelled_account",
+                      True)
         for m in self._BRANCH_ACCOUNT.finditer(text):
             if self._MONEY_AFTER.match(text, m.end()) is not None:
                 continue
