@@ -201,6 +201,12 @@ _PLACEHOLDER_ADDRESS = quickre.compile(
     r"\b(?:sample|example|anytown|anywhere|placeholder|test|fake|dummy)\b|サンプル|ダミー|架空|テスト",
     re.IGNORECASE,
 )
+# Domains reserved for documentation and testing: RFC 2606's and RFC 6761's (example.com, .net,
+# .org; the .example, .test and .invalid top-level domains) and JPRS's 例示用ドメイン (example.jp
+# and example under each of its second-level domains: example.co.jp, example.ne.jp, …).
+_RESERVED_DOMAIN = quickre.compile(
+    r"(?:^|\.)(?:example\.(?:com|net|org|jp|(?:co|ne|or|ac|ad|ed|go|gr|lg)\.jp)|"
+    r"[\w-]+\.(?:example|test|invalid))$", re.IGNORECASE)
 _JAN_FIRST = quickre.compile(
     r"(?:^|\D)0?1\s*[-/.月]\s*0?1(?:\D|$)|1月1日|元年1月1日|^\s*1900|19XX", re.IGNORECASE)
 
@@ -334,8 +340,10 @@ def _placeholder_shaped(entity: str, value: str, following: str = "") -> bool:
                                 or words[0] in _PLACEHOLDER_FIRST):
             return True  # "Jane Sample", "Test User", "Test Client One", "テスト ハナコ"
         head = re.split(r"[（(]", folded)[0]
-        return head in _PLACEHOLDER_PEOPLE or _japanese_common_noun_family(
-            re.split(r"[（(]", unicodedata.normalize("NFKC", value))[0].strip())
+        whole_folded = re.sub(r"[\s・.,、_-]", "", unicodedata.normalize("NFKC", whole).casefold())
+        return head in _PLACEHOLDER_PEOPLE or whole_folded in _PLACEHOLDER_PEOPLE or (
+            _japanese_common_noun_family(
+            re.split(r"[（(]", unicodedata.normalize("NFKC", value))[0].strip()))
     if entity == "EMAIL_ADDRESS":
         local = folded.split("@", 1)[0]
         return local in _PLACEHOLDER_PEOPLE or "example" in folded.split("@")[-1]
@@ -346,7 +354,8 @@ def _placeholder_shaped(entity: str, value: str, following: str = "") -> bool:
     if entity == "DATE_OF_BIRTH":
         return _JAN_FIRST.search(unicodedata.normalize("NFKC", value)) is not None
     if entity in ("JP_ADDRESS", "STREET_ADDRESS"):
-        return _PLACEHOLDER_ADDRESS.search(value) is not None
+        # The town may follow the part the recognizer read ("123 Main Street, Anytown, USA").
+        return _PLACEHOLDER_ADDRESS.search(value + following.split("\n", 1)[0]) is not None
     return False
 
 
@@ -394,8 +403,9 @@ class _Declarations:
     sentence of a paragraph with no finding after it (``以下はすべて研修用のダミーデータです。``,
     ``The example values are dummies.``) the next paragraph, which it introduces. A line that
     speaks of real data (``Now the real one:``) ends the cover. Any other declaration covers
-    values earlier in the finding's paragraph or on its own line, and only those with a
-    placeholder's shape (``_placeholder_shaped``). A paragraph (lines up to a blank one) is one
+    values earlier in the finding's paragraph or on its own line, or in the next paragraph when
+    no finding follows it in its own, and only those with a placeholder's shape
+    (``_placeholder_shaped``). A paragraph (lines up to a blank one) is one
     piece of a prompt; a declaration in another, a pasted sample or an earlier request, says
     nothing about this one's data.
     """
@@ -411,9 +421,19 @@ class _Declarations:
         # Sentences that say the names before them are made up (「名前はすべて当店スタッフが
         # 考えた架空のキャラクター名です」): from their paragraph's start to the declaration.
         self.names_made_up: list[tuple[int, int]] = []
+        # The paragraph a declaration that ends its own paragraph's data introduces: the next,
+        # where a pasted sample follows its request ("Generate more rows of obviously fake test
+        # fixtures in the same JSON shape as this one.", a blank line, the row).
+        self.introduces: list[tuple[int, int]] = []
         if not self.at:
             return
         starts = sorted(h.start for h in findings if h.entity_type in _CLEARABLE)
+        for at, declared_end in declarations:
+            paragraph_end = self._paragraph_end(at, len(text))
+            if (paragraph_end < len(text)
+                    and bisect_left(starts, paragraph_end) == bisect_left(starts, at)):
+                self.introduces.append(
+                    (declared_end, self._paragraph_end(paragraph_end, len(text))))
         for at, declared_end in declarations:
             head, tail = _sentence(text, at, at + 1)
             if (not _STRONG.match(text, at) or _MAKING.search(text, head, tail)
@@ -455,6 +475,9 @@ class _Declarations:
         first, after = bisect_left(self.at, head), bisect_left(self.at, start)
         # The nearest declaration before the value, and the nearest after it on its line.
         if first < after and _REAL_PARTY.search(self.text, self.ends[after - 1], start) is None:
+            return True
+        if any(end <= head and start < reach and _REAL.search(self.text, end, start) is None
+               for end, reach in self.introduces):
             return True
         return (after < bisect_left(self.at, tail)
                 and _REAL_PARTY.search(self.text, end, self.at[after]) is None)
@@ -595,6 +618,16 @@ def _is_placeholder(text: str, hit: Detected, value: str, declared: _Declaration
         local, domain = value.rsplit("@", 1)
         if "example" in domain.lower() and _DOE.search(re.sub(r"[._-]", " ", local)):
             return True
+        # A function's mailbox at a domain reserved for documentation (seminar@example.co.jp):
+        # English words that name no one, where no mail arrives. A person's mailbox there
+        # (kobrien@example.org, maria.gonzalez@mail.example.net) stays a finding: test data
+        # and people write real customers' addresses so.
+        parts = re.split(r"[._+-]", local)
+        names = lexicon()
+        if _RESERVED_DOMAIN.search(domain) and all(
+                part.isalpha() and names.is_english(part) and not names.is_name(part)
+                for part in parts):
+            return True
     if listed_after and _example_shaped(hit.entity_type, value) or cued:
         return True
     _, tail = _line(text, hit.start, hit.end)
@@ -620,6 +653,11 @@ _OTHER_ID_WORDS = (
     # An organisation's registered numbers: a charity's, a company's, a VAT registration.
     r"\b(?:registered\s+)?(?:charity|company|companies\s+house|vat|registration)"
     r"(?:\s+(?:no\.?|number|reg(?:istration)?\.?))?|"
+    # A product's registration ("EPA Reg. No. 62719-608"), and the numbers of engineering and
+    # maintenance documents, by the abbreviations their readers write before them: a service
+    # bulletin (SB 737-32-1462), a maintenance or component manual (AMM, CMM), an
+    # airworthiness directive, a change or non-conformance report, a returns authorisation.
+    r"\breg\.?\s*no\b\.?|(?-i:\b(?:SB|ASB|AMM|CMM|IPC|SRM|ECO|ECN|ECR|NCR|RMA|DWG))\b|"
     r"シリアル(?:番号|No\.?)?|製造番号|製番|型番|品番|部品番号|受付番号|注文番号|伝票番号|管理番号|"
     r"問い?合わ?せ番号|追跡番号|予約番号|案件番号|整理番号|請求書番号|契約番号|ロット(?:番号)?|"
     r"図番|図面番号|機番|機体番号|[ァ-ヶー一-龯]+\s?(?:ID|ＩＤ)|[ァ-ヶー一-龯]+コード|"
@@ -670,8 +708,8 @@ _LISTED_AFTER = quickre.compile(rf"[\w-]*\d[\w-]*\s*{_LIST_SEPARATOR}\s*$")
 # The identifiers a number labelled as another one is misread as: a phone, a My Number
 # (twelve digits with a check digit: one booking reference in ten passes it), and a Japanese
 # account number (any seven digits: "Registered Charity No. 1150872"), a US licence number
-# (a letter and digits: "model NN8411").
-_LABELLED_AS_OTHER = _PHONES | {"JP_MY_NUMBER", "JP_BANK_ACCOUNT", "US_DRIVER_LICENSE"}
+# (a letter and digits: "model NN8411"), a US SSN (3-2-4 digits: "SB 737-32-1462").
+_LABELLED_AS_OTHER = _PHONES | {"JP_MY_NUMBER", "JP_BANK_ACCOUNT", "US_DRIVER_LICENSE", "US_SSN"}
 _MY_NUMBER_LABEL = quickre.compile(r"マイナンバー|個人番号|\bmy\s*number\b|\bindividual\s+number\b",
                               re.IGNORECASE)
 
@@ -957,6 +995,14 @@ def _owner_before(text: str, start: int) -> bool:
     return heading is not None and _is_owner(heading.group("owner"))
 
 
+# An address labelled by the kind of place it is ("Embassy address:", "Office address:").
+_OWNED_ADDRESS_LABEL = quickre.compile(r"\b([A-Za-z]+)[ \t]+address[ \t]*[:：][ \t]*$",
+                                       re.IGNORECASE)
+# A phone's label alone before it at the start of its line ("Phone (412) …", "TEL:").
+_PHONE_LINE_LEAD = quickre.compile(
+    r"[ \t\u3000]*(?:phone|tel|telephone|電話|☎)\.?[ \t\u3000]*[:：]?[ \t\u3000]*", re.IGNORECASE)
+# The start of a line up to its first comma, dash, colon or bracket: where an owner's name is.
+_OWNER_LEAD = quickre.compile(r"[ \t]*(?P<owner>[^—–:：(（|,\n]{2,60}?)[ \t]*(?:[—–:：(（|,]|$)")
 # A postal code before the address on its line (〒107-8403 東京都港区…).
 _POSTAL_LEAD = quickre.compile(r"^[ \t\u3000]*〒?[ \t\u3000]*\d{3}[-‐ー－]\d{4}[ \t\u3000]*")
 # The start of a line that names an owner: up to a dash, a colon, a bracket or the line's end.
@@ -1080,6 +1126,25 @@ def _public_contact(text: str, hit: Detected, value: str, people: _People) -> bo
         return False
     if _owner_before(text, hit.start) or _ORG_LABEL_AFTER.match(text, hit.end):
         return True
+    owned = _OWNED_ADDRESS_LABEL.search(text, max(head, hit.start - 40), hit.start)
+    if (owned is not None and hit.entity_type != "JP_POSTAL_CODE" and hit.entity_type not in _PHONES
+            and (is_thing_word(owned.group(1))
+                 or owned.group(1).casefold() in _EN_PLACE_WORDS)):
+        return True  # "Embassy address: 1-10-5 Akasaka …", "Office address:": a place's
+    if hit.entity_type in _PHONES and head > 0 and _PHONE_LINE_LEAD.fullmatch(
+            text, head, hit.start):
+        # A phone line under the line that names its owner first ("Management Office, 200
+        # Harbor Drive" over "Phone (412) …"), nobody named between.
+        # The line names the owner's address too: a contact block, not a signature's
+        # department line (北浜工業株式会社 購買部 over a buyer's TEL), and no one is named in
+        # the paragraph before it.
+        prev = _previous_line_start(text, head)
+        lead = _OWNER_LEAD.match(text, prev, head - 1)
+        if (lead is not None and _is_owner(lead.group("owner"))
+                and re.search(r"\d", text[lead.end():head]) is not None
+                and not people.overlap(_paragraph(text, hit.start)[0], hit.start)
+                and not _private_label(text, prev, hit.start)):
+            return True
     opened = _open_bracket(text, max(head, hit.start - _BRACKET_REACH), hit.start)
     if (opened is not None
             and _is_owner(text[max(head, opened - 40):opened])
@@ -1121,6 +1186,12 @@ _FRAME_WORDS = quickre.compile(
     # 大正15年に生まれた) or a date with its month (生年月日 大正15年3月2日).
     r"(?:明治|大正)(?!\s*[\d０-９一二三四五六七八九十元]+\s*年?[^。\n]{0,12}?(?:生|誕|月))|"
     r"江戸時代|戦国|創業者|"
+    # A year of three digits is of the first millennium (901年に大宰府へ左遷され).
+    r"(?<![\d０-９.,])[1-9]\d\d年(?![\d生〜~])|"
+    # A shrine's enshrined deity is a figure of history or myth (御祭神は菅原道真公).
+    r"御?祭神|祀られ|"
+    # A theory's or a model's proposer ("Dirty Dozen" を提唱したゴードン・デュポン).
+    r"提唱|"
     r"創設|起草|発明|ノーベル|選手|作家|"
     r"詩人|画家|業績|生涯|伝記|"
     # (Not a person's character: "a character reference for …", "a character witness".)
@@ -1128,12 +1199,14 @@ _FRAME_WORDS = quickre.compile(
     r"(?!\s+(?:references?|witness(?:es)?|assessments?|evidence|traits?|flaws?|checks?|"
     r"statements?|letters?))|"
     r"\bcharacters?\s+(?:from|in|of)\b|\banime\b|\bmanga\b|\bnovels?\b|\bcartoons?\b|"
+    # A person the writer says is invented is nobody's record (「架空の人物で」).
+    r"\bfictional\b|架空の(?:人物|キャラ|名前|話|物語|設定)|"
     # A park's or a shop's characters: "character meet-and-greets", "character goods".
     r"\bcharacter\s+(?:meet[- ]and[- ]greets?|greetings?|dining|breakfasts?|parades?|goods|"
     r"merchandise|costumes?|appearances?|shows?)\b|"
     # A game's own people and the famous: nobody real is an NPC, lives in-game or is famous
     # for a customer's record; what is "publicly reported" of someone is a public figure's.
-    r"(?-i:\bNPCs?\b)|\bin-game\b|\bfamous\b|\bpublicly\b|\bpop[- ]culture\b|"
+    r"(?-i:\bNPCs?\b)|\bin-game\b|\bfamous\b|\bwell[- ]known\b|\bpublicly\b|\bpop[- ]culture\b|"
     # A voice actor, a life-size panel or a mascot: the names beside them are characters'.
     r"声優|等身大パネル|マスコット|ゆるキャラ|\bmascots?\b|\bvoice actors?\b|"
     # A concert's soloist and conductor are its performers (not "conductor", which trains and
@@ -1172,6 +1245,8 @@ _FRAME_WORDS = quickre.compile(
     # A work by its author ("Toni Morrison's \"Beloved\"") or a maxim quoted with its source,
     # a public office, a namesake ("Duke Energy (after James Buchanan Duke)").
     r"(?-i:['’]s\s+[\"“][A-Z0-9])|名言|格言|出典|セリフ|台詞|\bnamed (?:after|for)\b|"
+    # … also with what is named between ("We named the three loops after naturalists").
+    r"\bnamed\s+(?:[\w'’-]+\s+){1,4}?after\b|"
     r"(?-i:\(after [A-Z])|\b(?:got|gets|took|takes) (?:its|their) names? from\b|名前の由来|"
     r"社名の由来|"
     r"(?-i:\b(?:Chief Justice|Justice|Secretary of State|Prime Minister|Senator|Governor)\s+[A-Z])|"
@@ -1197,6 +1272,8 @@ _EPITHET_AFTER = quickre.compile(
     r"[\"“][A-Z][^\"“”\n]{3,40}[\"”]|"
     # Someone's style (ジョン・レノン風の丸メガネ) is a known person's.
     r"風(?=の|に|な)|"
+    # A lord's or an enshrined figure's honorific (菅原道真公, 家康公): no customer is styled so.
+    r"公(?=[はがのをにでとも、。・）」』\s]|$)|"
     # The holder of a numbered peerage ("Anna Russell, 7th Duchess of Bedford").
     r",[ \u00a0]+(?:the[ \u00a0]+)?\d{1,2}(?:st|nd|rd|th)[ \u00a0]+(?:Duke|Duchess|Earl|Countess|"
     r"Marquess|Marchioness|Viscount|Viscountess|Baron|Baroness)[ \u00a0]+of\b|"
@@ -1213,11 +1290,18 @@ _WORK_NOUN_AFTER = quickre.compile(
 # In the same sentence, a person addressed, labelled or related to the writer's business.
 # (A role word that modifies another noun addresses nobody: 新入社員研修, 社員向け, 患者数.)
 _ADDRESSED = quickre.compile(
-    r"(?:様|殿|氏名|名前[:：]|担当|お客様|患者|利用者|契約者|応募者|候補者|社員|従業員|入居者)"
+    # (神様 and 仏様 are gods, not customers.)
+    r"(?:(?<![神仏])様|殿|氏名|名前[:：]|担当|お客様|患者|利用者|契約者|応募者|候補者|社員|従業員|入居者)"
     r"(?!研修|教育|向け|全員|一同|旅行|食堂|寮|数|層|満足)|"
-    # "no client specifics" addresses nobody.
-    r"\bdear\b|\bname\s*:|(?<!\bno )(?<!without )\b(?:patient|customer|client)\b|\bemployee\b|"
-    r"\bcandidate\b|\bapplicant\b|\btenant\b|\bguest\b|\bstaff\b|\bcolleagues?\b|"
+    # "no client specifics" addresses nobody, nor does a role word before the noun it
+    # modifies: "counter staff training deck", "customer service hours", "guest Wi-Fi".
+    r"\bdear\b|\bname\s*:|"
+    r"(?:(?<!\bno )(?<!without )\b(?:patient|customer|client)\b|\bemployee\b|"
+    r"\bcandidate\b|\bapplicant\b|\btenant\b|\bguest\b|\bstaff\b|\bcolleagues?\b)"
+    r"(?!\s+(?:training|trainings|education|onboarding|handbooks?|manuals?|decks?|meetings?|"
+    r"rooms?|lounges?|portals?|newsletters?|surveys?|safety|experience|services?|satisfaction|"
+    r"engagement|wi-?fi|parking|polic(?:y|ies)|communications?|journeys?|base|counts?|"
+    r"numbers|levels|shortages?|retention|turnover)\b)|"
     # The writer's own people: family, friends, team ("my niece", 「うちの娘」).
     r"\bmy\b|\bteam\s*mates?\b|\bteam\s+members?\b|\bniece\b|\bnephew\b|\bneighbou?r\b|"
     r"\bgrand(?:mother|father|son|daughter|ma|pa)\b|\bson\b|\bdaughter\b|\bwife\b|\bhusband\b|"
@@ -1310,12 +1394,17 @@ def _public_figures(text: str, people: Sequence[Detected], private_data: bool) -
         # reading 'Kafka on the Shore'. … Hoshino's road trip, Miss Saeki …") of an earlier
         # one on their line that addresses nobody. One person after a frame is not a cast
         # ("Write about samurai. Then send it to Tom Baker"), nor are people the sentence
-        # writes to or contacts.
+        # writes to or contacts. One person is a character of a work the line names before
+        # (『シン・ゴジラ』の巨災対を題材に。矢口蘭堂のような若手が…), or a notable person
+        # (``_notable_name``) after a frame, in a text with no other personal data ("a mock
+        # eulogy using a fictional person … Write a eulogy for Atticus Finch").
         line_head, _ = _line(text, head, tail)
         earlier = text[line_head:head]
         titled = bisect_left(title_starts, line_head) < bisect_left(title_starts, head)
-        if (len({(h.start, h.end) for h in group}) >= 2
-                and (_FRAME_WORDS.search(earlier) or titled)
+        framed = _FRAME_WORDS.search(earlier) is not None
+        cast = len({(h.start, h.end) for h in group}) >= 2
+        if ((titled or framed and (cast or not private_data and all(
+                _notable_name(text, h) is not None for h in group)))
                 and not _ADDRESSED.search(earlier) and not _CONTACTING.search(sentence)):
             public.update(group)
             continue
@@ -1403,9 +1492,30 @@ def _latin_name(text: str, hit: Detected) -> str | None:
         following = _NEXT_NAME_WORD.match(text, hit.end)
         return f"{value} {following.group(1)}" if following else None
     if " " not in value:
-        following = _NEXT_NAME_WORD.match(text, hit.end)
-        return f"{value} {following.group(1)}" if following else None
+        following = _NEXT_NAME_WORD.match(text, hit.end) or _PARTICLED_REST.match(text, hit.end)
+        if following is not None:
+            return f"{value} {following.group(1)}"
+        # "the Dodge brothers (John and Horace)": the siblings' family name before the brackets,
+        # and the family name itself as the first sibling's.
+        siblings = _SIBLINGS_BEFORE.search(text, max(0, hit.start - 80), hit.start)
+        if siblings is not None:
+            return f"{value} {siblings.group(1)}"
+        family = _SIBLINGS_AFTER.match(text, hit.end)
+        return f"{family.group(1)} {value}" if family else None
     return value
+
+
+# A family name's particles after a lone given name ("Aristides de Sousa Mendes", "Vasco da
+# Gama"), then its first capitalised word.
+_PARTICLED_REST = quickre.compile(
+    r"[ \u00a0]((?:(?:van|von|de|da|do|dos|das|di|du|del|della|der|den|ten|ter|le|la)[ \u00a0])+"
+    r"[A-Z][a-z\u00e0-\u024f'’-]+)")
+# Siblings named by their family name before their given names in brackets.
+_SIBLINGS_AFTER = quickre.compile(
+    r"[ \u00a0]+(?:brothers|sisters|twins)[ \u00a0]*[(（]([A-Z][a-z\u00e0-\u024f'’-]+)")
+_SIBLINGS_BEFORE = quickre.compile(
+    r"\b[Tt]he[ \u00a0]+([A-Z][a-z\u00e0-\u024f'’-]+)[ \u00a0]+(?:brothers|sisters|twins)[ \u00a0]*"
+    r"[(（](?:[A-Z][a-z\u00e0-\u024f'’-]+[ \u00a0]*(?:,|and|&)[ \u00a0]*)*$")
 
 
 def _japanese_notable(value: str) -> str | None:
@@ -1583,6 +1693,8 @@ _EVERYDAY_CASE = quickre.compile(
 # "the" before one more capitalised word of the name ("the Royal …"; "the Emily Hall account"
 # is Emily Hall's).
 _THE_BEFORE = quickre.compile(r"\b[Tt]he\s+[A-Z][a-z]+\s+$")
+# What ends a name used as a title after "The": a bracket, a colon, a dash or the line's end.
+_TITLE_END = quickre.compile(r"[ \t]*(?:[(:—–]|$)", re.MULTILINE)
 # Words of a product's model after its maker and name ("Gibson Les Paul Standard 2019").
 _MODEL_WORDS = frozenset({
     "standard", "deluxe", "custom", "classic", "special", "limited", "signature", "edition",
@@ -1593,8 +1705,18 @@ _MODEL_WORDS = frozenset({
 _PLACE_OR_MODEL_WORDS = _EN_PLACE_WORDS | _MODEL_WORDS
 # Romanised Japanese heads of shrines' and temples' names.
 _ROMAJI_PLACE_HEADS = frozenset({"jingu", "jingū", "taisha", "jinja", "tenmangu", "hachimangu",
+                                 "myojin", "myōjin", "gongen",
+                                 # A festival is named after its shrine or its town (Kanda
+                                 # Matsuri, Gion Matsuri).
+                                 "matsuri",
                                  # Japanese merchant ships are named "… Maru" (ひかり丸).
                                  "maru"})
+# The kinds of Japanese municipalities and their parts, as romanised addresses end a place's
+# name: "Chiyoda-ku", "Gionmachi"; and in English, after a street ("68 Fukakusa Yabunouchicho,
+# Fushimi Ward").
+_ROMAJI_PLACE_SUFFIXES = ("-ku", "-cho", "-chō", "-machi", "-mura", "-shi", "-dori", "-dōri")
+_ADDRESS_PART_HEADS = frozenset({"ward", "ku", "city", "prefecture", "town", "village",
+                                 "district"})
 # A label that names a kind of thing, right before the value: a rice, a variety, a product,
 # a ship, a room (使用米：山田錦, 部屋名：漱石, "Cultivar: Yamada Nishiki").
 _THING_LABEL = quickre.compile(
@@ -1750,6 +1872,15 @@ def _named_thing(text: str, hit: Detected, places: SpanIndex) -> bool:
     if len(words) >= 2 and (last in _ROMAJI_PLACE_HEADS or last.endswith(
             ("-dera", "-ji", "-jinja", "-gu"))):
         return True  # Ise Jingu, Izumo Taisha, Nanzen Kinkaku-ji: a shrine's or a temple's name
+    if last.endswith(_ROMAJI_PLACE_SUFFIXES):
+        return True  # Chiyoda-ku, Ujitachi-cho: a romanised municipality or its part
+    if (len(words) >= 2 and last in _ADDRESS_PART_HEADS
+            and _STREET_BEFORE.search(text, max(0, hit.start - 60), hit.start)):
+        return True  # "68 Fukakusa Yabunouchicho, Fushimi Ward": the ward of an address
+    if hit.recognizer == "RomajiNameRecognizer" and len(words) >= 2 and all(
+            places.contains(hit.start + m.start(), hit.start + m.end(), itself=True)
+            for m in re.finditer(r"[^\s,]+", value)):
+        return True  # "carried through Kanda, Nihonbashi and Akihabara": NER's places, each word
     if ("," in value and _STREET_BEFORE.search(text, max(0, hit.start - 60), hit.start)
             and _POSTCODE_AFTER.match(text, hit.end)):
         # "1 Ujitachi-cho, Ise, Mie 516-0023": between a street and a postal code, a town and
@@ -1764,6 +1895,9 @@ def _named_thing(text: str, hit: Detected, places: SpanIndex) -> bool:
         # brand or a maker's model, not a person — unless the sentence goes on to call it he or
         # she ("We've got a Daniel Okafor on hold asking why his …").
         return True
+    if (len(words) == 1 and text[max(0, hit.start - 4):hit.start] == "The "
+            and _TITLE_END.match(text, hit.end)):
+        return True  # "The Monroe (penthouse, 2,400 sq ft)", "The Lincoln:": a thing's name
     if (len(words) >= 2 and is_thing_word(words[-1].rstrip(".'’"))
             and _THE_BEFORE.search(text, max(0, hit.start - 24), hit.start)):
         return True  # "Albert Hall" of "the Royal Albert Hall": with an article, a building

@@ -928,3 +928,67 @@ def test_p31_twins_with_a_person_s_data_stay_personal(
     detector: Detector, text: str, value: str,
 ) -> None:
     assert value in found(detector, text)
+
+
+# The types the default policy keeps local from a score of 0.4 (contact details), and an SSN.
+CONTACTS_AND_IDS = {"PHONE_NUMBER", "JP_PHONE_NUMBER", "EMAIL_ADDRESS", "JP_ADDRESS",
+                    "STREET_ADDRESS", "JP_POSTAL_CODE", "US_SSN"}
+
+
+# p32 and p33: numbers in groups no numbering plan writes, romanised festivals, shrines and
+# wards, frames of the past and of authorship, role words that modify a noun, a work's
+# character after its title, siblings and particles in famous names, documentation domains,
+# a pasted sample under its request, owners' addresses and phone lines, things named "The …".
+@pytest.mark.parametrize("text", [
+    "ディスクローター 43512-47060 と 凍結ストックには 2024-0615-03 のような番号を振っています。",
+    "One cartridge label says EPA Reg. No. 62719-608; where do I look it up?",
+    "The Sanja Matsuri and the Kanda Matsuri both start from Kanda Myojin.",
+    "Meet at Fushimi Inari Taisha (68 Fukakusa Yabunouchicho, Fushimi Ward) at nine.",
+    "The procession passes through Kanda, Nihonbashi and Akihabara.",
+    "当社の御祭神は平将門公で、940年に討たれたと伝わります。神様としての信仰を説明して。",
+    "安全講話で、ジェームズ・リーズンが提唱したスイスチーズモデルと、二宮忠八の話を紹介して。",
+    "For the counter staff training deck, write how Coco Chanel and Elsa Schiaparelli built "
+    "their houses in the 20th century.",
+    "研修の題材は映画『踊る大捜査線』です。青島俊作のような現場の刑事の動き方を整理して。",
+    "We need a fictional person for the exercise. Write a eulogy for Jay Gatsby, read by Nick.",
+    "Cover the Wright brothers (Orville and Wilbur), Henry Ford and Karl Benz, one fact each.",
+    "Write about Aristides de Sousa Mendes in Bordeaux and Raoul Wallenberg in Budapest.",
+    "Suggest a few well-known moments involving Captain Phil Harris on the crab deck.",
+    "We named the meeting rooms after scientists: Marie Curie Room and Alan Turing Room.",
+    "お問い合わせ：event@example.co.jp（受付は平日10時〜17時）",
+    "Generate five more rows of obviously fake fixtures in the same shape as this one.\n\n"
+    '{"name": "Jane Doe", "email": "jdoe@example.org", "phone": "+1-202-555-0118", '
+    '"dob": "1980-01-01"}',
+    "Use only these test fixtures:\n- Name: John Q. Public\n- Phone: 555-0100",
+    "Use the sample record (not a real customer):\nAddress: 500 Elm Street, Anytown, USA",
+    "参照：AMM 32-11-11-000-801、SB 737-32-1462",
+    "- Embassy address: 1-10-5 Akasaka, Minato-ku, Tokyo 107-8420",
+    "Riverside Clinic, 40 Mill Road, Suite 2 (ground floor)\nPhone (617) 555-0133",
+    "Floor plans: The Lincoln (2BR), The Monroe (penthouse, 2,400 sq ft).",
+])
+def test_p32_p33_shapes_of_public_data_are_not_personal(detector: Detector, text: str) -> None:
+    assert not personal(detector, text)
+    assert not found(detector, text, entities=CONTACTS_AND_IDS)
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("Phone: 202-406-1503 (Rowan, evenings)", "202-406-1503"),
+    ("Deliver to Joanne Ward, 12 Elm St, Springfield.", "Joanne Ward"),
+    ("『鬼滅の刃』のグッズを注文した佐藤健太様に発送の連絡をしてください。", "佐藤健太"),
+    ("This is a fictional case study. Then email Tom Baker about his refund.", "Tom Baker"),
+    ("Our staff member Rowan Whitlock wrote a history of the 20th century.", "Rowan Whitlock"),
+    ("Reply to maria.gonzalez@mail.example.net about her refund.",
+     "maria.gonzalez@mail.example.net"),
+    ("Generate five rows of fake fixtures like this one.\n\n"
+     '{"email": "rowan.whitlock@gmail.com", "phone": "+1 617 555 2231"}',
+     "rowan.whitlock@gmail.com"),
+    ("Home address: 1-10-5 Akasaka, Minato-ku, Tokyo 107-8420",
+     "1-10-5 Akasaka, Minato-ku, Tokyo 107-8420"),
+    ("Riverside Clinic, attn. Kenji Sato\nPhone (617) 555-2231", "(617) 555-2231"),
+    ("The Okonkwo family asked about the lease.", "Okonkwo"),
+    ("SSN 737-32-1462 on the W-2 form.", "737-32-1462"),
+])
+def test_p32_p33_twins_with_a_person_s_data_stay_personal(
+    detector: Detector, text: str, value: str,
+) -> None:
+    assert value in found(detector, text, entities=PERSONAL | CONTACTS_AND_IDS)
