@@ -165,7 +165,8 @@ _FORMAT_AFTER = quickre.compile(
 # as …"), the value first in a list or after other values of it ("例:090-…、080…").
 _DATA_LIKE = quickre.compile(
     r"\b(?:numbers?|e-?mails?|e-?mail\s+addresses|addresses|values|strings|inputs|formats?|ids|"
-    r"identifiers|mobiles|phones|landlines|postcodes|zip\s+codes|cards|accounts|ibans)\b(?:\s+[\w-]+){0,5}?\s+(?:like|such\s+as)(?:\s+e\.g\.)?\s*[\"'“(]?"
+    r"identifiers|mobiles|phones|landlines|postcodes|zip\s+codes|cards|accounts|ibans)\b(?:\s+[\w-]+){0,5}?\s+"
+    r"(?:like|such\s+as|in\s+(?:the|a)\s+(?:format|form|shape)(?:\s+of)?)(?:\s+e\.g\.)?\s*[\"'“(]?"
     r"(?:\s*(?-i:[A-Z]{2,5}))?\s*$",
     re.IGNORECASE,
 )
@@ -661,6 +662,9 @@ _OTHER_ID_WORDS = (
     r"シリアル(?:番号|No\.?)?|製造番号|製番|型番|品番|部品番号|受付番号|注文番号|伝票番号|管理番号|"
     r"問い?合わ?せ番号|追跡番号|予約番号|案件番号|整理番号|請求書番号|契約番号|ロット(?:番号)?|"
     r"図番|図面番号|機番|機体番号|[ァ-ヶー一-龯]+\s?(?:ID|ＩＤ)|[ァ-ヶー一-龯]+コード|"
+    # A maker's code (製造所固有記号 0906-2411-15) — not an insurance card's bare 記号, which
+    # names the insured.
+    r"(?:固有|製造|製造所|識別|管理)記号|"
     # The English labels above as katakana writes them (ブッキング番号, オーダーNo.). Not every
     # "…番号": 口座番号 and 会員番号 name a person's identifiers, which must still count.
     r"(?:ブッキング|オーダー|インボイス|トラッキング|チケット|リファレンス|ケース|パーツ|モデル|"
@@ -1190,6 +1194,12 @@ _FRAME_WORDS = quickre.compile(
     r"(?<![\d０-９.,])[1-9]\d\d年(?![\d生〜~])|"
     # A shrine's enshrined deity is a figure of history or myth (御祭神は菅原道真公).
     r"御?祭神|祀られ|"
+    # Institutions of the past (東京帝国大学の上野英三郎博士, 旧制高校).
+    r"帝国大学|大日本帝国|旧制|"
+    # A question what someone was: 「どんな人物だったか」, "who Thomas B. Fitzpatrick was",
+    # "who were Gertrude Jekyll and …" — not a relative clause ("Mr. Pryor, who was fitted").
+    r"どんな人物|何者だった|"
+    r"\bwho\s+(?:was|were)\s+(?-i:[A-Z])|(?-i:\bwho\s+(?:[A-Z][\w.'’-]*\s+){1,4}(?:was|were)\b)|"
     # A theory's or a model's proposer ("Dirty Dozen" を提唱したゴードン・デュポン).
     r"提唱|"
     r"創設|起草|発明|ノーベル|選手|作家|"
@@ -1216,6 +1226,8 @@ _FRAME_WORDS = quickre.compile(
     r"\bpainted\b|\bself-portraits?\b|\bsculpted\b|"
     r"\bcelebrit(?:y|ies)\b|\bathletes\b|"
     r"\bfairy tales?\b|"
+    # A play for radio, stage or screen ("a 4-minute radio scene where Sherlock Holmes …").
+    r"\b(?:radio|stage|tv|television|audio)\s+(?:dramas?|plays?|scenes?|serials?)\b|"
     r"-themed\b|\bfilm(?:s|ed)?\b|\bmovies?\b|\bstarr(?:ed|ing)\b|\bactors?\b|"
     r"\bactress\b|\bhistorical\b|\bbiography\b|\bcentury\b|\bshaped\b|"
     r"\bfounded\b|\binvent(?:ed|or)\b|\bpioneer(?:ed|s)?\b|\bnobel\b|\blaureate\b|"
@@ -1226,6 +1238,8 @@ _FRAME_WORDS = quickre.compile(
     # a customer any more).
     r"\b(?:in|of|by|from|around|circa|until|the)\s+"
     r"(?:[A-Z][a-z]+\s+\d{1,2},\s+)?(?:1[0-8]\d\d|19[0-8]\d)s?\b|"
+    # (… or after a possessive: "Charles F. Brush's 1888 turbine".)
+    r"(?-i:['’]s)\s+1[0-8]\d\d\b|"
     r"\b(?:since|born|about|on|after|before|during)\s+(?:[A-Z][a-z]+\s+\d{1,2},\s+)?"
     r"(?:1[0-8]\d\d|19[01]\d)s?\b|[(（][^()（）\n]{0,40}?\b1[0-8]\d\d[)）]|"
     # Works whose copyright has run out are old authors' ("now that Conan Doyle's works are
@@ -1384,8 +1398,10 @@ def _public_figures(text: str, people: Sequence[Detected], private_data: bool) -
         sentence = text[head:tail]
         if _ADDRESSED.search(sentence):
             continue
-        if _FRAME_WORDS.search(sentence) or bisect_left(title_starts, head) < bisect_left(
-                title_starts, tail):
+        # Not a sentence that contacts someone: a frame beside "send it to" or "ask … to call
+        # me" says what the message is about, not who its recipient is.
+        if (_FRAME_WORDS.search(sentence) or bisect_left(title_starts, head) < bisect_left(
+                title_starts, tail)) and not _RECIPIENT.search(sentence):
             public.update(group)
             continue
         # A cast listed after the sentence that frames it, on the same line (「名探偵コナンの
@@ -1724,7 +1740,12 @@ _THING_LABEL = quickre.compile(
     r"犬種|猫種|(?i:\b(?:product|model|brand|vessel|ship|room|variety|cultivar|breed|strain|"
     r"species)(?:[ \t]+name)?))(?:[ \t\u3000]*[:：][ \t\u3000]*[「『\"“]?|"
     # …or the label's quoted items, one after another (品種「さやまかおり」「おくみどり」).
-    r"(?:[「『][^」』\n]{1,20}[」』][ \t\u3000、,・]*)*[「『])$")
+    r"(?:[「『][^」』\n]{1,20}[」』][ \t\u3000、,・]*)*[「『])$|"
+    # A maker's or a brand's label, then its names one after another (メーカーはキュレルとラ
+    # ロッシュ ポゼです): firms, whatever they are named after.
+    r"(?:メーカー|ブランド|製造元|販売元|(?i:\b(?:makers?|manufacturers?|brands?)\b))[ \t\u3000]*"
+    r"(?:名)?(?:は|が|:|：)[ \t\u3000]*"
+    r"(?:[^\s、。,と]{1,20}[ \t\u3000]*(?:と|、|,|や)[ \t\u3000]*)*$")
 # The text says right after the value that it is no person ("— a product name, not a person",
 # 「人名ではありません」), on its line.
 _NOT_A_PERSON_AFTER = quickre.compile(
@@ -1787,6 +1808,15 @@ _POSTCODE_AFTER = quickre.compile(r",?[ \t]*(?:〒[ \t]*)?\d{3}-\d{4}\b|,?[ \t]+
 _CONTACTING = quickre.compile(
     r"\b(?:send|sent|e-?mail|mail|cc|bcc|forward|reply|call|phone|text|message|invite|notify|"
     r"contact|tell|deliver)\b|送|宛|連絡|電話|返信|転送|招待|知らせ|届け",
+    re.IGNORECASE,
+)
+# A sentence that sends to, calls or copies someone: the words of a recipient, narrower than
+# ``_CONTACTING`` (a film's "message", "tell the story" of a figure are no recipients').
+_RECIPIENT = quickre.compile(
+    r"\b(?:send|sent|e-?mail|forward|reply|cc|bcc|notify)\s+(?:it\s+|this\s+|them\s+)?"
+    r"(?:to\s+)?(?-i:[A-Z])|\b(?:call|phone|text|ring|contact)\s+(?:me|us|him|her|them)\b|"
+    r"\bto\s+(?:call|phone|email|e-mail|contact)\s+(?:me|us)\b|"
+    r"(?:に|へ)(?:送|転送|返信|連絡|電話|メール)",
     re.IGNORECASE,
 )
 # A character's name that names a thing, whichever recognizer read it: キティちゃんコンセプトルーム.

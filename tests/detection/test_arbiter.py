@@ -992,3 +992,41 @@ def test_p32_p33_twins_with_a_person_s_data_stay_personal(
     detector: Detector, text: str, value: str,
 ) -> None:
     assert value in found(detector, text, entities=PERSONAL | CONTACTS_AND_IDS)
+
+
+# p34: a maker's label before its names, a maker's code, questions what someone was, a
+# possessive before a year of the past, institutions of the past, identifiers "in the format"
+# of a phone, a play for radio.
+@pytest.mark.parametrize("text", [
+    "保湿剤のメーカーはキュレルとラ ロッシュ ポゼです。ロットの読み方を教えて。",
+    "牛乳パックには「製造所固有記号 0906-2411-15」と印字されています。",
+    "所得税の歴史のコラムです。カール・シャウプがどんな人物だったかも一言添えてください。",
+    "Explain the skin type scale and who Thomas B. Fitzpatrick was, for a leaflet.",
+    "Open with Charles F. Brush's 1888 turbine and Poul la Cour's experiments in Askov.",
+    "飼い主だった東京帝国大学の上野英三郎博士とのエピソードを話したいです。",
+    "Column D has order reference numbers in the format 03-5412-7788, our legacy PO format.",
+    "Write a 4-minute radio scene where Sherlock Holmes and Dr. Watson receive a telegram.",
+])
+def test_p34_shapes_of_public_data_are_not_personal(detector: Detector, text: str) -> None:
+    assert not personal(detector, text)
+    assert not found(detector, text, entities=CONTACTS_AND_IDS)
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("担当者は佐藤健太と鈴木美咲です。メーカーに確認してもらいます。", "佐藤健太"),
+    ("被保険者証の記号 0906-2411 番号 15 の方の電話は 03-5412-7788 です。", "03-5412-7788"),
+    ("Who is Rowan Whitlock? He called about his refund yesterday.", "Rowan Whitlock"),
+    ("Rowan Whitlock's 1988 Volvo was towed from the staff car park.", "Rowan Whitlock"),
+    ("Call the customer back on 03-5412-7788, in the format we log it.", "03-5412-7788"),
+    ("For the radio scene, ask our presenter Rowan Whitlock to call me.", "Rowan Whitlock"),
+])
+def test_p34_twins_with_a_person_s_data_stay_personal(
+    detector: Detector, text: str, value: str,
+) -> None:
+    assert value in found(detector, text, entities=PERSONAL | CONTACTS_AND_IDS)
+
+
+def test_a_relative_clause_about_the_past_frames_nobody(detector: Detector) -> None:
+    text = ("Write a friendly recall letter for Mr. Douglas Pryor, who was fitted with a "
+            "cochlear implant last March.")
+    assert "Douglas Pryor" in found(detector, text)
