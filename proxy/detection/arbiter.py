@@ -885,6 +885,8 @@ _JA_ORG_SUFFIXES = (
     r"公園|ホール|会館|スタジアム|ドーム|モール|百貨店|運輸|工業|製薬|電力|ガス|鉄道|通運|"
     r"記念館|資料館|文学館|科学館|水族館|体育館|公民館|動物園|植物園|庭園|講堂|公会堂|劇場|"
     r"工務店|建設|組(?!合|み|織)|税関|競技場|球場|競馬場|アリーナ|大聖堂|聖堂|教会|礼拝堂|"
+    # Facilities by their katakana loanwords (カップヌードルミュージアム, 東京ビッグサイト).
+    r"ミュージアム|ギャラリー|パーク|ガーデン|ライブラリー|アクアリウム|ビッグサイト|"
     r"本社|本店|本部|本所|ビル|ターミナル|店|"
     # Trades a family name heads as a firm's name (金子眼鏡, 菊正宗酒造, 山田商店).
     r"眼鏡|酒造|醸造|商店|商会|工房|農園|書店|書房|薬局|電機|精工|食品|製菓|製作所|印刷|"
@@ -1191,11 +1193,20 @@ _FRAME_WORDS = quickre.compile(
     r"(?:明治|大正)(?!\s*[\d０-９一二三四五六七八九十元]+\s*年?[^。\n]{0,12}?(?:生|誕|月))|"
     r"江戸時代|戦国|創業者|"
     # A year of three digits is of the first millennium (901年に大宰府へ左遷され).
-    r"(?<![\d０-９.,])[1-9]\d\d年(?![\d生〜~])|"
+    # (The text is canonicalised: a blank stands between a digit run and the kanji around it.)
+    r"(?<![\d０-９.,])[1-9]\d\d\s?年(?!\s?[\d生〜~])|"
     # A shrine's enshrined deity is a figure of history or myth (御祭神は菅原道真公).
     r"御?祭神|祀られ|"
     # Institutions of the past (東京帝国大学の上野英三郎博士, 旧制高校).
     r"帝国大学|大日本帝国|旧制|"
+    # An event of history by its year (出光佐三と1953年の日章丸事件) — not an accident or a
+    # disaster, which have victims who are customers.
+    r"\d{4}\s?年の[^。\n、]{0,10}?(?:事件|戦争|革命|条約|万博|暗殺|遷都|維新)|"
+    # Detective fiction (「名探偵フェア」のPOP), trivia, the Olympics.
+    r"名探偵|推理小説|探偵小説|豆知識|トリビア|オリンピック|パラリンピック|五輪|"
+    r"\bfun\s+facts?\b|\btrivia\b|(?-i:\bOlympi(?:cs?|ans?)\b|\bParalympi\w*)|"
+    # A month of history or heritage, a tribute ("For Black History Month … a tribute to").
+    r"\b(?:history|heritage)\s+month\b|\btributes?\s+to\b|"
     # A question what someone was: 「どんな人物だったか」, "who Thomas B. Fitzpatrick was",
     # "who were Gertrude Jekyll and …" — not a relative clause ("Mr. Pryor, who was fitted").
     r"どんな人物|何者だった|"
@@ -1245,7 +1256,7 @@ _FRAME_WORDS = quickre.compile(
     # Works whose copyright has run out are old authors' ("now that Conan Doyle's works are
     # public domain").
     r"\bpublic[- ]domain\b|"
-    r"\b1[0-9]\d\d\s*[–-]\s*1[0-9]\d\d\b|(?<!\d)1[0-8]\d\d年|"
+    r"\b1[0-9]\d\d\s*[–-]\s*1[0-9]\d\d\b|(?<!\d)1[0-8]\d\d\s?年|"
     # 社史, 自分史, 個人史 and 家族史 are histories of the writer's own people.
     r"歴史|(?![社人分族]史)[一-龯]史(?=[のをにでコ])|"
     # Characters' merchandise: nobody sells a figure of a customer.
@@ -1277,6 +1288,8 @@ _OFFICE_BEFORE = quickre.compile(_OFFICE_ORDINAL + r"[一-龯ァ-ヶー]{1,8}(?:
 _OFFICE_AFTER = quickre.compile(r"\s*[（(]\s*" + _OFFICE_ORDINAL + r"[一-龯ァ-ヶー]")
 _NAME_OF_PLACE = quickre.compile(r"[A-Z][a-z]+[ \u00a0]+of[ \u00a0]+[A-Z][a-z]+")
 _CHARACTER_SUFFIX = quickre.compile(r"^-(?:kun|chan)\b", re.IGNORECASE)
+_CLASSICAL_NO = quickre.compile(r"[A-Z][a-z]+[ \u00a0]no[ \u00a0][A-Z]")
+_CLASSICAL_NO_BEFORE = quickre.compile(r"\b[A-Z][a-z]+[ \u00a0]no[ \u00a0]$")
 # An epithet the public gave a person, right after the name: 坂口謹一郎（「酒の博士」と呼ばれた
 # 発酵学者）, James Harrison, the Australian "Man with the Golden Arm". Nobody's customer is
 # written about by the nickname the press gave them.
@@ -1300,7 +1313,8 @@ _EPITHET_AFTER = quickre.compile(
 # Sheeran concert", "the Henry Moore sculpture", "a Monet retrospective".
 _WORK_NOUN_AFTER = quickre.compile(
     r"[ \u00a0]+(?:concerts?|tour|album|gig|sculptures?|paintings?|portraits?|statue|murals?|"
-    r"retrospective|exhibition|biopic|fan\s+club)\b")
+    r"retrospective|exhibition|biopic|fan\s+club|novels?|(?:first\s+)?editions?|"
+    r"biograph(?:y|ies))\b")
 # In the same sentence, a person addressed, labelled or related to the writer's business.
 # (A role word that modifies another noun addresses nobody: 新入社員研修, 社員向け, 患者数.)
 _ADDRESSED = quickre.compile(
@@ -1316,7 +1330,10 @@ _ADDRESSED = quickre.compile(
     r"rooms?|lounges?|portals?|newsletters?|surveys?|safety|experience|services?|satisfaction|"
     r"engagement|wi-?fi|parking|polic(?:y|ies)|communications?|journeys?|base|counts?|"
     r"numbers|levels|shortages?|retention|turnover)\b)|"
-    # The writer's own people: family, friends, team ("my niece", 「うちの娘」).
+    # The writer's own people: family, friends, team ("my niece", 「うちの娘」), and someone
+    # introduced by "our" and their role ("our new hire Rowan Whitlock"; not a thing named
+    # after someone, "our annual Marie Curie Lecture").
+    r"(?-i:\b[Oo]ur\s+(?:[a-z-]+\s+){1,2}[A-Z][a-z]+[ \u00a0][A-Z][a-z]+\b(?![ \u00a0]+[A-Z]))|"
     r"\bmy\b|\bteam\s*mates?\b|\bteam\s+members?\b|\bniece\b|\bnephew\b|\bneighbou?r\b|"
     r"\bgrand(?:mother|father|son|daughter|ma|pa)\b|\bson\b|\bdaughter\b|\bwife\b|\bhusband\b|"
     r"私の|うちの|娘|息子|姪|甥|孫|祖母|祖父|母親|父親|友人|同僚|部下|上司|メンバー|"
@@ -1442,7 +1459,11 @@ def _public_figures(text: str, people: Sequence[Detected], private_data: bool) -
                 _OFFICE_AFTER.match(text, h.end)) or _WORK_NOUN_AFTER.match(text, h.end) or (
                 _EPITHET_AFTER.match(text, h.end)) or _company_officer(text, h)
             # A royal's, a saint's or a noble's style: "Catherine of Braganza", "Joan of Arc".
-            styled = _NAME_OF_PLACE.fullmatch(value) is not None
+            # … and a pre-modern Japanese one, clan "no" given name (Sen no Rikyū, Taira no
+            # Masakado): nobody living is romanised so.
+            styled = _NAME_OF_PLACE.fullmatch(value) is not None or bool(
+                _CLASSICAL_NO.match(text, h.start)
+                or _CLASSICAL_NO_BEFORE.search(text, max(0, h.start - 20), h.start))
             if (inside_title or character or lone or office or styled
                     or _dictionary_figure(value)):
                 public.update(group)
@@ -1744,8 +1765,9 @@ _THING_LABEL = quickre.compile(
     # A maker's or a brand's label, then its names one after another (メーカーはキュレルとラ
     # ロッシュ ポゼです): firms, whatever they are named after.
     r"(?:メーカー|ブランド|製造元|販売元|(?i:\b(?:makers?|manufacturers?|brands?)\b))[ \t\u3000]*"
-    r"(?:名)?(?:は|が|:|：)[ \t\u3000]*"
-    r"(?:[^\s、。,と]{1,20}[ \t\u3000]*(?:と|、|,|や)[ \t\u3000]*)*$")
+    r"(?:名)?(?:は|が|:|：|(?i:like|such\s+as|e\.g\.))[ \t\u3000]*"
+    r"(?:[^\s、。,と]{1,20}[ \t\u3000]*(?:と|、|,|や)[ \t\u3000]*)*"
+    r"(?:(?:Mr|Mrs|Ms|Dr|Sir)\.?[ \t]+)?$")
 # The text says right after the value that it is no person ("— a product name, not a person",
 # 「人名ではありません」), on its line.
 _NOT_A_PERSON_AFTER = quickre.compile(
@@ -1874,7 +1896,7 @@ def _named_thing(text: str, hit: Detected, places: SpanIndex) -> bool:
         return True  # "will depart York at 08:40", "calling at Abbey Wood": a place
     if _ANIMAL_BEFORE.search(text, max(0, hit.start - 24), hit.start):
         return True  # ゾウのジョン, the elephant Tonky, our dog Max: an animal's name
-    if _THING_LABEL.search(text, max(0, hit.start - 16), hit.start):
+    if _THING_LABEL.search(text, max(0, hit.start - 24), hit.start):
         return True  # 使用米：山田錦, Vessel: …: the label names what the value is
     if _NOT_A_PERSON_AFTER.match(text, hit.end):
         return True  # "Sakura Mizuki" Sparkling Sake — a product name, not a person
@@ -1886,8 +1908,13 @@ def _named_thing(text: str, hit: Detected, places: SpanIndex) -> bool:
         return True  # "Sakura Superior King": a grade word inside the name makes it a product
     if len(words) == 1 and _everyday_word_here(text, hit, value):
         return True
-    if re.search(r"[一-龯ぁ-んァ-ヶ]$", value) and _JA_THING_AFTER.match(after):
-        return True
+    if re.search(r"[一-龯ぁ-んァ-ヶ]$", value) and (_JA_THING_AFTER.match(after)
+                                                  or _JA_EPONYM_AFTER.match(after)):
+        return True  # 大隈講堂, ヨーク・アントワープ規則, シャウプ勧告: a place, a firm, a rule
+    if _COMMON_NOUN_SURNAME_HERE.search(text, max(0, hit.start - 1), hit.start) and (
+            _common_noun_reading(value) and _PARTICLE_AFTER.match(after)
+            and not _ADDRESSED.search(text, max(0, hit.start - 8), hit.start)):
+        return True  # SDSの見方も: the word's everyday sense, after の and before a particle
     if re.search(r"\d", value) or ("/" in value and all(
             len(part.strip()) <= 4 for part in value.split("/"))):
         return True  # ONAN/ONAF, R2-D2: codes, not names (a booking's OLSEN/DEREK MR is
@@ -1939,6 +1966,24 @@ def _named_thing(text: str, hit: Detected, places: SpanIndex) -> bool:
         return True  # San Francisco, Santa Clara: NER's place, the words of a place's name
     return hit.score <= 0.6 and hit.recognizer == "LexiconNameRecognizer" and places.contains(
         hit.start, hit.end, itself=True)
+
+
+# What a rule, a law, a prize or a theory named after someone ends with, right after the name.
+_JA_EPONYM_AFTER = quickre.compile(
+    r"(?:規則|法則|定理|効果|条約|勧告|方式|理論|症候群|指数|記念賞|賞(?![与味])|方程式|仮説)")
+# A lone word after の, before a particle or a bracket: the shape of an everyday noun's use
+# (統計の見方（…）と, SDSの見方も).
+_COMMON_NOUN_SURNAME_HERE = quickre.compile(r"の$")
+_PARTICLE_AFTER = quickre.compile(r"(?:も|を|は|が|と|に|で|[（(、。])")
+
+
+def _common_noun_reading(value: str) -> bool:
+    """A family name alone that Sudachi's dictionary also lists as an everyday noun (見方, 味方)."""
+    if not re.fullmatch(r"[一-龯ぁ-んァ-ヶー]{2,3}", value):
+        return False
+    entries = dictionary_entries(value)
+    return any(pos[1] == "普通名詞" for pos in entries) and not any(
+        pos[3] == "名" for pos in entries)
 
 
 # Words that begin places' names in the languages that name places after saints and features

@@ -1030,3 +1030,38 @@ def test_a_relative_clause_about_the_past_frames_nobody(detector: Detector) -> N
     text = ("Write a friendly recall letter for Mr. Douglas Pryor, who was fitted with a "
             "cochlear implant last March.")
     assert "Douglas Pryor" in found(detector, text)
+
+
+# p35: rules and recommendations named after someone, an everyday noun that is also a family
+# name, events of history by their year, facilities by their katakana loanwords, trivia, the
+# Olympics, detective fiction, months of history, brands "like" a name, pre-modern Japanese
+# names romanised with "no".
+@pytest.mark.parametrize("text", [
+    "ヨーク・アントワープ規則の2016年版のポイントを新人向けに説明してください。",
+    "この統計の見方（1世帯当たり）と、SDSの見方も知りたいです。",
+    "出光佐三と1953年の日章丸事件について、保険の観点から話せるネタをまとめて。",
+    "最後はカップヌードルミュージアム 横浜（横浜市中区新港2-3-4）への案内につなげたいです。",
+    "Any fun fact about Momofuku Ando we could print on the menu?",
+    "Add a motivational line about Michael Phelps's 23 Olympic gold medals.",
+    "「名探偵フェア」のPOPです。シャーロック・ホームズと工藤新一を並べた文章にしたいです。",
+    "For Black History Month, write a 60-word tribute to Rosa Parks and her 1955 arrest.",
+    "Compare that with Western brands like Mrs. Fields, and mention Sen no Rikyū's influence.",
+    "Nobel laureate Jennifer Doudna will deliver our annual Marie Curie Lecture on March 6.",
+])
+def test_p35_shapes_of_public_data_are_not_personal(detector: Detector, text: str) -> None:
+    assert not personal(detector, text)
+    assert not found(detector, text, entities=CONTACTS_AND_IDS)
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("営業部の見方も明日の打ち合わせに来ます。", "見方"),
+    ("担当の見方も来ます。", "見方"),
+    ("2019年の事故で負傷した田中一郎様の保険金請求です。", "田中一郎"),
+    ("ギャラリー担当の佐藤健太（090-1234-5678）に連絡して。", "090-1234-5678"),
+    ("Any fun fact about our new hire Rowan Whitlock for the welcome email?", "Rowan Whitlock"),
+    ("For Black History Month, email Rowan Whitlock the placard draft.", "Rowan Whitlock"),
+])
+def test_p35_twins_with_a_person_s_data_stay_personal(
+    detector: Detector, text: str, value: str,
+) -> None:
+    assert value in found(detector, text, entities=PERSONAL | CONTACTS_AND_IDS)
