@@ -127,7 +127,7 @@ _TESTING = quickre.compile(
 # they clear only a value with an example's shape (``_example_shaped``).
 _CUE_LABEL_TAIL = (
     r"(?:表記|欄|データ|値|名|\s*(?:values?|numbers?|records?|data|names?|entry|address(?:es)?|"
-    r"cards?|accounts?|ibans?))?"
+    r"cards?|accounts?|ibans?|formats?))?"
     r"\s*(?:は|が|として|:|：|=|like|such as)?\s*[「『\"“'(（\[]?(?:\s*(?-i:[A-Z]{2,5}))?\s*$")
 _CUE_BEFORE = quickre.compile(
     r"(?:記入例|入力例|ダミー|テスト用|架空|placeholder|dummy|fictional|fake|"
@@ -755,7 +755,22 @@ def _labelled_other(text: str, hit: Detected) -> bool:
     glue = _LABEL_GLUE.search(before)
     if glue is not None and glue.start() < len(before):
         before = before[:glue.start()]
-    return _OTHER_ID_LABEL.search(before) is not None
+    if _OTHER_ID_LABEL.search(before) is not None:
+        return True
+    # Any other 番号 a thing's noun heads (校正証明書番号, 計器番号): the number of what the noun
+    # names — not a person's (口座番号, 会員番号) nor a phone's (電話番号, 携帯番号).
+    kind = _THING_NUMBER_LABEL.search(before)
+    return kind is not None and not _PERSON_NUMBER_HEAD.search(kind.group(1))
+
+
+_THING_NUMBER_LABEL = quickre.compile(
+    r"([一-龯ァ-ヶー]{2,10})(?:番号|No\.?|ナンバー)\s*(?:は|:|：)?\s*[「『(（]?\s*$")
+# The nouns of a person's own numbers and of phones, as the last word before 番号.
+_PERSON_NUMBER_HEAD = quickre.compile(
+    r"(?:口座|会員|顧客|お客様|利用者|契約者|加入者|被保険者|保険者|保険証|保険|社員|従業員|職員|"
+    r"学籍|生徒|受験|受給者|年金|免許証?|旅券|パスポート|在留カード|個人|マイ|患者|診察券|カルテ|"
+    r"電話|携帯|連絡先|ファックス|FAX|ＦＡＸ|住民票|カード|クレジット|ID|ＩＤ|暗証|証券|"
+    r"登録|識別)$")
 
 
 # A table column headed by another identifier's name: its cells are lots, serials, orders —
@@ -1046,10 +1061,15 @@ def _is_owner(owner: str) -> bool:
     if word is None:
         return False
     last = word.group(1).rstrip(".'’")
+    if owner == last and re.fullmatch(r"[A-Z]{3,6}", last) and not _FIELD_ACRONYM.fullmatch(last):
+        return True  # JAXA（東京都調布市…）: an organisation by its acronym alone
     return is_thing_word(last) or last.casefold() in _EN_PLACE_WORDS or (
         last[:1].isupper() and last.casefold().endswith(("-dera", "-ji", "-jinja", "-gu")))
 
 
+# Acronyms that label a contact field, not an owner ("TEL: 06-…").
+_FIELD_ACRONYM = quickre.compile(
+    r"TEL|FAX|MOB|CELL|PHONE|MAIL|EMAIL|ADDR|ZIP|DOB|SSN|URL|WEB|SNS|LINE|ID|PIN|REF")
 _REGION_TAIL = quickre.compile(
     r"(?<=[A-Za-z])[ \t]+(?:Japan|Europe|Asia|America|Americas|Africa|Australia|China|Korea|"
     r"India|Canada|USA|UK|EMEA|APAC|International|Worldwide|Global)[ \t]*$")
@@ -1213,7 +1233,9 @@ _FRAME_WORDS = quickre.compile(
     r"\bwho\s+(?:was|were)\s+(?-i:[A-Z])|(?-i:\bwho\s+(?:[A-Z][\w.'’-]*\s+){1,4}(?:was|were)\b)|"
     # A theory's or a model's proposer ("Dirty Dozen" を提唱したゴードン・デュポン).
     r"提唱|"
-    r"創設|起草|発明|ノーベル|選手|作家|"
+    r"創設|起草|発明|ノーベル|選手|作家|功績|偉業|有名(?!無実)|著名|"
+    # A story's premise: 「ベーカー街221B在住という設定」.
+    r"という設定|"
     r"詩人|画家|業績|生涯|伝記|"
     # (Not a person's character: "a character reference for …", "a character witness".)
     r"\b(?:the|a|an|main|fictional|game|anime|manga|cartoon|story|his|her|their)\s+characters?\b"
@@ -1242,6 +1264,10 @@ _FRAME_WORDS = quickre.compile(
     r"-themed\b|\bfilm(?:s|ed)?\b|\bmovies?\b|\bstarr(?:ed|ing)\b|\bactors?\b|"
     r"\bactress\b|\bhistorical\b|\bbiography\b|\bcentury\b|\bshaped\b|"
     r"\bfounded\b|\binvent(?:ed|or)\b|\bpioneer(?:ed|s)?\b|\bnobel\b|\blaureate\b|"
+    r"\bcredited\s+with\b|"
+    # A law or a theorem by its discoverer ("using Kepler's third law").
+    r"(?-i:['’]s)\s+(?:(?:first|second|third|[a-z]+)\s+)?(?:laws?|theorem|principle|equations?|"
+    r"constant|paradox|conjecture|hypothesis)\b|"
     r"\bemperor\b|\bshogun\b|\bsamurai\b|\bmeiji\b|\bedo period\b|\brestoration\b|"
     r"\bdynasty\b|\bnovelist\b|\bpoet\b|\bpainter\b|\bcomposer\b|\bphilosopher\b|"
     # A year of the past; after "born", "since", "on" … only before 1920: a customer since 1987,
@@ -1252,7 +1278,7 @@ _FRAME_WORDS = quickre.compile(
     # (… or after a possessive: "Charles F. Brush's 1888 turbine".)
     r"(?-i:['’]s)\s+1[0-8]\d\d\b|"
     r"\b(?:since|born|about|on|after|before|during)\s+(?:[A-Z][a-z]+\s+\d{1,2},\s+)?"
-    r"(?:1[0-8]\d\d|19[01]\d)s?\b|[(（][^()（）\n]{0,40}?\b1[0-8]\d\d[)）]|"
+    r"(?:1[0-8]\d\d|19[01]\d)s?\b|[(（][^()（）\n]{0,40}?\b(?:1[0-8]\d\d|19[01]\d)[)）]|"
     # Works whose copyright has run out are old authors' ("now that Conan Doyle's works are
     # public domain").
     r"\bpublic[- ]domain\b|"
@@ -1269,7 +1295,7 @@ _FRAME_WORDS = quickre.compile(
     r"口調で|になりきって|\bstory ?times?\b|\bthemed (?:on|around|after)\b|"
     # A work by its author ("Toni Morrison's \"Beloved\"") or a maxim quoted with its source,
     # a public office, a namesake ("Duke Energy (after James Buchanan Duke)").
-    r"(?-i:['’]s\s+[\"“][A-Z0-9])|名言|格言|出典|セリフ|台詞|\bnamed (?:after|for)\b|"
+    r"(?-i:['’]s\s+[\"“'‘][A-Z0-9])|名言|格言|出典|セリフ|台詞|\bnamed (?:after|for)\b|"
     # … also with what is named between ("We named the three loops after naturalists").
     r"\bnamed\s+(?:[\w'’-]+\s+){1,4}?after\b|"
     r"(?-i:\(after [A-Z])|\b(?:got|gets|took|takes) (?:its|their) names? from\b|名前の由来|"
@@ -1313,7 +1339,7 @@ _EPITHET_AFTER = quickre.compile(
 # Sheeran concert", "the Henry Moore sculpture", "a Monet retrospective".
 _WORK_NOUN_AFTER = quickre.compile(
     r"[ \u00a0]+(?:concerts?|tour|album|gig|sculptures?|paintings?|portraits?|statue|murals?|"
-    r"retrospective|exhibition|biopic|fan\s+club|novels?|(?:first\s+)?editions?|"
+    r"retrospective|exhibition|biopic|fan\s+club|novels?|(?:first\s+)?editions?|collection|"
     r"biograph(?:y|ies))\b")
 # In the same sentence, a person addressed, labelled or related to the writer's business.
 # (A role word that modifies another noun addresses nobody: 新入社員研修, 社員向け, 患者数.)
@@ -1364,11 +1390,20 @@ _OFFICER_LABEL = quickre.compile(
     r"(?:の|[ \t\u3000])[ \t\u3000]*$")
 
 
+# The firm's name and the title right before the name ("Union Carbide CEO Warren Anderson"), not
+# the writer's own ("Our CEO …").
+_OFFICER_BEFORE = quickre.compile(
+    rf"(?-i:\b(?!(?:Our|My|Your|Their|His|Her|The|A|An|Former|New|Acting|Interim)\b)"
+    rf"[A-Z][\w&'’.-]*(?:[ \u00a0]+[A-Z][\w&'’.-]*){{0,3}})[ \u00a0]+(?i:{_OFFICER_TITLE})"
+    r"[ \u00a0]+$")
+
+
 def _company_officer(text: str, hit: Detected) -> bool:
     """Whether ``hit`` is named as a company's top officer (``_OFFICER_AFTER``, a profile's
     ``_OFFICER_LABEL``) in a sentence that contacts nobody and is about no workplace case."""
     if not (_OFFICER_AFTER.match(text, hit.end)
-            or _OFFICER_LABEL.search(text, max(0, hit.start - 48), hit.start)):
+            or _OFFICER_LABEL.search(text, max(0, hit.start - 48), hit.start)
+            or _OFFICER_BEFORE.search(text, max(0, hit.start - 48), hit.start)):
         return False
     sentence = text[slice(*_sentence(text, hit.start, hit.end))]
     return not _CONTACTING.search(sentence) and not _EVERYDAY_CASE.search(sentence)
@@ -1780,6 +1815,10 @@ _MODEL_CODE_AFTER = quickre.compile(
     r"[ \u00a0]+[A-Z][A-Z0-9]*-?\d[\w-]*(?:[ \u00a0]+[a-z][\w-]*){0,2}[ \u00a0]+(?:machines?|"
     r"devices?|units?|pumps?|printers?|monitors?|scanners?|analy[sz]ers?|ventilators?|"
     r"models?|series)\b")
+# A word with a capital inside it ("MemoryGel", "PlayStation") — not after the prefixes family
+# names have (McDonald, MacArthur, DeAndre, LaToya, DiCaprio, O'Neill, VanDyke).
+_PRODUCT_CASE = quickre.compile(
+    r"(?!Mc|Mac|De|Di|Da|La|Le|Van|Von|Fitz|O['’])[A-Z][a-z]{2,}[A-Z][a-z]+")
 # A street's abbreviated kind ending the "name", and another street across it after & / and.
 _INTERSECTION = quickre.compile(r"[ ](?:St|Ave|Rd|Blvd|Dr|Ln|Pl)\.?$")
 _CROSS_STREET = quickre.compile(
@@ -1869,7 +1908,7 @@ def _everyday_word_here(text: str, hit: Detected, value: str) -> bool:
               text[hit.end:hit.end + 1] in ("\"", "”", "'", "」", "』"))
     compound = re.match(r"-[a-z]", text[hit.end:hit.end + 2]) is not None  # Drop-off, Check-in
     return quoted or compound or re.search(
-        rf"(?<![\w])(?-i:{re.escape(value.lower())})(?![\w])", text) is not None
+        rf"(?<![\w])(?-i:{re.escape(value.lower())})(?:e?s)?(?![\w])", text) is not None
 
 
 def _named_thing(text: str, hit: Detected, places: SpanIndex) -> bool:
@@ -1904,6 +1943,8 @@ def _named_thing(text: str, hit: Detected, places: SpanIndex) -> bool:
         return True  # St Peter('s Church Hall), St Bartholomew('s Hospital): a saint's name
     if len(words) == 1 and re.fullmatch(r"[A-Z][a-z]+[A-Z]", value):
         return True  # NaN, PhD: a word ending in a capital is no name
+    if len(words) >= 2 and _PRODUCT_CASE.fullmatch(words[-1]):
+        return True  # "Mentor MemoryGel": a capital inside a word is a product's, not a name's
     if len(words) >= 2 and any(w.casefold() in _MODEL_WORDS for w in words[1:]):
         return True  # "Sakura Superior King": a grade word inside the name makes it a product
     if len(words) == 1 and _everyday_word_here(text, hit, value):

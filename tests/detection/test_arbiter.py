@@ -1065,3 +1065,47 @@ def test_p35_twins_with_a_person_s_data_stay_personal(
     detector: Detector, text: str, value: str,
 ) -> None:
     assert value in found(detector, text, entities=PERSONAL | CONTACTS_AND_IDS)
+
+
+# p36: a thing's number by its noun, an officer after the firm's name and title, a capital
+# inside a product's word, an acronym owning an address, frames of achievement, fame, a story's
+# premise, credit and discoverers' laws, a year before 1920 in brackets, a plural of the word.
+@pytest.mark.parametrize("text", [
+    "記載例として、計器番号 PG-0468-221、校正証明書番号 0468-221-9377 を使ってください。",
+    "Also summarise what happened to Union Carbide CEO Warren Anderson legally.",
+    "Serial numbers (Allergan Natrelle, Mentor MemoryGel, Motiva) look like long ID numbers.",
+    "JAXA（東京都調布市深大寺東町7-44-1）の広報部宛てに見学の依頼状を作ってください。",
+    "農林1号を育成した並河成資と石墨慶一郎の功績を中心に書いてください。",
+    "明智小五郎、金田一耕助、シャーロック・ホームズ（ベーカー街221B在住という設定）を比べて。",
+    "「高須克弥院長のような有名院と比べて」という表現は広告規制に触れますか。",
+    "Arthur C. Clarke is often credited with the idea of geostationary satellites.",
+    "Show the calculation using Kepler's third law, and mention Herman Potočnik's earlier work.",
+    "Link the Wright brothers' first flight at Kitty Hawk (17 December 1903) to today.",
+    "Compare Lafcadio Hearn and his 'Kwaidan' with Haruki Murakami's 'Norwegian Wood'.",
+    "Columns: Part No., Description, Qty, Bin location. Suggest names for our warehouse bins.",
+    "I'm writing a blog post on the history of plastic surgery for our clinic website.",
+])
+def test_p36_shapes_of_public_data_are_not_personal(detector: Detector, text: str) -> None:
+    assert not personal(detector, text)
+    assert not found(detector, text, entities=CONTACTS_AND_IDS | {"MEDICAL_RECORD"})
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("会員番号 0468-221-9377 の方から電話がありました。", "0468-221-9377"),
+    ("携帯番号 090-1234-5678 に折り返してください。", "090-1234-5678"),
+    ("Our CEO Rowan Whitlock was admitted to hospital on Monday.", "Rowan Whitlock"),
+    ("Deliver to Tom McDonald, 12 Elm St, Springfield.", "Tom McDonald"),
+    # A bracketed year frames the past only before 1920 (nobody born then is a customer now).
+    ("Rowan Whitlock (12 March 1950) died at home; probate for the estate is pending.",
+     "Rowan Whitlock"),
+    ("Rowan Whitlock had surgery on his knee last week.", "surgery on"),
+])
+def test_p36_twins_with_a_person_s_data_stay_personal(
+    detector: Detector, text: str, value: str,
+) -> None:
+    assert value in found(detector, text, entities=PERSONAL | CONTACTS_AND_IDS | {"MEDICAL_RECORD"})
+
+
+def test_a_phone_label_in_capitals_owns_nothing(detector: Detector) -> None:
+    text = "北浜工業株式会社 購買部\nTEL: 06-6203-4417"
+    assert "06-6203-4417" in found(detector, text)

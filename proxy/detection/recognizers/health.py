@@ -36,7 +36,8 @@ _EVENT = quickre.compile(
     r"入院し|退院し|手術を受け|手術予定|既往歴|余命|陽性|透析|抗がん剤|化学療法|"
     r"\b(?:was|were|been|is|am|are|got)\s+diagnosed\b|\bdiagnosed\s+with\b|\bdiagnosis\s+of\b|"
     r"\bprescribed\b|\bon\s+medication\b|\btreated\s+for\b|\bundergoing\b|\badmitted\s+(?:to|for)\b|"
-    r"\bdischarged\b|\bsurgery\s+(?:on|for|scheduled)\b|\bmedical\s+history\b|"
+    r"\bdischarged\b|\bsurgery\s+(?:(?:on|for)\b(?!\s+(?:our|your)\b)|scheduled\b)|"
+    r"\bmedical\s+history\b|"
     r"\btested\s+positive\b|\bchemotherapy\b|\bdialysis\b)",
     re.IGNORECASE,
 )
