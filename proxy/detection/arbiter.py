@@ -896,7 +896,7 @@ _JA_ORG_SUFFIXES = (
     r"(?:株式会社|（株）|\(株\)|㈱|有限会社|会社|ホールディングス|グループ|銀行|証券|保険|"
     r"役所|役場|区役所|市役所|県庁|都庁|庁舎|庁|省|局|署|大学|学校|学園|高校|病院|医院|"
     r"クリニック|センター|協会|機構|財団|法人|組合|事務所|支社|支店|営業所|工場|"
-    r"駅舎|校舎|駅|空港|港|寺|神社|大社|神宮|城|塔|タワー|ツリー|ホテル|旅館|美術館|博物館|図書館|"
+    r"駅舎|校舎|駅|空港|港|寺|神社|大社|神宮|城|塔|タワー|ツリー|ホテル|旅館|美術館|博物館|図書館|霊園|墓地|"
     r"公園|ホール|会館|スタジアム|ドーム|モール|百貨店|運輸|工業|製薬|電力|ガス|鉄道|通運|"
     r"記念館|資料館|文学館|科学館|水族館|体育館|公民館|動物園|植物園|庭園|講堂|公会堂|劇場|"
     r"工務店|建設|組(?!合|み|織)|税関|競技場|球場|競馬場|アリーナ|大聖堂|聖堂|教会|礼拝堂|"
@@ -998,6 +998,10 @@ def _owner_before(text: str, start: int) -> bool:
     m = re.search(r"(?:[（(]|(?<=[A-Za-z]),)\s*(?:〒\s*)?(?:[^（()）\n]{0,12}[:：]\s*)?$", prefix)
     if m is not None:
         return _is_owner(prefix[:m.start()])
+    # "… box for Arlington National Cemetery: 1 Memorial Ave": the owner's name and a colon.
+    m = re.search(r"(?<=[A-Za-z])[ \t]*:[ \t]*$", prefix)
+    if m is not None and _is_owner(prefix[:m.start()]):
+        return True
     # The place's name, then its building's, then the address, in the brackets: 献血ルーム
     # 有楽町（東京交通会館 東京都千代田区…）, 期日前投票所（大宮ソニックシティ、さいたま市…）.
     m = re.search(r"[（(]\s*(?P<building>[^（()）\n:：、,]{2,20}?)[ \t\u3000、,]+$", prefix)
@@ -1044,7 +1048,8 @@ _EN_HEAD_OF = quickre.compile(
 def _is_owner(owner: str) -> bool:
     """Whether ``owner`` ends with an organisation's or a public place's name — or does before
     a short word that names its part (東京税関 本関, 東京国立博物館 平成館)."""
-    owner = owner.rstrip()
+    # 「管理所前」「駅構内」: a place by its front or inside is the place's.
+    owner = re.sub(r"(?:前|内|横|付近|正面|入口|入り口|構内)$", "", owner.rstrip()).rstrip()
     parts = owner.rsplit(None, 1)
     if len(parts) == 2 and len(parts[1]) <= 4 and re.fullmatch(r"[一-龯ァ-ヶー]+", parts[1]):
         if _JA_ORG_SUFFIX.search(parts[0]):
@@ -1078,7 +1083,7 @@ _EN_PLACE_WORDS = frozenset({
     "temple", "shrine", "taisha", "jingu", "castle", "tower", "tree", "skytree", "dome",
     "palace", "cathedral", "monument", "memorial", "zoo", "aquarium", "theatre", "theater",
     "arena", "terminal", "pier", "gate", "crossing", "embassy", "consulate", "ministry",
-    "hq", "headquarters", "kingdom", "resort", "land", "zone",
+    "hq", "headquarters", "kingdom", "resort", "land", "zone", "cemetery",
 })
 
 
@@ -1211,7 +1216,7 @@ _FRAME_WORDS = quickre.compile(
     # 明治/大正 and a year frame the past (明治5年の司法職務定制) — not a birth (大正15年生まれ,
     # 大正15年に生まれた) or a date with its month (生年月日 大正15年3月2日).
     r"(?:明治|大正)(?!\s*[\d０-９一二三四五六七八九十元]+\s*年?[^。\n]{0,12}?(?:生|誕|月))|"
-    r"江戸時代|戦国|創業者|"
+    r"江戸時代|戦国|創業者|将軍|藩主|大名|"
     # A year of three digits is of the first millennium (901年に大宰府へ左遷され).
     # (The text is canonicalised: a blank stands between a digit run and the kanji around it.)
     r"(?<![\d０-９.,])[1-9]\d\d\s?年(?!\s?[\d生〜~])|"
@@ -1261,6 +1266,7 @@ _FRAME_WORDS = quickre.compile(
     r"\bfairy tales?\b|"
     # A play for radio, stage or screen ("a 4-minute radio scene where Sherlock Holmes …").
     r"\b(?:radio|stage|tv|television|audio)\s+(?:dramas?|plays?|scenes?|serials?)\b|"
+    r"\bvignettes?\b|\bshort\s+stor(?:y|ies)\b|\bdocumentar(?:y|ies)\b|"
     r"-themed\b|\bfilm(?:s|ed)?\b|\bmovies?\b|\bstarr(?:ed|ing)\b|\bactors?\b|"
     r"\bactress\b|\bhistorical\b|\bbiography\b|\bcentury\b|\bshaped\b|"
     r"\bfounded\b|\binvent(?:ed|or)\b|\bpioneer(?:ed|s)?\b|\bnobel\b|\blaureate\b|"
@@ -1765,6 +1771,10 @@ _EVERYDAY_CASE = quickre.compile(
 # "the" before one more capitalised word of the name ("the Royal …"; "the Emily Hall account"
 # is Emily Hall's).
 _THE_BEFORE = quickre.compile(r"\b[Tt]he\s+[A-Z][a-z]+\s+$")
+# "the" (and a given name the hit may leave out) right before a name, and the capitalised words
+# of a thing's name right after it.
+_THE_AND_NAME_BEFORE = quickre.compile(r"\b[Tt]he[ \u00a0]+(?:[A-Z][\w.]*[ \u00a0]+){0,2}$")
+_CAPITALISED_AFTER = quickre.compile(r"[ \u00a0]+([A-Z][a-z]+)\b")
 # What ends a name used as a title after "The": a bracket, a colon, a dash or the line's end.
 _TITLE_END = quickre.compile(r"[ \t]*(?:[(:—–]|$)", re.MULTILINE)
 # Words of a product's model after its maker and name ("Gibson Les Paul Standard 2019").
@@ -1970,6 +1980,8 @@ def _named_thing(text: str, hit: Detected, places: SpanIndex) -> bool:
     if len(words) >= 2 and (last in _ROMAJI_PLACE_HEADS or last.endswith(
             ("-dera", "-ji", "-jinja", "-gu"))):
         return True  # Ise Jingu, Izumo Taisha, Nanzen Kinkaku-ji: a shrine's or a temple's name
+    if re.match(r"-(?:ji|dera|in|gu|jinja|jingu|taisha)\b", after):
+        return True  # "Ninna-ji": the name read without its temple's suffix
     if last.endswith(_ROMAJI_PLACE_SUFFIXES):
         return True  # Chiyoda-ku, Ujitachi-cho: a romanised municipality or its part
     if (len(words) >= 2 and last in _ADDRESS_PART_HEADS
@@ -1996,6 +2008,10 @@ def _named_thing(text: str, hit: Detected, places: SpanIndex) -> bool:
     if (len(words) == 1 and text[max(0, hit.start - 4):hit.start] == "The "
             and _TITLE_END.match(text, hit.end)):
         return True  # "The Monroe (penthouse, 2,400 sq ft)", "The Lincoln:": a thing's name
+    if (_THE_AND_NAME_BEFORE.search(text, max(0, hit.start - 24), hit.start)
+            and (following := _CAPITALISED_AFTER.match(text, hit.end)) is not None
+            and not lexicon().is_name(following.group(1))):
+        return True  # "the John F. Kennedy Eternal Flame", "the Rosa Parks Museum": a thing
     if (len(words) >= 2 and is_thing_word(words[-1].rstrip(".'’"))
             and _THE_BEFORE.search(text, max(0, hit.start - 24), hit.start)):
         return True  # "Albert Hall" of "the Royal Albert Hall": with an article, a building

@@ -1109,3 +1109,32 @@ def test_p36_twins_with_a_person_s_data_stay_personal(
 def test_a_phone_label_in_capitals_owns_nothing(detector: Detector) -> None:
     text = "北浜工業株式会社 購買部\nTEL: 06-6203-4417"
     assert "06-6203-4417" in found(detector, text)
+
+
+# p37: shoguns and lords, a temple read without its suffix, vignettes and documentaries, a
+# place by its front, an owner and a colon before its address, "the <name> <Thing>".
+@pytest.mark.parametrize("text", [
+    "増上寺が徳川将軍家の菩提寺であることを英語のモデルコースに入れてください。",
+    "Start at Kinkaku-ji, then Ryoan-ji and Ninna-ji, with bus numbers from Kyoto Station.",
+    "Write a 150-word vignette where Sherlock Holmes examines a clue and Dr Watson remarks.",
+    "集合場所は青山霊園の管理所前（東京都港区南青山2-32-2）です。",
+    'Reference Jiro Ono and the documentary "Jiro Dreams of Sushi" (2011, dir. David Gelb).',
+    "A visitor-info box for Arlington National Cemetery: 1 Memorial Ave, Arlington, VA 22211.",
+    "Mention the changing of the guard and the John F. Kennedy Eternal Flame.",
+])
+def test_p37_shapes_of_public_data_are_not_personal(detector: Detector, text: str) -> None:
+    assert not personal(detector, text)
+    assert not found(detector, text, entities=CONTACTS_AND_IDS)
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("Deliver the parcel to the John Smith I met at the depot.", "John Smith"),
+    ("Customer: 1 Memorial Ave, Arlington, VA 22211 for Rowan Whitlock.",
+     "1 Memorial Ave, Arlington, VA 22211"),
+    ("自宅前（東京都港区南青山2-32-2）で待ち合わせです。", "東京都港区南青山2-32-2"),
+    ("作業者：髙橋 大輔\n作業内容：帯鋸の刃交換", "髙橋 大輔"),
+])
+def test_p37_twins_with_a_person_s_data_stay_personal(
+    detector: Detector, text: str, value: str,
+) -> None:
+    assert any(value in v for v in found(detector, text, entities=PERSONAL | CONTACTS_AND_IDS))

@@ -88,3 +88,25 @@ def test_product_table_without_person_column_header_is_ignored() -> None:
     # A "name" column in a price list: the recognizer cannot tell, and reports it — a known
     # over-report that keeps such a table local rather than risk a customer list leaking.
     assert names("name,price\nWidget,100") == ["Widget"]
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("作業者：髙橋 大輔", "髙橋 大輔"),
+    ("被災者：髙橋 大輔（社員番号 T-0418、42歳）", "髙橋 大輔"),
+    ("検査員：ミハイル・ペトロフ\n確認者：四月一日", "ミハイル・ペトロフ"),
+    ("承認者：四月一日", "四月一日"),
+])
+def test_a_japanese_role_field_holds_a_name_the_dictionary_may_not_know(
+    text: str, value: str,
+) -> None:
+    found = {text[h.start:h.end] for h in StructuredNameRecognizer().find(text)}
+    assert value in found
+
+
+@pytest.mark.parametrize("text", [
+    "対象者：全社員", "参加者：20名", "責任者：未定", "作業者：（署名欄）", "発注者：国土交通省",
+    "管理者：総務課", "依頼人：株式会社北浜工業",
+])
+def test_a_japanese_role_field_of_a_unit_or_a_count_holds_no_name(text: str) -> None:
+    hits = [h for h in StructuredNameRecognizer().find(text) if h.rule == "role-field-ja"]
+    assert hits == []

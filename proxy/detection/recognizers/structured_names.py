@@ -48,6 +48,27 @@ _JA_LABELLED = quickre.compile(
     r"|[\u3041-\u3096]{2,4})"
     r"(?=です|でした|だ|と申|といい|さん|様|[、。．,.!！?？」)\n]|$)"
 )
+# A Japanese field labelled by a person's role — a noun ending in 者, 員, 人 or a post (作業者：,
+# 検査員：, 承認者：, 被災者：, 依頼人：, 店長：) — then a name up to the line's end, a bracket or
+# a comma. The label says person, so a surname the dictionary does not know (髙橋, a rare
+# reading) counts; the value must still have a name's shape: a family and a given name apart
+# (髙橋 大輔), or kanji with no digit, katakana joined by ・, and no department (総務部) or firm.
+_JA_ROLE_FIELD = quickre.compile(
+    r"(?:^|(?<=[\s、,（(]))(?P<label>[\u4e00-\u9fff々]{1,6}(?:者|員|人|長|主任|係|担当))"
+    r"[ \u3000]*[:：][ \u3000]*"
+    r"(?P<v>[\u4e00-\u9fff々\U00020000-\U0002ffff]{1,5}[ \u3000][\u4e00-\u9fff々ぁ-ゖァ-ヺー]{1,5}"
+    r"|[\u4e00-\u9fff々\U00020000-\U0002ffff]{2,6}"
+    r"|[\u30a1-\u30fa\u30fc]{2,10}(?:[・ \u3000][\u30a1-\u30fa\u30fc]{2,10}){0,2})"
+    r"(?=[ \u3000]*(?:$|[\n（(、,。/／]|さん|様|氏))",
+    re.MULTILINE,
+)
+# What a role field may hold that is no person: a unit, a firm, a count, "all of", "none".
+_JA_ROLE_NOT_A_NAME = quickre.compile(
+    r"(?:部|課|室|係|班|棟|科|局|署|店|社|所|院|館|場|団|会|省|庁|府|県|市|区|役所|役場|大学|"
+    r"センター|会社|組合|協会|全員|全社員|各位|一同|未定|"
+    r"不明|なし|無し|本人|同上|多数|数名|若干名|以下|下記|上記)$|^(?:全|各|株式会社|有限会社)")
+
+
 # A given name in kana before くん/ちゃん, or before an age: 「ゆうとくん」「みずほ（7歳）」.
 # Sudachi splits unknown kana names oddly (ゆう|と|くん), so the shape decides. Kinship and
 # group words are not names: お(ばあ)ちゃん, あかちゃん, みなさん.
@@ -135,7 +156,7 @@ class StructuredNameRecognizer(PatternRecognizer):
             "manager", "owner", "signatory", "surname", "氏名", "名前", "患者", "担当", "顧客",
             "社員", "申請", "契約", "名義", "受取", "first", "last", "given", "family",
             "middle", "forename", "苗字", "名字", "姓", "前は", "名は", "ネーム", "くん", "ちゃん",
-            "歳", "才")
+            "歳", "才", "者", "員", "人", "長", "主任", "係")
 
     def find(self, text: str) -> Iterable[Hit]:
         names = lexicon()
@@ -164,6 +185,11 @@ class StructuredNameRecognizer(PatternRecognizer):
             if value and not _JA_NOT_A_NAME.search(value):
                 start = m.start("v") + m.group("v").index(value)
                 yield Hit("PERSON", start, start + len(value), 0.75, "labelled-name-ja",
+                          context_checked=True)
+        for m in _JA_ROLE_FIELD.finditer(text):
+            value = m.group("v")
+            if not _JA_ROLE_NOT_A_NAME.search(value) and not _JA_NOT_A_NAME.search(value):
+                yield Hit("PERSON", m.start("v"), m.end("v"), 0.75, "role-field-ja",
                           context_checked=True)
         for m in _JA_KANA_CUED.finditer(text):
             start, value = m.start("v"), m.group("v")
