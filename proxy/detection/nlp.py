@@ -263,7 +263,11 @@ def ja_names(doc: Doc) -> Doc:
     i, n = 0, len(texts)
     while i < n:
         tag = tags[i]
-        starts_name = _is_person_token(tag) or (
+        # A word the dictionary does not hold, before an honorific or a given name (髙橋様,
+        # 髙橋 大輔): a family name written in a variant kanji or with a rare one.
+        unknown_family = _unknown_kanji(tag, texts[i]) and i + 1 < n and (
+            texts[i + 1] in HONORIFICS or _given_name_at(tags, texts, i + 1))
+        starts_name = unknown_family or _is_person_token(tag) or (
             (_is_proper(tag) or (_is_katakana(texts[i]) and not _role_word(texts[i])))
             and i + 1 < n
             and (
@@ -277,7 +281,8 @@ def ja_names(doc: Doc) -> Doc:
         )
         if starts_name:
             j = i
-            kinds = {tag.rsplit("-", 1)[-1]} if _is_person_token(tag) else set()
+            kinds = ({tag.rsplit("-", 1)[-1]} if _is_person_token(tag)
+                     else {"姓"} if unknown_family else set())
             while j + 1 < n:
                 if _is_person_token(tags[j + 1]):
                     kinds.add(tags[j + 1].rsplit("-", 1)[-1])
@@ -319,7 +324,9 @@ def ja_names(doc: Doc) -> Doc:
                 score = 0.7
             else:
                 score = 0.45
-            spans.append(Span(doc, i, j + 1, label="PERSON"))
+            # A kanji outside the BMP that Sudachi reads as a symbol begins the name (𠮷田).
+            head = i - 1 if i > 0 and len(texts[i - 1]) == 1 and ord(texts[i - 1]) >= 0x20000 else i
+            spans.append(Span(doc, head, j + 1, label="PERSON"))
             scores.append(score)
             i = j + 1
             continue
@@ -335,6 +342,25 @@ def ja_names(doc: Doc) -> Doc:
     doc.ents = spans
     doc.user_data[SCORES_KEY] = scores
     return doc
+
+
+# The tag's suffix for a word Sudachi's dictionary does not hold (its unknown-word handling tags
+# it a common noun): a variant kanji of a family name (髙橋, 德永) is one.
+UNKNOWN_TAG = "-未知語"
+
+
+def _unknown_kanji(tag: str, text: str) -> bool:
+    """A word of kanji the dictionary does not hold: 髙橋, 德永 (not a numeral, 四)."""
+    return tag.endswith(UNKNOWN_TAG) and len(text) >= 2 and all(
+        "\u4e00" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" or ord(ch) >= 0x20000
+        for ch in text)
+
+
+def _given_name_at(tags: list[str], texts: list[str], k: int) -> bool:
+    """Whether a given name (人名-名) is at token ``k``, or after one blank there."""
+    if k < len(texts) and not texts[k].strip():
+        k += 1
+    return k < len(texts) and tags[k].startswith("名詞-固有名詞-人名-名")
 
 
 class SudachiTokenizer:
@@ -364,6 +390,8 @@ class SudachiTokenizer:
             if tag is None:
                 tag = "-".join(p for p in m.part_of_speech()[:4] if p != "*")
                 self._tags[pos_id] = tag
+            if m.is_oov():
+                tag += UNKNOWN_TAG  # a word no dictionary entry spells (髙橋, 德永)
             tags.append(tag)
             lemmas.append(m.dictionary_form())
         if "".join(words) != text:

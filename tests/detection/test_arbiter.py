@@ -1138,3 +1138,19 @@ def test_p37_twins_with_a_person_s_data_stay_personal(
     detector: Detector, text: str, value: str,
 ) -> None:
     assert any(value in v for v in found(detector, text, entities=PERSONAL | CONTACTS_AND_IDS))
+
+
+# A family name in a variant kanji no dictionary holds (髙 for 高, 德 for 徳, 𠮷 for 吉): the
+# honorific or the given name after it says person.
+@pytest.mark.parametrize(("text", "value"), [
+    ("髙橋様からお電話がありました。", "髙橋"),
+    ("被災者の髙橋 大輔さんは左手を負傷しました。", "髙橋 大輔"),
+    ("髙橋部長に確認してください。", "髙橋"),
+    ("𠮷田さんに連絡してください。", "𠮷田"),
+])
+def test_a_variant_kanji_family_name_is_a_name(detector: Detector, text: str, value: str) -> None:
+    assert value in found(detector, text)
+
+
+def test_an_unknown_kanji_word_alone_is_no_name(detector: Detector) -> None:
+    assert not personal(detector, "この化合物は髙分子です。")
