@@ -330,17 +330,23 @@ class WindowedPhoneRecognizer(PhoneRecognizer):
 def _grouped_as_phone(raw: str, regions: Sequence[str]) -> bool:
     """Whether ``raw``'s digit groups are those some region writes its numbers in
     (libphonenumber's ``STRICT_GROUPING``: 0466-12-3456, (412) 555-0100, an Indian mobile's
-    90919 02258) — or it has no groups to judge. A valid number's digits in groups no numbering
-    plan uses (2024-0615-03, "Reg. No. 62719-608", a part number 43512-47060) are as often a
-    lot, a part or a date code: such a number scores as a bare digit run does, counting only
-    with a context word of calling nearby."""
-    if not _GROUP_SEPARATOR.search(raw.strip("+( )")):
-        return True
+    90919 02258) — or it has no groups to judge. A valid number's digits in groups no
+    numbering plan uses (2024-0615-03, "Reg. No. 62719-608", a part number 43512-47060) are as
+    often a lot, a part or a date code: such a number scores as a bare digit run does, counting
+    only with a context word of calling nearby. Every region the number was read in is asked
+    (0413 882 617 is Australian, though a German reading came first) — on numbers found only,
+    and only where the groups are not the usual ones (``_USUAL_GROUPS``)."""
+    if not _GROUP_SEPARATOR.search(raw.strip("+( )")) or _USUAL_GROUPS.fullmatch(raw.strip()):
+        return True  # no groups, or the groups most numbers are written in: no need to ask
     return any(True for region in regions for _ in phonenumbers.PhoneNumberMatcher(
         raw, region, leniency=phonenumbers.Leniency.STRICT_GROUPING))
 
 
 _GROUP_SEPARATOR = re.compile(r"\D")
+# An area code or a trunk prefix, then groups ending in four digits ((412) 555-0100,
+# 03-1234-5678, +44 20 7946 0123): how most numbers are written, read without the matcher.
+_USUAL_GROUPS = re.compile(
+    r"(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,5}\)[ .-]?|\d{1,5}[ .-])\d{2,4}[ .-]\d{4}")
 
 
 # Numbers set aside for fiction, by the numbering plans that publish them (a published range

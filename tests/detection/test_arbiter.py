@@ -1154,3 +1154,19 @@ def test_a_variant_kanji_family_name_is_a_name(detector: Detector, text: str, va
 
 def test_an_unknown_kanji_word_alone_is_no_name(detector: Detector) -> None:
     assert not personal(detector, "この化合物は髙分子です。")
+
+
+@pytest.mark.parametrize("text", [
+    "「TEMPO 0609 4000 -SHRA」はどういう意味？",
+    "Replacement rotor 43512-47060 fits the ZVW50.",
+])
+def test_numbers_in_groups_no_plan_writes_are_no_phones(detector: Detector, text: str) -> None:
+    assert not found(detector, text, entities={"PHONE_NUMBER", "JP_PHONE_NUMBER"})
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("Her mobile is 0413 882 617, call after six.", "0413 882 617"),
+    ("Reach him at (617) 555-2231.", "(617) 555-2231"),
+])
+def test_numbers_in_a_plan_s_groups_stay_phones(detector: Detector, text: str, value: str) -> None:
+    assert value in found(detector, text, entities={"PHONE_NUMBER"})
