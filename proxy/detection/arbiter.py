@@ -105,7 +105,8 @@ _DECLARED = quickre.compile(
         for before in (*(rf"\b{w} " for w in ("are", "is", "all", "just", "only", "as", "be",
                                               "use", "with", "of")), r"[\[(【]")) + r")|"
     r"\bdummy(?=\s*[:：-])|"
-    r"fictional|fictitious|placeholders?\b|made[- ]up|"
+    r"fictional|fictitious|placeholders?\b|made[- ]up|\bfor\s+illustration(?:\s+only)?\b|"
+    r"\billustrative\s+(?:only|purposes)\b|"
     r"fake\b(?!\s+(?:delivery|parcel|text|sms|call|e-?mail|invoice|bill|website|site|account|"
     r"check|cheque|review|job|bank|police|support)s?\b)|"
     r"\bnot\s+(?:a\s+)?real\b|\bnobody\s+real\b|\bno\s+real\s+(?:people|persons?|names?|data)\b|"
@@ -1267,6 +1268,8 @@ _FRAME_WORDS = quickre.compile(
     # A play for radio, stage or screen ("a 4-minute radio scene where Sherlock Holmes …").
     r"\b(?:radio|stage|tv|television|audio)\s+(?:dramas?|plays?|scenes?|serials?)\b|"
     r"\bvignettes?\b|\bshort\s+stor(?:y|ies)\b|\bdocumentar(?:y|ies)\b|"
+    # A staging of an author's play ("program notes for our production of Tom Stoppard's …").
+    r"(?-i:\b(?:production|staging|revival|performance)s?\s+of\s+[A-Z][a-z]+\s+[A-Z][a-z]+['’]s\b)|"
     r"-themed\b|\bfilm(?:s|ed)?\b|\bmovies?\b|\bstarr(?:ed|ing)\b|\bactors?\b|"
     r"\bactress\b|\bhistorical\b|\bbiography\b|\bcentury\b|\bshaped\b|"
     r"\bfounded\b|\binvent(?:ed|or)\b|\bpioneer(?:ed|s)?\b|\bnobel\b|\blaureate\b|"
@@ -1364,8 +1367,9 @@ _ADDRESSED = quickre.compile(
     r"numbers|levels|shortages?|retention|turnover)\b)|"
     # The writer's own people: family, friends, team ("my niece", 「うちの娘」), and someone
     # introduced by "our" and their role ("our new hire Rowan Whitlock"; not a thing named
-    # after someone, "our annual Marie Curie Lecture").
-    r"(?-i:\b[Oo]ur\s+(?:[a-z-]+\s+){1,2}[A-Z][a-z]+[ \u00a0][A-Z][a-z]+\b(?![ \u00a0]+[A-Z]))|"
+    # after someone, "our annual Marie Curie Lecture", nor "our production of Tom Stoppard's").
+    r"(?-i:\b[Oo]ur\s+(?:(?!of\b)[a-z-]+\s+){1,2}[A-Z][a-z]+[ \u00a0][A-Z][a-z]+\b"
+    r"(?![ \u00a0]+[A-Z]))|"
     r"\bmy\b|\bteam\s*mates?\b|\bteam\s+members?\b|\bniece\b|\bnephew\b|\bneighbou?r\b|"
     r"\bgrand(?:mother|father|son|daughter|ma|pa)\b|\bson\b|\bdaughter\b|\bwife\b|\bhusband\b|"
     r"私の|うちの|娘|息子|姪|甥|孫|祖母|祖父|母親|父親|友人|同僚|部下|上司|メンバー|"
@@ -1902,6 +1906,12 @@ _EN_FOLLOWING = quickre.compile(
     r"^(?:['’]s)?(?:[ \u00a0-]+[A-Z][\w'-]*\.?|[ \u00a0]+\d[\w-]*){1,5}")
 
 
+# The start of a sentence, and a determiner after the word: the shape of an imperative ("Mark
+# any figures …"), which a given name that is also a verb takes at the head of a sentence.
+_SENTENCE_START = quickre.compile(r"(?:^|[.!?。]\s+|\n\s*)$")
+_IMPERATIVE_OBJECT = quickre.compile(
+    r"[ \u00a0]+(?:any|the|all|each|every|these|those|this|that|a|an|our|your|its|their|"
+    r"them|it|up|down|off|out)\b")
 # "a"/"an" right before a name, or before one capitalised word that is no known name (the
 # maker: "a Toyota Yaris Cross").
 _ARTICLE_BEFORE = quickre.compile(r"(?:^|[^\w])(?i:a|an)\s+(?:(?P<maker>[A-Z][\w-]+)\s+)?$")
@@ -1957,6 +1967,9 @@ def _named_thing(text: str, hit: Detected, places: SpanIndex) -> bool:
         return True  # "Mentor MemoryGel": a capital inside a word is a product's, not a name's
     if len(words) >= 2 and any(w.casefold() in _MODEL_WORDS for w in words[1:]):
         return True  # "Sakura Superior King": a grade word inside the name makes it a product
+    if (len(words) == 1 and _SENTENCE_START.search(text, max(0, hit.start - 4), hit.start)
+            and _IMPERATIVE_OBJECT.match(text, hit.end) and lexicon().is_english(value)):
+        return True  # "Mark any figures I should check", "Bill the client": a verb's imperative
     if len(words) == 1 and _everyday_word_here(text, hit, value):
         return True
     if re.search(r"[一-龯ぁ-んァ-ヶ]$", value) and (_JA_THING_AFTER.match(after)

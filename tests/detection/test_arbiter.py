@@ -1170,3 +1170,26 @@ def test_numbers_in_groups_no_plan_writes_are_no_phones(detector: Detector, text
 ])
 def test_numbers_in_a_plan_s_groups_stay_phones(detector: Detector, text: str, value: str) -> None:
     assert value in found(detector, text, entities={"PHONE_NUMBER"})
+
+
+# p38: a key issued as a UUID is in test_secret_recognizers; here a heading "for illustration
+# only", a staging of an author's play, a given name that is a verb's imperative.
+@pytest.mark.parametrize("text", [
+    "SAMPLE - FOR ILLUSTRATION ONLY\nName: John Q. Sample\nPhone: (202) 555-0147",
+    "I'm writing program notes for our production of Tom Stoppard's Rosencrantz and "
+    "Guildenstern Are Dead.",
+    "Summarize the export trends. Mark any figures I should double-check.",
+])
+def test_p38_shapes_of_public_data_are_not_personal(detector: Detector, text: str) -> None:
+    assert not personal(detector, text)
+    assert not found(detector, text, entities=CONTACTS_AND_IDS)
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("Mark Johnson called about the invoice.", "Mark Johnson"),
+    ("Please ask our stage manager Rowan Whitlock to call me.", "Rowan Whitlock"),
+])
+def test_p38_twins_with_a_person_s_data_stay_personal(
+    detector: Detector, text: str, value: str,
+) -> None:
+    assert value in found(detector, text, entities=PERSONAL | CONTACTS_AND_IDS)

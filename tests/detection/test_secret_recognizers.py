@@ -316,6 +316,11 @@ TOKEN_FOUND = [
     ("2024-11-20 08:14:04 DEBUG client_secret=q7T2mZ9xW4kL8pR3", "q7T2mZ9xW4kL8pR3"),
     ('{"api_key": "Ab12Cd34Ef56Gh"}', "Ab12Cd34Ef56Gh"),
     ("SESSION_TOKEN: 7fQ2xK9pLm3Z", "7fQ2xK9pLm3Z"),
+    # A UUID assigned to a key's name: vendors issue keys so (DeepL's free plan adds ":fx").
+    ("DEEPL_API_KEY=8f3a2c91-7d4e-4b0a-9e61-2c5fd8b07a13:fx",
+     "8f3a2c91-7d4e-4b0a-9e61-2c5fd8b07a13:fx"),
+    ('HEROKU_API_KEY: "3e9b1c44-5a2f-4d1e-8c7b-9f0a2d6e4b13"',
+     "3e9b1c44-5a2f-4d1e-8c7b-9f0a2d6e4b13"),
 ]
 
 
@@ -328,6 +333,8 @@ TOKEN_NOT_FOUND = [
     pytest.param(f"commit {TOKEN_HEX[:40]}", id="git-sha-without-secret-word"),
     pytest.param(f"random blob {TOKEN_B64}", id="blob-without-secret-word"),
     pytest.param("token: 550e8400-e29b-41d4-a716-446655440000", id="uuid"),
+    pytest.param('"session_id": "8f3a2c91-7d4e-4b0a-9e61-2c5fd8b07a13"', id="uuid-id"),
+    pytest.param("api_key = 01234567-89ab-cdef-0123-456789abcdef", id="uuid-sequential"),
     pytest.param("SECRET_KEY = get_secret_from_vault_v2_prod", id="identifier-of-words"),
     pytest.param("token_budget_for_the_quarterly_report", id="snake-case-words"),
     pytest.param("api_key = 'xxxxxxxxxxxxxxxxxxxxxxxx'", id="placeholder"),

@@ -614,12 +614,25 @@ _ASSIGNED_SECRET = quickre.compile(
 )
 
 
+# A UUID is an identifier — except where a name that ends in a key's or a secret's word is
+# assigned it (not a bare "token", which request and trace ids are called): vendors issue keys
+# as UUIDs (DeepL's, with its ":fx" suffix for the free plan; Heroku's).
+_ASSIGNED_UUID = quickre.compile(
+    r"(?<![A-Za-z0-9_])[\"']?(?i:[A-Za-z0-9_.-]{0,40}?(?:secret|api[_-]?key|apikey|"
+    r"access[_-]?key|private[_-]?key|signing[_-]?key|auth[_-]?key|auth[_-]?token))[\"']?[ \t]*"
+    r"(?::=|=>|[:=])[ \t]*[\"']?(?:Bearer[ \t]+|DeepL-Auth-Key[ \t]+)?"
+    r"(?P<value>[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+    r"(?::[A-Za-z]{1,4})?)(?![A-Za-z0-9_-])"
+)
+
+
 class HighEntropyTokenRecognizer(PatternRecognizer):
     """Opaque high-entropy tokens (≥ 20 chars) within 40 characters after a secret word, and
     shorter ones (≥ 12) assigned to a name that ends in one (``_ASSIGNED_SECRET``).
 
     Entropy alone would flag every git SHA, UUID and base64 blob, so a key/secret/token/認証/
-    トークン word must come first. UUIDs are identifiers, not secrets, and are never reported;
+    トークン word must come first. UUIDs are identifiers, not secrets, and are reported only
+    when a name ending in a secret's word is assigned one (``_ASSIGNED_UUID``);
     identifiers made of words (``get_secret_from_vault``) fail the word-length check. A short
     value cannot reach the long ones' entropy floor (16 distinct symbols hold 4 bits), so its
     floor is half a bit under the most its length can hold.
@@ -684,3 +697,9 @@ class HighEntropyTokenRecognizer(PatternRecognizer):
                 continue
             yield Hit("SECRET_TOKEN", m.start("value"), m.end("value"), self.SCORE,
                       "assigned_short_secret", True)
+        for m in _ASSIGNED_UUID.finditer(text):
+            digits = m.group("value").replace("-", "").lower()
+            if not looks_like_placeholder(m.group("value")) and not any(
+                    run in digits for run in ("01234567", "12345678", "abcdef")):
+                yield Hit("SECRET_TOKEN", m.start("value"), m.end("value"), self.SCORE,
+                          "assigned_uuid_secret", True)
