@@ -328,11 +328,16 @@ def _japanese_common_noun_family(value: str) -> bool:
     return any(pos[2] == "人名" and pos[3] == "名" for pos in dictionary_entries(given))
 
 
+def _fold_name(value: str) -> str:
+    """``value`` as ``_PLACEHOLDER_PEOPLE`` spells names: NFKC, case-folded, no separators."""
+    return re.sub(r"[\s・.,、_-]", "", unicodedata.normalize("NFKC", value).casefold())
+
+
 def _placeholder_shaped(entity: str, value: str, following: str = "") -> bool:
     """Whether a value has a placeholder's shape (not enough alone: see ``_DECLARED``);
     ``following``: the text right after it, where the rest of a name may be ("John" of "John Q.
     Sample")."""
-    folded = re.sub(r"[\s・.,、_-]", "", unicodedata.normalize("NFKC", value).casefold())
+    folded = _fold_name(value)
     if entity == "PERSON":
         rest = _NAME_REST.match(following)
         whole = value + (rest.group(0) if rest else "")
@@ -342,8 +347,7 @@ def _placeholder_shaped(entity: str, value: str, following: str = "") -> bool:
                                 or words[0] in _PLACEHOLDER_FIRST):
             return True  # "Jane Sample", "Test User", "Test Client One", "テスト ハナコ"
         head = re.split(r"[（(]", folded)[0]
-        whole_folded = re.sub(r"[\s・.,、_-]", "", unicodedata.normalize("NFKC", whole).casefold())
-        return head in _PLACEHOLDER_PEOPLE or whole_folded in _PLACEHOLDER_PEOPLE or (
+        return head in _PLACEHOLDER_PEOPLE or _fold_name(whole) in _PLACEHOLDER_PEOPLE or (
             _japanese_common_noun_family(
             re.split(r"[（(]", unicodedata.normalize("NFKC", value))[0].strip()))
     if entity == "EMAIL_ADDRESS":
@@ -432,11 +436,12 @@ class _Declarations:
         starts = sorted(h.start for h in findings if h.entity_type in _CLEARABLE)
         for at, declared_end in declarations:
             paragraph_end = self._paragraph_end(at, len(text))
-            if (paragraph_end < len(text)
-                    and bisect_left(starts, paragraph_end) == bisect_left(starts, at)):
+            # No finding after the declaration in its paragraph, and a paragraph after it.
+            ends_its_data = (paragraph_end < len(text)
+                             and bisect_left(starts, paragraph_end) == bisect_left(starts, at))
+            if ends_its_data:
                 self.introduces.append(
                     (declared_end, self._paragraph_end(paragraph_end, len(text))))
-        for at, declared_end in declarations:
             head, tail = _sentence(text, at, at + 1)
             if (not _STRONG.match(text, at) or _MAKING.search(text, head, tail)
                     or _SOURCED.search(text, head, tail)):
@@ -444,14 +449,12 @@ class _Declarations:
             if _NAMES_WORD.search(text, head, tail):
                 self.names_made_up.append((self._paragraph_start(at), at))
             line_head, line_tail = _line(text, at, at + 1)
-            paragraph_end = self._paragraph_end(at, len(text))
             end = tail
             if _HEADING.fullmatch(text, line_head, line_tail):
                 end = paragraph_end
             elif _EXAMPLE_LABEL.match(text, at):
                 continue  # 「入力例：03-1234-5678、…」 labels the value after it, no more
-            elif (bisect_left(starts, paragraph_end) == bisect_left(starts, at)
-                  and not text[tail:paragraph_end].strip() and paragraph_end < len(text)
+            elif (ends_its_data and not text[tail:paragraph_end].strip()
                   and not _SOURCED.search(text, self._paragraph_start(at), paragraph_end)):
                 end = self._paragraph_end(paragraph_end, len(text))
             real = _REAL.search(text, declared_end, end)
@@ -1165,11 +1168,10 @@ def _public_contact(text: str, hit: Detected, value: str, people: _People) -> bo
         return True  # "Embassy address: 1-10-5 Akasaka …", "Office address:": a place's
     if hit.entity_type in _PHONES and head > 0 and _PHONE_LINE_LEAD.fullmatch(
             text, head, hit.start):
-        # A phone line under the line that names its owner first ("Management Office, 200
-        # Harbor Drive" over "Phone (412) …"), nobody named between.
-        # The line names the owner's address too: a contact block, not a signature's
-        # department line (北浜工業株式会社 購買部 over a buyer's TEL), and no one is named in
-        # the paragraph before it.
+        # A phone line under the line that names its owner first and its address ("Management
+        # Office, 200 Harbor Drive" over "Phone (412) …"): a contact block, not a signature's
+        # department line (北浜工業株式会社 購買部 over a buyer's TEL); no one is named in the
+        # paragraph before it.
         prev = _previous_line_start(text, head)
         lead = _OWNER_LEAD.match(text, prev, head - 1)
         if (lead is not None and _is_owner(lead.group("owner"))
@@ -1403,7 +1405,7 @@ _OFFICER_LABEL = quickre.compile(
 # The firm's name and the title right before the name ("Union Carbide CEO Warren Anderson"), not
 # the writer's own ("Our CEO …").
 _OFFICER_BEFORE = quickre.compile(
-    rf"(?-i:\b(?!(?:Our|My|Your|Their|His|Her|The|A|An|Former|New|Acting|Interim)\b)"
+    r"(?-i:\b(?!(?:Our|My|Your|Their|His|Her|The|A|An|Former|New|Acting|Interim)\b)"
     rf"[A-Z][\w&'’.-]*(?:[ \u00a0]+[A-Z][\w&'’.-]*){{0,3}})[ \u00a0]+(?i:{_OFFICER_TITLE})"
     r"[ \u00a0]+$")
 
@@ -1975,7 +1977,7 @@ def _named_thing(text: str, hit: Detected, places: SpanIndex) -> bool:
     if re.search(r"[一-龯ぁ-んァ-ヶ]$", value) and (_JA_THING_AFTER.match(after)
                                                   or _JA_EPONYM_AFTER.match(after)):
         return True  # 大隈講堂, ヨーク・アントワープ規則, シャウプ勧告: a place, a firm, a rule
-    if _COMMON_NOUN_SURNAME_HERE.search(text, max(0, hit.start - 1), hit.start) and (
+    if text[hit.start - 1:hit.start] == "の" and (
             _common_noun_reading(value) and _PARTICLE_AFTER.match(after)
             and not _ADDRESSED.search(text, max(0, hit.start - 8), hit.start)):
         return True  # SDSの見方も: the word's everyday sense, after の and before a particle
@@ -2041,9 +2043,8 @@ def _named_thing(text: str, hit: Detected, places: SpanIndex) -> bool:
 # What a rule, a law, a prize or a theory named after someone ends with, right after the name.
 _JA_EPONYM_AFTER = quickre.compile(
     r"(?:規則|法則|定理|効果|条約|勧告|方式|理論|症候群|指数|記念賞|賞(?![与味])|方程式|仮説)")
-# A lone word after の, before a particle or a bracket: the shape of an everyday noun's use
+# A particle or a bracket after a lone word that follows の: the shape of an everyday noun's use
 # (統計の見方（…）と, SDSの見方も).
-_COMMON_NOUN_SURNAME_HERE = quickre.compile(r"の$")
 _PARTICLE_AFTER = quickre.compile(r"(?:も|を|は|が|と|に|で|[（(、。])")
 
 

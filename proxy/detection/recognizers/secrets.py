@@ -594,8 +594,8 @@ _TOKEN_CANDIDATE = quickre.compile(
 _SECRET_WORDS = quickre.compile(
     r"key|secret|token|auth|bearer|credential|認証|トークン|シークレット|鍵|キー", re.IGNORECASE
 )
-_UUID = quickre.compile(
-    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_UUID_SHAPE = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+_UUID = quickre.compile(_UUID_SHAPE)
 # Shapes the vendor recognizers already report under their own, more precise names.
 _VENDOR_PREFIX = quickre.compile(r"sk-|gh[pousr]_|github_pat_|xox[abposr]-|xapp-|AIza|AKIA|ASIA|eyJ"
                             r"|SG\.|[sr]k_(?:live|test)_|hv[sbr]\.|npm_|pypi-|glpat-|hf_")
@@ -607,10 +607,18 @@ _LETTER_CHUNK = quickre.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
 # A shorter value (12 to 19 characters) assigned to a name that ends in a secret's word, in
 # config, code, JSON or a log: client_secret=q7T2mZ9xW4kL8pR3, "api_key": "…", TOKEN: …. The
 # assignment says what it is, as a password's name does; the value must still look random.
+def _assigned_to(names: str) -> str:
+    """A name that ends in one of ``names`` (in config, code, JSON or a log), an assignment's
+    sign and an opening quote: what comes before an assigned value."""
+    return (r"(?<![A-Za-z0-9_])[\"']?(?i:[A-Za-z0-9_.-]{0,40}?(?:" + names + r"))[\"']?[ \t]*"
+            r"(?::=|=>|[:=])[ \t]*[\"']?")
+
+
+_KEY_NAMES = (r"api[_-]?key|apikey|access[_-]?key|private[_-]?key|signing[_-]?key|"
+              r"auth[_-]?key")
 _ASSIGNED_SECRET = quickre.compile(
-    r"(?<![A-Za-z0-9_])[\"']?(?i:[A-Za-z0-9_.-]{0,40}?(?:secret|token|api[_-]?key|apikey|"
-    r"access[_-]?key|private[_-]?key|signing[_-]?key|auth[_-]?key))[\"']?[ \t]*(?::=|=>|[:=])"
-    r"[ \t]*[\"']?(?P<value>[A-Za-z0-9_+/~.-]{12,19}={0,2})(?![A-Za-z0-9_+/=~.-])"
+    _assigned_to(r"secret|token|" + _KEY_NAMES)
+    + r"(?P<value>[A-Za-z0-9_+/~.-]{12,19}={0,2})(?![A-Za-z0-9_+/=~.-])"
 )
 
 
@@ -618,11 +626,9 @@ _ASSIGNED_SECRET = quickre.compile(
 # assigned it (not a bare "token", which request and trace ids are called): vendors issue keys
 # as UUIDs (DeepL's, with its ":fx" suffix for the free plan; Heroku's).
 _ASSIGNED_UUID = quickre.compile(
-    r"(?<![A-Za-z0-9_])[\"']?(?i:[A-Za-z0-9_.-]{0,40}?(?:secret|api[_-]?key|apikey|"
-    r"access[_-]?key|private[_-]?key|signing[_-]?key|auth[_-]?key|auth[_-]?token))[\"']?[ \t]*"
-    r"(?::=|=>|[:=])[ \t]*[\"']?(?:Bearer[ \t]+|DeepL-Auth-Key[ \t]+)?"
-    r"(?P<value>[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-    r"(?::[A-Za-z]{1,4})?)(?![A-Za-z0-9_-])"
+    _assigned_to(r"secret|auth[_-]?token|" + _KEY_NAMES)
+    + r"(?:Bearer[ \t]+|DeepL-Auth-Key[ \t]+)?"
+    r"(?P<value>" + _UUID_SHAPE + r"(?::[A-Za-z]{1,4})?)(?![A-Za-z0-9_-])"
 )
 
 
