@@ -977,10 +977,12 @@ _HOME_BUSINESS = quickre.compile(
     re.IGNORECASE,
 )
 _JP_MOBILE = quickre.compile(r"^(?:\+?81)?0?[789]0")
-# A separator, after the building the address ends in (…青海2-7-11 東京港湾合同庁舎、03-…).
-# Also a remark in brackets ("(reception)"), and the next line's phone label ("…152-0035\nTel ").
+# A separator, after the building the address ends in (…青海2-7-11 東京港湾合同庁舎、03-…)
+# or the suite, unit or floor it goes on to (", Suite 101"). Also a remark in brackets
+# ("(reception)", "(lobby level)"), and the next line's phone label ("…152-0035\nTel ").
 _CONTACT_GLUE = quickre.compile(
-    r"\s*(?:[（(][^()（）\n]{1,20}[)）]\s*)?"
+    r"\s*(?:,\s*(?:suite|ste\.?|unit|room|rm\.?|floor|fl\.?|level|#)\s*[\w-]{1,6}\s*)?"
+    r"(?:[（(][^()（）\n]{1,20}[)）]\s*)?"
     r"(?:[^\n,、;/]{1,24}?(?:庁舎|ビル|館|タワー|センター|棟|\d+階|building|house|tower|"
     r"floor)\s*)?(?:[,、;/]|\n[ \t]*(?:tel|phone|fax|電話|TEL|FAX|☎)\.?[ \t]*[:：]?)\s*",
     re.IGNORECASE)
@@ -1027,11 +1029,6 @@ def _owner_before(text: str, start: int) -> bool:
 # An address labelled by the kind of place it is ("Embassy address:", "Office address:").
 _OWNED_ADDRESS_LABEL = quickre.compile(r"\b([A-Za-z]+)[ \t]+address[ \t]*[:：][ \t]*$",
                                        re.IGNORECASE)
-# A phone's label alone before it at the start of its line ("Phone (412) …", "TEL:").
-_PHONE_LINE_LEAD = quickre.compile(
-    r"[ \t\u3000]*(?:phone|tel|telephone|電話|☎)\.?[ \t\u3000]*[:：]?[ \t\u3000]*", re.IGNORECASE)
-# The start of a line up to its first comma, dash, colon or bracket: where an owner's name is.
-_OWNER_LEAD = quickre.compile(r"[ \t]*(?P<owner>[^—–:：(（|,\n]{2,60}?)[ \t]*(?:[—–:：(（|,]|$)")
 # A postal code before the address on its line (〒107-8403 東京都港区…).
 _POSTAL_LEAD = quickre.compile(r"^[ \t\u3000]*〒?[ \t\u3000]*\d{3}[-‐ー－]\d{4}[ \t\u3000]*")
 # The start of a line that names an owner: up to a dash, a colon, a bracket or the line's end.
@@ -1166,19 +1163,6 @@ def _public_contact(text: str, hit: Detected, value: str, people: _People) -> bo
             and (is_thing_word(owned.group(1))
                  or owned.group(1).casefold() in _EN_PLACE_WORDS)):
         return True  # "Embassy address: 1-10-5 Akasaka …", "Office address:": a place's
-    if hit.entity_type in _PHONES and head > 0 and _PHONE_LINE_LEAD.fullmatch(
-            text, head, hit.start):
-        # A phone line under the line that names its owner first and its address ("Management
-        # Office, 200 Harbor Drive" over "Phone (412) …"): a contact block, not a signature's
-        # department line (北浜工業株式会社 購買部 over a buyer's TEL); no one is named in the
-        # paragraph before it.
-        prev = _previous_line_start(text, head)
-        lead = _OWNER_LEAD.match(text, prev, head - 1)
-        if (lead is not None and _is_owner(lead.group("owner"))
-                and re.search(r"\d", text[lead.end():head]) is not None
-                and not people.overlap(_paragraph(text, hit.start)[0], hit.start)
-                and not _private_label(text, prev, hit.start)):
-            return True
     opened = _open_bracket(text, max(head, hit.start - _BRACKET_REACH), hit.start)
     if (opened is not None
             and _is_owner(text[max(head, opened - 40):opened])

@@ -985,6 +985,8 @@ def test_p32_p33_shapes_of_public_data_are_not_personal(detector: Detector, text
     ("Home address: 1-10-5 Akasaka, Minato-ku, Tokyo 107-8420",
      "1-10-5 Akasaka, Minato-ku, Tokyo 107-8420"),
     ("Riverside Clinic, attn. Kenji Sato\nPhone (617) 555-2231", "(617) 555-2231"),
+    ("Ship to Kenji Sato, 40 Mill Road, Suite 2 (back door)\nPhone (617) 555-2231",
+     "(617) 555-2231"),
     ("The Okonkwo family asked about the lease.", "Okonkwo"),
     ("SSN 737-32-1462 on the W-2 form.", "737-32-1462"),
 ])
