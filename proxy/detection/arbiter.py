@@ -197,7 +197,7 @@ _PLACEHOLDER_FIRST = frozenset({"test", "sample", "dummy", "demo", "placeholder"
 _NAME_REST = quickre.compile(r"(?:[ \t]+(?:[A-Z]\.|[A-Z][a-z]+)){1,2}")
 # The law's placeholder parties, Doe and Roe (John Doe, Jane Roe, Richard Roe).
 _DOE = quickre.compile(
-    r"\b(?:john|jane|richard|j\.)\s+(?:doe|roe)\b|\b(?:doe|roe),\s*(?:john|jane)\b",
+    r"\b(?:john|jane|richard|j\.)\s+(?:doe|roe)\b|\b(?:doe|roe)[,\t]\s*(?:john|jane|richard)\b",
                   re.IGNORECASE)
 _PLACEHOLDER_ADDRESS = quickre.compile(
     r"\b(?:sample|example|anytown|anywhere|placeholder|test|fake|dummy)\b|サンプル|ダミー|架空|テスト",
@@ -616,8 +616,10 @@ def _is_placeholder(text: str, hit: Detected, value: str, declared: _Declaration
         return True
     if hit.entity_type in _MASKABLE and _MASKED.search(value):
         return True
-    if hit.entity_type == "PERSON" and _DOE.search(value):
-        return True
+    if hit.entity_type == "PERSON" and (_DOE.search(value) or any(
+            m.start() <= hit.start and hit.end <= m.end()
+            for m in _DOE.finditer(text, *_line(text, hit.start, hit.end)))):
+        return True  # … or a cell of one: "Doe,Jane" of a CSV row is the same placeholder
     if hit.entity_type == "EMAIL_ADDRESS" and "@" in value:
         # jane.roe@example.com: the law's placeholder party at a domain reserved for examples.
         local, domain = value.rsplit("@", 1)
@@ -878,6 +880,8 @@ _ORG_LABEL = quickre.compile(
     r"headquarters|\bHQ\b|"
     r"registered\s+office|customer\s+(?:cent(?:er|re)|service|care)|call\s+cent(?:er|re)|"
     r"front\s+desk|reception|hotline|help\s*desk|support\s+line|"
+    # A venue's or a carrier's counter: "the hall's box office (020 …)", "ticket office".
+    r"\b(?:box|ticket|booking)\s+offices?\b|"
     # A company's own contact page: "General enquiries: 0161 …", "Investor relations: …".
     r"\b(?:general\s+)?(?:enquiries|inquiries)\b|investor\s+relations|press\s+office|"
     r"media\s+(?:enquiries|inquiries|relations)",
@@ -1207,6 +1211,10 @@ _FRAME_WORDS = quickre.compile(
     # A year of three digits is of the first millennium (901年に大宰府へ左遷され).
     # (The text is canonicalised: a blank stands between a digit run and the kanji around it.)
     r"(?<![\d０-９.,])[1-9]\d\d\s?年(?!\s?[\d生〜~])|"
+    # … and one before 1920, as the English years below: nobody born then is a customer
+    # (1911年にオーストリアのレルヒ少佐が…); not a birth (1919年生まれ) nor a date with its month.
+    # A building's year (1915年築の家) is a customer's house's, not history.
+    r"(?<![\d０-９.,])(?:1[0-8]\d\d|19[01]\d)\s?年(?!\s?[\d生〜~築])(?![^。\n]{0,12}?(?:生|誕))|"
     # A shrine's enshrined deity is a figure of history or myth (御祭神は菅原道真公).
     r"御?祭神|祀られ|"
     # Institutions of the past (東京帝国大学の上野英三郎博士, 旧制高校).
@@ -1219,6 +1227,10 @@ _FRAME_WORDS = quickre.compile(
     r"\bfun\s+facts?\b|\btrivia\b|(?-i:\bOlympi(?:cs?|ans?)\b|\bParalympi\w*)|"
     # A month of history or heritage, a tribute ("For Black History Month … a tribute to").
     r"\b(?:history|heritage)\s+month\b|\btributes?\s+to\b|"
+    # A public display of history ("a history panel for our base lodge about …"); a record's
+    # "history" alone is a customer's.
+    r"\bhistory\s+(?:panels?|plaques?|boards?|exhibits?|exhibitions?|displays?|corners?)\b|"
+    r"(?:歴史|郷土史)(?:パネル|展示)|"
     # A question what someone was: 「どんな人物だったか」, "who Thomas B. Fitzpatrick was",
     # "who were Gertrude Jekyll and …" — not a relative clause ("Mr. Pryor, who was fitted").
     r"どんな人物|何者だった|"
@@ -1336,6 +1348,25 @@ _WORK_NOUN_AFTER = quickre.compile(
     r"[ \u00a0]+(?:concerts?|tour|album|gig|sculptures?|paintings?|portraits?|statue|murals?|"
     r"retrospective|exhibition|biopic|fan\s+club|novels?|(?:first\s+)?editions?|collection|"
     r"biograph(?:y|ies))\b")
+# A character cited by the work it is in, after its author's possessive: "Sol Nazerman in
+# Edward Lewis Wallant's The Pawnbroker", "Gobseck from Balzac's novella", "Alyona Ivanovna from
+# Dostoevsky's Crime and Punishment". The work is a title (an article, or two capitalised words
+# joined by "and" or "of") or a word for a work — not a team, a shop or a club ("Mike from Dave's
+# book club").
+_A_WORK = (
+    r"(?:(?:The|A|An)[ \u00a0]+[A-Z]|"
+    r"[A-Z][a-z]+[ \u00a0]+(?:and|of)[ \u00a0]+(?:the[ \u00a0]+)?[A-Z]|"
+    r"(?:[a-z]+[ \u00a0]+)?(?:novels?|novellas?|plays?|poems?|films?|stor(?:y|ies)|tales?|"
+    r"operas?|trilogy|saga|books?|epic)\b(?![ \u00a0]+(?:club|group|shop|store|signing)s?\b))")
+_CITED_IN_WORK = quickre.compile(
+    r"(?:['’]s?)?[ \u00a0]+(?:in|from)[ \u00a0]+"
+    r"(?P<author>(?:[A-Z][\w.'’-]*[ \u00a0]+){0,3}[A-Z][\w-]*)['’]s[ \u00a0]+" + _A_WORK)
+# … and the author alone, where the character is no finding ("as cold as Madame Defarge in
+# Charles Dickens's A Tale of Two Cities").
+_AUTHOR_BEFORE = quickre.compile(r"\b(?:in|from)[ \u00a0]+$")
+_AUTHOR_AFTER = quickre.compile(r"['’]s[ \u00a0]+" + _A_WORK)
+
+
 # In the same sentence, a person addressed, labelled or related to the writer's business.
 # (A role word that modifies another noun addresses nobody: 新入社員研修, 社員向け, 患者数.)
 _ADDRESSED = quickre.compile(
@@ -1440,8 +1471,22 @@ def _public_figures(text: str, people: Sequence[Detected], private_data: bool) -
                     + [(t.start(1), t.end(1)) for t in _EN_WORK_TITLE.finditer(text)])
     title_starts = [start for start, _ in titles]
     by_sentence: dict[tuple[int, int], list[Detected]] = {}
+    cited: set[Detected] = set()
     for h in people:
         by_sentence.setdefault(_sentence(text, h.start, h.end), []).append(h)
+        if (_AUTHOR_AFTER.match(text, h.end)
+                and _AUTHOR_BEFORE.search(text, max(0, h.start - 8), h.start)):
+            cited.add(h)
+        work = _CITED_IN_WORK.match(text, h.end)
+        if work is not None:
+            # The character and its author, whoever else the sentence speaks of ("want my
+            # shopkeeper to feel as haunted as Sol Nazerman in … The Pawnbroker").
+            cited.add(h)
+            cited.update(a for a in people
+                         if work.start("author") <= a.start and a.end <= work.end("author"))
+    for h in cited:
+        if not _CONTACTING.search(text[slice(*_sentence(text, h.start, h.end))]):
+            public.add(h)
     for (head, tail), group in by_sentence.items():
         sentence = text[head:tail]
         if _ADDRESSED.search(sentence):
@@ -1486,7 +1531,7 @@ def _public_figures(text: str, people: Sequence[Detected], private_data: bool) -
             lone = (bisect_left(title_starts, line_head) < bisect_left(title_starts, line_tail)
                     and not re.search(r"[\s・\u3000]", value) and len(value) <= 5
                     and not _starts_with_family_name(value))
-            office = _OFFICE_BEFORE.search(text, max(0, h.start - 16), h.start) or (
+            office = h in cited or _OFFICE_BEFORE.search(text, max(0, h.start - 16), h.start) or (
                 _OFFICE_AFTER.match(text, h.end)) or _WORK_NOUN_AFTER.match(text, h.end) or (
                 _EPITHET_AFTER.match(text, h.end)) or _company_officer(text, h)
             # A royal's, a saint's or a noble's style: "Catherine of Braganza", "Joan of Arc".
@@ -1897,7 +1942,8 @@ _EN_FOLLOWING = quickre.compile(
 _SENTENCE_START = quickre.compile(r"(?:^|[.!?。]\s+|\n\s*)$")
 _IMPERATIVE_OBJECT = quickre.compile(
     r"[ \u00a0]+(?:any|the|all|each|every|these|those|this|that|a|an|our|your|its|their|"
-    r"them|it|up|down|off|out)\b")
+    r"them|it|up|down|off|out|anything|everything|something|nothing|whatever|which|what|"
+    r"where|how)\b")
 # "a"/"an" right before a name, or before one capitalised word that is no known name (the
 # maker: "a Toyota Yaris Cross").
 _ARTICLE_BEFORE = quickre.compile(r"(?:^|[^\w])(?i:a|an)\s+(?:(?P<maker>[A-Z][\w-]+)\s+)?$")

@@ -63,7 +63,7 @@ SENTENCE_END = quickre.compile(
 # candidate name (capitalised or not).
 _THING_WORDS = frozenset("""
     ab ag academy agency airlines airport associates avenue bank bay beach branch bridge building
-    bv campus co eood gmbh inc kg kk llc llp oy plc pte sa sarl sas spa srl
+    bv bros campus co eood gmbh inc kg kk llc llp oy plc pte sa sarl sas spa srl
     capital center centre church ci cinema city clinic cloud cluster college company consulting
     corp corporation council county court dam database district engine estate falls farm
     foods foundation framework fund gallery garden gardens group hall harbour harbor highway

@@ -1195,3 +1195,39 @@ def test_p38_twins_with_a_person_s_data_stay_personal(
     detector: Detector, text: str, value: str,
 ) -> None:
     assert value in found(detector, text, entities=PERSONAL | CONTACTS_AND_IDS)
+
+
+# p39: a placeholder name split into a CSV row's cells, a firm's "Bros", a venue's box office,
+# an imperative before a pronoun, a year before 1920 in Japanese, a history panel, a character
+# cited by its author's work, a patient the text calls made up.
+@pytest.mark.parametrize("text", [
+    "Generate 5 more rows like these obviously fake ones:\n\n"
+    "id,last_name,first_name,dob\nT-1,Doe,Jane,1900-01-02\nT-2,Doe,John,1900-01-03",
+    "Six study tips, but nothing that would get us in trouble with Warner Bros.",
+    "Should we send ticket holders to the arena's box office (0161 950 5000) or to us?",
+    "Explain why memory drove the decline. Mark anything you're unsure of.",
+    "1877年にモースが大森貝塚を発見した話を、子ども向けに200字で書いて。",
+    "Write a history plaque about Ernst Zermelo for the faculty corridor.",
+    "I want my villain as cold as Madame Defarge in Charles Dickens's A Tale of Two Cities.",
+    "Include Gobseck from Balzac's novella and Fagin, one paragraph each.",
+    "架空の患者Bさん（70代男性、糖尿病で治療中）という設定で、確認問題を3つ作って。",
+])
+def test_p39_shapes_of_public_data_are_not_personal(detector: Detector, text: str) -> None:
+    assert not personal(detector, text)
+    assert not found(detector, text, entities=CONTACTS_AND_IDS | {"MEDICAL_RECORD"})
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("Generate more rows like this one:\n\nid,last_name,first_name\n7,Okafor,Jane", "Jane"),
+    ("Mike Olsen from Dave's book club called me about the refund.", "Mike Olsen"),
+    ("Box office manager Emma Clarke, mobile 07911 123456.", "07911 123456"),
+    ("Mark, anything new on the Tanaka file?", "Mark"),
+    ("1915年築の家に住む佐藤健一さんから電話がありました。", "佐藤健一"),
+    ("1919年生まれの祖母、山田キヨの介護記録です。", "山田キヨ"),
+    ("Write a history panel about our volunteer Anna Weber.", "Anna Weber"),
+    ("Unlike the fictional case, my mother was diagnosed with diabetes.", "was diagnosed"),
+])
+def test_p39_twins_with_a_person_s_data_stay_personal(
+    detector: Detector, text: str, value: str,
+) -> None:
+    assert value in found(detector, text, entities=PERSONAL | CONTACTS_AND_IDS | {"MEDICAL_RECORD"})

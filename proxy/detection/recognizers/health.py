@@ -58,6 +58,21 @@ _PERSON_CUE = quickre.compile(
     r"wife|husband|mother|father)\b)",
     re.IGNORECASE,
 )
+# A person the text calls made up is nobody's record: 架空の利用者Aさん, "a fictional patient",
+# "a hypothetical 45-year-old patient" — a case for teaching, with its own health data.
+_FICTIONAL_BEFORE = quickre.compile(
+    # (The canonical view puts a blank between scripts: 架空の利用者 A さん.)
+    r"(?:架空|仮想|模擬|想定上)の?[^\n、。,.()（）]{0,10}$|"
+    r"\b(?:fictional|fictitious|hypothetical|imaginary|made-up|simulated)\s+(?:[\w-]+\s+){0,2}$",
+    re.IGNORECASE)
+
+
+def _real_person_cue(text: str, start: int, end: int) -> bool:
+    """Whether the sentence ``start..end`` has a sign of a person no fiction word precedes."""
+    return any(_FICTIONAL_BEFORE.search(text, max(start, m.start() - 24), m.start()) is None
+               for m in _PERSON_CUE.finditer(text, start, end))
+
+
 # A sentence ends at 。．!? or a line break, and at "." unless it sits between digits ("38.5℃").
 _SENTENCE = quickre.compile(r"(?:[^。．.!?！？\n]|(?<=\d)\.(?=\d))+[。．.!?！？\n]?")
 
@@ -99,7 +114,7 @@ class MedicalRecordRecognizer(PatternRecognizer):
             if anchors[k] >= sentence.end():
                 continue
             events = list(_EVENT.finditer(text, sentence.start(), sentence.end()))
-            if events and (_PERSON_CUE.search(text, sentence.start(), sentence.end())
+            if events and (_real_person_cue(text, sentence.start(), sentence.end())
                            or _names_someone(text, sentence.start(), sentence.end())):
                 for e in events:
                     yield Hit("MEDICAL_RECORD", e.start(), e.end(), 0.7, "health-event-of-person",
