@@ -40,7 +40,7 @@ import re
 import unicodedata
 from bisect import bisect_left, bisect_right, insort
 from collections import Counter
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import replace
 from functools import lru_cache
 
@@ -52,7 +52,7 @@ from proxy.detection.recognizers.romaji_names import to_romaji
 from proxy.detection.recognizers.tables import column_cells
 from proxy.detection.spans import SpanIndex
 from proxy.detection.stock import FICTIONAL_NUMBER, phone_entered_as_other
-from proxy.detection.subjects import Detected
+from proxy.detection.subjects import Detected, Subject
 
 __all__ = ["RETYPED", "arbitrate", "is_placeholder_number", "is_test_number", "load"]
 
@@ -144,8 +144,8 @@ _WEAK_CUE_BEFORE = quickre.compile(
 # about something else ("浅野 理沙子 様（サンプルとして1通だけ貼ります）": one e-mail pasted as a
 # sample) says nothing about the name.
 _CUE_AFTER = quickre.compile(
-    r"^\s*(?:様|さん|氏)?\s*[」』\"”']?\s*(?:[（(\[※]\s*|(?:のような|みたいな|などの)\s*(?:明らかな|架空の)?)"
-    r"(?:仮名|架空|ダミー|記入例|"
+    r"^\s*(?:様|さん|氏)?\s*[」』\"”']?\s*(?:[（(\[※]\s*※?\s*|(?:のような|みたいな|などの)\s*(?:明らかな|架空の)?)"
+    r"(?:仮名|架空|ダミー|記入例|テスト用|"
     r"fictional|fictitious|placeholder|dummy|made[- ]up|fake|not real|"
     r"(?:(?!real\b|actual\b)[A-Za-z][\w-]{0,11}\s+)?"
     r"(?:サンプル|例|sample|example)\s*(?:です|のみ|only|data)?\s*(?:[)）\]]|$))",
@@ -420,6 +420,9 @@ class _Declarations:
         declarations = [(m.start(), m.end()) for m in _DECLARED.finditer(text)
                         if not _names_a_token(text, m.start(), m.end())]
         self.text = text
+        # The law's placeholder parties in the text, written whole ("Doe, Jane"), whose cells a
+        # row's finding may be (``in_doe``): found once, so a text of many names stays linear.
+        self.does = [m.span() for m in _DOE.finditer(text)]
         self.at = [at for at, _ in declarations]
         self.ends = [end for _, end in declarations]
         self.paragraphs = [m.end() for m in _PARAGRAPH_BREAK.finditer(text)] if self.at else []
@@ -459,6 +462,11 @@ class _Declarations:
                 end = self._paragraph_end(paragraph_end, len(text))
             real = _REAL.search(text, declared_end, end)
             self.stated.append((at, real.start() if real is not None else end))
+
+    def in_doe(self, hit: Detected) -> bool:
+        """Whether ``hit`` lies inside one of the text's Doe placeholders."""
+        k = bisect_right(self.does, (hit.start, len(self.text))) - 1
+        return k >= 0 and hit.end <= self.does[k][1]
 
     def _paragraph_start(self, at: int) -> int:
         k = bisect_right(self.paragraphs, at) - 1
@@ -541,6 +549,9 @@ _SOURCED = quickre.compile(
 
 
 _PARAGRAPH_BREAK = quickre.compile(r"\n[ \t\u3000]*\n")
+# A name written in kana only (a reading), and what stands between two cells of a row.
+_KANA_NAME = quickre.compile(r"[ァ-ヶーぁ-ゖ]+(?:[ \u3000・][ァ-ヶーぁ-ゖ]+)*")
+_CELL_GAP = quickre.compile(r"[ \t\u3000]*[,\t|、][ \t\u3000]*")
 
 
 def _cued(text: str, hit: Detected) -> bool:
@@ -616,9 +627,7 @@ def _is_placeholder(text: str, hit: Detected, value: str, declared: _Declaration
         return True
     if hit.entity_type in _MASKABLE and _MASKED.search(value):
         return True
-    if hit.entity_type == "PERSON" and (_DOE.search(value) or any(
-            m.start() <= hit.start and hit.end <= m.end()
-            for m in _DOE.finditer(text, *_line(text, hit.start, hit.end)))):
+    if hit.entity_type == "PERSON" and (_DOE.search(value) or declared.in_doe(hit)):
         return True  # … or a cell of one: "Doe,Jane" of a CSV row is the same placeholder
     if hit.entity_type == "EMAIL_ADDRESS" and "@" in value:
         # jane.roe@example.com: the law's placeholder party at a domain reserved for examples.
@@ -1030,6 +1039,30 @@ def _owner_before(text: str, start: int) -> bool:
     return heading is not None and _is_owner(heading.group("owner"))
 
 
+def _under_org_name(text: str, start: int) -> bool:
+    """Whether the value at ``start`` begins its line, or follows only an address's label
+    there, under a line that labels an organisation's name (施設名：国立天文台 三鷹キャンパス,
+    then 住所：〒181-8588 …): the form's own word says whose it is, 住所 included."""
+    head = text.rfind("\n", 0, start) + 1
+    if head == 0:
+        return False
+    lead = _POSTAL_LEAD.sub("", text[head:start]).strip(" \t\u3000〒")
+    above = text.rfind("\n", 0, head - 1) + 1
+    return ((not lead or _ADDRESS_LABEL.fullmatch(lead) is not None)
+            and _NAME_OF_ORG_LABEL.match(text, above, head - 1) is not None)
+
+
+# A line that labels an organisation's or a facility's name (施設名：…, "Venue: …").
+_NAME_OF_ORG_LABEL = quickre.compile(
+    r"[ \t\u3000]*(?:[-・*•]\s*)?(?:施設名|会社名|企業名|団体名|法人名|店名|店舗名|事業所名|学校名|"
+    r"病院名|機関名|会場名|見学先|訪問先|(?i:facility|company|organi[sz]ation|venue|institution)"
+    r"(?:[ \t]+name)?)[ \t\u3000]*[:：][ \t\u3000]*\S")
+# An address's own label at the head of its line (住所：, 所在地：, "Address:").
+_ADDRESS_LABEL = quickre.compile(
+    r"(?:[-・*•]\s*)?(?:住所|所在地|(?i:address|location))[ \t\u3000]*[:：][ \t\u3000]*"
+    r"(?:〒[ \t\u3000]*(?:\d{3}[-‐ー－]\d{4})?[ \t\u3000]*)?")
+
+
 # An address labelled by the kind of place it is ("Embassy address:", "Office address:").
 _OWNED_ADDRESS_LABEL = quickre.compile(r"\b([A-Za-z]+)[ \t]+address[ \t]*[:：][ \t]*$",
                                        re.IGNORECASE)
@@ -1155,6 +1188,8 @@ def _public_contact(text: str, hit: Detected, value: str, people: _People) -> bo
     if hit.entity_type == "JP_ADDRESS" and _PUBLIC_FACILITY_IN.search(value):
         return True  # 住所:…一丁目1番1号 市役所本庁舎3階: whatever the label, the building's
     head, tail = _line(text, hit.start, hit.end)
+    if hit.entity_type not in _PHONES and _under_org_name(text, hit.start):
+        return True
     if _private_label(text, max(head, hit.start - 30), hit.start):
         return False
     if _HOME_BUSINESS.search(text, *_sentence(text, hit.start, hit.end)) or _FREELANCE.search(
@@ -1472,6 +1507,8 @@ def _public_figures(text: str, people: Sequence[Detected], private_data: bool) -
     title_starts = [start for start, _ in titles]
     by_sentence: dict[tuple[int, int], list[Detected]] = {}
     cited: set[Detected] = set()
+    by_start = sorted(people, key=lambda h: h.start)
+    starts = [h.start for h in by_start]
     for h in people:
         by_sentence.setdefault(_sentence(text, h.start, h.end), []).append(h)
         if (_AUTHOR_AFTER.match(text, h.end)
@@ -1482,8 +1519,9 @@ def _public_figures(text: str, people: Sequence[Detected], private_data: bool) -
             # The character and its author, whoever else the sentence speaks of ("want my
             # shopkeeper to feel as haunted as Sol Nazerman in … The Pawnbroker").
             cited.add(h)
-            cited.update(a for a in people
-                         if work.start("author") <= a.start and a.end <= work.end("author"))
+            cited.update(a for a in by_start[bisect_left(starts, work.start("author")):
+                                             bisect_left(starts, work.end("author"))]
+                         if a.end <= work.end("author"))
     for h in cited:
         if not _CONTACTING.search(text[slice(*_sentence(text, h.start, h.end))]):
             public.add(h)
@@ -1579,6 +1617,40 @@ def _parts_of_figures(text: str, people: Sequence[Detected], public: set[Detecte
         if not addressed[bounds]:
             found.add(h)
     return found
+
+
+def figures_across(found: Mapping[Subject, tuple[Detected, ...]]
+                   ) -> dict[Subject, tuple[Detected, ...]]:
+    """One request's findings, with a name that another of its messages writes as a public
+    figure (the assistant's "Johnny Appleseed was the nickname of John Chapman (1774–1845)")
+    read as that figure where a message only names it ("Can you tell me a bit about Johnny
+    Appleseed?") — not in a sentence that addresses or labels someone (``_ADDRESSED``). The
+    messages of a request are one conversation; the per-text cache keeps each text's own
+    findings, and this runs on the request's after it."""
+    figures = {_part_key(subject.text[h.start:h.end]).casefold()
+               for subject, hits in found.items() for h in hits
+               if h.entity_type == PUBLIC_FIGURE}
+    if not figures:
+        return dict(found)
+    out: dict[Subject, tuple[Detected, ...]] = {}
+    for subject, hits in found.items():
+        if subject.kind == "join":
+            out[subject] = hits
+            continue
+        text = subject.text
+        addressed: dict[tuple[int, int], bool] = {}  # one search per sentence: linear
+        kept: list[Detected] = []
+        for h in hits:
+            if (h.entity_type == "PERSON"
+                    and _part_key(text[h.start:h.end]).casefold() in figures):
+                bounds = _sentence(text, h.start, h.end)
+                if bounds not in addressed:
+                    addressed[bounds] = _ADDRESSED.search(text, *bounds) is not None
+                if not addressed[bounds]:
+                    h = replace(h, entity_type=PUBLIC_FIGURE)
+            kept.append(h)
+        out[subject] = tuple(kept)
+    return out
 
 
 def _part_key(value: str) -> str:
@@ -1907,6 +1979,11 @@ _ANIMAL_NAMED = quickre.compile(
 # A ship's prefix before its name: MV "Anna Sophia", M/V Clara Jensen, HMS Victoria.
 _SHIP_PREFIX = quickre.compile(
     r"(?-i:\b(?:MV|M/V|MS|M/S|MT|M/T|SS|RMS|HMS|USS|HMAS|HMCS|FPSO|LNGC))[ \u00a0]+[\"“'‘]?$")
+# … and after it, the number only ships carry: IMO's seven digits, a radio's MMSI ("Emma
+# Maersk, IMO 9321483").
+_VESSEL_NUMBER_AFTER = quickre.compile(
+    r"[ \u00a0]*[,(（]?[ \u00a0]*(?-i:IMO|MMSI)(?:[ \u00a0]*(?:No\.?|number|#))?[ \u00a0:#]*"
+    r"\d{7}(?:\d\d)?\b")
 # Inside an address: a street part and a comma before, a postal code after.
 _STREET_BEFORE = quickre.compile(r"\d[\w-]*(?:[ \t]+[\w.-]+){1,3},[ \t]*$")
 _POSTCODE_AFTER = quickre.compile(r",?[ \t]*(?:〒[ \t]*)?\d{3}-\d{4}\b|,?[ \t]+\d{5}(?:-\d{4})?\b")
@@ -1975,8 +2052,9 @@ def _named_thing(text: str, hit: Detected, places: SpanIndex) -> bool:
     if _CHARACTER_THING.match(after):
         return True
     words = value.split()
-    if _SHIP_PREFIX.search(text, max(0, hit.start - 8), hit.start):
-        return True  # MV "Anna Sophia": a vessel, named as ships are
+    if (_SHIP_PREFIX.search(text, max(0, hit.start - 8), hit.start)
+            or _VESSEL_NUMBER_AFTER.match(text, hit.end)):
+        return True  # MV "Anna Sophia", "Emma Maersk, IMO 9321483": a vessel
     if _INTERSECTION.search(value) and _CROSS_STREET.match(text, hit.end):
         return True  # "main break, Oak St & 5th Ave": a crossing of two streets
     if _PRODUCT_AFTER.match(text, hit.end):
@@ -2151,6 +2229,17 @@ def arbitrate(text: str, hits: Sequence[Detected]) -> list[Detected]:
             cued_start = h.start
         elif cued[id(h)]:
             cued_start = h.start if cued_start is None else min(cued_start, h.start)
+    # A name's reading in the next cell of its row goes with a placeholder name (教習 花子,
+    # キョウシュウ ハナコ): a reading is no placeholder's shape alone.
+    named = sorted(placeholders.get("PERSON", []), key=lambda h: h.end)
+    if named:
+        ends = [h.end for h in named]
+        for h in clearable:
+            if h.entity_type != "PERSON" or not _KANA_NAME.fullmatch(text, h.start, h.end):
+                continue
+            k = bisect_right(ends, h.start) - 1
+            if k >= 0 and _CELL_GAP.fullmatch(text, ends[k], h.start):
+                placeholders["PERSON"].append(h)
     # The postal code of a placeholder address (〒350-1123 埼玉県…00-0, 〒231-0000 …○○町1-1)
     # goes with it.
     addresses = placeholders.get("JP_ADDRESS", [])

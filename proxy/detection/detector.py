@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
+from proxy.detection.arbiter import figures_across
 from proxy.detection.budget import DEFAULT_RECOGNIZER_BUDGET_MS
 from proxy.detection.cache import ResultCache
 from proxy.detection.engine import Engine
@@ -86,7 +87,7 @@ class Detector:
                                                  self.recognizer_budget_ms)
             self.cache.store(fresh, scope)
             known.update(fresh)
-        return findings_of(segments, known, found)
+        return findings_of(segments, figures_across(known), found)
 
     def analyze_texts(
         self, texts: Sequence[str], timings: dict[str, float] | None = None

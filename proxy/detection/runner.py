@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import ClassVar
 
+from proxy.detection.arbiter import figures_across
 from proxy.detection.budget import DEFAULT_RECOGNIZER_BUDGET_MS, OverBudget
 from proxy.detection.cache import ResultCache
 from proxy.detection.chunks import Piece, merge, plan
@@ -248,7 +249,7 @@ class DetectorPool:
                         timings[language] = timings.get(language, 0.0) + seconds
             self.cache.store(fresh, scope)
             known.update(fresh)
-        return findings_of(segments, known, found)
+        return findings_of(segments, figures_across(known), found)
 
     def _run(self, executor: ProcessPoolExecutor, batches: list[list[Subject]],
              deadline: float | None

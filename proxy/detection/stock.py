@@ -503,15 +503,26 @@ class ShapedUsLicenseRecognizer(UsLicenseRecognizer):
     "v3" of "v3.2"), and a context word nearby ("licensed", "ID") lifted them over the
     policy's threshold. A candidate of under five characters, or one a ``.digit`` continues,
     is no licence — unless a licence's label stands right before it ("DL 1234567" of a state
-    that issues short numbers, "driver's licence no. A4821")."""
+    that issues short numbers, "driver's licence no. A4821"). A number written in hyphenated
+    groups (Florida's S530-460-56-789-0) is one value: the patterns take its first group only,
+    which would leave the rest unredacted and hide what the whole says (D000-0000-0000 (dummy))."""
 
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None,
         regex_flags: int | None = None,
     ) -> list[RecognizerResult]:
-        return [r for r in super().analyze(text, entities, nlp_artifacts, regex_flags)
-                if _LICENCE_LABEL.search(text, max(0, r.start - 24), r.start)
-                or (r.end - r.start >= 5 and not re.match(r"\.\d", text[r.end:r.end + 2]))]
+        kept: list[RecognizerResult] = []
+        for r in super().analyze(text, entities, nlp_artifacts, regex_flags):
+            groups = _HYPHENATED_GROUPS.match(text, r.end)
+            if groups is not None:
+                r.end = groups.end()
+            if (_LICENCE_LABEL.search(text, max(0, r.start - 24), r.start)
+                    or (r.end - r.start >= 5 and not re.match(r"\.\d", text[r.end:r.end + 2]))):
+                kept.append(r)
+        return kept
+
+
+_HYPHENATED_GROUPS = quickre.compile(r"(?:-[A-Za-z0-9]{1,6})+(?![\w-])")
 
 
 class WordMedicalLicenseRecognizer(MedicalLicenseRecognizer):

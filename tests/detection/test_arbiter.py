@@ -1231,3 +1231,57 @@ def test_p39_twins_with_a_person_s_data_stay_personal(
     detector: Detector, text: str, value: str,
 ) -> None:
     assert value in found(detector, text, entities=PERSONAL | CONTACTS_AND_IDS | {"MEDICAL_RECORD"})
+
+
+# p40: an address under a line labelling an organisation's name, a placeholder name's reading,
+# a number marked for testing, a licence in hyphenated groups, a vessel by its IMO number, an
+# observatory's address, a figure another message of the conversation names.
+@pytest.mark.parametrize("text", [
+    "見学先：\n施設名：県立こども科学館\n住所：〒100-0001 東京都千代田区千代田1-1\n"
+    "代表電話：03-3213-1111",
+    "※ダミー\n氏名,フリガナ,電話\n見本 花子,ミホン ハナコ,090-0000-0000",
+    "お問い合わせ：info@example.com / 03-5550-0123（※テスト用）",
+    "Preview data (it's fake):\nLicense/Permit No.: D000-0000-0000 (dummy)",
+    "For Emma Maersk, IMO 9321483, would the number stay after reflagging?",
+    "A permission slip for Griffith Observatory (2800 E Observatory Rd, Los Angeles, CA 90027).",
+])
+def test_p40_shapes_of_public_data_are_not_personal(detector: Detector, text: str) -> None:
+    assert not personal(detector, text)
+    assert not found(detector, text, entities=CONTACTS_AND_IDS | {"US_DRIVER_LICENSE"})
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("入居者の記録です。\n施設名：グループホームさくら\n氏名：山田 一郎\n"
+     "住所：〒181-8588 東京都三鷹市大沢2-21-1",
+     "東京都三鷹市大沢2-21-1"),
+    ("氏名,フリガナ,電話\n見本 花子,ミホン ハナコ,090-0000-0000\n"
+     "佐藤 花子,サトウ ハナコ,090-2234-5678",
+     "サトウ ハナコ"),
+    ("テスト用に私の携帯 090-3123-4567 を使ってください。", "090-3123-4567"),
+    ("Driver's licence no.: S530-460-56-789-0", "S530-460-56-789-0"),
+    ("Emma Maersk (IT) called about the invoice.", "Emma Maersk"),
+])
+def test_p40_twins_with_a_person_s_data_stay_personal(
+    detector: Detector, text: str, value: str,
+) -> None:
+    assert value in found(detector, text, entities=PERSONAL | CONTACTS_AND_IDS
+                          | {"US_DRIVER_LICENSE"})
+
+
+def _conversation(detector: Detector, *texts: str) -> set[tuple[str, str]]:
+    segments = [Segment(f"messages[{i}].content", t) for i, t in enumerate(texts)]
+    return {(f.entity_type, segments[int(f.path[9])].text[f.start:f.end])
+            for f in detector.analyze(segments) if f.score >= 0.6}
+
+
+def test_a_figure_another_message_writes_as_one_is_that_figure(detector: Detector) -> None:
+    found_in = _conversation(
+        detector, "Can you tell me a bit about Johnny Appleseed?",
+        "Johnny Appleseed was the nickname of John Chapman (1774–1845), an American nurseryman.")
+    assert ("PERSON", "Johnny Appleseed") not in found_in
+    assert ("PUBLIC_FIGURE", "Johnny Appleseed") in found_in
+    # The same name as a customer, in a sentence that says so, stays the customer's.
+    found_in = _conversation(
+        detector, "Our customer Johnny Appleseed called about his order.",
+        "Johnny Appleseed was the nickname of John Chapman (1774–1845), an American nurseryman.")
+    assert ("PERSON", "Johnny Appleseed") in found_in
