@@ -1399,6 +1399,11 @@ _CITED_IN_WORK = quickre.compile(
 # … and the author alone, where the character is no finding ("as cold as Madame Defarge in
 # Charles Dickens's A Tale of Two Cities").
 _AUTHOR_BEFORE = quickre.compile(r"\b(?:in|from)[ \u00a0]+$")
+# An author before the word for their published work and its title (梅原大吾さんの著書『勝ち
+# 続ける意志力』): whoever has published a book is its public author.
+_JA_AUTHOR_AFTER = quickre.compile(
+    r"[ \u3000]?(?:さん|氏|先生)?の(?:著書|著作|小説|自伝|エッセイ|絵本|詩集|句集|歌集|新刊|代表作|"
+    r"ベストセラー)[ \u3000]?『")
 _AUTHOR_AFTER = quickre.compile(r"['’]s[ \u00a0]+" + _A_WORK)
 
 
@@ -1416,6 +1421,8 @@ _ADDRESSED = quickre.compile(
     r"(?!\s+(?:training|trainings|education|onboarding|handbooks?|manuals?|decks?|meetings?|"
     r"rooms?|lounges?|portals?|newsletters?|surveys?|safety|experience|services?|satisfaction|"
     r"engagement|wi-?fi|parking|polic(?:y|ies)|communications?|journeys?|base|counts?|"
+    # A persona is an archetype a team makes up ("a clearly fictional customer persona").
+    r"personas?|"
     r"numbers|levels|shortages?|retention|turnover)\b)|"
     # The writer's own people: family, friends, team ("my niece", 「うちの娘」), and someone
     # introduced by "our" and their role ("our new hire Rowan Whitlock"; not a thing named
@@ -1512,7 +1519,8 @@ def _public_figures(text: str, people: Sequence[Detected], private_data: bool) -
     for h in people:
         by_sentence.setdefault(_sentence(text, h.start, h.end), []).append(h)
         if (_AUTHOR_AFTER.match(text, h.end)
-                and _AUTHOR_BEFORE.search(text, max(0, h.start - 8), h.start)):
+                and _AUTHOR_BEFORE.search(text, max(0, h.start - 8), h.start)
+                or _JA_AUTHOR_AFTER.match(text, h.end)):
             cited.add(h)
         work = _CITED_IN_WORK.match(text, h.end)
         if work is not None:
@@ -2023,7 +2031,9 @@ _IMPERATIVE_OBJECT = quickre.compile(
     r"where|how)\b")
 # "a"/"an" right before a name, or before one capitalised word that is no known name (the
 # maker: "a Toyota Yaris Cross").
-_ARTICLE_BEFORE = quickre.compile(r"(?:^|[^\w])(?i:a|an)\s+(?:(?P<maker>[A-Z][\w-]+)\s+)?$")
+# (Quoted as a make or a stamp is: 'a "Vincent Bach" stamp'.)
+_ARTICLE_BEFORE = quickre.compile(
+    r"(?:^|[^\w])(?i:a|an)\s+(?:(?P<maker>[A-Z][\w-]+)\s+)?[\"“'‘]?$")
 
 
 def _everyday_word_here(text: str, hit: Detected, value: str) -> bool:

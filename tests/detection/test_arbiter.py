@@ -1285,3 +1285,25 @@ def test_a_figure_another_message_writes_as_one_is_that_figure(detector: Detecto
         detector, "Our customer Johnny Appleseed called about his order.",
         "Johnny Appleseed was the nickname of John Chapman (1774–1845), an American nurseryman.")
     assert ("PERSON", "Johnny Appleseed") in found_in
+
+
+# p40-b: a make quoted after an article, a persona after a role word, an author before the word
+# for their book and its title.
+@pytest.mark.parametrize("text", [
+    "What's the difference between a \"Vincent Bach\" and a \"Bach Stradivarius\" stamp?",
+    "Create a clearly fictional customer persona, something like \"Hana, 34, designer\".",
+    "梅原大吾さんの著書『勝ち続ける意志力』を要約して、うちのチームの若手向けに教訓を3つ。",
+])
+def test_p40b_shapes_of_public_data_are_not_personal(detector: Detector, text: str) -> None:
+    assert not personal(detector, text)
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("We've got a \"Daniel Okafor\" on hold asking why his card was declined.", "Daniel Okafor"),
+    ("Our customer Hana Sato, 34, asked for a refund.", "Hana Sato"),
+    ("田中一郎さんの報告書によると、うちのチームの若手選手は疲れています。", "田中一郎"),
+])
+def test_p40b_twins_with_a_person_s_data_stay_personal(
+    detector: Detector, text: str, value: str,
+) -> None:
+    assert value in found(detector, text, entities=PERSONAL)
