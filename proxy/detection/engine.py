@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import ExitStack
 from dataclasses import replace
 from itertools import groupby
 
@@ -77,6 +78,14 @@ from proxy.detection.stock import stock_recognizers
 from proxy.detection.subjects import Detected, Subject, start_view
 
 LANGUAGES = ("en", "ja")
+# How many strings a language's vocabulary may learn from traffic. spaCy keeps every new string
+# and lexeme it meets, so fresh traffic (ids, numbers, names) grew a worker by about 10 MB a
+# thousand requests without end (measured: 20 new tokens a 1 KB request). Up to this many are
+# kept — the traffic's own everyday words, learned first and met again; past it, each call
+# runs in a spaCy memory zone that forgets its new words when it ends. Zones for every call
+# from the start cost 8-10% of a fresh 1 KB text (`sekisho bench`: every call re-creates the
+# lexemes of words the model's vocabulary lacks); about 50 MB a language at the cap.
+VOCAB_GROWTH = 50_000
 NER_ENTITIES = ("PERSON", "LOCATION", "NRP", "DATE_TIME")
 _JAPANESE = quickre.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
 _LATIN_WORD = quickre.compile(r"[A-Za-z]{2,}")
@@ -225,6 +234,9 @@ class Engine:
         self._nlp: SekishoNlpEngine | None = None
         self._presidio: AnalyzerEngine | None = None
         self._enhancer = FastLemmaContextEnhancer()
+        # Per language, the vocabulary's size past which a call's new words are forgotten
+        # (``VOCAB_GROWTH``; set by ``load``).
+        self.vocab_cap: dict[str, int] = {}
 
     def load(self) -> None:
         nlp = SekishoNlpEngine(ja_engine=self.ja_engine)
@@ -246,6 +258,8 @@ class Engine:
         # Warm start: every lazy model, lexicon and table is loaded now, not by the first
         # request (``warmup``); a failure here is a failure to load.
         self.analyze_subjects([Subject(text) for text in warmup.TEXTS])
+        self.vocab_cap = {language: len(nlp.get_nlp(language).vocab.strings) + VOCAB_GROWTH
+                           for language in LANGUAGES}
 
     @property
     def loaded(self) -> bool:
@@ -265,13 +279,27 @@ class Engine:
         self.registry.register(name, lambda: recognizer)
         self.recognizers.append(recognizer)
 
+    def vocabulary_sizes(self) -> dict[str, int]:
+        """How many strings each language's spaCy vocabulary holds (``VOCAB_GROWTH``)."""
+        assert self._nlp is not None, "load() first"
+        return {language: len(self._nlp.get_nlp(language).vocab.strings)
+                for language in LANGUAGES}
+
     def analyze_subjects(
         self, subjects: Sequence[Subject], timings: dict[str, float] | None = None,
         deadline: float | None = None, budget_ms: int = DEFAULT_RECOGNIZER_BUDGET_MS,
     ) -> dict[Subject, tuple[Detected, ...]]:
         """Every subject's findings. Raises on any failure, ``DeadlinePassed`` when late,
         ``OverBudget`` once a recognizer has spent more than ``budget_ms`` of CPU time."""
-        with applied(Budget(budget_ms / 1000, deadline)):
+        assert self._nlp is not None, "load() first"
+        with applied(Budget(budget_ms / 1000, deadline)), ExitStack() as zones:
+            # Once a vocabulary has grown by VOCAB_GROWTH, a call's new words are forgotten
+            # after it (``VOCAB_GROWTH``).
+            for language in LANGUAGES:
+                nlp = self._nlp.get_nlp(language)
+                cap = self.vocab_cap.get(language)  # (none while loading)
+                if cap is not None and len(nlp.vocab.strings) >= cap:
+                    zones.enter_context(nlp.memory_zone())
             return self._analyze_subjects(subjects, timings, deadline)
 
     def _analyze_subjects(
