@@ -78,6 +78,9 @@ _CLEARABLE = _MASKABLE | _CONTACTS | {"PERSON", "EMAIL_ADDRESS"}
 # accounts) still need a placeholder's digits: a careless test pastes real ones.
 _STATED_CLEARABLE = _CONTACTS | {"PERSON", "EMAIL_ADDRESS", "DATE_OF_BIRTH"}
 
+# A name written only in masks (〇〇 〇〇 様, ×× ××).
+_MASKED_NAME = quickre.compile(
+    r"[Xx×○〇●◯＊*]{2,}(?:[ \u3000・]+[Xx×○〇●◯＊*]{2,})*[ \u3000]*(?:様|さん|殿)?")
 # Masked characters; 〇 alone is the kanji zero (〇八〇 is 080).
 _MASKED = quickre.compile(r"[Xx×○〇●◯＊*]{2,}|[○●◯]")
 
@@ -111,6 +114,9 @@ _DECLARED = quickre.compile(
     r"check|cheque|review|job|bank|police|support)s?\b)|"
     r"\bnot\s+(?:a\s+)?real\b|\bnobody\s+real\b|\bno\s+real\s+(?:people|persons?|names?|data)\b|"
     r"\bdemo\s+(?:personas?|data|users?|accounts?|records?)\b|"
+    # A developer's seed data (placeholder-shaped values only: not _STRONG). Not "fixture",
+    # which a request makes from real rows ("Convert to a CSV fixture: … 'Hannah Schulz'").
+    r"\bseed\s+(?:data|files?|records?)\b|"
     r"\b(?:sample|test|example|mock)\s+(?:data|records?|values?|names?|entr(?:y|ies)|renders?|"
     r"outputs?|previews?|"
     r"fixtures?|customers?|users?|residents?|patients?|guests?|tenants?)\b",
@@ -369,7 +375,9 @@ def _placeholder_shaped(entity: str, value: str, following: str = "") -> bool:
 # data is real, says nothing about the data it names: "replace these names with dummy ones: …",
 # "以下と同じ形式でダミーデータを作って：…", "is this a fake number?".
 _MAKING = quickre.compile(
-    r"置き?換|置換|差し替|入れ替|変換|匿名|マスク|伏せ|作っ|作成|生成|作れ|作る|作り|同じ形式|"
+    # (Not what is done already: 「ダミーデータを作ったので」 says the data shown is made up.)
+    r"置き?換|置換|差し替|入れ替|変換|匿名|マスク|伏せ|作っ(?!た)|作成(?!した|しました|済)|"
+    r"生成(?!した|しました|済)|作れ|作る|作り(?!ました)|同じ形式|"
     r"(?:を|に)(?:元|基|もと)に|参考に|代わりに|ではなく|"
     r"\breplac|\bswap|\bsubstitut|\banonymi[sz]|\bpseudonymi[sz]|\bmask|\bredact|\bobfuscat|"
     r"\bscrub|\bconvert|\bturn\b|\bchange\b|\bgenerat|\bcreat|\bmake\b|\bproduc|\bbased on\b|"
@@ -627,6 +635,8 @@ def _is_placeholder(text: str, hit: Detected, value: str, declared: _Declaration
         return True
     if hit.entity_type in _MASKABLE and _MASKED.search(value):
         return True
+    if hit.entity_type == "PERSON" and _MASKED_NAME.fullmatch(value):
+        return True  # ご担当者：〇〇 〇〇 様: a form's blank for a name
     if hit.entity_type == "PERSON" and (_DOE.search(value) or declared.in_doe(hit)):
         return True  # … or a cell of one: "Doe,Jane" of a CSV row is the same placeholder
     if hit.entity_type == "EMAIL_ADDRESS" and "@" in value:
@@ -1236,7 +1246,9 @@ _EN_WORK_TITLE = quickre.compile(
 # A sentence about a work of fiction, or about the past: its people are characters or figures
 # of history. Words that also describe a customer's record ("history", "profile") are not here.
 _FRAME_WORDS = quickre.compile(
-    r"キャラ|登場人物|主人公|アニメ|漫画|マンガ|小説|ゲーム|映画|ドラマ|作品|童話|昔話|"
+    # (Not a match's count or a bowling game: 3ゲーム目, 2ゲーム差.)
+    r"キャラ|登場人物|主人公|アニメ|漫画|マンガ|小説|(?<![\d０-９一二三四五六七八九十]\s)(?<![\d０-９一二三四五六七八九十])"
+    r"ゲーム(?![目差数])|映画|ドラマ|作品|童話|昔話|"
     # 明治/大正 as eras of history, not of a birth (大正15年生まれ).
     r"歴史上|偉人|武将|幕末|"
     # 明治/大正 and a year frame the past (明治5年の司法職務定制) — not a birth (大正15年生まれ,
@@ -1273,6 +1285,9 @@ _FRAME_WORDS = quickre.compile(
     # A theory's or a model's proposer ("Dirty Dozen" を提唱したゴードン・デュポン).
     r"提唱|"
     r"創設|起草|発明|ノーベル|選手|作家|功績|偉業|有名(?!無実)|著名|"
+    # An artist's style (ガレとラリックの作風, 相田みつをの書風) and a first of history
+    # (女子プロ初のパーフェクト, 日本人初の); a field a figure contributed to (分類学に…貢献).
+    r"作風|画風|書風|(?:日本人|女性|女子プロ|アジア人|史上|世界)初[のめ]|[学界]に[^。\n]{0,6}貢献|"
     # A story's premise: 「ベーカー街221B在住という設定」.
     r"という設定|"
     r"詩人|画家|業績|生涯|伝記|"
@@ -1298,6 +1313,8 @@ _FRAME_WORDS = quickre.compile(
     r"\bpainted\b|\bself-portraits?\b|\bsculpted\b|"
     r"\bcelebrit(?:y|ies)\b|\bathletes\b|"
     r"\bfairy tales?\b|"
+    # A story's people ("In the story, John Blackthorne and Toranaga …"), legends of a sport.
+    r"\bin\s+the\s+(?:story|novel|series|book|show|plot|film|game)\b|\blegends\b|"
     # A play for radio, stage or screen ("a 4-minute radio scene where Sherlock Holmes …").
     r"\b(?:radio|stage|tv|television|audio)\s+(?:dramas?|plays?|scenes?|serials?)\b|"
     r"\bvignettes?\b|\bshort\s+stor(?:y|ies)\b|\bdocumentar(?:y|ies)\b|"
@@ -1382,7 +1399,10 @@ _EPITHET_AFTER = quickre.compile(
 _WORK_NOUN_AFTER = quickre.compile(
     r"[ \u00a0]+(?:concerts?|tour|album|gig|sculptures?|paintings?|portraits?|statue|murals?|"
     r"retrospective|exhibition|biopic|fan\s+club|novels?|(?:first\s+)?editions?|collection|"
-    r"biograph(?:y|ies))\b")
+    r"biograph(?:y|ies)|installations?|pieces|"
+    # "the Dale Chihuly work there": an artist's work (not a work order, a permit, a shift).
+    r"works?(?![ \u00a0]+(?:orders?|permits?|schedules?|shifts?|e-?mails?|phones?|address|hours|"
+    r"visas?|history|experience|from|with|for|on|at)\b))\b")
 # A character cited by the work it is in, after its author's possessive: "Sol Nazerman in
 # Edward Lewis Wallant's The Pawnbroker", "Gobseck from Balzac's novella", "Alyona Ivanovna from
 # Dostoevsky's Crime and Punishment". The work is a title (an article, or two capitalised words
@@ -1411,7 +1431,10 @@ _AUTHOR_AFTER = quickre.compile(r"['’]s[ \u00a0]+" + _A_WORK)
 # (A role word that modifies another noun addresses nobody: 新入社員研修, 社員向け, 患者数.)
 _ADDRESSED = quickre.compile(
     # (神様 and 仏様 are gods, not customers.)
-    r"(?:(?<![神仏])様|殿|氏名|名前[:：]|担当|お客様|患者|利用者|契約者|応募者|候補者|社員|従業員|入居者)"
+    r"(?:(?<![神仏])様|殿|氏名|名前[:：]|担当|お客様|患者|利用者|契約者|応募者|候補者|社員|従業員|入居者|"
+    # A shop's regulars and members are its customers (常連の古川 和夫さん) — not its member
+    # ranks, sign-up or site (会員ランク, 会員登録).
+    r"常連|会員(?!ランク|登録|制|限定|規約|特典|サイト|ページ))"
     r"(?!研修|教育|向け|全員|一同|旅行|食堂|寮|数|層|満足)|"
     # "no client specifics" addresses nobody, nor does a role word before the noun it
     # modifies: "counter staff training deck", "customer service hours", "guest Wi-Fi".
@@ -1593,7 +1616,31 @@ def _public_figures(text: str, people: Sequence[Detected], private_data: bool) -
     rest = [h for h in people if h not in public]
     if not private_data and _notable_cast(text, rest, public):
         public.update(rest)
+        return public
+    if not private_data:
+        # A paragraph that asks for what is publicly known of its people ("Write a piece on
+        # Faker (Lee Sang-hyeok) … Stick to publicly known facts"), in a text with no other
+        # personal data, writes about public figures — in its sentences that address and
+        # contact nobody.
+        asks_public: dict[tuple[int, int], bool] = {}
+        for h in rest:
+            bounds = _paragraph(text, h.start)
+            if bounds not in asks_public:
+                asks_public[bounds] = _PUBLIC_FRAME.search(text, *bounds) is not None
+            sentence = text[slice(*_sentence(text, h.start, h.end))]
+            if (asks_public[bounds] and not _ADDRESSED.search(sentence)
+                    and not _CONTACTING.search(sentence)):
+                public.add(h)
     return public
+
+
+_PUBLIC_FRAME = quickre.compile(
+    r"\bpublicly\s+(?:known|available|reported|documented)\b|"
+    r"\bpublic\s+(?:records?|information|sources|facts)\b|公開情報|公知の|"
+    # A work out of copyright: its characters are anyone's ("Conan Doyle's works are public
+    # domain").
+    r"\bpublic[- ]domain\b",
+    re.IGNORECASE)
 
 
 def _parts_of_figures(text: str, people: Sequence[Detected], public: set[Detected]
@@ -1997,8 +2044,10 @@ _STREET_BEFORE = quickre.compile(r"\d[\w-]*(?:[ \t]+[\w.-]+){1,3},[ \t]*$")
 _POSTCODE_AFTER = quickre.compile(r",?[ \t]*(?:〒[ \t]*)?\d{3}-\d{4}\b|,?[ \t]+\d{5}(?:-\d{4})?\b")
 # A sentence that writes to, sends to or contacts its people: they are recipients, not a cast.
 _CONTACTING = quickre.compile(
-    r"\b(?:send|sent|e-?mail|mail|cc|bcc|forward|reply|call|phone|text|message|invite|notify|"
-    r"contact|tell|deliver)\b|送|宛|連絡|電話|返信|転送|招待|知らせ|届け",
+    r"\b(?:send|sent|e-?mail|mail|cc|bcc|forward|reply|call|phone|message|invite|notify|"
+    r"contact|tell|deliver)\b|送|宛|連絡|電話|返信|転送|招待|知らせ|届け|"
+    # "text" as a verb, before whom it is sent to — not a plaque's or a label's text.
+    r"\btext(?:ed|ing)?\s+(?:me|us|him|her|them|the|our|my|(?-i:[A-Z]))\b",
     re.IGNORECASE,
 )
 # A sentence that sends to, calls or copies someone: the words of a recipient, narrower than
@@ -2006,6 +2055,8 @@ _CONTACTING = quickre.compile(
 _RECIPIENT = quickre.compile(
     r"\b(?:send|sent|e-?mail|forward|reply|cc|bcc|notify)\s+(?:it\s+|this\s+|them\s+)?"
     r"(?:to\s+)?(?-i:[A-Z])|\b(?:call|phone|text|ring|contact)\s+(?:me|us|him|her|them)\b|"
+    # … or whom they name in full ("Please text Tom Baker the new code").
+    r"\b(?:call|phone|text|ring|contact)\s+(?-i:[A-Z][a-z]+[ \u00a0]+[A-Z][a-z]+)|"
     r"\bto\s+(?:call|phone|email|e-mail|contact)\s+(?:me|us)\b|"
     r"(?:に|へ)(?:送|転送|返信|連絡|電話|メール)",
     re.IGNORECASE,

@@ -1307,3 +1307,50 @@ def test_p40b_twins_with_a_person_s_data_stay_personal(
     detector: Detector, text: str, value: str,
 ) -> None:
     assert value in found(detector, text, entities=PERSONAL)
+
+
+# A paragraph that asks for what is publicly known of its people: the frame may follow them.
+def test_a_public_frame_after_its_people_clears_them(detector: Detector) -> None:
+    assert not personal(detector, "Write a short piece on Faker (Lee Sang-hyeok) and his titles "
+                                  "with T1. Stick to publicly known facts.")
+    # Not beside other personal data, nor in a sentence about a client.
+    assert ("PERSON", "Jane Porter") in personal(
+        detector, "Write a bio of Jane Porter, phone 0413 882 617. Use public records only.")
+    assert ("PERSON", "Jane Porter") in personal(
+        detector, "Summarise our client Jane Porter's case. Use public records only.")
+
+
+# p41: a customer by their shop's word (常連), a game's count is no video game, an artist's
+# style, a first of history, dummy data said to be made already, a name of masks, a story's
+# people, legends, a work out of copyright, seed data, an artist's work, a plaque's text.
+@pytest.mark.parametrize("text", [
+    "エミール・ガレとルネ・ラリックの作風の違いを、解説パネル用に300字で説明してください。",
+    "中山律子さんが女子プロ初のパーフェクトを達成した話を、展示用にまとめてください。",
+    "テスト用にダミーデータを作ったので、これで動く関数を教えてください。\n\n"
+    "会員ID | 氏名 | 電話\nM0003 | 佐藤 一郎 | 090-0000-0002",
+    "自動返信メールの文面を作って。\n\nご担当者：〇〇 〇〇 様\n予約番号：RSV-0000-0000",
+    "In the story, John Blackthorne and Toranaga spend many scenes in tatami rooms.",
+    "We're naming our lanes after bowling legends. Write plaque text for Earl Anthony and "
+    "Pete Weber.",
+    "Write label copy that nods to Dr. Watson. Conan Doyle's works are public domain, right?",
+    "Is the Dale Chihuly work there worth prioritizing on our museum trip?",
+    "Seed data for our CRM's test environment:\n{\"phone\": \"(312) 555-0142\"}",
+])
+def test_p41_shapes_of_public_data_are_not_personal(detector: Detector, text: str) -> None:
+    assert not personal(detector, text)
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("昨日のリーグで、常連の古川 和夫さんが3ゲーム目の途中で倒れました。", "古川 和夫"),
+    ("実在の顧客データからダミーを作って：\n氏名：佐藤 一郎", "佐藤 一郎"),
+    ("In the story our customer told us, John Blackthorne was overcharged twice.",
+     "John Blackthorne"),
+    ("Please text Tom Baker the new code; he is one of our bowling legends.", "Tom Baker"),
+    ("Seed data from production:\n{\"phone\": \"(312) 555-0142\", \"name\": \"Ann Lee\"}",
+     "Ann Lee"),
+    ("The Dale Chihuly work order is late; his phone is 0413 882 617.", "Dale Chihuly"),
+])
+def test_p41_twins_with_a_person_s_data_stay_personal(
+    detector: Detector, text: str, value: str,
+) -> None:
+    assert value in found(detector, text, entities=PERSONAL)
