@@ -834,8 +834,9 @@ def _inside_code(text: str, hit: Detected) -> bool:
 
 # Freephone numbers, an organisation's line by the numbering plans: Japan's 0120 (and 0800
 # written 0800-…), the UK's 0800/0808, the NANP's 800, 833, 844, 855, 866, 877 and 888.
+# (Japan's 0570 ナビダイヤル is a business's shared-cost number; nobody has one at home.)
 _FREEPHONE = quickre.compile(
-    r"^(?:\+?81[\s-]*|0)120|^0800[\s-]|^(?:\+?44[\s-]*(?:\(0\))?[\s-]*|0)80[08][\s-]?\d|"
+    r"^(?:\+?81[\s-]*|0)120|^0570[\s-]|^0800[\s-]|^(?:\+?44[\s-]*(?:\(0\))?[\s-]*|0)80[08][\s-]?\d|"
     r"^(?:\+?1[\s.-]*)?\(?8(?:00|33|44|55|66|77|88)\)?[\s.-]*\d{3}[\s.-]*\d{4}$")
 
 
@@ -922,7 +923,7 @@ _ORG_LABEL_AFTER = quickre.compile(
 _JA_ORG_SUFFIXES = (
     r"(?:株式会社|（株）|\(株\)|㈱|有限会社|会社|ホールディングス|グループ|銀行|証券|保険|"
     r"役所|役場|区役所|市役所|県庁|都庁|庁舎|庁|省|局|署|大学|学校|学園|高校|病院|医院|"
-    r"クリニック|センター|協会|機構|財団|法人|組合|事務所|支社|支店|営業所|工場|"
+    r"クリニック|センター|協会|学会|協議会|連合会|会議所|機構|財団|法人|組合|事務所|支社|支店|営業所|工場|"
     r"駅舎|校舎|駅|空港|港|寺|神社|大社|神宮|城|塔|タワー|ツリー|ホテル|旅館|美術館|博物館|図書館|霊園|墓地|"
     r"公園|ホール|会館|スタジアム|ドーム|モール|百貨店|運輸|工業|製薬|電力|ガス|鉄道|通運|"
     r"記念館|資料館|文学館|科学館|水族館|体育館|公民館|動物園|植物園|庭園|講堂|公会堂|劇場|"
@@ -1027,6 +1028,10 @@ def _owner_before(text: str, start: int) -> bool:
     m = re.search(r"(?:[（(]|(?<=[A-Za-z]),)\s*(?:〒\s*)?(?:[^（()）\n]{0,12}[:：]\s*)?$", prefix)
     if m is not None:
         return _is_owner(prefix[:m.start()])
+    # A sign's or a letterhead's owner, then its postal mark: 成田国際空港 〒282-0004 千葉県…
+    m = re.search(r"[ \t\u3000]*〒[ \t\u3000]*(?:\d{3}[-‐ー－]\d{4}[ \t\u3000]*)?$", prefix)
+    if m is not None and _is_owner(prefix[:m.start()]):
+        return True
     # "… box for Arlington National Cemetery: 1 Memorial Ave": the owner's name and a colon.
     m = re.search(r"(?<=[A-Za-z])[ \t]*:[ \t]*$", prefix)
     if m is not None and _is_owner(prefix[:m.start()]):
@@ -1098,6 +1103,7 @@ def _is_owner(owner: str) -> bool:
     a short word that names its part (東京税関 本関, 東京国立博物館 平成館)."""
     # 「管理所前」「駅構内」: a place by its front or inside is the place's.
     owner = re.sub(r"(?:前|内|横|付近|正面|入口|入り口|構内)$", "", owner.rstrip()).rstrip()
+    owner = owner.rstrip("」』\"”'’").rstrip()  # 「公益社団法人日本化学会 年会係」（…）
     parts = owner.rsplit(None, 1)
     if len(parts) == 2 and len(parts[1]) <= 4 and re.fullmatch(r"[一-龯ァ-ヶー]+", parts[1]):
         if _JA_ORG_SUFFIX.search(parts[0]):
@@ -1287,7 +1293,9 @@ _FRAME_WORDS = quickre.compile(
     r"創設|起草|発明|ノーベル|選手|作家|功績|偉業|有名(?!無実)|著名|"
     # An artist's style (ガレとラリックの作風, 相田みつをの書風) and a first of history
     # (女子プロ初のパーフェクト, 日本人初の); a field a figure contributed to (分類学に…貢献).
-    r"作風|画風|書風|(?:日本人|女性|女子プロ|アジア人|史上|世界)初[のめ]|[学界]に[^。\n]{0,6}貢献|"
+    # A song's lyrics and a famous saying are their author's public words (やなせたかしさんの
+    # 「なんのために生まれて…」という歌詞).
+    r"歌詞|名言|格言|作風|画風|書風|(?:日本人|女性|女子プロ|アジア人|史上|世界)初[のめ]|[学界]に[^。\n]{0,6}貢献|"
     # A story's premise: 「ベーカー街221B在住という設定」.
     r"という設定|"
     r"詩人|画家|業績|生涯|伝記|"
@@ -1318,6 +1326,7 @@ _FRAME_WORDS = quickre.compile(
     # A play for radio, stage or screen ("a 4-minute radio scene where Sherlock Holmes …").
     r"\b(?:radio|stage|tv|television|audio)\s+(?:dramas?|plays?|scenes?|serials?)\b|"
     r"\bvignettes?\b|\bshort\s+stor(?:y|ies)\b|\bdocumentar(?:y|ies)\b|"
+    r"\bpicture\s+books?\b|\bchildren['’]s\s+(?:books?|stor(?:y|ies))\b|絵本|"
     # A staging of an author's play ("program notes for our production of Tom Stoppard's …").
     r"(?-i:\b(?:production|staging|revival|performance)s?\s+of\s+[A-Z][a-z]+\s+[A-Z][a-z]+['’]s\b)|"
     r"-themed\b|\bfilm(?:s|ed)?\b|\bmovies?\b|\bstarr(?:ed|ing)\b|\bactors?\b|"
@@ -1636,7 +1645,8 @@ def _public_figures(text: str, people: Sequence[Detected], private_data: bool) -
 
 _PUBLIC_FRAME = quickre.compile(
     r"\bpublicly\s+(?:known|available|reported|documented)\b|"
-    r"\bpublic\s+(?:records?|information|sources|facts)\b|公開情報|公知の|"
+    r"\bpublic\s+(?:records?|information|sources|facts|stat(?:s|istics))\b|公開情報|公知の|"
+    r"\bwidely\s+(?:reported|known|publici[sz]ed|covered)\b|"
     # A work out of copyright: its characters are anyone's ("Conan Doyle's works are public
     # domain").
     r"\bpublic[- ]domain\b",
@@ -1945,6 +1955,9 @@ _MODEL_WORDS = frozenset({
     "series", "model", "reissue", "mk", "mkii", "mk2",
     # A hotel's room grades (Sakura Superior King, Fuji Deluxe Twin).
     "superior", "premier", "executive", "suite",
+    # A brewery's or a distillery's styles (Samuel Adams Summer Ale) — not those that are also
+    # family names (Porter, Stout, Bitter, Lager).
+    "ale", "ipa", "pilsner", "bourbon", "whisky", "whiskey",
 })
 _PLACE_OR_MODEL_WORDS = _EN_PLACE_WORDS | _MODEL_WORDS
 # Romanised Japanese heads of shrines' and temples' names.
@@ -2002,7 +2015,17 @@ _PRODUCT_AFTER = quickre.compile(
     r"(?:[ \u00a0]+(?:[A-Z0-9][\w-]*|men['’]s|women['’]s|kids['’]?|girls['’]|boys['’])){0,3}?"
     r"[ \u00a0]+(?:jackets?|coats?|boots|shoes|sneakers|trainers|loafers|handbags?|bags|wallets?|"
     r"watch(?:es)?|perfumes?|fragrances?|jeans|shirts?|polos?|dress(?:es)?|sunglasses|"
-    r"guitars?|pianos?|bikes?|tins?)\b")
+    r"guitars?|pianos?|bikes?|tins?|(?i:pale\s+ales?|ales?|lagers?|stouts?|ipas?|pilsners?|"
+    r"porters?|ciders?|beers?|bourbons?|whiske?ys?))\b")
+# A product's own name in quotes right after the maker's (a polish's shade, a model): "Essie
+# 'Wicked'", "Deborah Lippmann 'Fade to Black'".
+_QUOTED_PRODUCT_AFTER = quickre.compile(
+    r"(?:[ \u00a0]+(?-i:[A-Z])[\w-]+)?[ \u00a0]+['‘\"“](?-i:[A-Z])[^'‘’\"“”\n]{0,40}"
+    r"['’\"”](?![a-z])")
+# A maker's catalogue number after its name ("Sigma-Aldrich product 452882", "cat. no. 1234").
+_MAKER_ITEM_AFTER = quickre.compile(
+    r"[ \u00a0]+(?:product|catalog(?:ue)?|cat\.|item|part|SKU)(?:[ \u00a0]+(?:no\.?|number|#))?"
+    r"[ \u00a0]*#?[ \u00a0]*[A-Z0-9-]*\d", re.IGNORECASE)
 # A railway or transit line named after someone or something, by its trains or stations (the
 # Elizabeth line trains): "line" alone could go on to manage someone.
 _LINE_AFTER = quickre.compile(
@@ -2120,6 +2143,8 @@ def _named_thing(text: str, hit: Detected, places: SpanIndex) -> bool:
         return True  # "main break, Oak St & 5th Ave": a crossing of two streets
     if _PRODUCT_AFTER.match(text, hit.end):
         return True  # "Tommy Hilfiger men's jacket", "Dr. Martens 1460 boots": a brand's goods
+    if _QUOTED_PRODUCT_AFTER.match(text, hit.end) or _MAKER_ITEM_AFTER.match(text, hit.end):
+        return True  # Essie 'Wicked', "Sigma-Aldrich product 452882": a maker's line
     if _MODEL_CODE_AFTER.match(text, hit.end) or _LINE_AFTER.match(text, hit.end):
         return True  # Aurora HD-7 (a model code), the Elizabeth line (a railway)
     if _TRAVEL_BEFORE.search(text, max(0, hit.start - 24), hit.start):
@@ -2290,6 +2315,19 @@ def arbitrate(text: str, hits: Sequence[Detected]) -> list[Detected]:
             cued_start = h.start
         elif cued[id(h)]:
             cued_start = h.start if cued_start is None else min(cued_start, h.start)
+    # A value with an example's shape ((555) 555-0199) on a line whose other values of two or
+    # more kinds are placeholders (Jane Doe, jane.doe@example.edu) is that example record's.
+    kinds_by_line: dict[tuple[int, int], set[str]] = {}
+    for entity, spans in placeholders.items():
+        for p in spans:
+            kinds_by_line.setdefault(_line(text, p.start, p.end), set()).add(entity)
+    if any(len(kinds) >= 2 for kinds in kinds_by_line.values()):
+        done = {id(p) for spans in placeholders.values() for p in spans}
+        for h in clearable:
+            if (id(h) not in done
+                    and len(kinds_by_line.get(_line(text, h.start, h.end), ())) >= 2
+                    and _example_shaped(h.entity_type, text[h.start:h.end])):
+                placeholders.setdefault(h.entity_type, []).append(h)
     # A name's reading in the next cell of its row goes with a placeholder name (教習 花子,
     # キョウシュウ ハナコ): a reading is no placeholder's shape alone.
     named = sorted(placeholders.get("PERSON", []), key=lambda h: h.end)

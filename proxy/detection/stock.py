@@ -609,6 +609,7 @@ _NEXT_WORD = quickre.compile(f"[ \u00a0]([{LATIN_UPPER}{LATIN_LOWER}]+)")
 
 # Japanese brackets a span of the blanked English copy can swallow ("Lemon」").
 _BRACKETS = frozenset("「」『』【】（）〈〉《》")
+_QUOTES = frozenset("'\"‘’“”")
 
 
 class NerRecognizer(SpacyRecognizer):
@@ -627,6 +628,13 @@ class NerRecognizer(SpacyRecognizer):
                 r.start += 1
             while r.end > r.start and (text[r.end - 1].isspace() or text[r.end - 1] in _BRACKETS):
                 r.end -= 1
+            if (r.end - r.start >= 3 and text[r.end - 1] in _QUOTES
+                    and text[r.end - 2].isspace()):
+                # "Deborah Lippmann '" of "Deborah Lippmann 'Fade to Black'": the quote opens
+                # what follows the name.
+                r.end -= 2
+                while r.end > r.start and text[r.end - 1].isspace():
+                    r.end -= 1
             if r.entity_type == "PERSON" and text[r.start:r.end].endswith(_POSSESSIVE):
                 # "Warren Buffett's": the name is "Warren Buffett" (for the allow-list and for
                 # redaction, which keeps the "'s").

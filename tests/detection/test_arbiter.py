@@ -1354,3 +1354,50 @@ def test_p41_twins_with_a_person_s_data_stay_personal(
     detector: Detector, text: str, value: str,
 ) -> None:
     assert value in found(detector, text, entities=PERSONAL)
+
+
+# p42: an academic society's desk in quotes, a shared-cost 0570 number, an owner before its
+# postal mark, a maker's quoted product or catalogue number, a picture book, an example
+# record's number beside its placeholders, a song's lyrics, public stats, a deck, beers.
+@pytest.mark.parametrize("text", [
+    "宛先は「公益社団法人日本化学会 年会係」（東京都千代田区神田駿河台1-5）でお願いします。",
+    "Lost and Found Center, Bunkyo-ku, Tokyo. Phone: 0570-550-142. Open weekdays.",
+    "掲示文を翻訳して：「成田国際空港 〒282-0004 千葉県成田市古込1-1」",
+    "Captions for our lineup: Essie 'Wicked' and Deborah Lippmann 'Fade to Black'.",
+    "We have an expired bottle from Sigma-Aldrich product 452882. How do I dispose of it?",
+    "I'm writing a children's picture book where Sherlock Holmes visits a lost-property office.",
+    "Include an example row labeled SAMPLE, e.g. Name: Jane Doe, Email: jane.doe@example.edu, "
+    "Emergency contact: (555) 555-0199.",
+    "やなせたかしさんの「なんのために生まれて」という歌詞も紹介したいです。",
+    "Using public stats: Spotify's deal with Joe Rogan was widely reported at $100 million.",
+    "Test record:\nName: John Doe (TEST)\nParty: 6, Sat 7:30pm, Sky Deck",
+    "How many pours from a keg of Sierra Nevada Pale Ale? And Samuel Adams Summer Ale?",
+])
+def test_p42_shapes_of_public_data_are_not_personal(detector: Detector, text: str) -> None:
+    assert not personal(detector, text)
+    assert not found(detector, text, entities=CONTACTS_AND_IDS)
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("Name: Jane Doe, Email: jane.doe@example.edu, Emergency contact: (312) 448-2907.",
+     "(312) 448-2907"),
+    ("Our client Deborah Lippmann called about her order.", "Deborah"),
+    ("Joe Rogan (our tenant in 4B) called about the leak; his mobile is 0413 882 617.",
+     "Joe Rogan"),
+    ("お客様の佐藤 一郎様 〒282-0004 千葉県成田市古込1-1", "千葉県成田市古込1-1"),
+])
+def test_p42_twins_with_a_person_s_data_stay_personal(
+    detector: Detector, text: str, value: str,
+) -> None:
+    assert value in found(detector, text, entities=PERSONAL | CONTACTS_AND_IDS)
+
+
+def test_a_group_s_ages_and_a_statistic_are_no_one_s_health(detector: Detector) -> None:
+    text = "入院中の子どもたち（3〜8歳）向けに工作イベントを企画しています。"
+    assert "MEDICAL_RECORD" not in types(detector, text)
+    assert "MEDICAL_RECORD" in types(detector, "入院中の長男（8歳）のために工作を考えています。")
+
+
+@pytest.mark.parametrize("name", ["Jane Porter", "Rex Stout"])
+def test_family_names_that_are_beer_styles_stay_names(detector: Detector, name: str) -> None:
+    assert ("PERSON", name) in personal(detector, f"{name} called about the invoice.")

@@ -53,7 +53,9 @@ _EVENT_ANCHOR = quickre.compile(
 
 _PERSON_CUE = quickre.compile(
     r"(?:患者|さん|様|氏|くん|ちゃん|私|僕|本人|父|母|妻|夫|息子|娘|祖父|祖母|社員|従業員|部下|上司|"
-    r"保護者|児童|生徒|園児|[0-9０-９]{1,3} ?[歳才]|"
+    # An age, not a range of them (3〜8歳: a group of children).
+    r"保護者|児童|生徒|園児|"
+    r"(?<![〜~～\-–])(?<![〜~～\-–] )[0-9０-９]{1,3} ?[歳才](?! ?(?:以上|以下|未満|〜|~|～))|"
     r"\b(?:patient|mr|mrs|ms|dr|my|his|her|he|she|i|i'm|i've|employee|colleague|son|daughter|"
     r"wife|husband|mother|father)\b)",
     re.IGNORECASE,
