@@ -687,6 +687,8 @@ _OTHER_ID_WORDS = (
     r"シリアル(?:番号|No\.?)?|製造番号|製番|型番|品番|部品番号|受付番号|注文番号|伝票番号|管理番号|"
     r"問い?合わ?せ番号|追跡番号|予約番号|案件番号|整理番号|請求書番号|契約番号|ロット(?:番号)?|"
     r"図番|図面番号|機番|機体番号|[ァ-ヶー一-龯]+\s?(?:ID|ＩＤ)|[ァ-ヶー一-龯]+コード|"
+    # A scheme's code by its acronym (TAISコード, JAN コード).
+    r"(?-i:\b[A-Z]{2,6})\s?コード|"
     # A maker's code (製造所固有記号 0906-2411-15) — not an insurance card's bare 記号, which
     # names the insured.
     r"(?:固有|製造|製造所|識別|管理)記号|"
@@ -1295,6 +1297,8 @@ _FRAME_WORDS = quickre.compile(
     # (女子プロ初のパーフェクト, 日本人初の); a field a figure contributed to (分類学に…貢献).
     # A song's lyrics and a famous saying are their author's public words (やなせたかしさんの
     # 「なんのために生まれて…」という歌詞).
+    # Public honours and records (人間国宝, 文化勲章, "world record"), an essayist's essays.
+    r"人間国宝|文化勲章|重要無形文化財|世界記録|エッセイ|随筆|(?i:\bworld\s+records?\b)|"
     r"歌詞|名言|格言|作風|画風|書風|(?:日本人|女性|女子プロ|アジア人|史上|世界)初[のめ]|[学界]に[^。\n]{0,6}貢献|"
     # A story's premise: 「ベーカー街221B在住という設定」.
     r"という設定|"
@@ -2015,7 +2019,8 @@ _PRODUCT_AFTER = quickre.compile(
     r"(?:[ \u00a0]+(?:[A-Z0-9][\w-]*|men['’]s|women['’]s|kids['’]?|girls['’]|boys['’])){0,3}?"
     r"[ \u00a0]+(?:jackets?|coats?|boots|shoes|sneakers|trainers|loafers|handbags?|bags|wallets?|"
     r"watch(?:es)?|perfumes?|fragrances?|jeans|shirts?|polos?|dress(?:es)?|sunglasses|"
-    r"guitars?|pianos?|bikes?|tins?|(?i:pale\s+ales?|ales?|lagers?|stouts?|ipas?|pilsners?|"
+    r"guitars?|pianos?|bikes?|tins?|minibus(?:es)?|bus(?:es)?|trucks?|vans?|tractors?|"
+    r"forklifts?|excavators?|motorcycles?|scooters?|(?i:pale\s+ales?|ales?|lagers?|stouts?|ipas?|pilsners?|"
     r"porters?|ciders?|beers?|bourbons?|whiske?ys?))\b")
 # A product's own name in quotes right after the maker's (a polish's shade, a model): "Essie
 # 'Wicked'", "Deborah Lippmann 'Fade to Black'".
@@ -2377,6 +2382,7 @@ def arbitrate(text: str, hits: Sequence[Detected]) -> list[Detected]:
     # An organisation's contact details come together: what is listed right after one of them
     # ("…Association, 211 E. Chicago Ave., Chicago, IL 60611, 312.440.2500") is the same owner's.
     public_end = -1
+    other_end = -1  # the end of the last number labelled as another identifier
     for h in sorted(hits, key=lambda h: (h.start, -h.end)):
         entity = h.entity_type
         if entity not in _CLEARABLE:
@@ -2387,7 +2393,12 @@ def arbitrate(text: str, hits: Sequence[Detected]) -> list[Detected]:
             continue  # a placeholder, or a part of one ("Jane" of "Jane Sample")
         if entity in _LABELLED_AS_OTHER and (_labelled_other(text, h) or (
                 other_cells and _in_cell(other_cells, other_starts, h))
-                or _inside_code(text, h)):
+                or _inside_code(text, h)
+                # … or listed right after one so labelled (「TAISコード 00170-000123 と
+                # 01392-000045」): the label names the list.
+                or 0 <= other_end <= h.start
+                and _LIST_GLUE.fullmatch(text, other_end, h.start) is not None):
+            other_end = h.end
             continue
         if _organisation_s_by_convention(text, h, value):
             # A freephone number, a role or a desk's mailbox: nobody's own.

@@ -1401,3 +1401,29 @@ def test_a_group_s_ages_and_a_statistic_are_no_one_s_health(detector: Detector) 
 @pytest.mark.parametrize("name", ["Jane Porter", "Rex Stout"])
 def test_family_names_that_are_beer_styles_stay_names(detector: Detector, name: str) -> None:
     assert ("PERSON", name) in personal(detector, f"{name} called about the invoice.")
+
+
+# p43: public honours and records, an essayist's essay, a scheme's code by its acronym and the
+# list after it, a maker's vehicles.
+@pytest.mark.parametrize("text", [
+    "蒔絵の人間国宝として知られる松田権六について400字の紹介文を書いてください。",
+    "池波正太郎がエッセイで書いていた「蕎麦屋で酒を飲む」流儀を参考に紹介文を考えて。",
+    "カタログのTAISコード 00170-000123 と 01392-000045 は何を表していますか？",
+    "We're replacing two old buses with Hino Poncho minibuses. What are the differences?",
+    "What was Eliud Kipchoge's official marathon world record time?",
+])
+def test_p43_shapes_of_public_data_are_not_personal(detector: Detector, text: str) -> None:
+    assert not personal(detector, text)
+    assert not found(detector, text, entities=CONTACTS_AND_IDS)
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("TAISコード 00170-000123 の件で、担当の佐藤さん（090-3123-4567）に電話して。",
+     "090-3123-4567"),
+    ("Our driver Hino Sato left his van at the depot.", "Hino Sato"),
+    ("社員の山田 太郎さんのエッセイを社内報に載せます。", "山田 太郎"),
+])
+def test_p43_twins_with_a_person_s_data_stay_personal(
+    detector: Detector, text: str, value: str,
+) -> None:
+    assert value in found(detector, text, entities=PERSONAL | CONTACTS_AND_IDS)
