@@ -2320,8 +2320,10 @@ def arbitrate(text: str, hits: Sequence[Detected]) -> list[Detected]:
             cued_start = h.start
         elif cued[id(h)]:
             cued_start = h.start if cued_start is None else min(cued_start, h.start)
-    # A value with an example's shape ((555) 555-0199) on a line whose other values of two or
-    # more kinds are placeholders (Jane Doe, jane.doe@example.edu) is that example record's.
+    # A contact detail with an example's shape ((555) 555-0199) on a line whose other values of
+    # two or more kinds are placeholders (Jane Doe, jane.doe@example.edu) is that example
+    # record's. Not a card or an account: a careless test pastes real ones, and a test card's
+    # number (4111 1111 …) is cleared only where the text is about testing.
     kinds_by_line: dict[tuple[int, int], set[str]] = {}
     for entity, spans in placeholders.items():
         for p in spans:
@@ -2329,7 +2331,7 @@ def arbitrate(text: str, hits: Sequence[Detected]) -> list[Detected]:
     if any(len(kinds) >= 2 for kinds in kinds_by_line.values()):
         done = {id(p) for spans in placeholders.values() for p in spans}
         for h in clearable:
-            if (id(h) not in done
+            if (id(h) not in done and h.entity_type in _STATED_CLEARABLE
                     and len(kinds_by_line.get(_line(text, h.start, h.end), ())) >= 2
                     and _example_shaped(h.entity_type, text[h.start:h.end])):
                 placeholders.setdefault(h.entity_type, []).append(h)
