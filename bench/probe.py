@@ -133,6 +133,8 @@ async def run(items: list[dict[str, Any]], policy: Path) -> list[Result]:
         "local_url": local.base_url, "cloud_api_key": "sk-probe-cloud",
         "local_api_key": "probe-local", "local_embedding_model": "bge-m3",
         "detection_deadline_ms": 30000,
+        # No metrics listener: the probe reads no metrics, and two probes can then run at once.
+        "metrics_port": None,
     })
     app = create_app(settings, detector=detector)
     runner = web.AppRunner(app, access_log=None)
