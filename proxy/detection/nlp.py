@@ -295,6 +295,12 @@ def ja_names(doc: Doc) -> Doc:
                     j += 2
                 else:
                     break
+            given = _given_before_honorific(tags, texts, j) if "姓" in kinds else None
+            if given is not None:
+                # 張 偉さん, 陳建国さん, 佐藤 翔琉様: what stands between a family name and a
+                # personal honorific is the given name, whether the dictionary holds it or not.
+                kinds.add("名")
+                j = given
             if _names_a_thing(tags, texts, i, j):
                 # 橋本病, 山田病院, 田中工業: a disease, a hospital or a firm named after someone.
                 i = j + 1
@@ -354,6 +360,37 @@ def _unknown_kanji(tag: str, text: str) -> bool:
     return tag.endswith(UNKNOWN_TAG) and len(text) >= 2 and all(
         "\u4e00" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" or ord(ch) >= 0x20000
         for ch in text)
+
+
+# Honorifics that follow only a person (not a post: 田中部長 is 田中 and a title).
+_PERSONAL_HONORIFICS = frozenset({"さん", "様", "さま", "氏", "殿", "くん", "君", "ちゃん"})
+
+
+def _given_before_honorific(tags: list[str], texts: list[str], j: int) -> int | None:
+    """The last token of a given name of one or two kanji between a family name ending at
+    token ``j`` (and a blank) and a personal honorific: Chinese and Korean given names (張 偉,
+    陳 建国, 金 秀賢) and rare Japanese ones are often words the dictionary tags otherwise or
+    does not hold. None when no such name stands there."""
+    n = len(texts)
+    k = j + 1
+    if k < n and texts[k] in _NAME_JOINERS:
+        k += 1
+    m, size = k, 0
+    while m < n and size < 3 and texts[m] and all(
+            "\u4e00" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" for ch in texts[m]):
+        if texts[m] in HONORIFICS or _is_person_token(tags[m]) and m > k:
+            break
+        size += len(texts[m])
+        m += 1
+    if m == k or size > 2 or m >= n or texts[m] not in _PERSONAL_HONORIFICS:
+        return None
+    if size == 2 and texts[m - 1][-1] in _ROLE_ENDINGS:
+        return None  # 鈴木店長さん, 田中係員さん: a post after the family name
+    return m - 1
+
+
+# The last kanji of a two-kanji post (店長, 係員, 技師, 警官): a role, not a given name.
+_ROLE_ENDINGS = frozenset("長員者師士官役係")
 
 
 def _given_name_at(tags: list[str], texts: list[str], k: int) -> bool:
