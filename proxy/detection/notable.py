@@ -38,6 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from proxy.detection.names import is_thing_word, lexicon
+from proxy.detection.recognizers.romaji_names import name_kind
 
 __all__ = ["build", "is_common_family", "is_notable", "load", "path"]
 
@@ -52,7 +53,7 @@ _TITLE = re.compile(r"'([^'\\\n]{3,80})'|\"([^\"\\\n]{3,80})\"")
 
 # The keys' format: a change to how titles are folded into keys changes it, so that a file
 # built by an earlier version is never read as this one's.
-_FORMAT = "k2"
+_FORMAT = "k3"
 
 
 def _key(words: list[str]) -> int:
@@ -105,10 +106,18 @@ def _titles() -> list[int]:
             words = _name_words((m.group(1) or m.group(2)).split("_"))
             if not 2 <= len(words) <= 3 or not all(_WORD.fullmatch(w) for w in words):
                 continue
-            if any(is_thing_word(w) for w in words) or not any(names.is_name(w) for w in words):
+            if any(is_thing_word(w) for w in words) or not any(
+                    names.is_name(w) or _japanese_name(w) for w in words):
                 continue
             keys.append(_key(words))
     return keys
+
+
+def _japanese_name(word: str) -> bool:
+    """Whether ``word`` is a Japanese family or given name in romaji (miyake, hidesaburo):
+    the lexicon's Japanese names are Faker's few hundred, and DBpedia's Japanese people —
+    designers, scientists, athletes — carry thousands more."""
+    return name_kind(word) in ("姓", "名")
 
 
 def build(target: Path | None = None) -> Path:
