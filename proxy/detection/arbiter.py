@@ -733,7 +733,9 @@ _LIKE_AFTER = quickre.compile(r"\S{0,3}(?:番号)?(?:と|に)(?:紛らわし|間
 _LABEL_GLUE = quickre.compile(
     r"(?:\s*(?:numbers?|nos?\.?|ids?|codes?))?(?:\s+(?:look|looks|are|is|like|such as|e\.g\.|"
     r"formatted as|format)){0,3}(?:\s+(?-i:[A-Z]{2,5}))?\s*[:：]?\s*$", re.IGNORECASE)
-_LISTED_AFTER = quickre.compile(rf"[\w-]*\d[\w-]*\s*{_LIST_SEPARATOR}\s*$")
+# … or the end of a range begun by one (製造ロット 2023-0915-0001〜2023-0915-0840).
+_LISTED_AFTER = quickre.compile(
+    rf"[\w-]*\d[\w-]*\s*(?:{_LIST_SEPARATOR}|[〜～~–—]|\bto\b|から)\s*$")
 
 
 # The identifiers a number labelled as another one is misread as: a phone, a My Number
@@ -927,6 +929,9 @@ _JA_ORG_SUFFIXES = (
     r"役所|役場|区役所|市役所|県庁|都庁|庁舎|庁|省|局|署|大学|学校|学園|高校|病院|医院|"
     r"クリニック|センター|協会|学会|協議会|連合会|会議所|機構|財団|法人|組合|事務所|支社|支店|営業所|工場|"
     r"駅舎|校舎|駅|空港|港|寺|神社|大社|神宮|城|塔|タワー|ツリー|ホテル|旅館|美術館|博物館|図書館|霊園|墓地|"
+    # Shrines and temples by their other heads (鶴岡八幡宮, 北野天満宮, 平等院, 三十三間堂,
+    # 浅草観音, 川崎大師, 成田山不動尊).
+    r"宮|院|堂|観音|大師|不動尊|"
     r"公園|ホール|会館|スタジアム|ドーム|モール|百貨店|運輸|工業|製薬|電力|ガス|鉄道|通運|"
     r"記念館|資料館|文学館|科学館|水族館|体育館|公民館|動物園|植物園|庭園|講堂|公会堂|劇場|"
     r"工務店|建設|組(?!合|み|織)|税関|競技場|球場|競馬場|アリーナ|大聖堂|聖堂|教会|礼拝堂|"
@@ -1140,6 +1145,8 @@ _EN_PLACE_WORDS = frozenset({
     "palace", "cathedral", "monument", "memorial", "zoo", "aquarium", "theatre", "theater",
     "arena", "terminal", "pier", "gate", "crossing", "embassy", "consulate", "ministry",
     "hq", "headquarters", "kingdom", "resort", "land", "zone", "cemetery",
+    # Japanese spas and their buildings in romaji ("Dogo Onsen Honkan", "Kinosaki Ryokan").
+    "onsen", "honkan", "ryokan",
 })
 
 
@@ -1357,6 +1364,9 @@ _FRAME_WORDS = quickre.compile(
     r"\b1[0-9]\d\d\s*[–-]\s*1[0-9]\d\d\b|(?<!\d)1[0-8]\d\d\s?年|"
     # 社史, 自分史, 個人史 and 家族史 are histories of the writer's own people.
     r"歴史|(?![社人分族]史)[一-龯]史(?=[のをにでコ])|"
+    # Historical fact and a public statue are a figure's (史実の部分は正確に, 駅前の銅像,
+    # "the statue of Hachikō's owner").
+    r"史実|銅像|(?<![a-z])statues?\s+of\b|"
     # Characters' merchandise: nobody sells a figure of a customer.
     r"フィギュア(?!スケート)|ぬいぐるみ|アクリルスタンド|アクスタ|缶バッジ|コスプレ|ライセンス品|版権|"
     r"\bofficially licensed\b|\baction figures?\b|\bfigurines?\b|\bplush(?:ies)?\b|"
@@ -1466,7 +1476,10 @@ _ADDRESSED = quickre.compile(
     r"(?-i:\b[Oo]ur\s+(?:(?!of\b)[a-z-]+\s+){1,2}[A-Z][a-z]+[ \u00a0][A-Z][a-z]+\b"
     r"(?![ \u00a0]+[A-Z]))|"
     r"\bmy\b|\bteam\s*mates?\b|\bteam\s+members?\b|\bniece\b|\bnephew\b|\bneighbou?r\b|"
-    r"\bgrand(?:mother|father|son|daughter|ma|pa)\b|\bson\b|\bdaughter\b|\bwife\b|\bhusband\b|"
+    # (Not another's: "Heidi with her grandfather", "Harry's son" are a story's people.)
+    r"(?<!\bher )(?<!\bhis )(?<!\btheir )(?<!['’]s )"
+    r"(?:\bgrand(?:mother|father|son|daughter|ma|pa)\b|\bson\b|\bdaughter\b|\bwife\b|"
+    r"\bhusband\b)|"
     r"私の|うちの|娘|息子|姪|甥|孫|祖母|祖父|母親|父親|友人|同僚|部下|上司|メンバー|"
     # 本人 as a subject or a party is the person a record is about (本人が申告した腱鞘炎, not
     # 本人の言葉 of a quote).
@@ -2282,7 +2295,7 @@ def arbitrate(text: str, hits: Sequence[Detected]) -> list[Detected]:
     places = _index([h for h in hits if h.entity_type == "LOCATION" and h.score >= 0.85])
     place_cells = _place_cells(text) if any(h.entity_type == "PERSON" for h in hits) else []
     place_starts = [start for start, _ in place_cells]
-    streets = _index([h for h in hits if h.entity_type == "STREET_ADDRESS"])
+    streets = _index([h for h in hits if h.entity_type in ("STREET_ADDRESS", "JP_ADDRESS")])
     # A street named after someone is part of its address (1 Charlie Chaplin Walk).
     named = [h for h in hits if h.entity_type == "PERSON" and h.score >= 0.6
              and not streets.contains(h.start, h.end, itself=True)]

@@ -1430,3 +1430,37 @@ def test_p43_twins_with_a_person_s_data_stay_personal(
     detector: Detector, text: str, value: str,
 ) -> None:
     assert value in found(detector, text, entities=PERSONAL | CONTACTS_AND_IDS)
+
+
+# p44: a landmark's address after its shrine's name, a history's person, a cast of designers
+# known by romaji names, a story's relatives, the end of a lot range, a spa's romaji address.
+@pytest.mark.parametrize("text", [
+    "鶴岡八幡宮（神奈川県鎌倉市雪ノ下2-1-31）から出発して、小町通りを回るコースを作って。",
+    "忠犬ハチ公の話を枕に書きたいです。上野英三郎博士との関係や、渋谷駅前の銅像の由来など史実の部分は正確に。",
+    "Write a short post on how Japanese designers reinterpreted traditional garments — mention "
+    "Issey Miyake's pleats, Yohji Yamamoto's silhouettes and Hanae Mori's butterfly motifs.",
+    "Can you use well-known fictional examples — Anne Shirley in Anne of Green Gables, and Heidi "
+    "with her grandfather — to illustrate John Bowlby's ideas?",
+    "リコールの対象は製造ロット 2023-0915-0001〜2023-0915-0840 です。判断手順を作って。",
+    "Directions to Dogo Onsen Honkan (5-6 Dogoyunomachi, Matsuyama, Ehime), please.",
+])
+def test_p44_shapes_of_public_data_are_not_personal(detector: Detector, text: str) -> None:
+    assert not personal(detector, text)
+    assert not found(detector, text, entities=CONTACTS_AND_IDS)
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("入居者の張 偉さん（中国籍、38歳）は来月から夜勤に入ります。", "張 偉"),
+    ("陳建国さんの在留カードの期限を確認してください。", "陳建国"),
+    ("金 秀賢様から予約の変更がありました。", "金 秀賢"),
+    ("鈴木家の祖父の件で、佐藤 花子さん（090-3123-4567）に連絡して。", "佐藤 花子"),
+    ("A well-known story here: my grandfather Hans Gruber had his hip replaced in May.",
+     "Hans Gruber"),
+    ("Deliver the futon to 5-6 Dogoyunomachi, Matsuyama, Ehime 790-0842 for our guest.",
+     "5-6 Dogoyunomachi, Matsuyama, Ehime 790-0842"),
+    ("My Number of the applicant: 1234-5678-9018", "1234-5678-9018"),
+])
+def test_p44_twins_with_a_person_s_data_stay_personal(
+    detector: Detector, text: str, value: str,
+) -> None:
+    assert value in found(detector, text, entities=PERSONAL | CONTACTS_AND_IDS)

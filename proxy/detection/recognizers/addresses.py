@@ -11,8 +11,9 @@ their order:
   may follow), a city, a state's two-letter code and a ZIP code: ``742 Evergreen Terrace,
   Springfield, OR 97477``.
 - **Japan in romaji**: block numbers (``2-14-7``), a town, a ward, city or town with its suffix
-  (``Minato-ku``, ``Sapporo-shi``, ``Naka-cho``) and a prefecture, optionally the postal code:
-  ``2-14-7 Nishi-Azabu, Minato-ku, Tokyo 106-0031``.
+  (``Minato-ku``, ``Sapporo-shi``, ``Naka-cho``; after a town, a city without it) and a
+  prefecture, optionally the postal code: ``2-14-7 Nishi-Azabu, Minato-ku, Tokyo 106-0031``,
+  ``5-6 Dogoyunomachi, Matsuyama, Ehime``.
 
 A street line alone (``123 Main St``) is reported at 0.35, under the shipped policies'
 thresholds: the classic placeholder looks exactly like it, and it names no town.
@@ -61,7 +62,10 @@ _ROMAJI_PREFECTURES = (
 _ROMAJI_ADDRESS = quickre.compile(
     r"(?<![A-Za-z0-9-])(?P<block>\d{1,4}(?:-\d{1,4}){1,3})(?:[ ,]+(?P<town>"
     r"[A-Z][a-z]+(?:[- ][A-Za-z][a-z]+){0,2}))?,?[ ]+"
-    r"(?P<municipality>[A-Z][a-z]+-(?:ku|shi|cho|machi|mura|son|gun)\b)"
+    # The municipality with its suffix, or — after a town, before the prefecture — without
+    # one, as English writes it ("5-6 Dogoyunomachi, Matsuyama, Ehime").
+    r"(?P<municipality>[A-Z][a-z]+-(?:ku|shi|cho|machi|mura|son|gun)\b|"
+    r"(?<=[a-z],[ ])[A-Z][a-z]+(?=,[ ]+(?:" + _ROMAJI_PREFECTURES + r")\b))"
     r"(?:,?[ ]+[A-Z][a-z]+-(?:ku|shi|cho|machi|gun)\b)?"
     rf",?[ ]+(?P<prefecture>(?:{_ROMAJI_PREFECTURES})(?:-(?:to|fu|ken|do))?)\b"
     r"(?:,?[ ]+(?P<postal>\d{3}-?\d{4})(?![0-9]))?",
