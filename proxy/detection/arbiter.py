@@ -1123,6 +1123,8 @@ def _is_owner(owner: str) -> bool:
         return True  # "National Museum of Nature and Science", "Bank of Yokohama"
     # A firm's or a park's regional arm: "Universal Studios Japan", "Toyota Motor Europe".
     owner = _REGION_TAIL.sub("", owner)
+    # A part by its number or letter: "Narita Airport Terminal 1", "Gate B", "Hall No. 3".
+    owner = _PART_NUMBER_TAIL.sub("", owner)
     word = _EN_NAME_WORDS.search(owner)
     if word is None:
         return False
@@ -1133,6 +1135,7 @@ def _is_owner(owner: str) -> bool:
         last[:1].isupper() and last.casefold().endswith(("-dera", "-ji", "-jinja", "-gu")))
 
 
+_PART_NUMBER_TAIL = quickre.compile(r"(?<=[A-Za-z])[ \t]+(?:No\.?[ \t]*)?(?:\d{1,3}|[A-Z])[ \t]*$")
 # Acronyms that label a contact field, not an owner ("TEL: 06-…").
 _FIELD_ACRONYM = quickre.compile(
     r"TEL|FAX|MOB|CELL|PHONE|MAIL|EMAIL|ADDR|ZIP|DOB|SSN|URL|WEB|SNS|LINE|ID|PIN|REF")
@@ -1606,7 +1609,7 @@ def _public_figures(text: str, people: Sequence[Detected], private_data: bool) -
         earlier = text[line_head:head]
         titled = bisect_left(title_starts, line_head) < bisect_left(title_starts, head)
         framed = _FRAME_WORDS.search(earlier) is not None
-        cast = len({(h.start, h.end) for h in group}) >= 2
+        cast = _distinct_people(group) >= 2
         if ((titled or framed and (cast or not private_data and all(
                 _notable_name(text, h) is not None for h in group)))
                 and not _ADDRESSED.search(earlier) and not _CONTACTING.search(sentence)):
@@ -1886,6 +1889,30 @@ def _list_block(text: str, start: int, end: int) -> tuple[int, int] | None:
                          lambda lo, hi: lo < hi and _LIST_MARK.match(text, lo) is not None)
 
 
+# Two or three capitalised words, as a name is written (not after a possessive's "s").
+_CAPITALISED_NAME = quickre.compile(
+    r"(?<![\w'’])[A-Z][a-z]+(?:[ \u00a0][A-Z][a-z]+){1,2}(?![\w])")
+
+
+def _inner_spans(people: Sequence[Detected]) -> set[Detected]:
+    """The hits of ``people`` that lie inside another's span (one name read by two
+    recognizers: NER's "NGUYEN Van Minh" and the lexicon's "Van Minh")."""
+    inner: set[Detected] = set()
+    end = -1
+    for h in sorted(people, key=lambda h: (h.start, -h.end)):
+        if h.end <= end:
+            inner.add(h)
+        else:
+            end = h.end
+    return inner
+
+
+def _distinct_people(people: Sequence[Detected]) -> int:
+    """How many people ``people`` name: their spans, less those inside another's."""
+    return len({(h.start, h.end) for h in people}) - len(
+        {(h.start, h.end) for h in _inner_spans(people)})
+
+
 def _notable_cast(text: str, people: Sequence[Detected],
                   cleared: Collection[Detected] = ()) -> bool:
     """Whether the people of a text are a cast of notable people: at least two in each
@@ -1901,6 +1928,9 @@ def _notable_cast(text: str, people: Sequence[Detected],
     the gazetteer is also a private person's one time in seven, and two of them in a text with
     nothing else about them is the shape of a prompt about people, not of a record."""
     casts: dict[tuple[int, int], set[str]] = {}
+    # Two recognizers' spans of one name (NGUYEN Van Minh and its Van Minh) are one person:
+    # only the outermost counts toward a cast.
+    inner = _inner_spans(people)
     # Each block (a table, a list) is found once and each sentence or block read once: a long
     # list of names costs its length, not its length times its names.
     blocks: list[tuple[int, int]] = []
@@ -1922,7 +1952,8 @@ def _notable_cast(text: str, people: Sequence[Detected],
                     or _EVERYDAY_CASE.search(sentence)):
                 return False
             casts[bounds] = set()
-        casts[bounds].add(name.casefold())
+        if h not in inner:
+            casts[bounds].add(name.casefold())
     # A cast is named together: each sentence's people are one (two famous names on two lines
     # of a joined prompt are two requests, one of which may be about a forklift driver who
     # shares an actor's name).
@@ -1934,6 +1965,18 @@ def _notable_cast(text: str, people: Sequence[Detected],
         bounds = _sentence(text, h.start, h.end)
         if bounds in casts:
             casts[bounds].add(_part_key(text[h.start:h.end]).casefold())
+    # A famous name NER did not tag still makes a cast ("compare Hideki Matsuyama's 2021
+    # Masters win and Tiger Woods' 1997 one", with Tiger Woods untagged): the capitalised
+    # words of a sentence that names one notable person are looked up too.
+    # (Not words of a name already found: "Van Minh" of NGUYEN Van Minh is the same person.)
+    taken = _People(people)
+    for bounds, names in casts.items():
+        if len(names) == 1:
+            for m in _CAPITALISED_NAME.finditer(text, *bounds):
+                candidate = m.group().casefold()
+                if (candidate not in names and not taken.overlap(m.start(), m.end())
+                        and is_notable(candidate)):
+                    names.add(candidate)
     named = {n for names in casts.values() if len(names) >= 2 for n in names}
     return bool(casts) and all(
         (len(names) >= 2 and any(not is_common_family(n.split()[-1]) for n in names))
@@ -2216,8 +2259,12 @@ def _named_thing(text: str, hit: Detected, places: SpanIndex) -> bool:
         return True  # "68 Fukakusa Yabunouchicho, Fushimi Ward": the ward of an address
     if hit.recognizer == "RomajiNameRecognizer" and len(words) >= 2 and all(
             places.contains(hit.start + m.start(), hit.start + m.end(), itself=True)
-            for m in re.finditer(r"[^\s,]+", value)):
-        return True  # "carried through Kanda, Nihonbashi and Akihabara": NER's places, each word
+            for m in re.finditer(r"[^\s,]+", value)) and (
+                "," in value or not places.contains(hit.start, hit.end, itself=True)):
+        # "carried through Kanda, Nihonbashi and Akihabara": NER's places, each word — not
+        # one "place" NER reads over a whole family and given name ("Keita Ishikawa's 2021
+        # sales": the possessive misleads the small model).
+        return True
     if ("," in value and _STREET_BEFORE.search(text, max(0, hit.start - 60), hit.start)
             and _POSTCODE_AFTER.match(text, hit.end)):
         # "1 Ujitachi-cho, Ise, Mie 516-0023": between a street and a postal code, a town and

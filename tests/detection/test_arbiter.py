@@ -1464,3 +1464,35 @@ def test_p44_twins_with_a_person_s_data_stay_personal(
     detector: Detector, text: str, value: str,
 ) -> None:
     assert value in found(detector, text, entities=PERSONAL | CONTACTS_AND_IDS)
+
+
+# p45: a famous name NER missed completes a cast, a terminal's number after an airport's name,
+# and a title before a family name in capitals.
+@pytest.mark.parametrize("text", [
+    "Write a short comparison of Hideki Matsuyama's 2021 Masters win and Tiger Woods' 1997 "
+    "Masters win for our clubhouse display.",
+    "Many fares go to Narita Airport Terminal 1 (1-1 Furugome, Narita, Chiba). Write signage.",
+])
+def test_p45_shapes_of_public_data_are_not_personal(detector: Detector, text: str) -> None:
+    assert not personal(detector, text)
+    assert not found(detector, text, entities=CONTACTS_AND_IDS)
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("Ms. LIN Meihua has been with us 3 years; her contract won't be renewed.", "LIN Meihua"),
+    ("Mr. KIM asked for his residence card back.", "KIM"),
+    # One name read by two recognizers is one person, not a cast of two notable names.
+    ("Mr. NGUYEN Van Minh called about the deposit.", "NGUYEN Van Minh"),
+    # A whole name NER calls a place is still the name.
+    ("Write a short comparison of Keita Ishikawa's 2021 sales.", "Keita Ishikawa"),
+    ("Ask Emily Hall about the Tiger Woods poster.", "Emily Hall"),
+    ("Please pick up Mr. Tanaka at 1-1 Furugome, Narita, Chiba.", "1-1 Furugome, Narita, Chiba"),
+])
+def test_p45_twins_with_a_person_s_data_stay_personal(
+    detector: Detector, text: str, value: str,
+) -> None:
+    assert value in found(detector, text, entities=PERSONAL | CONTACTS_AND_IDS)
+
+
+def test_capitals_after_a_title_are_a_name_only_when_known(detector: Detector) -> None:
+    assert not found(detector, "See Dr. API docs for the endpoints.", entities={"PERSON"})

@@ -12,7 +12,7 @@ Two shapes, each of which NER misses in business prose:
   when both are English words ("grace period", "rose gold", "john smith": NER's call), nor
   when the family-name word is unknown and either word is English ("max value"); a given name
   that is an everyday word only before a family name English never uses ("bill nwachukwu", 0.7).
-- A name after a title: "Mr Okonkwo", "Dr. Ahmed Hassan" (0.85).
+- A name after a title: "Mr Okonkwo", "Dr. Ahmed Hassan", "Ms. LIN Meihua" (0.85).
 - Two lower-case words after a word that addresses a person (as below), a given name and no
   everyday word, before a word that goes on about the person: "ask marguerite delacroix about
   her PTO" (0.7).
@@ -57,9 +57,11 @@ _NOT_POSSESSIVE = r"(?<!['’]s)"
 _NAME_WORD = (rf"[{_U}](?:['’][{_U}])?[{_L}'’]+(?:[{_U}][{_L}]+)?"
               rf"(?:-[{_U}][{_L}'’]+)?{_NOT_POSSESSIVE}")
 _WORD = quickre.compile(rf"(?<![\w.@/\-])(?:{_NAME_WORD}|[{_U}]{{2,}}(?![{_L}]))(?![\w@])")
+# (The first word may be a family name in capitals, as Japanese records write a foreign
+# resident's: "Ms. LIN Meihua", "Mr. KIM".)
 _TITLE = quickre.compile(
     rf"\b(?:Mr|Mrs|Ms|Mx|Miss|Dr|Prof|Professor|Sir|Dame)\.?[ \u00a0]+"
-    rf"({_NAME_WORD}(?:[ \u00a0]{_NAME_WORD})?)(?![\w@])"
+    rf"((?:{_NAME_WORD}|[{_U}]{{2,}}(?![{_L}]))(?:[ \u00a0]{_NAME_WORD})?)(?![\w@])"
 )
 _INITIAL = quickre.compile(
     rf"(?<![\w.])([A-Za-z])\.[ \u00a0]?"
@@ -216,7 +218,10 @@ class LexiconNameRecognizer(PatternRecognizer):
             if score:
                 yield Hit("PERSON", m.start(), m.end(), score, "login-name")
         for m in _TITLE.finditer(text):
-            if free(m.start(1), m.end(1)) and not names.is_common(m.group(1).split()[0]):
+            first_word = m.group(1).split()[0]
+            if first_word.isupper() and " " not in m.group(1) and not names.is_family(first_word):
+                continue  # "Dr. API": capitals alone are a name only when one is known
+            if free(m.start(1), m.end(1)) and not names.is_common(first_word):
                 yield Hit("PERSON", m.start(1), m.end(1), 0.85, "title-then-name")
         for first in words:
             given = first.group()
