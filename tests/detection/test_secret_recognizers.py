@@ -253,6 +253,12 @@ PASSWORD_FOUND = [
     ("net use \\\\fs01\\backup /user:CORP\\svc Sup3r$ecret!2024; robocopy", ["Sup3r$ecret!2024"]),
     ("mysql -u root -pS3cretPw app", ["S3cretPw"]),
     ("sshpass -p Rk9!mm2x ssh ops@host", ["Rk9!mm2x"]),
+    # A login told in brackets, and XML elements named for a password or a secret.
+    ("I used the usual login (plantops / Tr3atm3nt!2024) on the VPN", ["Tr3atm3nt!2024"]),
+    ("<authentication>\n  <source-password>Kz8#fmKaze2291</source-password>\n"
+     "  <admin-password>Fm-Kaze!Adm_0417</admin-password>\n</authentication>",
+     ["Kz8#fmKaze2291", "Fm-Kaze!Adm_0417"]),
+    ("<oauth><client-secret>q7T2mZ9xW4kL</client-secret></oauth>", ["q7T2mZ9xW4kL"]),
 ]
 
 
@@ -273,6 +279,9 @@ PASSWORD_NOT_FOUND = [
     pytest.param("password = os.environ['DB_PASSWORD']", id="environment-lookup"),
     pytest.param("password = self.password", id="attribute"),
     pytest.param("password = get_password()", id="function-call"),
+    pytest.param("<password>${DB_PASS}</password><apiKey>xxxxxxxx</apiKey>", id="xml-template"),
+    pytest.param("<password></password> stays empty until the installer runs", id="xml-empty"),
+    pytest.param("the login (see the wiki / docs page) is described there", id="login-prose"),
     pytest.param("password=${DB_PASSWORD}", id="template-variable"),
     pytest.param("password: {{ vault_password }}", id="jinja-template"),
     pytest.param("check(user, password=password)", id="variable-passed-on"),

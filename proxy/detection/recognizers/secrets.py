@@ -461,7 +461,8 @@ class PasswordRecognizer(PatternRecognizer):
             "security", "unlock", "building", "wi-fi", "wifi", "wpa", "wlan", "network", "psk",
             "解錠", "解除コード", "ドアコード", "暗号化キー", "無線lan", "ネットワーク",
             "セキュリティ",
-            "-u", "--user", "net use", "mysql", "sshpass", "cvv", "cvc", "csc", "answer", "答え")
+            "-u", "--user", "net use", "mysql", "sshpass", "cvv", "cvc", "csc", "answer", "答え",
+            "secret>", "key>", "token>")
     # The cheaper families of the patterns below, each run only when its words are there.
     _CLI_GATE = ("-u", "--user", "net use", "mysql", "sshpass")
     _CARD_SECRET_GATE = ("pin", "cvv", "cvc", "csc", "security", "answer", "答え", "セキュリティ")
@@ -542,6 +543,13 @@ class PasswordRecognizer(PatternRecognizer):
                 if not _PLACEHOLDER.search(value) and len(set(value)) >= 2 - answer:
                     yield Hit("SECRET_PASSWORD", m.start(group), m.end(group),
                               self.SCORE_ASSIGNED, "pin_or_security_answer", True)
+        for m in _XML_SECRET.finditer(text) if "</" in text else ():
+            value = m.group("value")
+            if (len(value) >= 6 and value.lower() not in _NOT_A_PASSWORD
+                    and not _PLACEHOLDER.search(value) and not _CODE_VALUE.search(value)
+                    and len(set(value)) >= 4):
+                yield Hit("SECRET_PASSWORD", m.start("value"), m.end("value"),
+                          self.SCORE_ASSIGNED, "xml_secret_element", True)
         for m in _LOGIN_PAIR.finditer(text):
             value = m.group("pw").rstrip(_TRAILING_PUNCT)
             if (len(value) >= 6 and value.lower() not in _NOT_A_PASSWORD
@@ -573,13 +581,19 @@ _CARD_SECRET = quickre.compile(
 )
 
 
-# "the admin login for staging is admin / Winter2024!Grafana", "ログイン情報：admin / Pa55word":
-# a login or credentials word, then "user / password" (or user:password) within the sentence.
+# "the admin login for staging is admin / Winter2024!Grafana", "ログイン情報：admin / Pa55word",
+# "the usual login (plantops / Tr3atm3nt!2024)": a login or credentials word, then "user /
+# password" (or user:password) within the sentence.
 _LOGIN_PAIR = quickre.compile(
     r"(?i:\blogins?\b|\bcredentials?\b|\bcreds\b|\bsign[- ]?in\b|ログイン|認証情報|アカウント情報)"
-    r"[^\n.。]{0,60}?(?:\bis\b|\bare\b|[:：=]|は)[ \t]*"
+    r"[^\n.。]{0,60}?(?:\bis\b|\bare\b|[:：=(（]|は)[ \t]*"
     r"(?P<user>[A-Za-z0-9_.@-]{1,64})[ \t]*[/:][ \t]*(?P<pw>[!-~]{1,128})"
 )
+# An XML element named for a password or a secret: Icecast's <source-password>…</…>, Tomcat's
+# and Jenkins' <password>, <client-secret>, <apiKey>. The closing tag must match the opening.
+_XML_SECRET = quickre.compile(
+    r"<(?P<tag>[A-Za-z][\w.:-]{0,40}?(?i:password|passwd|passphrase|secret|api[-_]?key|token))>"
+    r"[ \t]*(?P<value>[^<>\s][^<>\n]{0,199}?)[ \t]*</(?P=tag)>")
 # A chosen password mixes kinds of characters: a digit or a symbol, and a letter.
 _CHOSEN = quickre.compile(r"(?=.*[A-Za-z])(?=.*[0-9!#$%&*+?@^_~-])")
 
