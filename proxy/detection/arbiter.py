@@ -676,6 +676,11 @@ _OTHER_ID_WORDS = (
     r"\btracking(?:\s+no\.?|\s+number)?|\bbooking(?:\s+ref)?|\bcase\s+(?:no\.?|id|number)|"
     r"\bbatch(?:\s+(?:no\.?|codes?|numbers?))?|\bbuild(?:\s+(?:no\.?|numbers?))?|"
     r"\b[a-z]+[\s_-]ids?\b|\bP/?N|"
+    # A grading report's or a certificate's number ("GIA … report, number 2185473920"), stock
+    # and item codes.
+    r"\b(?:(?:identification|grading|appraisal|lab)\s+)?(?:report|certificate|cert)"
+    r"(?:,?\s+(?:no\.?|number|#)|,)|"
+    r"\b(?:stock|item|product)\s+(?:codes?|numbers?|no\.?)|\bsku|"
     # An organisation's registered numbers: a charity's, a company's, a VAT registration.
     r"\b(?:registered\s+)?(?:charity|company|companies\s+house|vat|registration)"
     r"(?:\s+(?:no\.?|number|reg(?:istration)?\.?))?|"
@@ -707,7 +712,8 @@ _OTHER_ID_LABEL = quickre.compile(
 # "number" ("order numbers", 問い合わせ番号), never a person's (account, policy, 会員番号).
 _OTHER_ID_NAMED = quickre.compile(
     r"\b(?:order|invoice|ticket|reference|ref|tracking|booking|serial|lot|part|case|batch|build|"
-    r"model|shipment|container|job|po|drawing)\s+(?:numbers?|nos?\b\.?|ids?\b|codes?|registers?|"
+    r"model|shipment|container|job|po|drawing|stock|item|product|report|certificate)\s+"
+    r"(?:numbers?|nos?\b\.?|ids?\b|codes?|registers?|"
     r"schemes?|systems?|formats?)\b|"
     r"(?:シリアル|製造|部品|受付|注文|伝票|管理|問い?合わ?せ|追跡|予約|案件|整理|請求書|ロット|図面|"
     r"機体)番号|製番|型番|品番|図番|機番",
@@ -726,7 +732,9 @@ _PHONE_LABEL = quickre.compile(
 # 「電話番号と紛らわしい」.
 # A value given as an instance of what the sentence speaks of: 「090-1123-4471」のように….
 _EXAMPLE_AFTER = quickre.compile(r"[」』\"”']?\s*(?:のよう[なに]|みたいな)")
-_LIKE_BEFORE = quickre.compile(r"\b(?:like|for|as|with)\s+(?:a\s+|an\s+)?$", re.IGNORECASE)
+# (… a place's phone numbers too: "look exactly like Tokyo phone numbers".)
+_LIKE_BEFORE = quickre.compile(r"\b(?:like|for|as|with)\s+(?:a\s+|an\s+)?(?:[a-z]+\s+)?$",
+                               re.IGNORECASE)
 _LIKE_AFTER = quickre.compile(r"\S{0,3}(?:番号)?(?:と|に)(?:紛らわし|間違|似|混同|見間違)")
 # Between a label and its value: "invoice numbers look like INV 0207-…"; and a value listed
 # after another one under the same label: "品番 04152-YZZA6 と 90915-10003".
@@ -919,8 +927,12 @@ _PUBLIC_FACILITY_IN = quickre.compile(
 # The same labels in brackets right after the value, as directories write a switchboard:
 # 042-000-2525（代表）, 03-3456-7890 (main).
 _ORG_LABEL_AFTER = quickre.compile(
-    r"[ \t\u3000]*[（(][ \t\u3000]*(?:大?代表(?:電話|番号)?|本社|本店|本部|"
-    r"main(?:\s+(?:line|number|office))?|switchboard|head\s*office|headquarters)[ \t\u3000]*[)）]",
+    r"[」』\"”]?[ \t\u3000]*[（(][ \t\u3000]*(?:大?代表(?:電話|番号)?|本社|本店|本部|"
+    r"main(?:\s+(?:line|number|office))?|switchboard|head\s*office|headquarters|"
+    # …or a desk of an organisation the bracket names: （出版社の読者係の番号）, （市役所の窓口）.
+    r"[^()（）\n]{0,16}?(?:社|局|庁|署|役所|役場|協会|センター|事務所)の[^()（）\n]{0,10}?"
+    r"(?:係|課|窓口|受付|センター|デスク|ダイヤル)(?:の(?:番号|電話(?:番号)?))?)"
+    r"[ \t\u3000]*[)）]",
     re.IGNORECASE)
 # Names of organisations and public places, by their last word (Japanese suffixes; English
 # head nouns come from the name lexicon's thing words).
@@ -929,6 +941,8 @@ _JA_ORG_SUFFIXES = (
     r"役所|役場|区役所|市役所|県庁|都庁|庁舎|庁|省|局|署|大学|学校|学園|高校|病院|医院|"
     r"クリニック|センター|協会|学会|協議会|連合会|会議所|機構|財団|法人|組合|事務所|支社|支店|営業所|工場|"
     r"駅舎|校舎|駅|空港|港|寺|神社|大社|神宮|城|塔|タワー|ツリー|ホテル|旅館|美術館|博物館|図書館|霊園|墓地|"
+    # Works and grounds (旧三河島汚水処分場, 金町浄水場, 豊洲市場, ゴルフ場, スキー場).
+    r"処理場|処分場|浄水場|市場|斎場|会場|牧場|農場|飛行場|試験場|展示場|スキー場|ゴルフ場|キャンプ場|"
     # Shrines and temples by their other heads (鶴岡八幡宮, 北野天満宮, 平等院, 三十三間堂,
     # 浅草観音, 川崎大師, 成田山不動尊).
     r"宮|院|堂|観音|大師|不動尊|"
@@ -1257,10 +1271,22 @@ _WORK_TITLE = quickre.compile(
     r"『[^』\n]{1,40}』|《[^》\n]{1,40}》|「[^」\n]{1,40}」(?=シリーズ)")
 # In English, a quoted title after a verb of reading, watching or playing it ("our book club is
 # reading 'Kafka on the Shore'", "we watched \"Spirited Away\"").
+# A quoted title that names a work, not a colleague's document: no year, quarter or business
+# word inside it ("Emily Hall's 'Q3 Forecast'", "Kenji Watanabe's 'Budget 2025'"), and no
+# document's noun after it ('Growth Story' deck).
+_QUOTED_WORK = (
+    r"(?-i:[\"“'‘](?![^\"“”'‘’\n]{0,60}?(?:\d{4}|\bQ[1-4]\b|\b(?:Budget|Forecast|Plan|Report|"
+    r"Proposal|Review|Strategy|Roadmap|Update|Minutes|Agenda|Policy|Draft|Deck|Memo|Analysis|"
+    r"Summary|Results|Sales|Pipeline|Project|Kickoff|Kick-off|Onboarding|Offsite|Retro)\b))"
+    r"[A-Z0-9][^\"“”'‘’\n]{0,60}[\"”'’]"
+    r"(?![ \u00a0]+(?:deck|memo|report|proposal|file|spreadsheet|sheet|e-?mail|slides?|draft|"
+    r"doc|document|presentation|plan|notes|ticket|thread|invoice|contract|template|form)\b))")
+# … or after its author's name ("inspired by John Steinbeck's 'The Pearl'").
 _EN_WORK_TITLE = quickre.compile(
     r"\b(?:read|reads|reading|reread|rereading|watch|watched|watching|rewatch|rewatching|"
     r"play|played|playing|staging|adapting|adapted)\s+(?:the\s+(?:novel|book|film|play|"
-    r"series|game|manga|anime)\s+)?([\"“'‘][A-Z][^\"“”'‘’\n]{1,60}[\"”'’])")
+    r"series|game|manga|anime)\s+)?([\"“'‘][A-Z][^\"“”'‘’\n]{1,60}[\"”'’])|"
+    r"(?-i:\b[A-Z][a-z]+[ \u00a0][A-Z][a-z]+['’]s)[ \u00a0]+(" + _QUOTED_WORK + ")")
 # A sentence about a work of fiction, or about the past: its people are characters or figures
 # of history. Words that also describe a customer's record ("history", "profile") are not here.
 _FRAME_WORDS = quickre.compile(
@@ -1370,6 +1396,10 @@ _FRAME_WORDS = quickre.compile(
     # Historical fact and a public statue are a figure's (史実の部分は正確に, 駅前の銅像,
     # "the statue of Hachikō's owner").
     r"史実|銅像|(?<![a-z])statues?\s+of\b|"
+    # An anniversary and a heritage listing are history's (放送100年の特番, 生誕150年, 国の
+    # 重要文化財, 日本で最初の下水処理場).
+    r"(?:創業|創立|設立|開業|開局|放送|誕生|開通|開園|開館|建立|生誕|没後)\s?[0-9０-９]+\s?(?:周年|年)(?!生)|"
+    r"重要文化財|国宝|世界遺産|史跡|(?:日本|世界)で(?:最初|初めて)の|"
     # Characters' merchandise: nobody sells a figure of a customer.
     r"フィギュア(?!スケート)|ぬいぐるみ|アクリルスタンド|アクスタ|缶バッジ|コスプレ|ライセンス品|版権|"
     r"\bofficially licensed\b|\baction figures?\b|\bfigurines?\b|\bplush(?:ies)?\b|"
@@ -1380,7 +1410,7 @@ _FRAME_WORDS = quickre.compile(
     r"口調で|になりきって|\bstory ?times?\b|\bthemed (?:on|around|after)\b|"
     # A work by its author ("Toni Morrison's \"Beloved\"") or a maxim quoted with its source,
     # a public office, a namesake ("Duke Energy (after James Buchanan Duke)").
-    r"(?-i:['’]s\s+[\"“'‘][A-Z0-9])|名言|格言|出典|セリフ|台詞|\bnamed (?:after|for)\b|"
+    r"(?-i:['’]s\s+)" + _QUOTED_WORK + r"|名言|格言|出典|セリフ|台詞|\bnamed (?:after|for)\b|"
     # … also with what is named between ("We named the three loops after naturalists").
     r"\bnamed\s+(?:[\w'’-]+\s+){1,4}?after\b|"
     r"(?-i:\(after [A-Z])|\b(?:got|gets|took|takes) (?:its|their) names? from\b|名前の由来|"
@@ -1396,7 +1426,11 @@ _FRAME_WORDS = quickre.compile(
 # 十河信二（第4代国鉄総裁）): the list of an office's holders is public by its nature.
 _OFFICE_ORDINAL = r"(?:初代|第\s*[0-9０-９一二三四五六七八九十百]+\s*代)"
 _OFFICE_BEFORE = quickre.compile(_OFFICE_ORDINAL + r"[一-龯ァ-ヶー]{1,8}(?:の|・|、)?\s*$")
-_OFFICE_AFTER = quickre.compile(r"\s*[（(]\s*" + _OFFICE_ORDINAL + r"[一-龯ァ-ヶー]")
+_OFFICE_AFTER = quickre.compile(
+    r"\s*[（(]\s*" + _OFFICE_ORDINAL + r"[一-龯ァ-ヶー]|"
+    # A head of state or government by the office after the name (田中角栄首相, 周恩来首相,
+    # リンカーン大統領, 明治天皇): nobody's customer is written so.
+    r"\s*(?:元|前)?(?:首相|総理(?:大臣)?|大統領|国家主席|天皇|皇帝|国王|女王|皇后|法王|教皇)(?![一-龯])")
 _NAME_OF_PLACE = quickre.compile(r"[A-Z][a-z]+[ \u00a0]+of[ \u00a0]+[A-Z][a-z]+")
 _CHARACTER_SUFFIX = quickre.compile(r"^-(?:kun|chan)\b", re.IGNORECASE)
 _CLASSICAL_NO = quickre.compile(r"[A-Z][a-z]+[ \u00a0]no[ \u00a0][A-Z]")
@@ -1461,7 +1495,8 @@ _ADDRESSED = quickre.compile(
     # A shop's regulars and members are its customers (常連の古川 和夫さん) — not its member
     # ranks, sign-up or site (会員ランク, 会員登録).
     r"常連|会員(?!ランク|登録|制|限定|規約|特典|サイト|ページ))"
-    r"(?!研修|教育|向け|全員|一同|旅行|食堂|寮|数|層|満足)|"
+    # (… nor a role in a role-play: お客様役, 患者役.)
+    r"(?!研修|教育|向け|全員|一同|旅行|食堂|寮|数|層|満足|役)|"
     # "no client specifics" addresses nobody, nor does a role word before the noun it
     # modifies: "counter staff training deck", "customer service hours", "guest Wi-Fi".
     r"\bdear\b|\bname\s*:|"
@@ -1562,10 +1597,12 @@ def _public_figures(text: str, people: Sequence[Detected], private_data: bool) -
     text with no other personal data (``private_data``)."""
     public: set[Detected] = set()
     titles = sorted([(t.start(), t.end()) for t in _WORK_TITLE.finditer(text)]
-                    + [(t.start(1), t.end(1)) for t in _EN_WORK_TITLE.finditer(text)])
+                    + [t.span(1) if t.group(1) else t.span(2)
+                       for t in _EN_WORK_TITLE.finditer(text)])
     title_starts = [start for start, _ in titles]
     by_sentence: dict[tuple[int, int], list[Detected]] = {}
     cited: set[Detected] = set()
+    namesakes = {m.group(1) for m in _NAMESAKE.finditer(text)}
     by_start = sorted(people, key=lambda h: h.start)
     starts = [h.start for h in by_start]
     for h in people:
@@ -1631,7 +1668,8 @@ def _public_figures(text: str, people: Sequence[Detected], private_data: bool) -
                     and not _starts_with_family_name(value))
             office = h in cited or _OFFICE_BEFORE.search(text, max(0, h.start - 16), h.start) or (
                 _OFFICE_AFTER.match(text, h.end)) or _WORK_NOUN_AFTER.match(text, h.end) or (
-                _EPITHET_AFTER.match(text, h.end)) or _company_officer(text, h)
+                _EPITHET_AFTER.match(text, h.end)) or _company_officer(text, h) or (
+                _namesake(text, h, namesakes))
             # A royal's, a saint's or a noble's style: "Catherine of Braganza", "Joan of Arc".
             # … and a pre-modern Japanese one, clan "no" given name (Sen no Rikyū, Taira no
             # Masakado): nobody living is romanised so.
@@ -1894,6 +1932,43 @@ _CAPITALISED_NAME = quickre.compile(
     r"(?<![\w'’])[A-Z][a-z]+(?:[ \u00a0][A-Z][a-z]+){1,2}(?![\w])")
 
 
+# What an institution or an honour named after a person is called after the family name.
+_NAMESAKE_HEADS = (r"(?:Foundation|Institute|Prize|Award|Museum|Memorial|Trust|Library|Lecture|"
+                   r"Medal|Cup|Trophy|Fellowship|Scholarship|Society|Centre|Center)")
+
+
+_NAMESAKE = quickre.compile(rf"\b([A-Z][\w'’-]*)[ \u00a0]+{_NAMESAKE_HEADS}\b")
+
+
+def _namesake(text: str, hit: Detected, namesakes: set[str]) -> bool:
+    """Whether the text names an institution or an honour after ``hit``'s notable person
+    ("Johan Cruyff's ideas … promoted by the Cruyff Foundation"): a foundation, a prize or a
+    museum is named after the famous, and the name is the gazetteer's. ``namesakes``: the
+    words the text's institutions are named by, found once per text."""
+    if not namesakes:
+        return False
+    value = text[hit.start:hit.end].strip()
+    words = value.split()
+    if len(words) < 2 or not words[-1][:1].isupper():
+        return False
+    family = re.sub(r"['’]s?$", "", words[-1])
+    # (Not a family name many carry: the Carter Foundation is no sign about an Emily Carter.)
+    if is_common_family(family) or family not in namesakes:
+        return False
+    # Not someone written to or thanked: a donor shares the foundation's name ("a thank-you
+    # to Emily Carter for her gift to the Carter Foundation").
+    sentence = text[slice(*_sentence(text, hit.start, hit.end))]
+    if (_CONTACTING.search(sentence) or _WRITTEN_TO.search(sentence)
+            or _TO_BEFORE.search(text, max(0, hit.start - 8), hit.start)):
+        return False
+    return _notable_name(text, hit) is not None
+
+
+_WRITTEN_TO = quickre.compile(r"\b(?:thank|gift|donat|letter|card|invit|welcome|congratulat)",
+                              re.IGNORECASE)
+_TO_BEFORE = quickre.compile(r"\b(?:to|for|dear|with)[ \u00a0]+$", re.IGNORECASE)
+
+
 def _inner_spans(people: Sequence[Detected]) -> set[Detected]:
     """The hits of ``people`` that lie inside another's span (one name read by two
     recognizers: NER's "NGUYEN Van Minh" and the lexicon's "Van Minh")."""
@@ -2129,7 +2204,8 @@ _POSTCODE_AFTER = quickre.compile(r",?[ \t]*(?:〒[ \t]*)?\d{3}-\d{4}\b|,?[ \t]+
 # A sentence that writes to, sends to or contacts its people: they are recipients, not a cast.
 _CONTACTING = quickre.compile(
     r"\b(?:send|sent|e-?mail|mail|cc|bcc|forward|reply|call|phone|message|invite|notify|"
-    r"contact|tell|deliver)\b|送|宛|連絡|電話|返信|転送|招待|知らせ|届け|"
+    # (送 of sending, not of broadcasting or transport: 放送, 輸送, 運送, 回送.)
+    r"contact|tell|deliver)\b|(?<![放運輸伝回])送|宛|連絡|電話|返信|転送|招待|知らせ|届け|"
     # "text" as a verb, before whom it is sent to — not a plaque's or a label's text.
     r"\btext(?:ed|ing)?\s+(?:me|us|him|her|them|the|our|my|(?-i:[A-Z]))\b",
     re.IGNORECASE,
@@ -2157,6 +2233,15 @@ _EN_FOLLOWING = quickre.compile(
     r"^(?:['’]s)?(?:[ \u00a0-]+[A-Z][\w'-]*\.?|[ \u00a0]+\d[\w-]*){1,5}")
 
 
+# A hyphen and a lower-case word of a phrase after a name: a compound's part (Winnie-the-Pooh,
+# Stratford-upon-Avon, Jack-in-the-box).
+_HYPHENED_PHRASE_AFTER = quickre.compile(r"-(?:the|of|upon|on|in|de|la|le|du|sur|en|and)-\w")
+# A second name joined by a hyphen, then the head noun of a rule, a measure or an illness named
+# after both (the Harris-Benedict equation, Michaelis-Menten kinetics, Creutzfeldt-Jakob disease).
+_HYPHENED_EPONYM_AFTER = quickre.compile(
+    r"-[A-Z][\w'’é]+[ \u00a0]+(?:equations?|formulae?|formulas|index|scales?|criteria|"
+    r"syndrome|disease|effect|theorem|law|principle|algorithm|reaction|kinetics|distribution|"
+    r"diagram|classification|maneuver|manoeuvre|curve|constant|hypothesis)\b")
 # The start of a sentence, and a determiner after the word: the shape of an imperative ("Mark
 # any figures …"), which a given name that is also a verb takes at the head of a sentence.
 _SENTENCE_START = quickre.compile(r"(?:^|[.!?。]\s+|\n\s*)$")
@@ -2240,9 +2325,14 @@ def _named_thing(text: str, hit: Detected, places: SpanIndex) -> bool:
             len(part.strip()) <= 4 for part in value.split("/"))):
         return True  # ONAN/ONAF, R2-D2: codes, not names (a booking's OLSEN/DEREK MR is
         # read as a name with certainty)
+    if _HYPHENED_PHRASE_AFTER.match(after) or _HYPHENED_EPONYM_AFTER.match(after):
+        # Winnie-the-Pooh, Stratford-upon-Avon; the Harris-Benedict equation, Guillain-Barré
+        # syndrome: the name is a part of a compound that names a character, a place or a rule.
+        return True
     following = _EN_FOLLOWING.match(after)
-    if following and any(is_thing_word(w.rstrip(".")) or w.rstrip(".").casefold() in
-                         _PLACE_OR_MODEL_WORDS for w in following.group(0).split()):
+    if following and any(is_thing_word(w.rstrip(".").removesuffix("'s").removesuffix("’s"))
+                         or w.rstrip(".").casefold() in _PLACE_OR_MODEL_WORDS
+                         for w in following.group(0).replace("-", " ").split()):
         # John F. Kennedy International Airport, John Crane Type 28 … pumps, Meiji Jingu,
         # Gibson Les Paul Standard
         return True

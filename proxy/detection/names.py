@@ -74,7 +74,7 @@ _THING_WORDS = frozenset("""
     street studio studios systems team technologies tower town university valley ventures
     warehouse
     aquarium boulevard blvd cathedral memorial monument parkway place terrace theater theatre zoo
-    observatory planetarium arboretum deck
+    observatory planetarium arboretum deck ropeway cableway funicular
     administration association authority bureau commission department federation ministry
     organisation organization society
     award awards drive fellowship fellowships medal medals prize prizes scholarship scholarships

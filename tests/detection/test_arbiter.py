@@ -1496,3 +1496,44 @@ def test_p45_twins_with_a_person_s_data_stay_personal(
 
 def test_capitals_after_a_title_are_a_name_only_when_known(detector: Detector) -> None:
     assert not found(detector, "See Dr. API docs for the endpoints.", entities={"PERSON"})
+
+
+# p46: works and grounds own the address after them, heads of state by their office, a
+# role-play's customer role, anniversaries, an organisation's desk in brackets, hyphenated
+# compounds, a quoted work after its author, a namesake foundation, report and stock numbers.
+@pytest.mark.parametrize("text", [
+    "日本で最初の近代的な下水処理場といわれる旧三河島汚水処分場（東京都荒川区荒川八丁目25番1号）について。",
+    "日中国交正常化（田中角栄首相・周恩来首相）との関係にも少し触れてください。",
+    "接客研修の台本です。お客様役はシャーロック・ホームズとワトソン博士（もちろん架空の設定です）。",
+    "放送100年の特番で当時の話を紹介したいです。総裁の後藤新平が述べた放送の役割をまとめてください。",
+    "例えば「03-3266-5111」（出版社の読者係の番号）みたいなものです。",
+    "Give me trivia about famous ropeways – e.g. the Shin-Hotaka Ropeway's double-decker gondolas.",
+    "Can you explain the Harris-Benedict equation? Who came up with it?",
+    "Write a short script about how Winnie-the-Pooh got his name.",
+    "Copy inspired by John Steinbeck's 'The Pearl' – no tragic vibe. Write a story that nods to "
+    "Kino and Juana's discovery.",
+    "Explain Johan Cruyff's ideas promoted by the Cruyff Foundation to 11-year-olds.",
+    "A customer brought in a GIA pearl identification report, number 2185473920. How to verify?",
+    "Our stock codes look exactly like Tokyo phone numbers, e.g. 03-5512-8890. Suggest a format.",
+])
+def test_p46_shapes_of_public_data_are_not_personal(detector: Detector, text: str) -> None:
+    assert not personal(detector, text)
+    assert not found(detector, text, entities=CONTACTS_AND_IDS)
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("担当の佐藤 花子さん（東京都荒川区荒川八丁目25番1号）に郵送してください。", "佐藤 花子"),
+    ("お客様の田中 一郎様から放送の件でお電話がありました。", "田中 一郎"),
+    ("Please review Emily Hall's 'Q3 Forecast' deck before Friday. Then ask Daniel Ortiz to "
+     "sign off.", "Daniel Ortiz"),
+    ("Summarise Kenji Watanabe's 'Budget 2025' memo for the board.", "Kenji Watanabe"),
+    ("Draft a thank-you to Emily Carter for her gift to the Carter Foundation.", "Emily Carter"),
+    ("Emily Carter visited the Carter Foundation office about her pension.", "Emily Carter"),
+    ("Ask Anna Smith-Jones about the invoice.", "Anna Smith-Jones"),
+    ("Stock codes are fine, but call Mr. Sato on 03-5512-8890 about the delivery.",
+     "03-5512-8890"),
+])
+def test_p46_twins_with_a_person_s_data_stay_personal(
+    detector: Detector, text: str, value: str,
+) -> None:
+    assert value in found(detector, text, entities=PERSONAL | CONTACTS_AND_IDS)
