@@ -138,7 +138,11 @@ _CUE_LABEL_TAIL = (
     r"\s*(?:は|が|として|:|：|=|like|such as)?\s*[「『\"“'(（\[]?(?:\s*(?-i:[A-Z]{2,5}))?\s*$")
 _CUE_BEFORE = quickre.compile(
     r"(?:記入例|入力例|ダミー|テスト用|架空|placeholder|dummy|fictional|fake|"
-    r"\btest\s+(?=cards?\b|numbers?\b|accounts?\b|ibans?\b))" + _CUE_LABEL_TAIL,
+    r"\btest\s+(?=cards?\b|numbers?\b|accounts?\b|ibans?\b))" + _CUE_LABEL_TAIL + "|"
+    # A label marked as a sample in brackets, then the value — a family name in capitals may
+    # come first ("Name (SAMPLE): KOKUZEI Taro").
+    r"[(（\[]\s*(?:sample|example|dummy|fictional|fake|サンプル|記入例|ダミー|架空)\s*[)）\]]"
+    r"\s*[:：]\s*(?:[A-Z][A-Za-z'’-]*\s+)?$",
     re.IGNORECASE,
 )
 _WEAK_CUE_BEFORE = quickre.compile(
@@ -463,6 +467,10 @@ class _Declarations:
             end = tail
             if _HEADING.fullmatch(text, line_head, line_tail):
                 end = paragraph_end
+            elif ends_its_data and _INTRODUCES.fullmatch(text, declared_end, paragraph_end):
+                # 「記入例では」, a blank line, the sample block: the word ends its paragraph
+                # and introduces the next.
+                end = self._paragraph_end(paragraph_end, len(text))
             elif _EXAMPLE_LABEL.match(text, at):
                 continue  # 「入力例：03-1234-5678、…」 labels the value after it, no more
             elif (ends_its_data and not text[tail:paragraph_end].strip()
@@ -524,6 +532,9 @@ _STRONG = quickre.compile(
     r"ダミー|架空|記入例|入力例|記入見本|例示用|実在しない|実在の|dumm|fictional|fictitious|placeholder|made|fake|"
     r"not\s|nobody|no\s", re.IGNORECASE)
 _EXAMPLE_LABEL = quickre.compile(r"記入例|入力例|記入見本")
+# What may follow a declaration word to its paragraph's end when it introduces the next one.
+_INTRODUCES = quickre.compile(
+    r"[ \t\u3000]*(?:では|は|として|[:：])?[ \t\u3000]*(?:\n[ \t\u3000]*)*")
 # A heading line: a short label in brackets, after a markdown "#", or before a colon.
 _HEADING = quickre.compile(
     r"[ \t\u3000]*(?:[【\[［(（<＜][^\n]{1,40}[】\]］)）>＞](?:[ \t\u3000]*※[^\n]{1,40})?|"
@@ -570,7 +581,7 @@ def _cued(text: str, hit: Detected) -> bool:
     head, tail = _line(text, hit.start, hit.end)
     before = text[max(head, hit.start - 16):hit.start]
     after = text[hit.end:min(tail, hit.end + 24)]
-    if (_CUE_BEFORE.search(before) or _CUE_AFTER.search(after)
+    if (_CUE_BEFORE.search(text, max(head, hit.start - 40), hit.start) or _CUE_AFTER.search(after)
             or _CUE_BRACKET.search(text, max(head, hit.start - 80), hit.start)):
         return True
     return bool(_WEAK_CUE_BEFORE.search(before) or _FORMAT_AFTER.search(after)
@@ -1396,6 +1407,8 @@ _FRAME_WORDS = quickre.compile(
     # Historical fact and a public statue are a figure's (史実の部分は正確に, 駅前の銅像,
     # "the statue of Hachikō's owner").
     r"史実|銅像|(?<![a-z])statues?\s+of\b|"
+    # Public words with a source: "quotes … that are well documented (not misattributed)".
+    r"\bmisattribut\w*|\bwell[- ]documented\b|\b(?:famous|inspirational|memorable)\s+quotes?\b|"
     # An anniversary and a heritage listing are history's (放送100年の特番, 生誕150年, 国の
     # 重要文化財, 日本で最初の下水処理場).
     r"(?:創業|創立|設立|開業|開局|放送|誕生|開通|開園|開館|建立|生誕|没後)\s?[0-9０-９]+\s?(?:周年|年)(?!生)|"
@@ -1518,7 +1531,9 @@ _ADDRESSED = quickre.compile(
     r"(?<!\bher )(?<!\bhis )(?<!\btheir )(?<!['’]s )"
     r"(?:\bgrand(?:mother|father|son|daughter|ma|pa)\b|\bson\b|\bdaughter\b|\bwife\b|"
     r"\bhusband\b)|"
-    r"私の|うちの|娘|息子|姪|甥|孫|祖母|祖父|母親|父親|友人|同僚|部下|上司|メンバー|"
+    # (孫 alone, not inside a name: 山岡孫吉, 孫文.)
+    r"私の|うちの|娘|息子|姪|甥|(?<![一-龯])孫(?![一-龯])|祖母|祖父|母親|父親|友人|同僚|部下|上司|"
+    r"メンバー|"
     # 本人 as a subject or a party is the person a record is about (本人が申告した腱鞘炎, not
     # 本人の言葉 of a quote).
     r"本人(?:が|から|に|へ|と)|"
@@ -1750,7 +1765,7 @@ def figures_across(found: Mapping[Subject, tuple[Detected, ...]]
     Appleseed?") — not in a sentence that addresses or labels someone (``_ADDRESSED``). The
     messages of a request are one conversation; the per-text cache keeps each text's own
     findings, and this runs on the request's after it."""
-    figures = {_part_key(subject.text[h.start:h.end]).casefold()
+    figures = {_figure_key(subject.text[h.start:h.end])
                for subject, hits in found.items() for h in hits
                if h.entity_type == PUBLIC_FIGURE}
     if not figures:
@@ -1765,7 +1780,7 @@ def figures_across(found: Mapping[Subject, tuple[Detected, ...]]
         kept: list[Detected] = []
         for h in hits:
             if (h.entity_type == "PERSON"
-                    and _part_key(text[h.start:h.end]).casefold() in figures):
+                    and _figure_key(text[h.start:h.end]) in figures):
                 bounds = _sentence(text, h.start, h.end)
                 if bounds not in addressed:
                     addressed[bounds] = _ADDRESSED.search(text, *bounds) is not None
@@ -1774,6 +1789,12 @@ def figures_across(found: Mapping[Subject, tuple[Detected, ...]]
             kept.append(h)
         out[subject] = tuple(kept)
     return out
+
+
+def _figure_key(value: str) -> str:
+    """A name as ``figures_across`` compares it: its words in either order (Shigeru Ishiba is
+    Ishiba Shigeru, as Japanese names are written both ways)."""
+    return " ".join(sorted(_part_key(value).casefold().split(" ")))
 
 
 def _part_key(value: str) -> str:

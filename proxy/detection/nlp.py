@@ -93,6 +93,8 @@ _NAMED_AFTER_A_PERSON = frozenset({
     "株式会社", "記念", "財団", "駅", "線", "町", "通り", "神社", "寺",
     "製薬", "薬品", "銀行", "証券", "生命", "物産", "電機", "電気", "運輸", "不動産",
     "ホールディングス", "グループ", "鉄道", "荘", "屋",
+    # A bay, a river, a cape, a lake or a pass named like a family (田辺湾, 石狩川, 室戸岬).
+    "湾", "川", "湖", "岬", "半島", "海岸", "沖", "峠", "岳", "灘", "海峡",
 })
 # Words that begin a building's name before a family name, as Japanese apartments, hotels and
 # inns are named (コーポ藤原, ハイツ佐々木, メゾン高橋, ホテル椿山荘): the name is the building's.
@@ -230,7 +232,12 @@ def _among_places(tags: list[str], texts: list[str], i: int, j: int) -> bool:
         return True
     before = i >= 2 and texts[i - 1] in _LIST_MARKS and _is_place(tags[i - 2])
     after = j + 2 < n and texts[j + 1] in _LIST_MARKS and _is_place(tags[j + 2])
-    return before and after
+    # … or after a place and its joiner, before a particle of where (長崎・出島から).
+    return before and (after or j + 1 < n and texts[j + 1] in _WHERE_AFTER)
+
+
+# Particles and words of where something is or comes from, after a place.
+_WHERE_AFTER = frozenset({"から", "まで", "へ", "沖", "周辺", "近海", "付近"})
 
 
 def _is_person_token(tag: str) -> bool:

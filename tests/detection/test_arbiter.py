@@ -1537,3 +1537,48 @@ def test_p46_twins_with_a_person_s_data_stay_personal(
     detector: Detector, text: str, value: str,
 ) -> None:
     assert value in found(detector, text, entities=PERSONAL | CONTACTS_AND_IDS)
+
+
+# p47: a name in either order across a conversation, a place listed with a place before
+# から, a bay named like a family, a given name holding 孫, a sample label in brackets, a block
+# a declaration word introduces, quotes with their source.
+def test_a_public_figure_in_the_other_order_later_in_the_conversation(
+    detector: Detector,
+) -> None:
+    segments = [
+        Segment("messages[0].content",
+                "How should we attribute a quote by Prime Minister Shigeru Ishiba?"),
+        Segment("messages[1].content", "Should we write Ishiba Shigeru, surname first?"),
+    ]
+    assert not [f for f in detector.analyze(segments) if f.entity_type == "PERSON"]
+
+
+@pytest.mark.parametrize("text", [
+    "シーボルト（1796–1866）が長崎・出島から持ち帰った標本について書いてください。",
+    "白浜の記念館と連携して、うちの水族館で田辺湾の海藻展示をやりたいです。",
+    "ジョン・ディア（John Deere）、サイラス・マコーミック、それから日本の山岡孫吉（ヤンマー創業者）"
+    "について、それぞれの功績をまとめてください。",
+    "Is this sample fictional enough?\n\nName (SAMPLE): KOKUZEI Taro\nMy Number: [omitted]",
+    "国税庁の記入例を見ながら作っています。記入例では\n\n支払を受ける者：国税　太郎\n"
+    "住所：東京都千代田区霞が関3-1-1\n\nとなっています。",
+    "Suggest five short quotes from Jacques-Yves Cousteau or Sylvia Earle that are well "
+    "documented (not misattributed), with the source for each.",
+])
+def test_p47_shapes_of_public_data_are_not_personal(detector: Detector, text: str) -> None:
+    assert not personal(detector, text)
+    assert not found(detector, text, entities=CONTACTS_AND_IDS)
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("孫の佐藤 翔太が来週入院します。", "佐藤 翔太"),
+    ("Name: KOKUZEI Taro\nAddress: 3-12-5 Kamiuma, Setagaya-ku, Tokyo 154-0011",
+     "3-12-5 Kamiuma, Setagaya-ku, Tokyo 154-0011"),
+    ("本番の申込データでは\n\n申込者：国税 太郎\n住所：東京都千代田区霞が関3-1-1\n\n"
+     "となっています。",
+     "東京都千代田区霞が関3-1-1"),
+    ("Get two quotes from Daniel Ortiz for the roof repair and call him back.", "Daniel Ortiz"),
+])
+def test_p47_twins_with_a_person_s_data_stay_personal(
+    detector: Detector, text: str, value: str,
+) -> None:
+    assert value in found(detector, text, entities=PERSONAL | CONTACTS_AND_IDS)
