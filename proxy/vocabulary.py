@@ -56,6 +56,8 @@ ENTITY_TYPES: dict[str, tuple[Category, str]] = {
                                          "postcode or ZIP)."),
     "JP_DRIVER_LICENSE": (Category.GOVERNMENT_ID, "運転免許証番号: 12 digits with 免許 context."),
     "JP_PASSPORT": (Category.GOVERNMENT_ID, "旅券番号: two letters + 7 digits with context."),
+    "JP_RESIDENCE_CARD": (Category.GOVERNMENT_ID, "在留カード番号: two letters + 8 digits + two "
+                                                  "letters with context."),
     "JP_HEALTH_INSURANCE": (Category.GOVERNMENT_ID, "健康保険証の記号・番号."),
     "JP_BANK_ACCOUNT": (Category.FINANCIAL, "A bank account (銀行/支店/普通/当座 + 7 digits)."),
     "PUBLIC_CONTACT": (Category.GENERAL, "An organisation's published phone number, postal "

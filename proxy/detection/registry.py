@@ -34,6 +34,7 @@ SEKISHO_RECOGNIZERS: dict[str, Factory] = {
     "japan_address": japan.JapanAddressRecognizer,
     "japan_driver_license": japan.JapanDriverLicenseRecognizer,
     "japan_passport": japan.JapanPassportRecognizer,
+    "japan_residence_card": japan.JapanResidenceCardRecognizer,
     "japan_bank_account": japan.JapanBankAccountRecognizer,
     "japan_health_insurance": japan.JapanHealthInsuranceRecognizer,
     "date_of_birth": japan.DateOfBirthRecognizer,

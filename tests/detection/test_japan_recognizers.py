@@ -33,6 +33,7 @@ from proxy.detection.recognizers.japan import (
     JapanPassportRecognizer,
     JapanPhoneRecognizer,
     JapanPostalCodeRecognizer,
+    JapanResidenceCardRecognizer,
     JapanTollFreeRecognizer,
     is_valid_my_number,
     my_number_check_digit,
@@ -86,7 +87,7 @@ def test_every_recognizer_emits_only_documented_entities() -> None:
 def test_every_recognizer_has_japanese_and_english_context_words() -> None:
     japanese = [r for r in Registry().build()
                 if type(r).__module__ == "proxy.detection.recognizers.japan"]
-    assert len(japanese) == 10
+    assert len(japanese) == 11  # … with the residence card
     for recognizer in japanese:
         name = type(recognizer).__name__
         assert any(not w.isascii() for w in recognizer.context), name
@@ -378,6 +379,10 @@ LABELLED_FOUND = [
     (JapanPassportRecognizer, "Passport No: TR7654321", "TR7654321"),
     (JapanPassportRecognizer, "パスポート：ＭＺ１２３４５６７", "ＭＺ１２３４５６７"),
     (JapanPassportRecognizer, "TK1234567 (passport)", "TK1234567"),
+    (JapanResidenceCardRecognizer, "在留カード番号：UH48213975EA", "UH48213975EA"),
+    (JapanResidenceCardRecognizer, "residence card UH48213975EA, lives in Okubo", "UH48213975EA"),
+    (JapanResidenceCardRecognizer, "特別永住者証明書 ＡＢ１２３４５６７８ＣＤ",
+     "ＡＢ１２３４５６７８ＣＤ"),
     (JapanBankAccountRecognizer, "みずほ銀行 渋谷支店 普通 1234567", "1234567"),
     (JapanBankAccountRecognizer, "口座番号：１２３４５６７", "１２３４５６７"),
     (JapanBankAccountRecognizer, "account no. 1234567 at MUFG", "1234567"),
@@ -405,6 +410,9 @@ LABELLED_NOT_FOUND = [
     pytest.param(JapanPassportRecognizer, "TK1234567", id="passport-without-label"),
     pytest.param(JapanPassportRecognizer, "passport AB12345678", id="passport-8-digits"),
     pytest.param(JapanPassportRecognizer, "passport tk1234567", id="passport-lower-case"),
+    pytest.param(JapanResidenceCardRecognizer, "Product code AB12345678CD",
+                 id="card-without-label"),
+    pytest.param(JapanResidenceCardRecognizer, "在留カード AB1234567CD", id="card-seven-digits"),
     pytest.param(JapanBankAccountRecognizer, "1234567", id="account-without-label"),
     pytest.param(JapanBankAccountRecognizer, "口座に1234567円振り込みました", id="amount-in-yen"),
     pytest.param(JapanBankAccountRecognizer, "銀行の残高 ¥1234567", id="amount-with-sign"),

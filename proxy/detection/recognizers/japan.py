@@ -461,6 +461,19 @@ class JapanPassportRecognizer(LabelledNumberRecognizer):
     LABELS = _words(r"旅券", r"パスポート", r"passport")
 
 
+class JapanResidenceCardRecognizer(LabelledNumberRecognizer):
+    """在留カード番号 and 特別永住者証明書番号: two capital letters, eight digits and two capital
+    letters (AB12345678CD) next to 在留カード / 特別永住者 / "residence card". The card every
+    foreign resident of Japan carries; employers, schools and landlords copy its number."""
+
+    ENTITIES = ("JP_RESIDENCE_CARD",)
+    CONTEXT = ("在留カード", "在留", "特別永住者", "residence card", "zairyu")
+    GATE = ("在留", "特別永住", "residence", "resident card", "zairyu")
+    PATTERN = re.compile(r"(?<![0-9A-Za-z])[A-Z]{2}\d{8}[A-Z]{2}(?![0-9A-Za-z])")
+    LABELS = _words(r"在留", r"特別永住者?", r"residen(?:ce|t)[ _-]*(?:card|permit)", r"zairyu")
+    BEFORE = 40
+
+
 class JapanBankAccountRecognizer(LabelledNumberRecognizer):
     """口座番号: a 7-digit account number next to 銀行/支店/普通/当座/口座 or "account no".
 
