@@ -66,6 +66,7 @@ _CONTACTS = _PHONES | {"JP_ADDRESS", "STREET_ADDRESS", "JP_POSTAL_CODE"}
 _NUMBERED = _PHONES | {
     "CREDIT_CARD", "IBAN_CODE", "US_BANK_NUMBER", "US_SSN", "US_ITIN", "US_PASSPORT",
     "US_DRIVER_LICENSE", "JP_MY_NUMBER", "JP_POSTAL_CODE", "JP_DRIVER_LICENSE", "JP_PASSPORT",
+    "JP_RESIDENCE_CARD",
     "JP_HEALTH_INSURANCE", "JP_BANK_ACCOUNT", "MEDICAL_LICENSE", "MEDICAL_RECORD",
 }
 _CARDS = frozenset({"CREDIT_CARD", "IBAN_CODE", "US_BANK_NUMBER", "JP_BANK_ACCOUNT"})
@@ -147,6 +148,8 @@ _CUE_BEFORE = quickre.compile(
 )
 _WEAK_CUE_BEFORE = quickre.compile(
     r"(?:例|サンプル|テストケース|sample|example|test\s+(?:cases?|inputs?)|e\.g\.|eg\.)"
+    # (… or what a sample shows: 「サンプル画像にある AB12345678CD」.)
+    r"(?:(?:画像|データ|値|帳票)?(?:に|の)?(?:ある|載っている|記載の|出ている))?"
     + _CUE_LABEL_TAIL,
                               re.IGNORECASE)
 # … or a remark in brackets right after it ("山田 花子 様（仮名）", "555-0123 (fictional)"). An
@@ -1056,7 +1059,8 @@ def _owner_before(text: str, start: int) -> bool:
     """Whether an organisation's or a public place's name ends right before ``start``, where
     an opening bracket (and a label such as ``本社：``) or, in English, a comma leads into the
     value ("American Dental Association, 211 E. Chicago Ave.")."""
-    prefix = text[max(0, start - 40):start]
+    # (Long enough for a ministry's name: "Ministry of Agriculture, Forestry and Fisheries (".)
+    prefix = text[max(0, start - 64):start]
     m = re.search(r"(?:[（(]|(?<=[A-Za-z]),)\s*(?:〒\s*)?(?:[^（()）\n]{0,12}[:：]\s*)?$", prefix)
     if m is not None:
         return _is_owner(prefix[:m.start()])
@@ -1127,7 +1131,8 @@ _OWNER_ITEM = quickre.compile(
 
 # An English name whose head noun comes before "of" and capitalised words to its end.
 _EN_HEAD_OF = quickre.compile(
-    r"\b([A-Z][a-z]+)\s+of\s+(?:the\s+)?[A-Z][\w'’.-]*(?:\s+(?:and|&|of|the|[A-Z][\w'’.-]*))*\s*$")
+    r"\b([A-Z][a-z]+)\s+of\s+(?:the\s+)?[A-Z][\w'’.-]*(?:,?\s+(?:and|&|of|the|[A-Z][\w'’.-]*))*"
+    r"\s*$")
 
 
 def _is_owner(owner: str) -> bool:
@@ -1409,6 +1414,8 @@ _FRAME_WORDS = quickre.compile(
     r"史実|銅像|(?<![a-z])statues?\s+of\b|"
     # Public words with a source: "quotes … that are well documented (not misattributed)".
     r"\bmisattribut\w*|\bwell[- ]documented\b|\b(?:famous|inspirational|memorable)\s+quotes?\b|"
+    # "a bit of history: how did Frits Zernike's …", a synopsis of a titled work.
+    r"\b(?:a\s+bit\s+of|a\s+brief|some)\s+history\b|(?-i:\bsynopsis\s+of\s+(?:The|A|An)\s+[A-Z])|"
     # An anniversary and a heritage listing are history's (放送100年の特番, 生誕150年, 国の
     # 重要文化財, 日本で最初の下水処理場).
     r"(?:創業|創立|設立|開業|開局|放送|誕生|開通|開園|開館|建立|生誕|没後)\s?[0-9０-９]+\s?(?:周年|年)(?!生)|"
@@ -1958,7 +1965,11 @@ _NAMESAKE_HEADS = (r"(?:Foundation|Institute|Prize|Award|Museum|Memorial|Trust|L
                    r"Medal|Cup|Trophy|Fellowship|Scholarship|Society|Centre|Center)")
 
 
-_NAMESAKE = quickre.compile(rf"\b([A-Z][\w'’-]*)[ \u00a0]+{_NAMESAKE_HEADS}\b")
+# … and a rule or an object of science named after them, in lower case ("Zernike polynomials").
+_NAMESAKE = quickre.compile(
+    rf"\b([A-Z][\w'’-]*?)(?:['’]s)?[ \u00a0]+(?:{_NAMESAKE_HEADS}|polynomials?|equations?|"
+    r"theorem|lemma|conjecture|paradox|constant|transforms?|functions?|distribution|"
+    r"principle|inequality|diagram|algorithm)\b")
 
 
 def _namesake(text: str, hit: Detected, namesakes: set[str]) -> bool:
@@ -2153,9 +2164,10 @@ _NOT_A_PERSON_AFTER = quickre.compile(
 # A model's code right after a name, then the kind of device (Aurora HD-7 hemodialysis
 # machines): a code alone could be a record's (Rowan Whitlock MRN-4411, B12 deficiency).
 _MODEL_CODE_AFTER = quickre.compile(
+    r"(?:[ \u00a0]+[A-Z][a-z]+)?"  # a line's word before the code ("Taito Type X3 board")
     r"[ \u00a0]+[A-Z][A-Z0-9]*-?\d[\w-]*(?:[ \u00a0]+[a-z][\w-]*){0,2}[ \u00a0]+(?:machines?|"
     r"devices?|units?|pumps?|printers?|monitors?|scanners?|analy[sz]ers?|ventilators?|"
-    r"models?|series)\b")
+    r"models?|series|boards?|consoles?|cabinets?|controllers?|modules?)\b")
 # A word with a capital inside it ("MemoryGel", "PlayStation") — not after the prefixes family
 # names have (McDonald, MacArthur, DeAndre, LaToya, DiCaprio, O'Neill, VanDyke).
 _PRODUCT_CASE = quickre.compile(
@@ -2339,7 +2351,8 @@ def _named_thing(text: str, hit: Detected, places: SpanIndex) -> bool:
                                                   or _JA_EPONYM_AFTER.match(after)):
         return True  # 大隈講堂, ヨーク・アントワープ規則, シャウプ勧告: a place, a firm, a rule
     if text[hit.start - 1:hit.start] == "の" and (
-            _common_noun_reading(value) and _PARTICLE_AFTER.match(after)
+            _common_noun_reading(value) and (_PARTICLE_AFTER.match(after) or len(value) >= 2
+                                             and after.startswith("の"))
             and not _ADDRESSED.search(text, max(0, hit.start - 8), hit.start)):
         return True  # SDSの見方も: the word's everyday sense, after の and before a particle
     if re.search(r"\d", value) or ("/" in value and all(

@@ -1582,3 +1582,36 @@ def test_p47_twins_with_a_person_s_data_stay_personal(
     detector: Detector, text: str, value: str,
 ) -> None:
     assert value in found(detector, text, entities=PERSONAL | CONTACTS_AND_IDS)
+
+
+# p48: eponyms and a bit of history, a synopsis of a titled work, a brand's board with its
+# model, a ministry's long name before its address, an everyday word after の.
+@pytest.mark.parametrize("text", [
+    "Explain Zernike polynomials. Also, a bit of history: how did Frits Zernike's phase "
+    "contrast work relate to Abbe's earlier contributions?",
+    "Write a 200-word synopsis of The Nutcracker for our students. Mention Clara, the Mouse "
+    "King, and that Tchaikovsky wrote the music.",
+    "Our Taito Type X3 board (serial TX3-0312-5567-88) keeps rebooting during attract mode.",
+    "Send a formal inquiry to the Ministry of Agriculture, Forestry and Fisheries (1-2-1 "
+    "Kasumigaseki, Chiyoda-ku, Tokyo) about subsidies.",
+    "本文にはアレルギー表示の見方の説明を入れてください。",
+])
+def test_p48_shapes_of_public_data_are_not_personal(detector: Detector, text: str) -> None:
+    assert not personal(detector, text)
+    assert not found(detector, text, entities=CONTACTS_AND_IDS)
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("A customer, later identified as LEE Ji-hoon (residence card UH48213975EA), was held.",
+     "LEE Ji-hoon"),
+    ("A customer, later identified as LEE Ji-hoon (residence card UH48213975EA), was held.",
+     "UH48213975EA"),
+    ("PARK Min-jun called about the deposit.", "PARK Min-jun"),
+    ("Emily Hall asked about the Hall polynomials paper; call her back.", "Emily Hall"),
+    ("営業部の森の報告を見て、田中さんに送ってください。", "田中"),
+])
+def test_p48_twins_with_a_person_s_data_stay_personal(
+    detector: Detector, text: str, value: str,
+) -> None:
+    assert value in found(detector, text, entities=PERSONAL | CONTACTS_AND_IDS
+                          | {"JP_RESIDENCE_CARD"})

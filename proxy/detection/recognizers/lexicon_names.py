@@ -13,6 +13,9 @@ Two shapes, each of which NER misses in business prose:
   when the family-name word is unknown and either word is English ("max value"); a given name
   that is an everyday word only before a family name English never uses ("bill nwachukwu", 0.7).
 - A name after a title: "Mr Okonkwo", "Dr. Ahmed Hassan", "Ms. LIN Meihua" (0.85).
+- A known family name in capitals and a given name, as Japanese records write a foreign
+  resident's: "LEE Ji-hoon", "WANG Fang" (0.85; the given name known, or in the hyphenated
+  shape of romanised Korean and Chinese names).
 - Two lower-case words after a word that addresses a person (as below), a given name and no
   everyday word, before a word that goes on about the person: "ask marguerite delacroix about
   her PTO" (0.7).
@@ -83,6 +86,12 @@ _CAPS_PAIR = quickre.compile(
     rf"(?P<b>{_CAPS_WORD})"
     rf"(?![{_U}{_L}])"
 )
+# A family name in capitals, then a given name, as Japanese records write foreign residents'
+# names ("LEE Ji-hoon", "WANG Fang").
+_CAPS_FAMILY_GIVEN = quickre.compile(
+    rf"(?<![\w@/.-])(?P<family>[{_U}]{{2,}})[ \u00a0]"
+    rf"(?P<given>[{_U}][{_L}]+(?:-[{_U}{_L}][{_L}]+)?)(?![\w@-])")
+_ROMANISED_SYLLABLES = quickre.compile(r"[A-Z][a-z]{1,5}-[a-z]{2,6}")
 _CUE = quickre.compile(
     r"(?i:\b(?:dear|hi|hello|hey|thanks|thank you|cc|attn|ask|tell|remind|ping|call|email|"
     r"e-mail|message|congratulate|welcome|introduce)[,:]?[ \u00a0]+)"
@@ -200,6 +209,17 @@ class LexiconNameRecognizer(PatternRecognizer):
             used_until = end
             taken.append((first.start(), end))
             yield Hit("PERSON", first.start(), end, score, "given-name-then-capitalised")
+        for m in _CAPS_FAMILY_GIVEN.finditer(text):
+            family, given = m.group("family"), m.group("given")
+            if not free(m.start(), m.end()) or not names.is_family(family):
+                continue
+            # A given name the lexicon holds, or one in the hyphenated shape Korean and
+            # Chinese given names take in romanisation ("LEE Ji-hoon", "PARK Min-jun").
+            if (names.is_given(given) and not names.is_common(given)
+                    and not names.is_english(given)) or _ROMANISED_SYLLABLES.fullmatch(given):
+                taken.append((m.start(), m.end()))
+                taken.sort()
+                yield Hit("PERSON", m.start(), m.end(), 0.85, "capitals-family-then-given")
         lower = list(_LOWER_WORD.finditer(text))
         for first, second in zip(lower, lower[1:], strict=False):
             if (text[first.end():second.start()] not in _GAP
