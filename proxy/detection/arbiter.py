@@ -960,6 +960,8 @@ _JA_ORG_SUFFIXES = (
     # Shrines and temples by their other heads (鶴岡八幡宮, 北野天満宮, 平等院, 三十三間堂,
     # 浅草観音, 川崎大師, 成田山不動尊).
     r"宮|院|堂|観音|大師|不動尊|"
+    # Any hall by its 館 (両国国技館, 県民会館) — not 旅館's guests, which 旅館 above owns too.
+    r"館|"
     r"公園|ホール|会館|スタジアム|ドーム|モール|百貨店|運輸|工業|製薬|電力|ガス|鉄道|通運|"
     r"記念館|資料館|文学館|科学館|水族館|体育館|公民館|動物園|植物園|庭園|講堂|公会堂|劇場|"
     r"工務店|建設|組(?!合|み|織)|税関|競技場|球場|競馬場|アリーナ|大聖堂|聖堂|教会|礼拝堂|"
@@ -1162,7 +1164,9 @@ def _is_owner(owner: str) -> bool:
     if owner == last and re.fullmatch(r"[A-Z]{3,6}", last) and not _FIELD_ACRONYM.fullmatch(last):
         return True  # JAXA（東京都調布市…）: an organisation by its acronym alone
     return is_thing_word(last) or last.casefold() in _EN_PLACE_WORDS or (
-        last[:1].isupper() and last.casefold().endswith(("-dera", "-ji", "-jinja", "-gu")))
+        last[:1].isupper() and last.casefold().endswith(("-dera", "-ji", "-jinja", "-gu"))) or (
+        # A hall in romaji by its -kan (Ryogoku Kokugikan, Nippon Budokan, Kaikan).
+        last[:1].isupper() and len(last) > 4 and last.casefold().endswith("kan"))
 
 
 _PART_NUMBER_TAIL = quickre.compile(r"(?<=[A-Za-z])[ \t]+(?:No\.?[ \t]*)?(?:\d{1,3}|[A-Z])[ \t]*$")
@@ -1416,6 +1420,9 @@ _FRAME_WORDS = quickre.compile(
     r"\bmisattribut\w*|\bwell[- ]documented\b|\b(?:famous|inspirational|memorable)\s+quotes?\b|"
     # "a bit of history: how did Frits Zernike's …", a synopsis of a titled work.
     r"\b(?:a\s+bit\s+of|a\s+brief|some)\s+history\b|(?-i:\bsynopsis\s+of\s+(?:The|A|An)\s+[A-Z])|"
+    # A pioneer (日本の航空の先駆者である二宮忠八), and a role-play's made-up cast.
+    r"先駆者|先駆け|草分け|生みの親|の父と呼ばれ|"
+    r"\brole[- ]?play\s+(?:scenarios?|scripts?|exercises?)\b|ロールプレイ(?:の)?(?:台本|シナリオ)|"
     # An anniversary and a heritage listing are history's (放送100年の特番, 生誕150年, 国の
     # 重要文化財, 日本で最初の下水処理場).
     r"(?:創業|創立|設立|開業|開局|放送|誕生|開通|開園|開館|建立|生誕|没後)\s?[0-9０-９]+\s?(?:周年|年)(?!生)|"
@@ -2266,6 +2273,11 @@ _EN_FOLLOWING = quickre.compile(
     r"^(?:['’]s)?(?:[ \u00a0-]+[A-Z][\w'-]*\.?|[ \u00a0]+\d[\w-]*){1,5}")
 
 
+# A quantity with its unit right after a word, and the head of a list item before it.
+_MEASURE_AFTER = quickre.compile(
+    # (Not kg or lb: a list of people's weights is theirs.)
+    r"[ \t]+\d+(?:[.,]\d+)?[ \t]*(?:g|mg|ml|mL|l|L|hL|oz|tsp|tbsp|%)(?![\w])")
+_LIST_ITEM_HEAD = quickre.compile(r"(?:^|\n)[ \t]*(?:[-*•・]|\d{1,2}[.)])[ \t]*$")
 # A hyphen and a lower-case word of a phrase after a name: a compound's part (Winnie-the-Pooh,
 # Stratford-upon-Avon, Jack-in-the-box).
 _HYPHENED_PHRASE_AFTER = quickre.compile(r"-(?:the|of|upon|on|in|de|la|le|du|sur|en|and)-\w")
@@ -2359,6 +2371,10 @@ def _named_thing(text: str, hit: Detected, places: SpanIndex) -> bool:
             len(part.strip()) <= 4 for part in value.split("/"))):
         return True  # ONAN/ONAF, R2-D2: codes, not names (a booking's OLSEN/DEREK MR is
         # read as a name with certainty)
+    if (len(words) == 1 and _MEASURE_AFTER.match(after)
+            and _LIST_ITEM_HEAD.search(text, max(0, hit.start - 12), hit.start)):
+        # "- Citra 40 g @10 min": a list item's ingredient or variety and its quantity.
+        return True
     if _HYPHENED_PHRASE_AFTER.match(after) or _HYPHENED_EPONYM_AFTER.match(after):
         # Winnie-the-Pooh, Stratford-upon-Avon; the Harris-Benedict equation, Guillain-Barré
         # syndrome: the name is a part of a compound that names a character, a place or a rule.

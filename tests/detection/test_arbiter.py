@@ -1615,3 +1615,29 @@ def test_p48_twins_with_a_person_s_data_stay_personal(
 ) -> None:
     assert value in found(detector, text, entities=PERSONAL | CONTACTS_AND_IDS
                           | {"JP_RESIDENCE_CARD"})
+
+
+# p49: a hall by its 館 or its romaji -kan, a pioneer, a role-play's cast, a recipe's hop.
+@pytest.mark.parametrize("text", [
+    "大横綱・双葉山の69連勝についてまとめて。最後に両国国技館（東京都墨田区横網1-3-28）へのアクセスも。",
+    "End with how to get to Ryogoku Kokugikan (1-3-28 Yokoami, Sumida-ku, Tokyo) from the station.",
+    "入校式のスピーチで、日本の航空の先駆者である二宮忠八の話を引用したいです。",
+    "Create a role-play scenario using the Isono family: say Namihei and Fune are applying for "
+    "public housing.",
+    "Scale this recipe:\n- Pale malt 4.2 kg\n- Citra 40 g @10 min\n- Citra 60 g dry hop day 4",
+])
+def test_p49_shapes_of_public_data_are_not_personal(detector: Detector, text: str) -> None:
+    assert not personal(detector, text)
+    assert not found(detector, text, entities=CONTACTS_AND_IDS)
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("Weights at today's weigh-in:\n- Hiroshi 70 kg\n- Kenta 82 kg", "Hiroshi"),
+    ("Ship the kit to Ms. Tanaka at 1-3-28 Yokoami, Sumida-ku, Tokyo tomorrow.",
+     "1-3-28 Yokoami, Sumida-ku, Tokyo"),
+    ("当館の受付の佐藤 花子さん（090-3123-4567）に連絡してください。", "090-3123-4567"),
+])
+def test_p49_twins_with_a_person_s_data_stay_personal(
+    detector: Detector, text: str, value: str,
+) -> None:
+    assert value in found(detector, text, entities=PERSONAL | CONTACTS_AND_IDS)
