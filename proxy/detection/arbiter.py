@@ -695,6 +695,10 @@ _OTHER_ID_WORDS = (
     r"\b(?:(?:identification|grading|appraisal|lab)\s+)?(?:report|certificate|cert)"
     r"(?:,?\s+(?:no\.?|number|#)|,)|"
     r"\b(?:stock|item|product)\s+(?:codes?|numbers?|no\.?)|\bsku|"
+    # A container's and a shipment's papers ("container number MSKU 7284019-3", "bill of
+    # lading MAEU 241836590").
+    r"\bcontainer(?:\s+(?:no\.?|numbers?))?|\bbill\s+of\s+lading(?:\s+(?:no\.?|number))?|"
+    r"\bB/?L(?:\s+(?:no\.?|number))?|"
     # An organisation's registered numbers: a charity's, a company's, a VAT registration.
     r"\b(?:registered\s+)?(?:charity|company|companies\s+house|vat|registration)"
     r"(?:\s+(?:no\.?|number|reg(?:istration)?\.?))?|"
@@ -976,7 +980,9 @@ _JA_ORG_SUFFIXES = (
     r"機|(?:タウン|ヒルズ|テラス|スクエア)[一-龯]{0,4}|"
     # 投票所, 研究所, 保健所 — not 住所, 居所 or 場所, which anyone has.
     r"(?<![住居場])所)")
-_JA_ORG_SUFFIX = quickre.compile(_JA_ORG_SUFFIXES + r"\s*(?:の本社|の所在地|の住所)?\s*$")
+# (… or one of its parts right after it: 東京税関本関, 市役所別館, 本庁舎分室.)
+_JA_ORG_SUFFIX = quickre.compile(
+    _JA_ORG_SUFFIXES + r"(?:[本別新旧分支][一-龯])?\s*(?:の本社|の所在地|の住所)?\s*$")
 # A Japanese name right before one of them names the place or the firm (大隈講堂, 田中病院) —
 # not when the word goes on to a person's post (佐藤センター長, 鈴木病院職員) or is the start of
 # a given name (田中省吾: 省 then another kanji).
@@ -1395,6 +1401,7 @@ _FRAME_WORDS = quickre.compile(
     r"\bcredited\s+with\b|"
     # A law or a theorem by its discoverer ("using Kepler's third law").
     r"(?-i:['’]s)\s+(?:(?:first|second|third|[a-z]+)\s+)?(?:laws?|theorem|principle|equations?|"
+    r"theory|stages|hierarchy|"
     r"constant|paradox|conjecture|hypothesis)\b|"
     r"\bemperor\b|\bshogun\b|\bsamurai\b|\bmeiji\b|\bedo period\b|\brestoration\b|"
     r"\bdynasty\b|\bnovelist\b|\bpoet\b|\bpainter\b|\bcomposer\b|\bphilosopher\b|"
@@ -1419,9 +1426,9 @@ _FRAME_WORDS = quickre.compile(
     # Public words with a source: "quotes … that are well documented (not misattributed)".
     r"\bmisattribut\w*|\bwell[- ]documented\b|\b(?:famous|inspirational|memorable)\s+quotes?\b|"
     # "a bit of history: how did Frits Zernike's …", a synopsis of a titled work.
-    r"\b(?:a\s+bit\s+of|a\s+brief|some)\s+history\b|(?-i:\bsynopsis\s+of\s+(?:The|A|An)\s+[A-Z])|"
+    r"\b(?:a\s+bit\s+of|a\s+(?:brief|short)|some)\s+history\b|(?-i:\bsynopsis\s+of\s+(?:The|A|An)\s+[A-Z])|"
     # A pioneer (日本の航空の先駆者である二宮忠八), and a role-play's made-up cast.
-    r"先駆者|先駆け|草分け|生みの親|の父と呼ばれ|"
+    r"先駆者|先駆け|草分け|生みの親|の父と呼ばれ|にちなん[でだ]|"
     r"\brole[- ]?play\s+(?:scenarios?|scripts?|exercises?)\b|ロールプレイ(?:の)?(?:台本|シナリオ)|"
     # An anniversary and a heritage listing are history's (放送100年の特番, 生誕150年, 国の
     # 重要文化財, 日本で最初の下水処理場).

@@ -1641,3 +1641,27 @@ def test_p49_twins_with_a_person_s_data_stay_personal(
     detector: Detector, text: str, value: str,
 ) -> None:
     assert value in found(detector, text, entities=PERSONAL | CONTACTS_AND_IDS)
+
+
+# p49-a: an organisation's part right after its suffix, にちなんだ, a short history, a
+# theory's stages, a container's and a bill of lading's numbers.
+@pytest.mark.parametrize("text", [
+    "来週、東京税関本関（東京都江東区青海2-7-11 東京港湾合同庁舎）に書類を持参します。",
+    "わさび味噌に北大路魯山人にちなんだネーミングをつけたいです。",
+    "Explain Elisabeth Kübler-Ross's five stages of grief and the main criticisms.",
+    "I have a container number MSKU 7284019-3 on a bill of lading MAEU 241836590. How is the "
+    "ISO 6346 check digit calculated?",
+])
+def test_p49a_shapes_of_public_data_are_not_personal(detector: Detector, text: str) -> None:
+    assert not personal(detector, text)
+    assert not found(detector, text, entities=CONTACTS_AND_IDS)
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("税関本関の窓口で、担当の佐藤 花子さん（090-3123-4567）に渡してください。", "090-3123-4567"),
+    ("Our new hire Emily Hall's theory about the outage was right; thank her.", "Emily Hall"),
+])
+def test_p49a_twins_with_a_person_s_data_stay_personal(
+    detector: Detector, text: str, value: str,
+) -> None:
+    assert value in found(detector, text, entities=PERSONAL | CONTACTS_AND_IDS)

@@ -259,6 +259,9 @@ PASSWORD_FOUND = [
      "  <admin-password>Fm-Kaze!Adm_0417</admin-password>\n</authentication>",
      ["Kz8#fmKaze2291", "Fm-Kaze!Adm_0417"]),
     ("<oauth><client-secret>q7T2mZ9xW4kL</client-secret></oauth>", ["q7T2mZ9xW4kL"]),
+    # The word and a chosen value with only a blank between, in a list of credentials.
+    ("He can use my login for now: user tanaka.h, password Lift#2024spring.",
+     ["Lift#2024spring"]),
 ]
 
 
@@ -282,6 +285,8 @@ PASSWORD_NOT_FOUND = [
     pytest.param("<password>${DB_PASS}</password><apiKey>xxxxxxxx</apiKey>", id="xml-template"),
     pytest.param("<password></password> stays empty until the installer runs", id="xml-empty"),
     pytest.param("the login (see the wiki / docs page) is described there", id="login-prose"),
+    pytest.param("The password reset link expires in 24 hours.", id="password-then-word"),
+    pytest.param("Set password 123456789 for the demo kiosk", id="password-then-digits"),
     pytest.param("password=${DB_PASSWORD}", id="template-variable"),
     pytest.param("password: {{ vault_password }}", id="jinja-template"),
     pytest.param("check(user, password=password)", id="variable-passed-on"),

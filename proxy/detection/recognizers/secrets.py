@@ -550,13 +550,16 @@ class PasswordRecognizer(PatternRecognizer):
                     and len(set(value)) >= 4):
                 yield Hit("SECRET_PASSWORD", m.start("value"), m.end("value"),
                           self.SCORE_ASSIGNED, "xml_secret_element", True)
-        for m in _LOGIN_PAIR.finditer(text):
-            value = m.group("pw").rstrip(_TRAILING_PUNCT)
-            if (len(value) >= 6 and value.lower() not in _NOT_A_PASSWORD
-                    and not _PLACEHOLDER.search(value) and not _CODE_VALUE.search(value)
-                    and _CHOSEN.search(value)):
-                yield Hit("SECRET_PASSWORD", m.start("pw"), m.start("pw") + len(value),
-                          self.SCORE_PROSE, "login_user_slash_password", True)
+        # A value only prose sets off, so it must look chosen.
+        for pattern, rule in ((_PASSWORD_SPACED, "password_word_then_value"),
+                              (_LOGIN_PAIR, "login_user_slash_password")):
+            for m in pattern.finditer(text):
+                value = m.group("pw").rstrip(_TRAILING_PUNCT)
+                if (len(value) >= 6 and value.lower() not in _NOT_A_PASSWORD
+                        and not _PLACEHOLDER.search(value) and not _CODE_VALUE.search(value)
+                        and _CHOSEN.search(value)):
+                    yield Hit("SECRET_PASSWORD", m.start("pw"), m.start("pw") + len(value),
+                              self.SCORE_PROSE, rule, True)
 
 
 # Passwords on a command line: curl -u user:pass, net use \\host /user:CORP\svc pass,
@@ -594,6 +597,10 @@ _LOGIN_PAIR = quickre.compile(
 _XML_SECRET = quickre.compile(
     r"<(?P<tag>[A-Za-z][\w.:-]{0,40}?(?i:password|passwd|passphrase|secret|api[-_]?key|token))>"
     r"[ \t]*(?P<value>[^<>\s][^<>\n]{0,199}?)[ \t]*</(?P=tag)>")
+# The word and the value with only a blank between, as a list of credentials gives them
+# ("user tanaka.h, password Lift#2024spring"); the value must look chosen.
+_PASSWORD_SPACED = quickre.compile(
+    r"(?<![A-Za-z0-9_-])(?i:password|passwd|passcode|pwd)[ \t]+(?P<pw>[!-~]{6,128})")
 # A chosen password mixes kinds of characters: a digit or a symbol, and a letter.
 _CHOSEN = quickre.compile(r"(?=.*[A-Za-z])(?=.*[0-9!#$%&*+?@^_~-])")
 
