@@ -1638,7 +1638,8 @@ def _public_figures(text: str, people: Sequence[Detected], private_data: bool) -
     title_starts = [start for start, _ in titles]
     by_sentence: dict[tuple[int, int], list[Detected]] = {}
     cited: set[Detected] = set()
-    namesakes = {m.group(1) for m in _NAMESAKE.finditer(text)}
+    # The words the text's institutions are named by: read once, and only if a name asks.
+    namesakes = lru_cache(maxsize=1)(lambda: {m.group(1) for m in _NAMESAKE.finditer(text)})
     by_start = sorted(people, key=lambda h: h.start)
     starts = [h.start for h in by_start]
     for h in people:
@@ -1986,20 +1987,18 @@ _NAMESAKE = quickre.compile(
     r"principle|inequality|diagram|algorithm)\b")
 
 
-def _namesake(text: str, hit: Detected, namesakes: set[str]) -> bool:
+def _namesake(text: str, hit: Detected, namesakes: Callable[[], set[str]]) -> bool:
     """Whether the text names an institution or an honour after ``hit``'s notable person
     ("Johan Cruyff's ideas … promoted by the Cruyff Foundation"): a foundation, a prize or a
-    museum is named after the famous, and the name is the gazetteer's. ``namesakes``: the
+    museum is named after the famous, and the name is the gazetteer's. ``namesakes()``: the
     words the text's institutions are named by, found once per text."""
-    if not namesakes:
-        return False
     value = text[hit.start:hit.end].strip()
     words = value.split()
     if len(words) < 2 or not words[-1][:1].isupper():
         return False
     family = re.sub(r"['’]s?$", "", words[-1])
     # (Not a family name many carry: the Carter Foundation is no sign about an Emily Carter.)
-    if is_common_family(family) or family not in namesakes:
+    if is_common_family(family) or family not in namesakes():
         return False
     # Not someone written to or thanked: a donor shares the foundation's name ("a thank-you
     # to Emily Carter for her gift to the Carter Foundation").

@@ -33,7 +33,7 @@ See ``proxy.detection.names`` for where the names come from.
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_right, insort
 from collections.abc import Iterable
 
 from spacy.lang.en.stop_words import STOP_WORDS
@@ -217,8 +217,7 @@ class LexiconNameRecognizer(PatternRecognizer):
             # Chinese given names take in romanisation ("LEE Ji-hoon", "PARK Min-jun").
             if (names.is_given(given) and not names.is_common(given)
                     and not names.is_english(given)) or _ROMANISED_SYLLABLES.fullmatch(given):
-                taken.append((m.start(), m.end()))
-                taken.sort()
+                insort(taken, (m.start(), m.end()))
                 yield Hit("PERSON", m.start(), m.end(), 0.85, "capitals-family-then-given")
         lower = list(_LOWER_WORD.finditer(text))
         for first, second in zip(lower, lower[1:], strict=False):

@@ -545,9 +545,7 @@ class PasswordRecognizer(PatternRecognizer):
                               self.SCORE_ASSIGNED, "pin_or_security_answer", True)
         for m in _XML_SECRET.finditer(text) if "</" in text else ():
             value = m.group("value")
-            if (len(value) >= 6 and value.lower() not in _NOT_A_PASSWORD
-                    and not _PLACEHOLDER.search(value) and not _CODE_VALUE.search(value)
-                    and len(set(value)) >= 4):
+            if _may_be_secret(value) and len(set(value)) >= 4:
                 yield Hit("SECRET_PASSWORD", m.start("value"), m.end("value"),
                           self.SCORE_ASSIGNED, "xml_secret_element", True)
         # A value only prose sets off, so it must look chosen.
@@ -555,9 +553,7 @@ class PasswordRecognizer(PatternRecognizer):
                               (_LOGIN_PAIR, "login_user_slash_password")):
             for m in pattern.finditer(text):
                 value = m.group("pw").rstrip(_TRAILING_PUNCT)
-                if (len(value) >= 6 and value.lower() not in _NOT_A_PASSWORD
-                        and not _PLACEHOLDER.search(value) and not _CODE_VALUE.search(value)
-                        and _CHOSEN.search(value)):
+                if _may_be_secret(value) and _CHOSEN.search(value):
                     yield Hit("SECRET_PASSWORD", m.start("pw"), m.start("pw") + len(value),
                               self.SCORE_PROSE, rule, True)
 
@@ -601,6 +597,12 @@ _XML_SECRET = quickre.compile(
 # ("user tanaka.h, password Lift#2024spring"); the value must look chosen.
 _PASSWORD_SPACED = quickre.compile(
     r"(?<![A-Za-z0-9_-])(?i:password|passwd|passcode|pwd)[ \t]+(?P<pw>[!-~]{6,128})")
+def _may_be_secret(value: str) -> bool:
+    """A value long enough to be a password that is no prose word, placeholder or code."""
+    return (len(value) >= 6 and value.lower() not in _NOT_A_PASSWORD
+            and not _PLACEHOLDER.search(value) and not _CODE_VALUE.search(value))
+
+
 # A chosen password mixes kinds of characters: a digit or a symbol, and a letter.
 _CHOSEN = quickre.compile(r"(?=.*[A-Za-z])(?=.*[0-9!#$%&*+?@^_~-])")
 
