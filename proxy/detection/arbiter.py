@@ -671,7 +671,11 @@ def _is_placeholder(text: str, hit: Detected, value: str, declared: _Declaration
     if listed_after and _example_shaped(hit.entity_type, value) or cued:
         return True
     _, tail = _line(text, hit.start, hit.end)
-    if hit.entity_type in _STATED_CLEARABLE and declared.state(hit.start):
+    # (… and a diagnosis without a record number: the case of a person stated made up,
+    # 【架空症例・実在の人物ではありません】, is nobody's. A number still needs a placeholder's
+    # digits, as every identifier does.)
+    if (hit.entity_type in _STATED_CLEARABLE or hit.entity_type == "MEDICAL_RECORD"
+            and not _digits(value)) and declared.state(hit.start):
         return True
     if hit.entity_type == "PERSON" and declared.names(hit.start, hit.end):
         return True
@@ -1193,10 +1197,18 @@ _EN_PLACE_WORDS = frozenset({
 })
 
 
-# A place named after "at", then a comma and its address: the venue of what the sentence
-# speaks of ("Screenings at BFI IMAX, 1 …"). Not a possessive (at John's, …) and not a person.
+# A place named after "at", then a comma or a bracket and its address: the venue of what the
+# sentence speaks of ("Screenings at BFI IMAX, 1 …", "exhibiting at Tokyo Big Sight (3-11-1
+# Ariake …)"). Not a possessive (at John's, …) and not a person; not where someone lives: a
+# verb of living before it, or a residential building's name ("at Sakura Heights (…)").
 _AT_VENUE = quickre.compile(
-    r"\b(?:at|@)[ \t]+(?:the[ \t]+)?(?:[A-Z][\w&.-]*)(?:[ \t]+[A-Z][\w&.-]*){0,4}[ \t]*,[ \t]*$")
+    r"\b(?:at|@)[ \t]+(?:the[ \t]+)?(?:[A-Z][\w&.-]*)(?:[ \t]+[A-Z][\w&.-]*){0,4}[ \t]*[,(][ \t]*$")
+_RESIDING = quickre.compile(
+    r"\b(?:lives?|lived|living|resides?|resided|residing|stay(?:s|ed|ing)?|moved|home|flat|"
+    r"apartment|room)\b", re.IGNORECASE)
+_RESIDENTIAL = quickre.compile(
+    r"\b(?:Heights|Mansion|Maison|Residences?|Court|Apartments?|Apts?|Flats?|Haitsu|Haimu|Corpo|"
+    r"Kopo|Villa|House|Homes?|Place|Lodge|Cottage)\W*$", re.IGNORECASE)
 
 
 _BRACKET_REACH = 80
@@ -1277,7 +1289,9 @@ def _public_contact(text: str, hit: Detected, value: str, people: _People) -> bo
             and not _private_label(text, opened, hit.start)):
         return True  # 京都大学 総務部広報課（〒606-8501 京都市…、電話 075-…）: all the owner's
     venue = _AT_VENUE.search(text, max(head, hit.start - 60), hit.start)
-    if venue is not None and not people.overlap(venue.start(), hit.start):
+    if (venue is not None and not people.overlap(venue.start(), hit.start)
+            and not _RESIDING.search(text, max(head, venue.start() - 24), venue.start())
+            and not _RESIDENTIAL.search(venue.group(0))):
         return True  # "Screenings at BFI IMAX, 1 Charlie Chaplin Walk": where an event is
     prev = _previous_line_start(text, head)
     labels = list(_ORG_LABEL.finditer(text, max(prev, hit.start - 60), hit.start))
@@ -1361,7 +1375,11 @@ _FRAME_WORDS = quickre.compile(
     # 「なんのために生まれて…」という歌詞).
     # Public honours and records (人間国宝, 文化勲章, "world record"), an essayist's essays.
     r"人間国宝|文化勲章|重要無形文化財|世界記録|エッセイ|随筆|(?i:\bworld\s+records?\b)|"
-    r"歌詞|名言|格言|作風|画風|書風|(?:日本人|女性|女子プロ|アジア人|史上|世界)初[のめ]|[学界]に[^。\n]{0,6}貢献|"
+    # … and a designer's (ヴェラ・ウォンと桂由美のドレスのデザインの特徴); a figure's role in an
+    # industry (日本のブライダル業界に果たした役割, 医学界に与えた影響).
+    r"歌詞|名言|格言|作風|画風|書風|デザインの(?:特徴|傾向|変遷)|"
+    r"(?:日本人|女性|女子プロ|アジア人|史上|世界)初[のめ]|"
+    r"(?:[学界]|分野)に[^。\n]{0,6}(?:貢献|果たした役割|与えた影響)|"
     # A story's premise: 「ベーカー街221B在住という設定」.
     r"という設定|"
     r"詩人|画家|業績|生涯|伝記|"
@@ -2400,6 +2418,9 @@ def _named_thing(text: str, hit: Detected, places: SpanIndex) -> bool:
         return True  # "Ninna-ji": the name read without its temple's suffix
     if last.endswith(_ROMAJI_PLACE_SUFFIXES):
         return True  # Chiyoda-ku, Ujitachi-cho: a romanised municipality or its part
+    if re.match(r"-(?:ku|cho|chō|machi|mura|gun)\b", after):
+        # "Nishi-ku" read without its suffix. (Not -shi, which is also the honorific 氏.)
+        return True
     if (len(words) >= 2 and last in _ADDRESS_PART_HEADS
             and _STREET_BEFORE.search(text, max(0, hit.start - 60), hit.start)):
         return True  # "68 Fukakusa Yabunouchicho, Fushimi Ward": the ward of an address

@@ -1665,3 +1665,37 @@ def test_p49a_twins_with_a_person_s_data_stay_personal(
     detector: Detector, text: str, value: str,
 ) -> None:
     assert value in found(detector, text, entities=PERSONAL | CONTACTS_AND_IDS)
+
+
+# p50-a: designers named for their designs, a figure's role in an industry, a case stated
+# made up, a remark in a name field's place, a venue's address in brackets after "at".
+@pytest.mark.parametrize("text", [
+    "ヴェラ・ウォンと桂由美、それぞれのウェディングドレスのデザインの特徴を教えてください。",
+    "森英恵さんが日本のファッション業界に果たした役割を簡単にまとめて。",
+    '入力チェックの例です。\n[{"name": "(invalid)", "age": -1}, {"name": "（未入力）", "age": 0}]',
+    "Our booth is at Pacifico Yokohama (1-1-1 Minatomirai, Nishi-ku, Yokohama) this year; "
+    "write a short invitation for overseas buyers.",
+])
+def test_p50a_shapes_of_public_data_are_not_personal(detector: Detector, text: str) -> None:
+    assert not personal(detector, text)
+    assert not found(detector, text, entities=CONTACTS_AND_IDS)
+
+
+def test_p50a_a_case_stated_made_up_is_nobody_s_record(detector: Detector) -> None:
+    case = "Cさん、60代女性、右変形性股関節症で術後2週。独居。"
+    assert found(detector, case, entities={"MEDICAL_RECORD"})
+    assert not found(detector, "【架空症例・実在の人物ではありません】\n" + case,
+                     entities={"MEDICAL_RECORD"})
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("My mother lives at Sakura Heights (2-4-6 Minami, Setagaya-ku, Tokyo); send it there.",
+     "2-4-6 Minami, Setagaya-ku, Tokyo"),
+    ("Deliver it to her at Green Court (1-3-28 Yokoami, Sumida-ku, Tokyo) by Friday.",
+     "1-3-28 Yokoami, Sumida-ku, Tokyo"),
+    ("佐藤 花子さんが営業部に果たした役割を評価シートにまとめて。", "佐藤 花子"),
+])
+def test_p50a_twins_with_a_person_s_data_stay_personal(
+    detector: Detector, text: str, value: str,
+) -> None:
+    assert value in found(detector, text, entities=PERSONAL | CONTACTS_AND_IDS)

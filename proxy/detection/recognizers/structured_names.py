@@ -139,6 +139,9 @@ def _looks_like_name(value: str) -> bool:
     words = value.split()
     return (
         1 < len(value) <= 60
+        # A remark in brackets in a name's place (「（不正値）」, "(none)", "[redacted]") says
+        # what the field holds; no name opens with a bracket.
+        and value[0] not in "(（[［【<＜「『"
         and any(ch.isalpha() for ch in value)
         and not _NOT_A_NAME.search(value)
         and value.lower() not in ("null", "none", "true", "false", "n/a", "unknown", "tbd")
