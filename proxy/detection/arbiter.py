@@ -119,7 +119,7 @@ _DECLARED = quickre.compile(
     # which a request makes from real rows ("Convert to a CSV fixture: … 'Hannah Schulz'").
     r"\bseed\s+(?:data|files?|records?)\b|"
     r"\b(?:sample|test|example|mock)\s+(?:data|records?|values?|names?|entr(?:y|ies)|renders?|"
-    r"outputs?|previews?|"
+    r"outputs?|previews?|payloads?|requests?|responses?|json|"
     r"fixtures?|customers?|users?|residents?|patients?|guests?|tenants?)\b",
     re.IGNORECASE,
 )
@@ -244,6 +244,27 @@ def is_placeholder_number(value: str) -> bool:
         return True  # 01422 000 000, +44 (0)118 000 0000: a subscriber number of zeros
     digit, top = Counter(digits).most_common(1)[0]
     return digit == "0" and (top == n or (n >= 7 and top >= n - (2 if n >= 10 else 1)))
+
+
+_MONTH_ONE = quickre.compile(r"\bjan(?:uary)?\b", re.IGNORECASE)
+_DEC = quickre.compile(r"\bdec(?:ember)?\b", re.IGNORECASE)
+
+
+def _epoch_date(value: str) -> bool:
+    """A date systems write where none was given: the first day of their calendars (1900-01-01
+    of spreadsheets and SQL Server, 1899-12-30/31 of Excel and Access, 1753-01-01, 0001-01-01).
+    Nobody living was born on one; a record showing it shows an empty field."""
+    text = unicodedata.normalize("NFKC", value)
+    numbers = [int(n) for n in re.findall(r"\d+", text)]
+    years = [n for n, raw in zip(numbers, re.findall(r"\d+", text), strict=True)
+             if len(raw) == 4]
+    if len(years) != 1:
+        return False
+    rest = sorted(numbers[:numbers.index(years[0])] + numbers[numbers.index(years[0]) + 1:]
+                  + ([1] if _MONTH_ONE.search(text) else [])
+                  + ([12] if _DEC.search(text) else []))
+    return (years[0] in (1900, 1753, 1) and rest == [1, 1]) or (
+        years[0] == 1899 and rest in ([12, 30], [12, 31]))
 
 
 # The test card numbers the payment networks and processors publish (Stripe, Braintree,
@@ -442,6 +463,8 @@ class _Declarations:
         self.ends = [end for _, end in declarations]
         self.paragraphs = [m.end() for m in _PARAGRAPH_BREAK.finditer(text)] if self.at else []
         self.stated: list[tuple[int, int]] = []
+        # The stated ones that head their paragraph (【架空症例・実在の人物ではありません】).
+        self.headed: list[tuple[int, int]] = []
         # Sentences that say the names before them are made up (「名前はすべて当店スタッフが
         # 考えた架空のキャラクター名です」): from their paragraph's start to the declaration.
         self.names_made_up: list[tuple[int, int]] = []
@@ -470,6 +493,8 @@ class _Declarations:
             end = tail
             if _HEADING.fullmatch(text, line_head, line_tail):
                 end = paragraph_end
+                real = _REAL.search(text, declared_end, end)
+                self.headed.append((at, real.start() if real is not None else end))
             elif ends_its_data and _INTRODUCES.fullmatch(text, declared_end, paragraph_end):
                 # 「記入例では」, a blank line, the sample block: the word ends its paragraph
                 # and introduces the next.
@@ -521,9 +546,10 @@ class _Declarations:
                    and _REAL_PARTY.search(self.text, end, at) is None
                    for head, at in self.names_made_up)
 
-    def state(self, start: int) -> bool:
-        """Whether a declaration that states the data made up covers ``start``."""
-        return any(at < start < end for at, end in self.stated)
+    def state(self, start: int, headed: bool = False) -> bool:
+        """Whether a declaration that states the data made up covers ``start``; ``headed``:
+        one that heads the paragraph."""
+        return any(at < start < end for at, end in (self.headed if headed else self.stated))
 
 
 # Words that make a declaration one about names (名前, 人名, "the names").
@@ -636,6 +662,8 @@ def _is_placeholder(text: str, hit: Detected, value: str, declared: _Declaration
     (``_cued``); ``listed_after``: it follows, in a list, one the text gives as an example."""
     if hit.entity_type in _NUMBERED and is_placeholder_number(value):
         return True
+    if hit.entity_type == "DATE_OF_BIRTH" and _epoch_date(value):
+        return True  # DOB: 01/01/1900 — a system's empty date
     if hit.entity_type in _PHONES and _NANP_NO_EXCHANGE.fullmatch(value.strip()):
         return True
     if hit.entity_type == "STREET_ADDRESS" and _NO_ZIP.match(text, hit.end):
@@ -671,11 +699,14 @@ def _is_placeholder(text: str, hit: Detected, value: str, declared: _Declaration
     if listed_after and _example_shaped(hit.entity_type, value) or cued:
         return True
     _, tail = _line(text, hit.start, hit.end)
-    # (… and a diagnosis without a record number: the case of a person stated made up,
-    # 【架空症例・実在の人物ではありません】, is nobody's. A number still needs a placeholder's
-    # digits, as every identifier does.)
-    if (hit.entity_type in _STATED_CLEARABLE or hit.entity_type == "MEDICAL_RECORD"
-            and not _digits(value)) and declared.state(hit.start):
+    if hit.entity_type in _STATED_CLEARABLE and declared.state(hit.start):
+        return True
+    # A diagnosis without a record number under a heading that states the case made up
+    # (【架空症例・実在の人物ではありません】) is nobody's; not beside a declaration in its own
+    # sentence ("Unlike the fictional case, my mother was diagnosed …"). A number still needs
+    # a placeholder's digits, as every identifier does.
+    if (hit.entity_type == "MEDICAL_RECORD" and not _digits(value)
+            and declared.state(hit.start, headed=True)):
         return True
     if hit.entity_type == "PERSON" and declared.names(hit.start, hit.end):
         return True
@@ -773,6 +804,13 @@ _LISTED_AFTER = quickre.compile(
 # account number (any seven digits: "Registered Charity No. 1150872"), a US licence number
 # (a letter and digits: "model NN8411"), a US SSN (3-2-4 digits: "SB 737-32-1462").
 _LABELLED_AS_OTHER = _PHONES | {"JP_MY_NUMBER", "JP_BANK_ACCOUNT", "US_DRIVER_LICENSE", "US_SSN"}
+# A machine's own number right after its label ("serial 4412-0098-3371-2206", 製造番号): one
+# sixteen-digit serial in ten passes a card's check digit. Only the labels of a thing's
+# numbers: an order's, an invoice's or a booking's reference may be a card a customer paid by.
+_SERIAL_LABEL = quickre.compile(
+    r"(?:\bS/?N|\bserial(?:\s+(?:no\.?|numbers?|#))?|\bmodel(?:\s+no\.?)?|\bpart(?:\s+no\.?|"
+    r"\s+number)?|\blot(?:\s+no\.?)?|\bmeter(?:\s+no\.?)?|シリアル(?:番号|No\.?)?|製造番号|製番|"
+    r"型番|品番|部品番号|ロット(?:番号|No\.?)?|機番|機体番号)\s*[:：#=]?\s*$", re.IGNORECASE)
 _MY_NUMBER_LABEL = quickre.compile(r"マイナンバー|個人番号|\bmy\s*number\b|\bindividual\s+number\b",
                               re.IGNORECASE)
 
@@ -1368,6 +1406,10 @@ _FRAME_WORDS = quickre.compile(
     r"\bwho\s+(?:was|were)\s+(?-i:[A-Z])|(?-i:\bwho\s+(?:[A-Z][\w.'’-]*\s+){1,4}(?:was|were)\b)|"
     # A theory's or a model's proposer ("Dirty Dozen" を提唱したゴードン・デュポン).
     r"提唱|"
+    # A work said to be someone's is history's or legend's (千利休が造ったとされる待庵, 空海が
+    # 開いたと伝わる寺).
+    r"(?:造|作|建て|築|創|始め|開|考案し|発明し|書|著し|詠|描|残し|創建し|開山し|創始し)"
+    r"(?:っ|い|ん)?[ただ]と(?:される|伝わる|伝えられ|言われ)|"
     r"創設|起草|発明|ノーベル|選手|作家|功績|偉業|有名(?!無実)|著名|"
     # An artist's style (ガレとラリックの作風, 相田みつをの書風) and a first of history
     # (女子プロ初のパーフェクト, 日本人初の); a field a figure contributed to (分類学に…貢献).
@@ -1378,6 +1420,8 @@ _FRAME_WORDS = quickre.compile(
     # … and a designer's (ヴェラ・ウォンと桂由美のドレスのデザインの特徴); a figure's role in an
     # industry (日本のブライダル業界に果たした役割, 医学界に与えた影響).
     r"歌詞|名言|格言|作風|画風|書風|デザインの(?:特徴|傾向|変遷)|"
+    # Goods told from their fakes are a brand's (ルイ・ヴィトン、ハリー・ウィンストンの真贋).
+    r"真贋|偽物|偽造品|コピー品|正規品|並行輸入品|"
     r"(?:日本人|女性|女子プロ|アジア人|史上|世界)初[のめ]|"
     r"(?:[学界]|分野)に[^。\n]{0,6}(?:貢献|果たした役割|与えた影響)|"
     # A story's premise: 「ベーカー街221B在住という設定」.
@@ -1526,7 +1570,10 @@ _A_WORK = (
     r"(?:[a-z]+[ \u00a0]+)?(?:novels?|novellas?|plays?|poems?|films?|stor(?:y|ies)|tales?|"
     r"operas?|trilogy|saga|books?|epic)\b(?![ \u00a0]+(?:club|group|shop|store|signing)s?\b))")
 _CITED_IN_WORK = quickre.compile(
-    r"(?:['’]s?)?[ \u00a0]+(?:in|from)[ \u00a0]+"
+    # (… or with the character's role between: "Alyona Ivanovna, the pawnbroker in
+    # Dostoevsky's Crime and Punishment".)
+    r"(?:['’]s?)?(?:,[ \u00a0]+(?:the|a|an)(?:[ \u00a0]+[a-z][a-z-]*){1,3},?)?"
+    r"[ \u00a0]+(?:in|from)[ \u00a0]+"
     r"(?P<author>(?:[A-Z][\w.'’-]*[ \u00a0]+){0,3}[A-Z][\w-]*)['’]s[ \u00a0]+" + _A_WORK)
 # … and the author alone, where the character is no finding ("as cold as Madame Defarge in
 # Charles Dickens's A Tale of Two Cities").
@@ -1571,7 +1618,12 @@ _ADDRESSED = quickre.compile(
     r"(?:\bgrand(?:mother|father|son|daughter|ma|pa)\b|\bson\b|\bdaughter\b|\bwife\b|"
     r"\bhusband\b)|"
     # (孫 alone, not inside a name: 山岡孫吉, 孫文.)
-    r"私の|うちの|娘|息子|姪|甥|(?<![一-龯])孫(?![一-龯])|祖母|祖父|母親|父親|友人|同僚|部下|上司|"
+    # (Not the writer's business and what it makes: 「うちの畳店のブランドストーリー」 — while
+    # 「うちの店の佐藤」 is one of its people.)
+    r"私の|うちの(?![一-龯ァ-ヶー]{0,8}?(?:店|会社|工場|農園|園|教室|ホテル|旅館|ブランド|商品|製品|"
+    r"サービス|施設|会場|館|リンク|ホール|スタジオ|ジム|カフェ|サロン|スクール|クラブ|ショップ|"
+    r"プール|センター)(?:の(?:ブランド|商品|製品|ロゴ|サイト|ホームページ|キャッチコピー|ストーリー|広告|"
+    r"POP|メニュー|名前|紹介|歴史)|[はがをでにへ、]|向け))|娘|息子|姪|甥|(?<![一-龯])孫(?![一-龯])|祖母|祖父|母親|父親|友人|同僚|部下|上司|"
     r"メンバー|"
     # 本人 as a subject or a party is the person a record is about (本人が申告した腱鞘炎, not
     # 本人の言葉 of a quote).
@@ -1773,8 +1825,12 @@ def _parts_of_figures(text: str, people: Sequence[Detected], public: set[Detecte
     sentence that addresses someone (夏目様 stays a customer). A set of the parts and one
     search per sentence keep it linear in the text."""
     parts: set[str] = set()
+    # … and the whole name again outside its frame (「ルイ・ヴィトンのデートコード」 after the
+    # brand's authenticity), in a sentence that contacts nobody either.
+    wholes: set[str] = set()
     for h in public:
         name = _part_key(text[h.start:h.end])
+        wholes.add(name)
         if name.isascii():
             words = name.split(" ")
             if len(words) >= 2:
@@ -1783,16 +1839,18 @@ def _parts_of_figures(text: str, people: Sequence[Detected], public: set[Detecte
             parts.update(name[:k] for k in range(2, len(name)))
             parts.update(name[k:] for k in range(1, len(name) - 1))
     found: set[Detected] = set()
-    if not parts:
+    if not wholes:
         return found
     addressed: dict[tuple[int, int], bool] = {}
     for h in people:
-        if h in public or _part_key(text[h.start:h.end]) not in parts:
+        key = _part_key(text[h.start:h.end])
+        if h in public or key not in parts and key not in wholes:
             continue
         bounds = _sentence(text, h.start, h.end)
         if bounds not in addressed:
             addressed[bounds] = _ADDRESSED.search(text[slice(*bounds)]) is not None
-        if not addressed[bounds]:
+        if not addressed[bounds] and (key in parts or not _CONTACTING.search(
+                text[slice(*bounds)])):
             found.add(h)
     return found
 
@@ -2628,6 +2686,9 @@ def arbitrate(text: str, hits: Sequence[Detected]) -> list[Detected]:
                 or 0 <= other_end <= h.start
                 and _LIST_GLUE.fullmatch(text, other_end, h.start) is not None):
             other_end = h.end
+            continue
+        if entity == "CREDIT_CARD" and _SERIAL_LABEL.search(
+                text, max(_line(text, h.start, h.end)[0], h.start - 24), h.start):
             continue
         if _organisation_s_by_convention(text, h, value):
             # A freephone number, a role or a desk's mailbox: nobody's own.

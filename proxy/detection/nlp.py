@@ -105,6 +105,11 @@ _BUILDING_BEFORE = frozenset({
 # Words of travel after a place: 羽田着, 成田発, 大宮方面 — but 田中発の提案 is Tanaka's, so they
 # count only after a name the dictionary also knows as a place.
 _TRAVELLED = frozenset({"着", "発", "行き", "空港", "経由", "方面", "港", "インター"})
+# A firm's sites by their town (川口の工場, 大宮の店舗): a person's would take an honorific or
+# a post (川口さんの工場).
+_SITES = frozenset({"工場", "倉庫", "店", "店舗", "支店", "営業所", "事務所", "本社", "支社",
+                    "拠点", "物流センター", "配送センター", "センター", "工房", "農園", "教室",
+                    "現場", "研究所", "出張所", "事業所", "売り場", "売場"})
 
 
 @lru_cache(maxsize=1)
@@ -197,7 +202,8 @@ def _on_a_route(tags: list[str], texts: list[str], i: int, j: int) -> bool:
 def _names_a_thing(tags: list[str], texts: list[str], i: int, j: int) -> bool:
     """Whether the name at tokens ``i..j`` is part of the name of a thing: one of
     ``_NAMED_AFTER_A_PERSON`` next, or after one more ordinary noun (武田 薬品 工業); a place's
-    word of travel after a name that is also a place (羽田着); a building's word before it
+    word of travel after a name that is also a place (羽田着), or its の and a firm's site
+    (川口の工場); a building's word before it
     (``_BUILDING_BEFORE``)."""
     n = len(texts)
     if i > 0 and texts[i - 1] in _BUILDING_BEFORE:
@@ -207,7 +213,8 @@ def _names_a_thing(tags: list[str], texts: list[str], i: int, j: int) -> bool:
     following = texts[j + 1]
     if following in _NAMED_AFTER_A_PERSON:
         return True
-    if following in _TRAVELLED and any(
+    site = following == "の" and j + 2 < n and texts[j + 2] in _SITES
+    if (following in _TRAVELLED or site) and any(
             pos[2] == "地名" for pos in dictionary_entries("".join(texts[i:j + 1]))):
         return True
     return (j + 2 < n and tags[j + 1].startswith("名詞-普通名詞")

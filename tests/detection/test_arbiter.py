@@ -1699,3 +1699,46 @@ def test_p50a_twins_with_a_person_s_data_stay_personal(
     detector: Detector, text: str, value: str,
 ) -> None:
     assert value in found(detector, text, entities=PERSONAL | CONTACTS_AND_IDS)
+
+
+# p50-b and p51-a: a treatment as a field or a statistic, a machine's serial that passes a
+# card's check, a system's empty date, an example payload, the writer's shop, a work said to
+# be a figure's, goods told from fakes, a character's role before the work, ?/! between
+# Japanese sentences, a firm's site by its town.
+@pytest.mark.parametrize("text", [
+    "患者向けの広報誌です。日本透析医学会の統計では、慢性透析患者数は約35万人、平均年齢は69.9歳です。",
+    "Write a blog post on the history of dialysis and the first outpatient dialysis center.",
+    "Our planer (model PX-200, serial 4412-0098-3371-2206) throws error E4 after an hour.",
+    "Sample EHR record from the vendor's training environment:\nPatient: DOE, JANE (SAMPLE)\n"
+    "MRN: 000000000\nDOB: 1900-01-01\nK: 5.4 mmol/L",
+    'Is this example payload fine? {"id": "INC-000123", "contact_phone": "+1-202-555-0175"}',
+    "川端康成の『雪国』の和室の描写を引用して、うちの畳店のブランドストーリーを作りたい。",
+    "千利休が造ったとされる茶室の畳の敷き方を解説してください。",
+    "ハリー・ウィンストンとブルガリの真贋チェックのポイントを表に。ハリー・ウィンストンの刻印の読み方も。",
+    "Summarize the role of Sonya Marmeladova, the daughter in Dostoevsky's Crime and "
+    "Punishment.",
+    "「ザンボニー」は発明者のフランク・ザンボニーの名前から来ていると聞きましたが本当ですか?"
+    "あと、うちの製氷車の刃は何時間ごとに研ぐのが一般的?",
+    "うちのスケートリンクで、アニメ『ユーリ!!! on ICE』のイベントをします。勝生勇利と"
+    "ヴィクトル・ニキフォロフをイメージした告知文をください。",
+    "来年3月末で川口の工場を閉めて、大宮の店舗に集約します。",
+])
+def test_p50b_p51a_shapes_of_public_data_are_not_personal(detector: Detector, text: str) -> None:
+    assert not personal(detector, text)
+    assert not found(detector, text, entities=CONTACTS_AND_IDS | {"MEDICAL_RECORD", "CREDIT_CARD"})
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("Aさん(45歳)は透析中で、週3回通院しています。", "透析"),
+    ("My father started dialysis last month.", "dialysis"),
+    ("The card on file, 4412-0098-3371-2206, was charged twice.", "4412-0098-3371-2206"),
+    ("Patient: Ana Lima\nDOB: 1985-01-01", "1985-01-01"),
+    ("川口さんの工場を来週見学します。", "川口"),
+    ("うちの店の佐藤 花子が『鬼滅の刃』の全巻を予約しました。", "佐藤 花子"),
+    ("Alyona Ivanovna, the new tenant in Kenji's flat, paid late again.", "Alyona Ivanovna"),
+])
+def test_p50b_p51a_twins_with_a_person_s_data_stay_personal(
+    detector: Detector, text: str, value: str,
+) -> None:
+    assert value in found(detector, text, entities=PERSONAL | CONTACTS_AND_IDS
+                          | {"MEDICAL_RECORD", "CREDIT_CARD"})

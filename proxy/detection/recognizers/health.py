@@ -33,12 +33,21 @@ _EVENT = quickre.compile(
     r"(?:うつ|[\u4e00-\u9fff\u30a1-\u30fa\u30fc]{1,8})(?:病|症|炎|障害|がん|癌)"
     r"(?:で|と診断|を患|を発症|のため)|"
     r"発作|発熱|休職中|療養中|病気休暇|"
-    r"入院し|退院し|手術を受け|手術予定|既往歴|余命|陽性|透析|抗がん剤|化学療法|"
+    r"入院し|退院し|手術を受け|手術予定|既往歴|余命|陽性|"
+    # A treatment's name as the field of an institution, a unit or a trade (日本透析医学会,
+    # 透析クリニック, 透析患者数) names nobody's treatment.
+    r"(?:透析|抗がん剤|化学療法)(?!医学会|学会|協会|財団|センター|クリニック|施設|室|科|技士|"
+    r"装置|機器|液|医療|業界|患者数|の歴史)|"
     r"\b(?:was|were|been|is|am|are|got)\s+diagnosed\b|\bdiagnosed\s+with\b|\bdiagnosis\s+of\b|"
     r"\bprescribed\b|\bon\s+medication\b|\btreated\s+for\b|\bundergoing\b|\badmitted\s+(?:to|for)\b|"
     r"\bdischarged\b|\bsurgery\s+(?:(?:on|for)\b(?!\s+(?:our|your)\b)|scheduled\b)|"
     r"\bmedical\s+history\b|"
-    r"\btested\s+positive\b|\bchemotherapy\b|\bdialysis\b)",
+    r"\btested\s+positive\b|"
+    # (… nor does it in English: "the history of dialysis", "an outpatient dialysis center".)
+    r"(?<!\bhistory of )(?<!\bdevelopment of )(?<!\binvention of )"
+    r"\b(?:chemotherapy|dialysis)\b(?!\s+(?:cent(?:er|re)s?|clinics?|units?|machines?|techs?|"
+    r"technicians?|nurses?|industry|providers?|facilit(?:y|ies)|equipment|programs?|society|"
+    r"market|wards?|drugs?)\b))",
     re.IGNORECASE,
 )
 
@@ -52,10 +61,12 @@ _EVENT_ANCHOR = quickre.compile(
 )
 
 _PERSON_CUE = quickre.compile(
-    r"(?:患者|さん|様|氏|くん|ちゃん|私|僕|本人|父|母|妻|夫|息子|娘|祖父|祖母|社員|従業員|部下|上司|"
-    # An age, not a range of them (3〜8歳: a group of children).
-    r"保護者|児童|生徒|園児|"
-    r"(?<![〜~～\-–])(?<![〜~～\-–] )[0-9０-９]{1,3} ?[歳才](?! ?(?:以上|以下|未満|〜|~|～))|"
+    # (Not a group as an audience or a count: 患者向け, 患者数, 社員全員, 生徒一同.)
+    r"(?:(?:患者|社員|従業員|保護者|児童|生徒|園児)(?!向け|数|層|全体|全員|一同|会|団体)|"
+    r"さん|様|氏|くん|ちゃん|私|僕|本人|父|母|妻|夫|息子|娘|祖父|祖母|部下|上司|"
+    # An age, not a range of them (3〜8歳: a group of children) nor an average (69.9歳).
+    r"(?<![〜~～\-–.．0-9０-９])(?<![〜~～\-–] )[0-9０-９]{1,3} ?[歳才]"
+    r"(?! ?(?:以上|以下|未満|〜|~|～))|"
     r"\b(?:patient|mr|mrs|ms|dr|my|his|her|he|she|i|i'm|i've|employee|colleague|son|daughter|"
     r"wife|husband|mother|father)\b)",
     re.IGNORECASE,
