@@ -1372,7 +1372,8 @@ _FRAME_WORDS = quickre.compile(
     r"キャラ|登場人物|主人公|アニメ|漫画|マンガ|小説|(?<![\d０-９一二三四五六七八九十]\s)(?<![\d０-９一二三四五六七八九十])"
     r"ゲーム(?![目差数])|映画|ドラマ|作品|童話|昔話|"
     # 明治/大正 as eras of history, not of a birth (大正15年生まれ).
-    r"歴史上|偉人|武将|幕末|"
+    # (歴史 is history; a person's record is 履歴 or 経歴: 「ワセリンの歴史」.)
+    r"歴史|偉人|武将|幕末|"
     # 明治/大正 and a year frame the past (明治5年の司法職務定制) — not a birth (大正15年生まれ,
     # 大正15年に生まれた) or a date with its month (生年月日 大正15年3月2日).
     r"(?:明治|大正)(?!\s*[\d０-９一二三四五六七八九十元]+\s*年?[^。\n]{0,12}?(?:生|誕|月))|"
@@ -1755,7 +1756,8 @@ def _public_figures(text: str, people: Sequence[Detected], private_data: bool) -
         framed = _FRAME_WORDS.search(earlier) is not None
         cast = _distinct_people(group) >= 2
         if ((titled or framed and (cast or not private_data and all(
-                _notable_name(text, h) is not None for h in group)))
+                _notable_name(text, h) is not None or _foreign_full_name(text, h)
+                for h in group)))
                 and not _ADDRESSED.search(earlier) and not _CONTACTING.search(sentence)):
             public.update(group)
             continue
@@ -1783,7 +1785,12 @@ def _public_figures(text: str, people: Sequence[Detected], private_data: bool) -
             styled = _NAME_OF_PLACE.fullmatch(value) is not None or bool(
                 _CLASSICAL_NO.match(text, h.start)
                 or _CLASSICAL_NO_BEFORE.search(text, max(0, h.start - 20), h.start))
-            if (inside_title or character or lone or office or styled
+            # A notable name a talk or an essay is on ("a talk on Frank Lloyd Wright's art
+            # glass"), in a text with no other personal data.
+            talked_of = (not private_data
+                         and _TALK_ON.search(text, max(0, h.start - 32), h.start) is not None
+                         and _notable_name(text, h) is not None)
+            if (inside_title or character or lone or office or styled or talked_of
                     or _dictionary_figure(value)):
                 public.update(group)
                 break
@@ -1806,6 +1813,13 @@ def _public_figures(text: str, people: Sequence[Detected], private_data: bool) -
                     and not _CONTACTING.search(sentence)):
                 public.add(h)
     return public
+
+
+# What is given on a subject: "a talk on", "an essay about" (not a report or a profile, which
+# a colleague's review is).
+_TALK_ON = quickre.compile(
+    r"\b(?:talks?|lectures?|essays?|presentations?|seminars?|quiz(?:zes)?|blog\s+posts?)"
+    r"[ \t]+(?:on|about)[ \t]+$", re.IGNORECASE)
 
 
 _PUBLIC_FRAME = quickre.compile(
@@ -1973,6 +1987,21 @@ def _japanese_notable(value: str) -> str | None:
 
 # A capitalised Latin-script name word: a capital, then lower-case letters ("Serena", "Jornet").
 _NAME_WORD = r"[A-Z][a-z\u00e0-\u024f'’-]+"
+
+
+# A foreign full name in katakana, its parts joined by ・ (ロバート・チーズブロー), with no
+# honorific after it.
+_KATAKANA_FULL_NAME = quickre.compile(r"[ァ-ヺー]{2,}(?:・[ァ-ヺー]{2,}){1,3}")
+_HONORIFIC_NEXT = quickre.compile(r"\s?(?:さん|様|さま|氏|殿|くん|君|ちゃん|先生)")
+
+
+def _foreign_full_name(text: str, hit: Detected) -> bool:
+    """Whether ``hit`` is a foreign full name in katakana with no honorific after it: the
+    gazetteer knows names in Latin letters only, and after a frame on its line (「ワセリンの
+    歴史」… ロバート・チーズブローが) such a name is the figure the frame speaks of — where
+    the text holds no other personal data."""
+    return (_KATAKANA_FULL_NAME.fullmatch(text, hit.start, hit.end) is not None
+            and _HONORIFIC_NEXT.match(text, hit.end) is None)
 
 
 def _notable_name(text: str, hit: Detected) -> str | None:
@@ -2292,7 +2321,10 @@ _LINE_AFTER = quickre.compile(
 # A word of travel right before the name: a place departed from, called at, changed at.
 _TRAVEL_BEFORE = quickre.compile(
     r"\b(?:depart(?:s|ed|ing)?(?:[ \t]+from)?|arriv(?:e|es|ed|ing)[ \t]+(?:at|in)|"
-    r"call(?:s|ing)?[ \t]+at|bound[ \t]+for|change[ \t]+at)[ \t]+$")
+    r"call(?:s|ing)?[ \t]+at|bound[ \t]+for|change[ \t]+at|"
+    # … and a timetable's abbreviations ("Dep Kobe 08:30 -> Arr Takamatsu 12:40").
+    r"(?-i:\b(?:Dep|Arr|Dest|ETD|ETA|dep|arr))\.?)[ \t]+$")
+_TIMETABLE_HEAD = quickre.compile(r"(?:Dep|Arr|Dest|ETD|ETA)\.?[ \t]+[A-Z]")
 # Lower-case words, then the kind of a place, after "the" and a name.
 _PLACE_AFTER = quickre.compile(
     r"(?:[ \u00a0]+[a-z]+){0,2}?[ \u00a0]+(?:district|region|area|valley|coast|peninsula|basin|"
@@ -2420,7 +2452,8 @@ def _named_thing(text: str, hit: Detected, places: SpanIndex) -> bool:
         return True  # Essie 'Wicked', "Sigma-Aldrich product 452882": a maker's line
     if _MODEL_CODE_AFTER.match(text, hit.end) or _LINE_AFTER.match(text, hit.end):
         return True  # Aurora HD-7 (a model code), the Elizabeth line (a railway)
-    if _TRAVEL_BEFORE.search(text, max(0, hit.start - 24), hit.start):
+    if _TRAVEL_BEFORE.search(text, max(0, hit.start - 24), hit.start) or (
+            _TIMETABLE_HEAD.match(value)):
         return True  # "will depart York at 08:40", "calling at Abbey Wood": a place
     if _ANIMAL_BEFORE.search(text, max(0, hit.start - 24), hit.start):
         return True  # ゾウのジョン, the elephant Tonky, our dog Max: an animal's name

@@ -1742,3 +1742,27 @@ def test_p50b_p51a_twins_with_a_person_s_data_stay_personal(
 ) -> None:
     assert value in found(detector, text, entities=PERSONAL | CONTACTS_AND_IDS
                           | {"MEDICAL_RECORD", "CREDIT_CARD"})
+
+
+# p51-b: a timetable's abbreviations before a port, a talk on a notable name, a foreign
+# figure's katakana name after a frame on its line, 歴史.
+@pytest.mark.parametrize("text", [
+    "Make this a public timetable:\nDep Kobe 08:30 -> Arr Takamatsu 12:40\n"
+    "Dep Takamatsu 14:00 -> Arr Kobe 18:10",
+    "I'm preparing a talk on Frank Lloyd Wright's art glass for our studio visitors.",
+    "院内報のコラムで「ワセリンの歴史」を取り上げます。ロバート・チーズブローが精製した話を中心に。",
+])
+def test_p51b_shapes_of_public_data_are_not_personal(detector: Detector, text: str) -> None:
+    assert not personal(detector, text)
+    assert not found(detector, text, entities=CONTACTS_AND_IDS)
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("Please write a report on Maria Lopez's first month in the team.", "Maria Lopez"),
+    ("院内報のコラムで「ワセリンの歴史」を取り上げます。グエン・ヴァン・アンさんに原稿を依頼。",
+     "グエン・ヴァン・アン"),
+])
+def test_p51b_twins_with_a_person_s_data_stay_personal(
+    detector: Detector, text: str, value: str,
+) -> None:
+    assert value in found(detector, text, entities=PERSONAL | CONTACTS_AND_IDS)
