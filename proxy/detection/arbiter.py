@@ -1463,8 +1463,8 @@ _FRAME_WORDS = quickre.compile(
     r"\bfounded\b|\binvent(?:ed|or)\b|\bpioneer(?:ed|s)?\b|\bnobel\b|\blaureate\b|"
     r"\bcredited\s+with\b|"
     # A law or a theorem by its discoverer ("using Kepler's third law").
-    r"(?-i:['’]s)\s+(?:(?:first|second|third|[a-z]+)\s+)?(?:laws?|theorem|principle|equations?|"
-    r"theory|stages|hierarchy|"
+    r"(?-i:['’]s)\s+(?:(?:first|second|third|[a-z]+(?:-[a-z]+)?)\s+)?(?:laws?|theorem|principle|"
+    r"equations?|theory|stages|hierarchy|relation(?!\s+(?:to|with)\b)|catalog(?:ue)?|"
     r"constant|paradox|conjecture|hypothesis)\b|"
     r"\bemperor\b|\bshogun\b|\bsamurai\b|\bmeiji\b|\bedo period\b|\brestoration\b|"
     r"\bdynasty\b|\bnovelist\b|\bpoet\b|\bpainter\b|\bcomposer\b|\bphilosopher\b|"

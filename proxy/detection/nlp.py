@@ -91,6 +91,8 @@ _NAMED_AFTER_A_PERSON = frozenset({
     "病", "症", "症候群", "賞", "式", "法", "方式", "病院", "医院", "クリニック", "歯科",
     "大学", "高校", "学園", "学校", "工業", "工務店", "商店", "商事", "製作所", "建設",
     "株式会社", "記念", "財団", "駅", "線", "町", "通り", "神社", "寺",
+    # A research firm or institute named after its founder (矢野経済研究所, 野村総研).
+    "研究所", "総研", "総合研究所",
     "製薬", "薬品", "銀行", "証券", "生命", "物産", "電機", "電気", "運輸", "不動産",
     "ホールディングス", "グループ", "鉄道", "荘", "屋",
     # A bay, a river, a cape, a lake or a pass named like a family (田辺湾, 石狩川, 室戸岬).
@@ -211,14 +213,25 @@ def _names_a_thing(tags: list[str], texts: list[str], i: int, j: int) -> bool:
     if j + 1 >= n:
         return False
     following = texts[j + 1]
-    if following in _NAMED_AFTER_A_PERSON:
+    if following in _NAMED_AFTER_A_PERSON or _split_head(texts, j + 1):
         return True
     site = following == "の" and j + 2 < n and texts[j + 2] in _SITES
     if (following in _TRAVELLED or site) and any(
             pos[2] == "地名" for pos in dictionary_entries("".join(texts[i:j + 1]))):
         return True
     return (j + 2 < n and tags[j + 1].startswith("名詞-普通名詞")
-            and texts[j + 2] in _NAMED_AFTER_A_PERSON)
+            and (texts[j + 2] in _NAMED_AFTER_A_PERSON or _split_head(texts, j + 2)))
+
+
+# A post after a split head: 佐藤研究所長 is the institute's director Sato.
+_POST_AFTER_HEAD = frozenset({"長", "員", "主任", "職員"})
+
+
+def _split_head(texts: list[str], k: int) -> bool:
+    """Whether tokens ``k`` and ``k + 1`` join into one of ``_NAMED_AFTER_A_PERSON`` that
+    Sudachi splits (研究|所), with no post after it (研究所|長)."""
+    return ("".join(texts[k:k + 2]) in _NAMED_AFTER_A_PERSON
+            and (k + 2 >= len(texts) or texts[k + 2] not in _POST_AFTER_HEAD))
 
 
 _LIST_MARKS = frozenset({"、", "・", ",", "，", "と", "や", "から", "まで", "へ", "経由"})

@@ -1766,3 +1766,25 @@ def test_p51b_twins_with_a_person_s_data_stay_personal(
     detector: Detector, text: str, value: str,
 ) -> None:
     assert value in found(detector, text, entities=PERSONAL | CONTACTS_AND_IDS)
+
+
+# p52-a: a research firm named after its founder (a head Sudachi splits), a figure's named
+# relation.
+@pytest.mark.parametrize("text", [
+    "矢野経済研究所の調査では、医療用ウィッグの市場はどう伸びていますか？",
+    "Cover Henrietta Swan Leavitt's period-luminosity relation for Cepheids in the script.",
+])
+def test_p52a_shapes_of_public_data_are_not_personal(detector: Detector, text: str) -> None:
+    assert not personal(detector, text)
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("佐藤研究所長に来週の結果を報告します。", "佐藤"),
+    # A gazetteer's name alone, in a workplace's sentence, is a colleague's.
+    ("Kateryna Bondarenko will join the Osaka office next week.", "Kateryna Bondarenko"),
+    ("Explain Maria Lopez's relation to the claimant in two lines.", "Maria Lopez"),
+])
+def test_p52a_twins_with_a_person_s_data_stay_personal(
+    detector: Detector, text: str, value: str,
+) -> None:
+    assert value in found(detector, text, entities=PERSONAL)
