@@ -250,6 +250,21 @@ _MONTH_ONE = quickre.compile(r"\bjan(?:uary)?\b", re.IGNORECASE)
 _DEC = quickre.compile(r"\bdec(?:ember)?\b", re.IGNORECASE)
 
 
+_DIGITS_BEFORE = quickre.compile(r"[0-9-]{0,20}$")
+_DIGITS_AFTER = quickre.compile(r"[0-9-]{0,20}")
+
+
+def _counted_digits(text: str, hit: Detected) -> bool:
+    """Whether the number ``hit`` is read from (with the digits and hyphens around it: the
+    recognizer may read a part) counts up or down: ``1234-567890``, ``987654``."""
+    before = _DIGITS_BEFORE.search(text, max(0, hit.start - 20), hit.start)
+    after = _DIGITS_AFTER.match(text, hit.end)
+    digits = _digits((before.group() if before else "") + text[hit.start:hit.end]
+                     + (after.group() if after else ""))
+    return len(digits) >= 6 and (digits in "01234567890123456789"
+                                 or digits in "98765432109876543210")
+
+
 def _epoch_date(value: str) -> bool:
     """A date systems write where none was given: the first day of their calendars (1900-01-01
     of spreadsheets and SQL Server, 1899-12-30/31 of Excel and Access, 1753-01-01, 0001-01-01).
@@ -700,6 +715,11 @@ def _is_placeholder(text: str, hit: Detected, value: str, declared: _Declaration
         return True
     _, tail = _line(text, hit.start, hit.end)
     if hit.entity_type in _STATED_CLEARABLE and declared.state(hit.start):
+        return True
+    # An identifier of counted digits (1234-567890) where the text states its data made up:
+    # the digits a form's example is filled in with, which no issuer gives out.
+    if (hit.entity_type in _NUMBERED and declared.state(hit.start)
+            and _counted_digits(text, hit)):
         return True
     # A diagnosis without a record number under a heading that states the case made up
     # (【架空症例・実在の人物ではありません】) is nobody's; not beside a declaration in its own
@@ -1373,7 +1393,7 @@ _FRAME_WORDS = quickre.compile(
     r"ゲーム(?![目差数])|映画|ドラマ|作品|童話|昔話|"
     # 明治/大正 as eras of history, not of a birth (大正15年生まれ).
     # (歴史 is history; a person's record is 履歴 or 経歴: 「ワセリンの歴史」.)
-    r"歴史|偉人|武将|幕末|"
+    r"歴史|偉人|武将|幕末|名画|晩年|考案者|[0-9０-９一二三四五六七八九十]+\s?世紀|"
     # 明治/大正 and a year frame the past (明治5年の司法職務定制) — not a birth (大正15年生まれ,
     # 大正15年に生まれた) or a date with its month (生年月日 大正15年3月2日).
     r"(?:明治|大正)(?!\s*[\d０-９一二三四五六七八九十元]+\s*年?[^。\n]{0,12}?(?:生|誕|月))|"
@@ -1466,6 +1486,10 @@ _FRAME_WORDS = quickre.compile(
     r"(?-i:['’]s)\s+(?:(?:first|second|third|[a-z]+(?:-[a-z]+)?)\s+)?(?:laws?|theorem|principle|"
     r"equations?|theory|stages|hierarchy|relation(?!\s+(?:to|with)\b)|catalog(?:ue)?|"
     r"constant|paradox|conjecture|hypothesis)\b|"
+    # … or a framework by its count ("Virginia Henderson's 14 basic needs", "Covey's 7
+    # habits"; not points, rules or steps, which a colleague makes: "Maria's 3 points").
+    r"(?-i:['’]s)\s+\d{1,3}\s+(?:[a-z]+\s+)?(?:needs|principles|habits|theses|laws|stages|"
+    r"commandments|pillars|dimensions)\b|"
     r"\bemperor\b|\bshogun\b|\bsamurai\b|\bmeiji\b|\bedo period\b|\brestoration\b|"
     r"\bdynasty\b|\bnovelist\b|\bpoet\b|\bpainter\b|\bcomposer\b|\bphilosopher\b|"
     # A year of the past; after "born", "since", "on" … only before 1920: a customer since 1987,
@@ -1613,7 +1637,10 @@ _ADDRESSED = quickre.compile(
     # after someone, "our annual Marie Curie Lecture", nor "our production of Tom Stoppard's").
     r"(?-i:\b[Oo]ur\s+(?:(?!of\b)[a-z-]+\s+){1,2}[A-Z][a-z]+[ \u00a0][A-Z][a-z]+\b"
     r"(?![ \u00a0]+[A-Z]))|"
-    r"\bmy\b|\bteam\s*mates?\b|\bteam\s+members?\b|\bniece\b|\bnephew\b|\bneighbou?r\b|"
+    # (Not a writer's own characters: "My protagonist, Hana Mori, is a fictional locksmith".)
+    r"\bmy\b(?!\s+(?:main\s+)?(?:protagonist|characters?|heroine|hero|villain|narrator|"
+    r"antagonist|sidekick|detective|novel|story|screenplay|script|manuscript)\b)|"
+    r"\bteam\s*mates?\b|\bteam\s+members?\b|\bniece\b|\bnephew\b|\bneighbou?r\b|"
     # (Not another's: "Heidi with her grandfather", "Harry's son" are a story's people.)
     r"(?<!\bher )(?<!\bhis )(?<!\btheir )(?<!['’]s )"
     r"(?:\bgrand(?:mother|father|son|daughter|ma|pa)\b|\bson\b|\bdaughter\b|\bwife\b|"
@@ -1629,6 +1656,9 @@ _ADDRESSED = quickre.compile(
     # 本人 as a subject or a party is the person a record is about (本人が申告した腱鞘炎, not
     # 本人の言葉 of a quote).
     r"本人(?:が|から|に|へ|と)|"
+    # Someone asked to do something is a real person (佐藤 花子さんにノーベル賞の話をしてもらう):
+    # nobody asks a character for a talk.
+    r"(?:さん|様|氏|先生)(?:に|から)[^。\n]{0,24}?(?:してもら|していただ|お願い|依頼|頼ん|頼む|伺)|"
     # The writer's organisation's units before their people (営業一課の大槻 翔, 第二病棟の).
     r"(?<!日)課の|(?<!関)係の|班の|部署|部門の|事業部の|営業所の|支店の|支社の|病棟の|"
     r"(?:営業|総務|経理|人事|開発|製造|品質|企画|広報|法務|技術|設計|購買|物流|管理)[一-龯]{0,3}部の",
@@ -1750,15 +1780,25 @@ def _public_figures(text: str, people: Sequence[Detected], private_data: bool) -
         # (『シン・ゴジラ』の巨災対を題材に。矢口蘭堂のような若手が…), or a notable person
         # (``_notable_name``) after a frame, in a text with no other personal data ("a mock
         # eulogy using a fictional person … Write a eulogy for Atticus Finch").
-        line_head, _ = _line(text, head, tail)
+        line_head, line_tail = _line(text, head, tail)
         earlier = text[line_head:head]
         titled = bisect_left(title_starts, line_head) < bisect_left(title_starts, head)
         framed = _FRAME_WORDS.search(earlier) is not None
         cast = _distinct_people(group) >= 2
-        if ((titled or framed and (cast or not private_data and all(
-                _notable_name(text, h) is not None or _foreign_full_name(text, h)
-                for h in group)))
+        known = not private_data and all(
+            _notable_name(text, h) is not None or _foreign_full_name(text, h) for h in group)
+        if ((titled or framed and (cast or known))
                 and not _ADDRESSED.search(earlier) and not _CONTACTING.search(sentence)):
+            public.update(group)
+            continue
+        # A foreign figure's katakana name takes a frame from later on its line too (「ABO式
+        # 血液型を発見したカール・ラントシュタイナーの話を…。…ノーベル賞を受けた年」), on a line
+        # that addresses nobody — not a gazetteer's name, which is a private person's one time
+        # in seven ("Thanks to Maria Lopez for joining. Next week: the Nobel prize history").
+        if (not private_data and all(_foreign_full_name(text, h) for h in group)
+                and _FRAME_WORDS.search(text, tail, line_tail) is not None
+                and not _ADDRESSED.search(text, line_head, line_tail)
+                and not _CONTACTING.search(sentence)):
             public.update(group)
             continue
         for h in group:
@@ -1882,6 +1922,10 @@ def figures_across(found: Mapping[Subject, tuple[Detected, ...]]
                if h.entity_type == PUBLIC_FIGURE}
     if not figures:
         return dict(found)
+    # A word of a figure's name alone ("from Hana's point of view" after "My protagonist, Hana
+    # Mori, is a fictional locksmith"), in a sentence that contacts nobody either.
+    parts = {word for key in figures if key.isascii() for word in key.split(" ")
+             if " " in key}
     out: dict[Subject, tuple[Detected, ...]] = {}
     for subject, hits in found.items():
         if subject.kind == "join":
@@ -1891,12 +1935,13 @@ def figures_across(found: Mapping[Subject, tuple[Detected, ...]]
         addressed: dict[tuple[int, int], bool] = {}  # one search per sentence: linear
         kept: list[Detected] = []
         for h in hits:
-            if (h.entity_type == "PERSON"
-                    and _figure_key(text[h.start:h.end]) in figures):
+            key = _figure_key(text[h.start:h.end]) if h.entity_type == "PERSON" else ""
+            if key in figures or key in parts:
                 bounds = _sentence(text, h.start, h.end)
                 if bounds not in addressed:
                     addressed[bounds] = _ADDRESSED.search(text, *bounds) is not None
-                if not addressed[bounds]:
+                if not addressed[bounds] and (key in figures or not _CONTACTING.search(
+                        text, *bounds)):
                     h = replace(h, entity_type=PUBLIC_FIGURE)
             kept.append(h)
         out[subject] = tuple(kept)
@@ -2324,6 +2369,9 @@ _TRAVEL_BEFORE = quickre.compile(
     r"call(?:s|ing)?[ \t]+at|bound[ \t]+for|change[ \t]+at|"
     # … and a timetable's abbreviations ("Dep Kobe 08:30 -> Arr Takamatsu 12:40").
     r"(?-i:\b(?:Dep|Arr|Dest|ETD|ETA|dep|arr))\.?)[ \t]+$")
+# Abbreviations that are also given names, before a number: "Max 160 characters", "Min 3".
+_LIMIT_WORD = quickre.compile(r"(?:Max|Min)\.?")
+_NUMBER_NEXT = quickre.compile(r"[ \t]*[:=]?[ \t]*\d")
 _TIMETABLE_HEAD = quickre.compile(r"(?:Dep|Arr|Dest|ETD|ETA)\.?[ \t]+[A-Z]")
 # Lower-case words, then the kind of a place, after "the" and a name.
 _PLACE_AFTER = quickre.compile(
@@ -2452,6 +2500,8 @@ def _named_thing(text: str, hit: Detected, places: SpanIndex) -> bool:
         return True  # Essie 'Wicked', "Sigma-Aldrich product 452882": a maker's line
     if _MODEL_CODE_AFTER.match(text, hit.end) or _LINE_AFTER.match(text, hit.end):
         return True  # Aurora HD-7 (a model code), the Elizabeth line (a railway)
+    if _LIMIT_WORD.fullmatch(value) and _NUMBER_NEXT.match(after):
+        return True  # "Max 160 characters each": maximum, not Max
     if _TRAVEL_BEFORE.search(text, max(0, hit.start - 24), hit.start) or (
             _TIMETABLE_HEAD.match(value)):
         return True  # "will depart York at 08:40", "calling at Abbey Wood": a place

@@ -1788,3 +1788,33 @@ def test_p52a_twins_with_a_person_s_data_stay_personal(
     detector: Detector, text: str, value: str,
 ) -> None:
     assert value in found(detector, text, entities=PERSONAL)
+
+
+# p52-b and p53-a: Max before a number, a framework by its count, a writer's own protagonist,
+# a known name taking a frame from later on its line, 名画/晩年/世紀/考案者, counted digits
+# under a stated example.
+@pytest.mark.parametrize("text", [
+    "Write three SMS templates with {customer_name} and {eta_minutes}. Max 160 characters each.",
+    "For a nurses' training, summarize Virginia Henderson's 14 basic needs with examples.",
+    "I'm writing a mystery novel. My protagonist, Hana Mori, is a fictional locksmith in 1920s "
+    "Yokohama.",
+    "親子教室で、ABO式血液型を発見したカール・ラントシュタイナーの話をしたい。ノーベル賞を受けた年も。",
+    "待合室の小冊子に「名画と目の病気」のコラムを。クロード・モネが晩年に白内障を患った話を中心に。",
+    "<記入例>\n契約者氏名:保険 太郎\n証券番号:1234-567890(※記入例)\n振込先:○○銀行 普通 0000000",
+])
+def test_p52b_p53a_shapes_of_public_data_are_not_personal(detector: Detector, text: str) -> None:
+    assert not personal(detector, text)
+    assert not found(detector, text, entities=CONTACTS_AND_IDS | {"JP_HEALTH_INSURANCE"})
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("Max Weber called about his invoice again.", "Max Weber"),
+    ("My colleague Hana Mori is off sick this week.", "Hana Mori"),
+    ("Thanks to Maria Lopez for joining. Next week: the Nobel prize history.", "Maria Lopez"),
+    ("親子教室の講師は佐藤 花子さんです。ノーベル賞の話をしてもらう。", "佐藤 花子"),
+    ("親子教室で、佐藤 花子さんにノーベル賞の話をしてもらう。", "佐藤 花子"),
+])
+def test_p52b_p53a_twins_with_a_person_s_data_stay_personal(
+    detector: Detector, text: str, value: str,
+) -> None:
+    assert value in found(detector, text, entities=PERSONAL)
