@@ -1482,6 +1482,11 @@ _FRAME_WORDS = quickre.compile(
     r"\bactress\b|\bhistorical\b|\bbiography\b|\bcentury\b|\bshaped\b|"
     r"\bfounded\b|\binvent(?:ed|or)\b|\bpioneer(?:ed|s)?\b|\bnobel\b|\blaureate\b|"
     r"\bcredited\s+with\b|"
+    # A first of history ("the first woman to reach the summit of Everest"), a star's tour
+    # ("Taylor Swift's Eras Tour").
+    r"\bthe\s+first\s+(?:woman|man|person|female|male|japanese|asian|american|african|"
+    r"european|black)\b(?:\s+[\w-]+){0,3}?\s+to\b|"
+    r"(?-i:['’]s\s+(?:[A-Z][\w'’-]*\s+){1,3}(?:World\s+)?Tour\b)|"
     # A law or a theorem by its discoverer ("using Kepler's third law").
     r"(?-i:['’]s)\s+(?:(?:first|second|third|[a-z]+(?:-[a-z]+)?)\s+)?(?:laws?|theorem|principle|"
     r"equations?|theory|stages|hierarchy|relation(?!\s+(?:to|with)\b)|catalog(?:ue)?|"
@@ -1627,7 +1632,8 @@ _ADDRESSED = quickre.compile(
     r"(?:(?<!\bno )(?<!without )\b(?:patient|customer|client)\b|\bemployee\b|"
     r"\bcandidate\b|\bapplicant\b|\btenant\b|\bguest\b|\bstaff\b|\bcolleagues?\b)"
     r"(?!\s+(?:training|trainings|education|onboarding|handbooks?|manuals?|decks?|meetings?|"
-    r"rooms?|lounges?|portals?|newsletters?|surveys?|safety|experience|services?|satisfaction|"
+    r"rooms?|waiting|lounges?|portals?|newsletters?|surveys?|safety|experience|services?|"
+    r"satisfaction|"
     r"engagement|wi-?fi|parking|polic(?:y|ies)|communications?|journeys?|base|counts?|"
     # A persona is an archetype a team makes up ("a clearly fictional customer persona").
     r"personas?|"
@@ -1635,7 +1641,9 @@ _ADDRESSED = quickre.compile(
     # The writer's own people: family, friends, team ("my niece", 「うちの娘」), and someone
     # introduced by "our" and their role ("our new hire Rowan Whitlock"; not a thing named
     # after someone, "our annual Marie Curie Lecture", nor "our production of Tom Stoppard's").
-    r"(?-i:\b[Oo]ur\s+(?:(?!of\b)[a-z-]+\s+){1,2}[A-Z][a-z]+[ \u00a0][A-Z][a-z]+\b"
+    # (Not a verb between: "a plaque at our hut honouring Junko Tabei".)
+    r"(?-i:\b[Oo]ur\s+(?:(?!of\b|honou?ring\b|featuring\b|celebrating\b|commemorating\b|"
+    r"remembering\b|about\b|on\b)[a-z-]+\s+){1,2}[A-Z][a-z]+[ \u00a0][A-Z][a-z]+\b"
     r"(?![ \u00a0]+[A-Z]))|"
     # (Not a writer's own characters: "My protagonist, Hana Mori, is a fictional locksmith".)
     r"\bmy\b(?!\s+(?:main\s+)?(?:protagonist|characters?|heroine|hero|villain|narrator|"

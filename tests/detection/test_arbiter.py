@@ -1818,3 +1818,28 @@ def test_p52b_p53a_twins_with_a_person_s_data_stay_personal(
     detector: Detector, text: str, value: str,
 ) -> None:
     assert value in found(detector, text, entities=PERSONAL)
+
+
+# p53-b and p54-a: a Japanese family name the lexicon lacks, in capitals before a given name;
+# a first of history, a star's tour, a patients' waiting room, "our hut honouring".
+@pytest.mark.parametrize(("text", "value"), [
+    ("Written warning. Details: MORIKAWA Yuto, joined April 2022, base pay ¥218,000.",
+     "MORIKAWA Yuto"),
+    ("Please call NAKAGAWA Riku about the invoice.", "NAKAGAWA Riku"),
+    ("Remind our new hire Junko Tabei to bring her passport.", "Junko Tabei"),
+])
+def test_p54a_twins_with_a_person_s_data_stay_personal(
+    detector: Detector, text: str, value: str,
+) -> None:
+    assert value in found(detector, text, entities=PERSONAL)
+
+
+@pytest.mark.parametrize("text", [
+    "FUKUOKA Tenjin: an area guide for our overseas visitors.",
+    "A plaque at our hut honouring Junko Tabei, the first woman to reach the summit of Everest.",
+    "Taylor Swift's Eras Tour played Tokyo Dome; draft a resale FAQ from that example.",
+    "A timeline for our patient waiting room: Patrick Steptoe and Robert Edwards, who won the "
+    "Nobel Prize in 2010.",
+])
+def test_p54a_shapes_of_public_data_are_not_personal(detector: Detector, text: str) -> None:
+    assert not personal(detector, text)

@@ -49,6 +49,7 @@ from proxy.detection.names import (
     lexicon,
 )
 from proxy.detection.recognizers.base import Hit, PatternRecognizer
+from proxy.detection.recognizers.romaji_names import compound_family, is_place, to_katakana
 
 __all__ = ["LexiconNameRecognizer"]
 
@@ -211,12 +212,21 @@ class LexiconNameRecognizer(PatternRecognizer):
             yield Hit("PERSON", first.start(), end, score, "given-name-then-capitalised")
         for m in _CAPS_FAMILY_GIVEN.finditer(text):
             family, given = m.group("family"), m.group("given")
-            if not free(m.start(), m.end()) or not names.is_family(family):
+            if not free(m.start(), m.end()):
+                continue
+            # A Japanese family name the lexicon lacks, built of a family name's parts
+            # (MORIKAWA), before a given name in valid romaji that is no English word
+            # ("MORIKAWA Yuto").
+            japanese = (compound_family(family) and to_katakana(given) is not None
+                        and not names.is_english_form(given) and not names.is_common(given)
+                        and not is_place(given))
+            if not names.is_family(family) and not japanese:
                 continue
             # A given name the lexicon holds, or one in the hyphenated shape Korean and
             # Chinese given names take in romanisation ("LEE Ji-hoon", "PARK Min-jun").
             if (names.is_given(given) and not names.is_common(given)
-                    and not names.is_english(given)) or _ROMANISED_SYLLABLES.fullmatch(given):
+                    and not names.is_english(given)) or _ROMANISED_SYLLABLES.fullmatch(given) or (
+                    japanese):
                 insort(taken, (m.start(), m.end()))
                 yield Hit("PERSON", m.start(), m.end(), 0.85, "capitals-family-then-given")
         lower = list(_LOWER_WORD.finditer(text))

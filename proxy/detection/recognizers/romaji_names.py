@@ -135,6 +135,47 @@ def name_kind(word: str) -> str | None:
     return ""
 
 
+# The parts most Japanese family names are built of, in romaji (森 mori, 川 kawa/gawa, 山 yama,
+# 田 ta/da, 中 naka, 村 mura …): a family name the dictionary lacks in katakana (モリカワ is a
+# common noun to Sudachi, ヤマグチ a name) is still two of them (Mori-kawa, Kami-yama,
+# Naka-gawa). A list, because it is the name system's own vocabulary; read only for a word in
+# capitals before a capitalised one, the order passports write names in.
+_FAMILY_PARTS = frozenset("""
+mori kawa gawa yama naka ta da ki gi moto mura no fuji shima jima hara bara wara ishi matsu
+take dake tani ya sawa zawa kami shita hashi bashi ike oka saka zaka zaki saki uchi nishi
+higashi kita minami kubo hira ko go sato suzu taka ichi iwa kuro shira aki fuku yoshi hayashi
+kiyo kado kane hori nagi naga hama tsuka zuka tsu hata bata sugi kuma maru mizu numa ue
+shiba kaji kawa tachi wada wata yokota yoko ota oda oga kuri hagi nara sano seki
+""".split())
+
+
+def compound_family(word: str) -> bool:
+    """Whether ``word`` (romaji, any case) splits wholly into two or three family-name parts
+    (``_FAMILY_PARTS``), each of two letters or more: MORIKAWA, NAKAGAWA, KAMIYAMA."""
+    w = word.lower()
+
+    def split(rest: str, parts: int) -> bool:
+        if not rest:
+            return parts >= 2
+        if parts == 3:
+            return False
+        return any(rest.startswith(p) and split(rest[len(p):], parts + 1)
+                   for p in _FAMILY_PARTS if len(p) >= 2)
+
+    return len(w) >= 5 and to_katakana(w) is not None and split(w, 0) and not is_place(w)
+
+
+@lru_cache(maxsize=4096)
+def is_place(word: str) -> bool:
+    """Whether ``word`` in romaji is a place to Sudachi's dictionary read in katakana
+    (FUKUOKA → フクオカ, Tenjin → テンジン): a caps city before its district is no name."""
+    kana = to_katakana(word.lower())
+    if kana is None:
+        return False
+    morphemes = _tokenizer().tokenize(kana)
+    return len(morphemes) == 1 and morphemes[0].part_of_speech()[2] == "地名"
+
+
 class RomajiNameRecognizer(PatternRecognizer):
     ENTITIES = ("PERSON",)
     CONTEXT = ("name", "san", "さん", "様", "氏")
