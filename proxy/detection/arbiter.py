@@ -1252,6 +1252,8 @@ _EN_PLACE_WORDS = frozenset({
     "hq", "headquarters", "kingdom", "resort", "land", "zone", "cemetery",
     # Japanese spas and their buildings in romaji ("Dogo Onsen Honkan", "Kinosaki Ryokan").
     "onsen", "honkan", "ryokan",
+    # An organisation's service line by its name ("TELL Lifeline (03-…)", "Yorisoi Hotline").
+    "hotline", "lifeline", "helpline",
 })
 
 
@@ -1487,6 +1489,11 @@ _FRAME_WORDS = quickre.compile(
     r"\bthe\s+first\s+(?:woman|man|person|female|male|japanese|asian|american|african|"
     r"european|black)\b(?:\s+[\w-]+){0,3}?\s+to\b|"
     r"(?-i:['’]s\s+(?:[A-Z][\w'’-]*\s+){1,3}(?:World\s+)?Tour\b)|"
+    # A work by its author and year ("Osamu Tezuka's Astro Boy (1963)"), not a colleague's
+    # document ("Maria's Budget Plan (2024)").
+    r"(?-i:['’]s\s+(?![^\n(]{0,60}?\b(?:Budget|Forecast|Plan|Report|Proposal|Review|Strategy|"
+    r"Roadmap|Update|Minutes|Agenda|Policy|Draft|Deck|Memo|Analysis|Summary|Results|Sales)\b)"
+    r"(?:[A-Z][\w'’-]*\s+){0,4}[A-Z][\w'’-]*\s+\((?:1[89]|20)\d\d\))|"
     # A law or a theorem by its discoverer ("using Kepler's third law").
     r"(?-i:['’]s)\s+(?:(?:first|second|third|[a-z]+(?:-[a-z]+)?)\s+)?(?:laws?|theorem|principle|"
     r"equations?|theory|stages|hierarchy|relation(?!\s+(?:to|with)\b)|catalog(?:ue)?|"
@@ -1646,9 +1653,12 @@ _ADDRESSED = quickre.compile(
     r"remembering\b|about\b|on\b)[a-z-]+\s+){1,2}[A-Z][a-z]+[ \u00a0][A-Z][a-z]+\b"
     r"(?![ \u00a0]+[A-Z]))|"
     # (Not a writer's own characters: "My protagonist, Hana Mori, is a fictional locksmith".)
-    r"\bmy\b(?!\s+(?:main\s+)?(?:protagonist|characters?|heroine|hero|villain|narrator|"
-    r"antagonist|sidekick|detective|novel|story|screenplay|script|manuscript)\b)|"
-    r"\bteam\s*mates?\b|\bteam\s+members?\b|\bniece\b|\bnephew\b|\bneighbou?r\b|"
+    # (… nor a title's "My" in mid-sentence: "Hayao Miyazaki's My Neighbor Totoro".)
+    r"(?-i:\b(?:my|MY)\b|(?<![a-z,] )\bMy\b)(?!\s+(?:main\s+)?(?:protagonist|characters?|"
+    r"heroine|hero|villain|narrator|antagonist|sidekick|detective|novel|story|screenplay|script|"
+    r"manuscript)\b)|"
+    r"\bteam\s*mates?\b|\bteam\s+members?\b|\bniece\b|\bnephew\b|"
+    r"(?-i:\b[Nn]eighbou?r\b(?<![a-z] Neighbor)(?<![a-z] Neighbour))|"
     # (Not another's: "Heidi with her grandfather", "Harry's son" are a story's people.)
     r"(?<!\bher )(?<!\bhis )(?<!\btheir )(?<!['’]s )"
     r"(?:\bgrand(?:mother|father|son|daughter|ma|pa)\b|\bson\b|\bdaughter\b|\bwife\b|"
@@ -1788,7 +1798,8 @@ def _public_figures(text: str, people: Sequence[Detected], private_data: bool) -
         # (『シン・ゴジラ』の巨災対を題材に。矢口蘭堂のような若手が…), or a notable person
         # (``_notable_name``) after a frame, in a text with no other personal data ("a mock
         # eulogy using a fictional person … Write a eulogy for Atticus Finch").
-        line_head, line_tail = _line(text, head, tail)
+        # (The line of the sentence's start: its end mark may be the line break.)
+        line_head, line_tail = _line(text, head, head)
         earlier = text[line_head:head]
         titled = bisect_left(title_starts, line_head) < bisect_left(title_starts, head)
         framed = _FRAME_WORDS.search(earlier) is not None
@@ -2377,6 +2388,8 @@ _TRAVEL_BEFORE = quickre.compile(
     r"call(?:s|ing)?[ \t]+at|bound[ \t]+for|change[ \t]+at|"
     # … and a timetable's abbreviations ("Dep Kobe 08:30 -> Arr Takamatsu 12:40").
     r"(?-i:\b(?:Dep|Arr|Dest|ETD|ETA|dep|arr))\.?)[ \t]+$")
+# A romanised ward or town right before: the next word is its city ("Chuo-ku, Kobe").
+_WARD_BEFORE = quickre.compile(r"[A-Za-z]-(?:ku|shi|cho|machi|gun),[ \t]*$")
 # Abbreviations that are also given names, before a number: "Max 160 characters", "Min 3".
 _LIMIT_WORD = quickre.compile(r"(?:Max|Min)\.?")
 _NUMBER_NEXT = quickre.compile(r"[ \t]*[:=]?[ \t]*\d")
@@ -2508,6 +2521,8 @@ def _named_thing(text: str, hit: Detected, places: SpanIndex) -> bool:
         return True  # Essie 'Wicked', "Sigma-Aldrich product 452882": a maker's line
     if _MODEL_CODE_AFTER.match(text, hit.end) or _LINE_AFTER.match(text, hit.end):
         return True  # Aurora HD-7 (a model code), the Elizabeth line (a railway)
+    if _WARD_BEFORE.search(text, max(0, hit.start - 24), hit.start):
+        return True  # "5-5 Hatoba-cho, Chuo-ku, Kobe": the city of a romanised address
     if _LIMIT_WORD.fullmatch(value) and _NUMBER_NEXT.match(after):
         return True  # "Max 160 characters each": maximum, not Max
     if _TRAVEL_BEFORE.search(text, max(0, hit.start - 24), hit.start) or (

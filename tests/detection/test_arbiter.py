@@ -1843,3 +1843,33 @@ def test_p54a_twins_with_a_person_s_data_stay_personal(
 ])
 def test_p54a_shapes_of_public_data_are_not_personal(detector: Detector, text: str) -> None:
     assert not personal(detector, text)
+
+
+# p54-b and p55-a: a city after a romanised ward, a service line by its name, a work by its
+# author and year, a title's "My" and "Neighbor".
+@pytest.mark.parametrize("text", [
+    "Our store is at 5-5 Hatoba-cho, Chuo-ku, Kobe; write the opening-hours notice.",
+    "List support lines with one sentence each: TELL Lifeline (03-5774-0992).",
+    "A timeline from Osamu Tezuka's Astro Boy (1963) through Hayao Miyazaki's My Neighbor "
+    "Totoro and Katsuhiro Otomo's Akira (1988).",
+])
+def test_p55a_shapes_of_public_data_are_not_personal(detector: Detector, text: str) -> None:
+    assert not personal(detector, text)
+    assert not found(detector, text, entities=CONTACTS_AND_IDS)
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("Maria Lopez's Budget Plan (2024) needs a second review.", "Maria Lopez"),
+    ("My neighbour Kenji Sato wrote a fan fiction about Astro Boy (1963).", "Kenji Sato"),
+])
+def test_p55a_twins_with_a_person_s_data_stay_personal(
+    detector: Detector, text: str, value: str,
+) -> None:
+    assert value in found(detector, text, entities=PERSONAL)
+
+
+def test_a_frame_on_the_next_line_clears_no_foreign_name(detector: Detector) -> None:
+    # A line ends its sentence: the next line's frame (発明) is another request's.
+    text = ("技能実習生 グエン・ヴァン・アン の作業手順書をやさしい日本語で作って\n"
+            "豊田佐吉の自動織機の発明が製造業に与えた影響は？")
+    assert "グエン・ヴァン・アン" in found(detector, text, entities=PERSONAL)
