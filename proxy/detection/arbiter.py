@@ -246,10 +246,6 @@ def is_placeholder_number(value: str) -> bool:
     return digit == "0" and (top == n or (n >= 7 and top >= n - (2 if n >= 10 else 1)))
 
 
-_MONTH_ONE = quickre.compile(r"\bjan(?:uary)?\b", re.IGNORECASE)
-_DEC = quickre.compile(r"\bdec(?:ember)?\b", re.IGNORECASE)
-
-
 _DIGITS_BEFORE = quickre.compile(r"[0-9-]{0,20}$")
 _DIGITS_AFTER = quickre.compile(r"[0-9-]{0,20}")
 
@@ -265,21 +261,25 @@ def _counted_digits(text: str, hit: Detected) -> bool:
                                  or digits in "98765432109876543210")
 
 
+_MONTH_ONE = quickre.compile(r"\bjan(?:uary)?\b", re.IGNORECASE)
+_DEC = quickre.compile(r"\bdec(?:ember)?\b", re.IGNORECASE)
+
+
 def _epoch_date(value: str) -> bool:
     """A date systems write where none was given: the first day of their calendars (1900-01-01
     of spreadsheets and SQL Server, 1899-12-30/31 of Excel and Access, 1753-01-01, 0001-01-01).
     Nobody living was born on one; a record showing it shows an empty field."""
     text = unicodedata.normalize("NFKC", value)
-    numbers = [int(n) for n in re.findall(r"\d+", text)]
-    years = [n for n, raw in zip(numbers, re.findall(r"\d+", text), strict=True)
-             if len(raw) == 4]
+    runs = re.findall(r"\d+", text)
+    years = [i for i, run in enumerate(runs) if len(run) == 4]
     if len(years) != 1:
         return False
-    rest = sorted(numbers[:numbers.index(years[0])] + numbers[numbers.index(years[0]) + 1:]
+    year = int(runs[years[0]])
+    rest = sorted([int(run) for i, run in enumerate(runs) if i != years[0]]
                   + ([1] if _MONTH_ONE.search(text) else [])
                   + ([12] if _DEC.search(text) else []))
-    return (years[0] in (1900, 1753, 1) and rest == [1, 1]) or (
-        years[0] == 1899 and rest in ([12, 30], [12, 31]))
+    return (year in (1900, 1753, 1) and rest == [1, 1]) or (
+        year == 1899 and rest in ([12, 30], [12, 31]))
 
 
 # The test card numbers the payment networks and processors publish (Stripe, Braintree,
@@ -1669,7 +1669,8 @@ _ADDRESSED = quickre.compile(
     r"私の|うちの(?![一-龯ァ-ヶー]{0,8}?(?:店|会社|工場|農園|園|教室|ホテル|旅館|ブランド|商品|製品|"
     r"サービス|施設|会場|館|リンク|ホール|スタジオ|ジム|カフェ|サロン|スクール|クラブ|ショップ|"
     r"プール|センター)(?:の(?:ブランド|商品|製品|ロゴ|サイト|ホームページ|キャッチコピー|ストーリー|広告|"
-    r"POP|メニュー|名前|紹介|歴史)|[はがをでにへ、]|向け))|娘|息子|姪|甥|(?<![一-龯])孫(?![一-龯])|祖母|祖父|母親|父親|友人|同僚|部下|上司|"
+    r"POP|メニュー|名前|紹介|歴史)|[はがをでにへ、]|向け))|"
+    r"娘|息子|姪|甥|(?<![一-龯])孫(?![一-龯])|祖母|祖父|母親|父親|友人|同僚|部下|上司|"
     r"メンバー|"
     # 本人 as a subject or a party is the person a record is about (本人が申告した腱鞘炎, not
     # 本人の言葉 of a quote).
@@ -1804,9 +1805,11 @@ def _public_figures(text: str, people: Sequence[Detected], private_data: bool) -
         titled = bisect_left(title_starts, line_head) < bisect_left(title_starts, head)
         framed = _FRAME_WORDS.search(earlier) is not None
         cast = _distinct_people(group) >= 2
-        known = not private_data and all(
-            _notable_name(text, h) is not None or _foreign_full_name(text, h) for h in group)
-        if ((titled or framed and (cast or known))
+        # (The gazetteer is asked only where a frame makes it matter: a lone word's lookup
+        # reads the whole text.)
+        if ((titled or framed and (cast or not private_data and all(
+                _notable_name(text, h) is not None or _foreign_full_name(text, h)
+                for h in group)))
                 and not _ADDRESSED.search(earlier) and not _CONTACTING.search(sentence)):
             public.update(group)
             continue

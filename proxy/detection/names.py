@@ -54,7 +54,8 @@ LATIN_LOWER = "a-z" + "".join(ch for ch in _LATIN_LETTERS if ch.islower())
 # writes ！？ as ! ?: between Japanese words they end a sentence with no space after them
 # (「本当ですか?あと、うちの…」) — not after a Latin word (Yahoo!ショッピング).
 SENTENCE_END = quickre.compile(
-    r"\n+|[。！？]+(?![」』）)])|(?<![A-Za-z!?])[!?]+(?=[\u3041-\u30ff\u4e00-\u9fff])|(?=[.!?])(?<![A-Z])(?<!\bMr)(?<!\bMs)(?<!\bDr)(?<!\bSt)(?<!\bMrs)(?<!\bProf)"
+    r"\n+|[。！？]+(?![」』）)])|(?<![A-Za-z!?])[!?]+(?=[\u3041-\u30ff\u4e00-\u9fff])|"
+    r"(?=[.!?])(?<![A-Z])(?<!\bMr)(?<!\bMs)(?<!\bDr)(?<!\bSt)(?<!\bMrs)(?<!\bProf)"
     r"(?<!\bver)(?<!\bVer)(?<!\bvol)(?<!\bVol)(?<!\bvs)(?<!\bNo)(?<!\bfig)(?<!\bFig)(?<!\bapprox)"
     r"(?<![.!?]{2})[.!?]++(?=\s)"
 )

@@ -145,7 +145,7 @@ mori kawa gawa yama naka ta da ki gi moto mura no fuji shima jima hara bara wara
 take dake tani ya sawa zawa kami shita hashi bashi ike oka saka zaka zaki saki uchi nishi
 higashi kita minami kubo hira ko go sato suzu taka ichi iwa kuro shira aki fuku yoshi hayashi
 kiyo kado kane hori nagi naga hama tsuka zuka tsu hata bata sugi kuma maru mizu numa ue
-shiba kaji kawa tachi wada wata yokota yoko ota oda oga kuri hagi nara sano seki
+shiba kaji tachi wada wata yokota yoko ota oda oga kuri hagi nara sano seki
 """.split())
 
 
@@ -160,7 +160,7 @@ def compound_family(word: str) -> bool:
         if parts == 3:
             return False
         return any(rest.startswith(p) and split(rest[len(p):], parts + 1)
-                   for p in _FAMILY_PARTS if len(p) >= 2)
+                   for p in _FAMILY_PARTS)
 
     return len(w) >= 5 and to_katakana(w) is not None and split(w, 0) and not is_place(w)
 
